@@ -1,0 +1,237 @@
+"""`aqtra-nb`: run, validate and preview flows; list components; print the flow schema; make sample data.
+
+User mistakes print one paragraph and exit 2; a failing step exits 1; never a bare traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import AqtraError, StepFailed
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args)
+    except StepFailed as exc:
+        _error(exc, args)
+        return EXIT_FAILED
+    except AqtraError as exc:
+        _error(exc, args)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _error(exc: AqtraError, args: argparse.Namespace) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps({"status": "failed", "error": str(exc), "step": exc.step, "field": exc.field}))
+    cause = exc.__cause__
+    detail = ""
+    if isinstance(exc, StepFailed) and cause is not None and getattr(args, "verbose", False):
+        import traceback
+
+        detail = "\n" + "".join(traceback.format_exception(cause))
+    print(f"error: {exc}{detail}", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aqtra-nb", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def flow_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("flow", help="a *.flow.yaml or *.flow.json file")
+        p.add_argument(
+            "-p",
+            "--param",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="set a flow parameter (repeatable)",
+        )
+        return p
+
+    run = flow_command("run", "Run a flow.")
+    run.add_argument(
+        "--scheduler", help="Dask scheduler: threads (default), sync, processes or tcp://host:port"
+    )
+    run.add_argument("--show", action="append", default=[], metavar="STEP", help="print this step's output")
+    run.add_argument("--rows", type=int, default=20, help="rows to print with --show")
+    run.add_argument("--json", action="store_true", help="print the run record as JSON")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("-v", "--verbose", action="store_true", help="show the original error of a failed step")
+    run.set_defaults(handler=_run)
+
+    validate = flow_command("validate", "Check a flow without reading data; print each step's columns.")
+    validate.add_argument("--json", action="store_true", help="print step schemas as JSON")
+    validate.set_defaults(handler=_validate)
+
+    preview = flow_command("preview", "Print the first rows of one step.")
+    preview.add_argument("step", help="step id")
+    preview.add_argument("--rows", type=int, default=20)
+    preview.set_defaults(handler=_preview)
+
+    components = sub.add_parser("components", help="List components, or show one's parameters.")
+    components.add_argument("name", nargs="?")
+    components.set_defaults(handler=_components)
+
+    schema = sub.add_parser("schema", help="Print the JSON Schema of flow files.")
+    schema.set_defaults(handler=_schema)
+
+    sample = sub.add_parser("sample-data", help="Write the synthetic sales data set (parquet and CSV).")
+    sample.add_argument("directory")
+    sample.add_argument("--scale", type=float, default=1.0, help="1 = about one million orders")
+    sample.add_argument("--format", default="parquet,csv", help="comma-separated: parquet, csv")
+    sample.set_defaults(handler=_sample_data)
+
+    demo = sub.add_parser("demo", help="Make sample data and run the example sales flow on it.")
+    demo.add_argument("directory", nargs="?", default="aqtra-demo")
+    demo.add_argument("--scale", type=float, default=0.1)
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _load(path: str):
+    from .spec import load_flow
+
+    return load_flow(path)
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    from .spec import parse_assignments
+
+    return parse_assignments(pairs)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .engine import run_flow
+
+    spec = _load(args.flow)
+    progress = False if (args.no_progress or args.json) else None
+    outputs = None
+    if args.show:
+        from .engine import plan_flow
+        from .engine.run import default_outputs
+
+        plan = plan_flow(spec, _params(args.param))
+        outputs = list(dict.fromkeys([*default_outputs(plan), *args.show]))
+        for step in args.show:
+            if step not in plan.steps:
+                raise AqtraError(f"--show: no step {step!r}; steps: {', '.join(plan.order)}", file=args.flow)
+    result = run_flow(spec, _params(args.param), scheduler=args.scheduler, outputs=outputs, progress=progress)
+    if args.json:
+        print(result.to_json())
+    else:
+        print(f"{spec.flow}: {result.status} in {result.seconds:.2f} s")
+        for step in result.steps.values():
+            rows = "" if step.rows is None else f"{step.rows:>12,} rows"
+            print(f"  {step.id:<24} {step.component:<16} {rows} {step.seconds or 0:8.3f} s")
+    for step in args.show:
+        print(f"\n{step}:")
+        print(result[step].head(args.rows).to_string())
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .engine import plan_flow
+
+    plan = plan_flow(_load(args.flow), _params(args.param))
+    if args.json:
+        print(json.dumps({sid: plan.steps[sid].columns for sid in plan.order}, indent=2))
+    else:
+        print(plan.explain())
+        print(f"ok: {len(plan.order)} steps")
+    return EXIT_OK
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from .engine import plan_flow, preview_plan
+
+    plan = plan_flow(_load(args.flow), _params(args.param))
+    print(preview_plan(plan, args.step, args.rows).to_string())
+    return EXIT_OK
+
+
+def _components(args: argparse.Namespace) -> int:
+    from .components import registry
+
+    if args.name is None:
+        for component in registry:
+            print(f"{component.name:<16} {component.group:<10} {component.summary()}")
+        return EXIT_OK
+    component = registry.get(args.name)
+    print(f"{component.name} ({component.group}): {component.summary()}")
+    arity = (
+        "no inputs"
+        if component.max_inputs == 0
+        else f"inputs: {component.min_inputs}"
+        + ("" if component.max_inputs == component.min_inputs else f"..{component.max_inputs or 'n'}")
+    )
+    print(arity)
+    for name, field in component.Params.model_fields.items():
+        kind = getattr(field.annotation, "__name__", None) or str(field.annotation).replace("typing.", "")
+        required = (
+            "required" if field.is_required() else f"default {field.get_default(call_default_factory=True)!r}"
+        )
+        print(f"  {name}: {kind} ({required}) {field.description or ''}".rstrip())
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .components.schema import flow_json_schema
+
+    print(json.dumps(flow_json_schema(), indent=2))
+    return EXIT_OK
+
+
+def _sample_data(args: argparse.Namespace) -> int:
+    from . import datasets
+
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    try:
+        paths = datasets.write_sales(Path(args.directory), scale=args.scale, formats=formats)
+    except (ValueError, TypeError) as exc:
+        raise AqtraError(f"sample-data: {exc}") from None
+    for table, files in paths.items():
+        for fmt, path in files.items():
+            print(f"{table:<10} {fmt:<8} {path}")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from importlib import resources
+
+    from .engine import run_flow
+    from .spec import parse_flow
+
+    directory = Path(args.directory)
+    data = directory / "data"
+    _sample_data(argparse.Namespace(directory=str(data), scale=args.scale, format="parquet,csv"))
+    text = resources.files("aqtra_nb").joinpath("examples/sales_report.flow.yaml").read_text()
+    flow_path = directory / "sales_report.flow.yaml"
+    flow_path.write_text(text)
+    spec = parse_flow(text, source=str(flow_path))
+    result = run_flow(spec, {}, progress=False, outputs=["report"])
+    print(f"\nran {flow_path}: {result.status} in {result.seconds:.2f} s")
+    for step in result.steps.values():
+        print(f"  {step.id:<12} {step.component:<14} {step.rows or 0:>10,} rows {step.seconds or 0:7.3f} s")
+    for name, frame in result.outputs.items():
+        print(f"\n{name}:\n{frame.head(10).to_string()}")
+    print(f"\noutputs written under {directory / 'out'}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The Component contract: a params model, schema inference on empty frames, and lazy execution on Dask."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import dask.dataframe as dd
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import AqtraError, StepFailed, UnknownColumn, did_you_mean
+
+Frame = pd.DataFrame | dd.DataFrame
+Group = Literal["input", "transform", "output", "script"]
+
+
+class Params(BaseModel):
+    """Base of component parameter models: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class NoParams(Params):
+    """For components without parameters."""
+
+
+@dataclass
+class StepContext:
+    """What a component may know about where it runs: its step, the flow file, parameter values."""
+
+    step_id: str
+    component: str
+    source: str | None = None
+    base_dir: Path = field(default_factory=Path.cwd)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    objects: dict[str, Any] = field(default_factory=dict)
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def error(
+        self, message: str, *, field: str | None = None, kind: type[AqtraError] = AqtraError
+    ) -> AqtraError:
+        return kind(message, file=self.source, step=self.step_id, field=field)
+
+    def resolve_path(self, path: str) -> str:
+        """Relative local paths resolve against the flow file's folder; URLs (s3://, memory://) pass through."""
+        if "://" in path:
+            return path
+        candidate = Path(path).expanduser()
+        return str(candidate if candidate.is_absolute() else (self.base_dir / candidate))
+
+    def require_columns(self, available: Sequence[str], names: Sequence[str], *, field: str) -> None:
+        """Fail with a did-you-mean hint if any of `names` is not among `available`."""
+        columns = [str(c) for c in available]
+        for name in names:
+            if name not in columns:
+                raise UnknownColumn(
+                    f"unknown column {name!r}.{did_you_mean(name, columns)} "
+                    f"Available columns: {', '.join(columns) or '(none)'}",
+                    file=self.source,
+                    step=self.step_id,
+                    field=field,
+                )
+
+    def guard(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap a function that runs on data so that its errors name this step (StepFailed)."""
+        return _Guarded(fn, self.step_id, self.component, self.token)
+
+
+class _Guarded:
+    """A picklable wrapper (for dask.distributed) that turns errors into StepFailed."""
+
+    def __init__(self, fn: Callable[..., Any], step_id: str, component: str, token: str) -> None:
+        self.fn, self.step_id, self.component, self.token = fn, step_id, component, token
+        functools.update_wrapper(self, fn)
+
+    def __dask_tokenize__(self) -> tuple[str, ...]:
+        # Unique per planned step (the plan's token), stable within a run: Dask names tasks by it.
+        return ("aqtra-step", self.step_id, self.component, self.token, getattr(self.fn, "__name__", ""))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self.fn(*args, **kwargs)
+        except StepFailed:
+            raise
+        except Exception as exc:
+            message = f"{self.component} failed: {type(exc).__name__}: {exc}"
+            raise StepFailed(message, step=self.step_id, component=self.component) from exc
+
+
+class Component:
+    """A data-flow building block.
+
+    Subclasses set ``name``, ``group``, ``Params`` and the number of inputs, and implement ``transform``
+    (or ``read``/``write`` for inputs and outputs). ``transform`` receives pandas frames during planning
+    (empty frames with the right dtypes, to infer the output schema and check columns) and Dask frames
+    when running, so one implementation serves both.
+    """
+
+    name: ClassVar[str] = ""
+    group: ClassVar[Group] = "transform"
+    Params: ClassVar[type[Params]] = NoParams
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 1
+    is_sink: ClassVar[bool] = False
+
+    def __init__(self, params: Params, ctx: StepContext) -> None:
+        self.params = params
+        self.ctx = ctx
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the docstring: the one-line description shown in listings."""
+        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+    def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
+        """The output's empty frame (columns and dtypes); validates column references on the way."""
+        return self.transform(inputs)
+
+    def required_columns(self, needed: set[str] | None, inputs: list[pd.DataFrame]) -> list[set[str] | None]:
+        """Which input columns produce the `needed` output columns (None: all). Used to prune reads."""
+        return [None for _ in inputs]
+
+    def transform(self, inputs: list[Frame]) -> Frame:
+        raise NotImplementedError(f"component {self.name!r} does not transform frames")
+
+
+class InputComponent(Component):
+    """Reads data; `columns` and `filters` are pushed down by the planner where supported."""
+
+    group: ClassVar[Group] = "input"
+    min_inputs: ClassVar[int] = 0
+    max_inputs: ClassVar[int | None] = 0
+    supports_filters: ClassVar[bool] = False
+
+    def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
+        return self.read_schema()
+
+    def read_schema(self) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
+        raise NotImplementedError
+
+
+class OutputComponent(Component):
+    """Writes its input somewhere; `write` returns a lazy Dask object whose computation does the write."""
+
+    group: ClassVar[Group] = "output"
+    is_sink: ClassVar[bool] = True
+
+    def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
+        return inputs[0]
+
+    def transform(self, inputs: list[Frame]) -> Frame:
+        return inputs[0]
+
+    def write(self, frame: dd.DataFrame) -> Any:
+        raise NotImplementedError
+
+
+def is_dask(frame: Any) -> bool:
+    return isinstance(frame, dd.DataFrame | dd.Series)
+
+
+def partitionwise(ctx: StepContext, frame: Frame, fn: Callable[..., pd.DataFrame], *args: Any) -> Frame:
+    """Apply a pandas function to each partition (or to the frame itself when it is pandas).
+
+    The output schema comes from running `fn` on the empty meta frame, so dtypes never need guessing.
+    """
+    guarded = ctx.guard(fn)
+    if not is_dask(frame):
+        return guarded(frame, *args)
+    meta = guarded(frame._meta, *args)
+    return frame.map_partitions(guarded, *args, meta=meta, enforce_metadata=False, align_dataframes=False)

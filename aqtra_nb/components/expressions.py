@@ -1,0 +1,54 @@
+"""Parse and check a component's expression fields, with errors located at the step and field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..errors import AqtraError, ParameterError, did_you_mean
+from ..expr import Aggregation, Expression, parse_aggregation, parse_expression
+from .base import StepContext
+
+
+def _check(ctx: StepContext, parsed: Expression | Aggregation, columns: Sequence[str], field: str) -> None:
+    for name in sorted(parsed.parameters):
+        if name not in ctx.parameters:
+            raise ParameterError(
+                f"@{name} is not a flow parameter.{did_you_mean(name, ctx.parameters)} "
+                f"Declare it under `parameters:`.",
+                file=ctx.source,
+                step=ctx.step_id,
+                field=field,
+            )
+    expr = parsed if isinstance(parsed, Expression) else parsed.argument
+    if expr is not None:
+        try:
+            expr.check_columns([str(c) for c in columns])
+        except AqtraError as exc:
+            raise exc.at(file=ctx.source, step=ctx.step_id, field=field) from None
+
+
+def expression(ctx: StepContext, text: str, columns: Sequence[str], field: str) -> Expression:
+    """A row expression checked against the input's columns and the flow's parameters."""
+    try:
+        parsed = parse_expression(text)
+    except AqtraError as exc:
+        raise exc.at(file=ctx.source, step=ctx.step_id, field=field) from None
+    _check(ctx, parsed, columns, field)
+    return parsed
+
+
+def aggregation(ctx: StepContext, text: str, columns: Sequence[str], field: str) -> Aggregation:
+    """An aggregation (`sum(expr)`, `count()`, ...) checked likewise."""
+    try:
+        parsed = parse_aggregation(text)
+    except AqtraError as exc:
+        raise exc.at(file=ctx.source, step=ctx.step_id, field=field) from None
+    _check(ctx, parsed, columns, field)
+    return parsed
+
+
+def evaluate(expr: Expression, frame: pd.DataFrame, params: dict[str, Any]) -> Any:
+    return expr.evaluate(frame, params)

@@ -1,0 +1,295 @@
+"""Input components: files (CSV, Parquet, JSON, Excel), notebook frames, typed empty models, sample data."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, ClassVar, Literal
+
+import dask.dataframe as dd
+import pandas as pd
+import pyarrow.dataset as pads
+from pydantic import Field
+
+from ..errors import AqtraError, FlowValidationError
+from . import arrow
+from .base import InputComponent, Params
+
+ColumnType = Literal["string", "integer", "number", "boolean", "date", "datetime"]
+
+PANDAS_TYPES: dict[str, str] = {
+    "string": "str",
+    "integer": "Int64",
+    "number": "float64",
+    "boolean": "boolean",
+    "date": "datetime64[s]",
+    "datetime": "datetime64[us]",
+}
+
+
+def _rows_per_partition(frame: pd.DataFrame, target_rows: int = 250_000) -> int:
+    return max(1, -(-len(frame) // target_rows))
+
+
+class FileParams(Params):
+    path: str = Field(description="File path (relative to the flow file), glob, or fsspec URL.")
+    columns: list[str] | None = Field(None, description="Read only these columns.")
+
+
+class CsvParams(FileParams):
+    separator: str = Field(",", description="Field separator.")
+    skip_rows: int = Field(0, ge=0, description="Lines to skip before the header.")
+    parse_dates: list[str] = Field(default_factory=list, description="Columns to parse as datetimes.")
+    dtypes: dict[str, ColumnType] = Field(default_factory=dict, description="Column types to force.")
+    encoding: str = Field("utf-8", description="Text encoding.")
+    blocksize: str = Field("64MB", description="Bytes per partition.")
+
+
+class ReadCsv(InputComponent):
+    """Read a CSV file (or a glob of them) in parallel blocks."""
+
+    name = "read_csv"
+    Params: ClassVar = CsvParams
+
+    def _frame(self, columns: list[str] | None) -> dd.DataFrame:
+        p: CsvParams = self.params
+        path = self.ctx.resolve_path(p.path)
+        dtype = {k: PANDAS_TYPES[v] for k, v in p.dtypes.items() if v not in ("date", "datetime")}
+        dates = list(p.parse_dates) + [k for k, v in p.dtypes.items() if v in ("date", "datetime")]
+        try:
+            frame = dd.read_csv(
+                path,
+                sep=p.separator,
+                skiprows=p.skip_rows or None,
+                parse_dates=dates or None,
+                dtype=dtype or None,
+                encoding=p.encoding,
+                blocksize=p.blocksize,
+                usecols=columns,
+            )
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            raise self.ctx.error(f"cannot read CSV {path}: {exc}", field="path") from None
+        return frame
+
+    def read_schema(self) -> pd.DataFrame:
+        meta = self._frame(self.params.columns)._meta
+        if self.params.columns:
+            self.ctx.require_columns(meta.columns, self.params.columns, field="columns")
+        return meta
+
+    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
+        return self._frame(columns or self.params.columns)
+
+
+class ParquetParams(FileParams):
+    partitioning: Literal["hive", "none"] = Field("hive", description="Directory partitioning scheme.")
+
+
+class ReadParquet(InputComponent):
+    """Read Parquet files or a (hive-partitioned) directory; columns and filters are pushed into Arrow."""
+
+    name = "read_parquet"
+    Params: ClassVar = ParquetParams
+    supports_filters = True
+
+    @functools.cached_property
+    def dataset(self) -> pads.Dataset:
+        path = self.ctx.resolve_path(self.params.path)
+        partitioning = "hive" if self.params.partitioning == "hive" else None
+        try:
+            return pads.dataset(path, format="parquet", partitioning=partitioning)
+        except (OSError, ValueError) as exc:
+            raise self.ctx.error(f"cannot open Parquet {path}: {exc}", field="path") from None
+
+    @property
+    def arrow_schema(self):
+        """The files' own schema, before casting: filters are checked against it."""
+        return self.dataset.schema
+
+    def read_schema(self) -> pd.DataFrame:
+        meta = arrow.empty_frame(self.dataset.schema)
+        if self.params.columns:
+            self.ctx.require_columns(meta.columns, self.params.columns, field="columns")
+            meta = meta[self.params.columns]
+        return meta
+
+    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
+        columns = columns or self.params.columns or list(self.dataset.schema.names)
+        meta = arrow.empty_frame(self.dataset.schema)[columns]
+        pieces = [
+            piece
+            for fragment in self.dataset.get_fragments(filter=filters)
+            for piece in fragment.split_by_row_group(filter=filters)
+        ]
+        if not pieces:
+            return dd.from_pandas(meta, npartitions=1)
+        reader = self.ctx.guard(_ReadFragment(columns, filters, self.dataset.schema))
+        return dd.from_map(reader, pieces, meta=meta, enforce_metadata=False)
+
+
+class _ReadFragment:
+    """Read one Parquet row group: only `columns`, rows passing `filters`, cast inside Arrow."""
+
+    def __init__(self, columns: list[str], filters: Any, schema: Any) -> None:
+        self.columns, self.filters, self.schema = columns, filters, schema
+
+    def __call__(self, fragment: Any) -> pd.DataFrame:
+        table = fragment.to_table(columns=self.columns, filter=self.filters, schema=self.schema)
+        return arrow.to_pandas(table)
+
+
+class JsonParams(FileParams):
+    lines: bool = Field(False, description="One JSON record per line (JSON Lines).")
+    orient: Literal["records", "columns", "index", "split", "values"] = Field("records")
+
+
+class ReadJson(InputComponent):
+    """Read JSON records (an array of objects) or JSON Lines."""
+
+    name = "read_json"
+    Params: ClassVar = JsonParams
+
+    @functools.cached_property
+    def _data(self) -> pd.DataFrame:
+        path = self.ctx.resolve_path(self.params.path)
+        try:
+            frame = pd.read_json(path, lines=self.params.lines, orient=self.params.orient)
+        except (OSError, ValueError) as exc:
+            raise self.ctx.error(f"cannot read JSON {path}: {exc}", field="path") from None
+        if self.params.columns:
+            self.ctx.require_columns(frame.columns, self.params.columns, field="columns")
+            frame = frame[self.params.columns]
+        return frame
+
+    def read_schema(self) -> pd.DataFrame:
+        return self._data.iloc[:0]
+
+    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
+        frame = self._data[columns] if columns else self._data
+        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
+
+
+class ExcelParams(FileParams):
+    sheet: str | int = Field(0, description="Sheet name or 0-based index.")
+    skip_rows: int = Field(0, ge=0, description="Rows to skip before the header.")
+
+
+class ReadExcel(InputComponent):
+    """Read one sheet of an Excel workbook (.xlsx)."""
+
+    name = "read_excel"
+    Params: ClassVar = ExcelParams
+
+    @functools.cached_property
+    def _data(self) -> pd.DataFrame:
+        path = self.ctx.resolve_path(self.params.path)
+        try:
+            frame = pd.read_excel(path, sheet_name=self.params.sheet, skiprows=self.params.skip_rows)
+        except ImportError:
+            raise AqtraError('reading Excel needs openpyxl: pip install "aqtra-nb[excel]"') from None
+        except (OSError, ValueError, KeyError) as exc:
+            raise self.ctx.error(f"cannot read Excel {path}: {exc}", field="path") from None
+        frame.columns = [str(c) for c in frame.columns]
+        if self.params.columns:
+            self.ctx.require_columns(frame.columns, self.params.columns, field="columns")
+            frame = frame[self.params.columns]
+        return frame
+
+    def read_schema(self) -> pd.DataFrame:
+        return self._data.iloc[:0]
+
+    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
+        frame = self._data[columns] if columns else self._data
+        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
+
+
+class FromFrameParams(Params):
+    name: str = Field(description="Name of the frame passed at run time (`frames={name: df}`).")
+
+
+class FromFrame(InputComponent):
+    """Start from a pandas or Dask frame of the notebook, passed at run time by name."""
+
+    name = "from_frame"
+    Params: ClassVar = FromFrameParams
+
+    def _frame(self) -> pd.DataFrame | dd.DataFrame:
+        name = self.params.name
+        if name not in self.ctx.objects:
+            known = ", ".join(self.ctx.objects) or "none"
+            raise self.ctx.error(
+                f"no frame named {name!r} was passed to the run (pass frames={{{name!r}: df}}); "
+                f"frames passed: {known}",
+                field="name",
+                kind=FlowValidationError,
+            )
+        frame = self.ctx.objects[name]
+        if not isinstance(frame, pd.DataFrame | dd.DataFrame):
+            raise self.ctx.error(f"{name!r} is a {type(frame).__name__}, not a DataFrame", field="name")
+        return frame
+
+    def read_schema(self) -> pd.DataFrame:
+        frame = self._frame()
+        return frame._meta if isinstance(frame, dd.DataFrame) else frame.iloc[:0]
+
+    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
+        frame = self._frame()
+        if columns:
+            frame = frame[columns]
+        if isinstance(frame, dd.DataFrame):
+            return frame
+        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame), sort=False)
+
+
+class EmptyParams(Params):
+    columns: dict[str, ColumnType] = Field(description="Column names and types of the empty model.")
+
+
+class Empty(InputComponent):
+    """A typed empty frame (a model with no rows), e.g. the start of a union."""
+
+    name = "empty"
+    Params: ClassVar = EmptyParams
+
+    def read_schema(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {name: pd.Series([], dtype=PANDAS_TYPES[kind]) for name, kind in self.params.columns.items()}
+        )
+
+    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
+        frame = self.read_schema()
+        return dd.from_pandas(frame[columns] if columns else frame, npartitions=1)
+
+
+class SampleDataParams(Params):
+    table: Literal["orders", "customers", "products", "regions"] = Field(description="Which table.")
+    scale: float = Field(0.01, gt=0, le=100, description="1 = about one million orders.")
+    seed: int = Field(42, description="Random seed; the same seed gives the same data.")
+
+
+class SampleData(InputComponent):
+    """The bundled synthetic sales star schema (orders, customers, products, regions)."""
+
+    name = "sample_data"
+    Params: ClassVar = SampleDataParams
+
+    def _table(self) -> pd.DataFrame:
+        return _sales(self.params.scale, self.params.seed)[self.params.table]
+
+    def read_schema(self) -> pd.DataFrame:
+        return self._table().iloc[:0]
+
+    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
+        frame = self._table()
+        if columns:
+            frame = frame[columns]
+        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame), sort=False)
+
+
+@functools.lru_cache(maxsize=4)
+def _sales(scale: float, seed: int) -> dict[str, pd.DataFrame]:
+    from .. import datasets
+
+    return datasets.sales(scale=scale, seed=seed)
+
+
+INPUTS = [ReadCsv, ReadParquet, ReadJson, ReadExcel, FromFrame, Empty, SampleData]

@@ -1,0 +1,9 @@
+"""The built-in components, registered through the `aqtra_nb.components` entry point like any plug-in."""
+
+from .inputs import INPUTS
+from .outputs import OUTPUTS
+from .relational import RELATIONAL
+from .transforms import ROW_TRANSFORMS
+from .window import WINDOW_AND_SCRIPT
+
+BUILTINS = [*INPUTS, *ROW_TRANSFORMS, *RELATIONAL, *WINDOW_AND_SCRIPT, *OUTPUTS]

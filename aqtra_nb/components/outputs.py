@@ -1,0 +1,172 @@
+"""Output components. Files are written to a temporary name and renamed when complete, so a failed run
+never leaves a half-written output and an earlier good output stays until it is replaced."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, ClassVar
+
+import dask.dataframe as dd
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from pydantic import Field
+
+from .base import Component, Frame, OutputComponent, Params
+
+
+class FileOutputParams(Params):
+    path: str = Field(description="Output path (relative to the flow file).")
+
+
+class WriteCsvParams(FileOutputParams):
+    separator: str = Field(",", max_length=1, description="Field separator.")
+    header: bool = Field(True, description="Write a header line.")
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def _replace(tmp: Path, final: Path) -> None:
+    """Move a finished output into place; a directory replaces the old one as a whole."""
+    if tmp.is_dir() and final.exists():
+        old = _temporary(final)
+        final.rename(old)
+        tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+    else:
+        os.replace(tmp, final)
+
+
+class _Writer:
+    """Writes the whole input to one file, then renames it into place. Returns the rows written."""
+
+    def __init__(self, path: str, fmt: str, options: dict[str, Any]) -> None:
+        self.path, self.fmt, self.options = Path(path), fmt, options
+
+    def __call__(self, frame: pd.DataFrame) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _temporary(self.path)
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self.fmt == "parquet":
+                pq.write_table(table, tmp, compression=self.options.get("compression", "snappy"))
+            else:
+                opts = pacsv.WriteOptions(
+                    include_header=self.options["header"], delimiter=self.options["separator"]
+                )
+                pacsv.write_csv(table, tmp, write_options=opts)
+            _replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return len(frame)
+
+
+def _identity(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame
+
+
+def _write_single(frame: Frame, writer: Any) -> Any:
+    """A lazy Dask scalar: partitions are gathered in order into one task that writes the file."""
+    return frame.reduction(chunk=_identity, aggregate=writer, split_every=False, meta=int)
+
+
+class WriteCsv(OutputComponent):
+    """Write the input as one CSV file."""
+
+    name = "write_csv"
+    Params: ClassVar = WriteCsvParams
+
+    def write(self, frame: dd.DataFrame) -> Any:
+        p: WriteCsvParams = self.params
+        path = self.ctx.resolve_path(p.path)
+        writer = self.ctx.guard(_Writer(path, "csv", {"header": p.header, "separator": p.separator}))
+        return _write_single(frame, writer)
+
+
+class WriteParquetParams(FileOutputParams):
+    partition_by: list[str] = Field(
+        default_factory=list, description="Write a hive-partitioned directory by these columns."
+    )
+    compression: str = Field("snappy", description="snappy, zstd, gzip or none.")
+
+
+class WriteParquet(OutputComponent):
+    """Write the input as a Parquet file, or a partitioned directory with `partition_by`."""
+
+    name = "write_parquet"
+    Params: ClassVar = WriteParquetParams
+
+    def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
+        self.ctx.require_columns(inputs[0].columns, self.params.partition_by, field="partition_by")
+        return inputs[0]
+
+    def write(self, frame: dd.DataFrame) -> Any:
+        p: WriteParquetParams = self.params
+        path = self.ctx.resolve_path(p.path)
+        if not p.partition_by:
+            return _write_single(
+                frame, self.ctx.guard(_Writer(path, "parquet", {"compression": p.compression}))
+            )
+        tmp = _temporary(Path(path))
+        written = frame.map_partitions(
+            self.ctx.guard(_write_part),
+            str(tmp),
+            p.partition_by,
+            p.compression,
+            meta=pd.DataFrame({"rows": [0]}),
+        )
+        return written.reduction(
+            chunk=_identity, aggregate=self.ctx.guard(_Commit(tmp, Path(path))), split_every=False, meta=int
+        )
+
+
+def _write_part(part: pd.DataFrame, tmp: str, partition_by: list[str], compression: str) -> pd.DataFrame:
+    if len(part):
+        table = pa.Table.from_pandas(part, preserve_index=False)
+        pq.write_to_dataset(
+            table,
+            tmp,
+            partition_cols=partition_by,
+            compression=compression,
+            basename_template=f"part-{uuid.uuid4().hex[:12]}-{{i}}.parquet",
+        )
+    return pd.DataFrame({"rows": [len(part)]})
+
+
+class _Commit:
+    """Moves a fully written partitioned directory into place."""
+
+    def __init__(self, tmp: Path, final: Path) -> None:
+        self.tmp, self.final = tmp, final
+
+    def __call__(self, written: pd.DataFrame) -> int:
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        try:
+            _replace(self.tmp, self.final)
+        finally:
+            if self.tmp.exists():
+                shutil.rmtree(self.tmp, ignore_errors=True)
+        return int(written["rows"].sum())
+
+
+class ToFrame(Component):
+    """Hand the input back to the notebook as a pandas DataFrame (`result[step_id]`)."""
+
+    name = "to_frame"
+    group = "output"
+
+    def transform(self, inputs: list[Frame]) -> Frame:
+        return inputs[0]
+
+    def required_columns(self, needed, inputs):
+        return [None]
+
+
+OUTPUTS = [WriteCsv, WriteParquet, ToFrame]

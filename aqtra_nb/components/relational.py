@@ -1,0 +1,393 @@
+"""Model transformations across rows or inputs: join, lookup, aggregate, sort, limit, distinct, union, pivot."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import dask.dataframe as dd
+import pandas as pd
+from pydantic import Field, model_validator
+
+from ..expr import AGGREGATE_FUNCTIONS
+from .base import Component, Frame, Params, is_dask, partitionwise
+from .expressions import aggregation
+
+Keys = str | list[str]
+
+
+def _keys(value: Keys | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+class JoinParams(Params):
+    how: Literal["inner", "left", "right", "outer"] = Field("inner", description="Join type.")
+    on: Keys | None = Field(None, description="Key column(s) present on both sides.")
+    left_on: Keys | None = Field(None, description="Key column(s) of the first input.")
+    right_on: Keys | None = Field(None, description="Key column(s) of the second input.")
+    suffixes: tuple[str, str] = Field(("", "_right"), description="Added to clashing non-key column names.")
+
+    @model_validator(mode="after")
+    def _keys_given(self) -> JoinParams:
+        if self.on is None and (self.left_on is None or self.right_on is None):
+            raise ValueError("give `on`, or both `left_on` and `right_on`")
+        if self.on is None and len(_keys(self.left_on)) != len(_keys(self.right_on)):
+            raise ValueError("`left_on` and `right_on` must name the same number of columns")
+        return self
+
+
+def _join_keys(component: Component, params: Any, left: Frame, right: Frame) -> tuple[list[str], list[str]]:
+    left_keys = _keys(params.on) or _keys(params.left_on)
+    right_keys = _keys(params.on) or _keys(params.right_on)
+    left_field = "on" if params.on is not None else "left_on"
+    right_field = "on" if params.on is not None else "right_on"
+    component.ctx.require_columns(left.columns, left_keys, field=left_field)
+    component.ctx.require_columns(right.columns, right_keys, field=right_field)
+    return left_keys, right_keys
+
+
+class Join(Component):
+    """Join two inputs on key columns (inner, left, right, outer)."""
+
+    name = "join"
+    Params: ClassVar = JoinParams
+    min_inputs = max_inputs = 2
+
+    def transform(self, inputs: list[Frame]) -> Frame:
+        left, right = inputs
+        left_keys, right_keys = _join_keys(self, self.params, left, right)
+        return _merge(
+            left,
+            right,
+            how=self.params.how,
+            left_on=left_keys,
+            right_on=right_keys,
+            suffixes=self.params.suffixes,
+        )
+
+    def required_columns(self, needed, inputs):
+        if needed is None:
+            return [None, None]
+        left, right = inputs
+        left_keys, right_keys = _join_keys(self, self.params, left, right)
+        suffix_l, suffix_r = self.params.suffixes
+        left_need = set(left_keys) | {c for c in left.columns if c in needed or f"{c}{suffix_l}" in needed}
+        right_need = set(right_keys) | {c for c in right.columns if c in needed or f"{c}{suffix_r}" in needed}
+        return [left_need, right_need]
+
+
+def _merge(
+    left: Frame, right: Frame, *, how: str, left_on: list[str], right_on: list[str], suffixes: tuple[str, str]
+) -> Frame:
+    if left_on == right_on:
+        return left.merge(right, how=how, on=left_on, suffixes=suffixes)
+    out = left.merge(right, how=how, left_on=left_on, right_on=right_on, suffixes=suffixes)
+    return out
+
+
+class LookupParams(Params):
+    on: Keys | None = Field(None, description="Key column(s) present on both sides.")
+    left_on: Keys | None = Field(None, description="Key column(s) of the main input.")
+    right_on: Keys | None = Field(None, description="Key column(s) of the reference input.")
+    columns: list[str] | dict[str, str] = Field(
+        description="Reference columns to add; a mapping renames them (reference name: new name)."
+    )
+
+    @model_validator(mode="after")
+    def _keys_given(self) -> LookupParams:
+        if self.on is None and (self.left_on is None or self.right_on is None):
+            raise ValueError("give `on`, or both `left_on` and `right_on`")
+        return self
+
+
+class Lookup(Component):
+    """Add chosen columns from a reference input by key (a left join that never multiplies rows)."""
+
+    name = "lookup"
+    Params: ClassVar = LookupParams
+    min_inputs = max_inputs = 2
+
+    def transform(self, inputs: list[Frame]) -> Frame:
+        main, reference = inputs
+        left_keys, right_keys = _join_keys(self, self.params, main, reference)
+        wanted = self.params.columns
+        names = dict(wanted) if isinstance(wanted, dict) else {c: c for c in wanted}
+        self.ctx.require_columns(reference.columns, list(names), field="columns")
+        clash = [new for new in names.values() if new in main.columns]
+        if clash:
+            raise self.ctx.error(
+                f"column(s) {', '.join(clash)} already exist in the main input; rename them "
+                "with a mapping in `columns`",
+                field="columns",
+            )
+        ref = reference[right_keys + [c for c in names if c not in right_keys]].drop_duplicates(
+            subset=right_keys
+        )
+        ref = ref.rename(columns={k: v for k, v in names.items() if k not in right_keys})
+        out = _merge(main, ref, how="left", left_on=left_keys, right_on=right_keys, suffixes=("", "_ref"))
+        extra = [k for k in right_keys if k not in left_keys and k not in names]
+        return out.drop(columns=extra) if extra else out
+
+    def required_columns(self, needed, inputs):
+        main, reference = inputs
+        left_keys, right_keys = _join_keys(self, self.params, main, reference)
+        wanted = self.params.columns
+        names = list(wanted) if isinstance(wanted, dict) else list(wanted)
+        return [None if needed is None else set(needed) | set(left_keys), set(right_keys) | set(names)]
+
+
+AGG_METHODS = {
+    "sum": "sum",
+    "mean": "mean",
+    "min": "min",
+    "max": "max",
+    "count": "count",
+    "median": "median",
+    "std": "std",
+    "first": "first",
+    "last": "last",
+    "count_distinct": "nunique",
+}
+TREE_REDUCIBLE = {"sum", "mean", "min", "max", "count", "std", "first", "last", "size"}
+
+
+class AggregateParams(Params):
+    by: list[str] = Field(
+        default_factory=list, description="Group columns (none: one row for the whole input)."
+    )
+    aggregations: dict[str, str] = Field(
+        description="Output column → aggregation, e.g. `sum(amount * (1 - discount))`, `count()`."
+    )
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> AggregateParams:
+        if not self.aggregations:
+            raise ValueError("give at least one aggregation")
+        return self
+
+
+class Aggregate(Component):
+    """Group by columns and compute named aggregations over expressions."""
+
+    name = "aggregate"
+    Params: ClassVar = AggregateParams
+
+    def _parsed(self, columns: list[str]):
+        self.ctx.require_columns(columns, self.params.by, field="by")
+        return {
+            out: aggregation(self.ctx, text, columns, f"aggregations.{out}")
+            for out, text in self.params.aggregations.items()
+        }
+
+    def transform(self, inputs: list[Frame]) -> Frame:
+        frame = inputs[0]
+        parsed = self._parsed([str(c) for c in frame.columns])
+        by = list(self.params.by)
+        prepared = partitionwise(self.ctx, frame, _prepare, by, parsed, self.ctx.parameters)
+        spec: dict[str, tuple[str, str]] = {}
+        for out, agg in parsed.items():
+            method = "size" if agg.function == "count" and agg.argument is None else AGG_METHODS[agg.function]
+            spec[out] = (f"__arg_{out}", method)
+        keys = by or ["__all__"]
+        if not is_dask(prepared):
+            return _aggregate_pandas(prepared, keys, spec, drop_all=not by)
+        if all(method in TREE_REDUCIBLE for _, method in spec.values()):
+            result = prepared.groupby(keys, dropna=False, sort=False).agg(**spec)
+            result = result.reset_index()
+            return result.drop(columns="__all__") if not by else result
+        shuffled = prepared.shuffle(on=keys)
+        return partitionwise(self.ctx, shuffled, _aggregate_pandas, keys, spec, not by)
+
+    def required_columns(self, needed, inputs):
+        parsed = self._parsed([str(c) for c in inputs[0].columns])
+        required = set(self.params.by)
+        for agg in parsed.values():
+            required |= set(agg.columns)
+        return [required]
+
+
+def _prepare(frame: pd.DataFrame, by: list[str], parsed: dict, params: dict[str, Any]) -> pd.DataFrame:
+    """Group keys plus one column per aggregation argument (count() counts a constant)."""
+    columns: dict[str, Any] = {key: frame[key] for key in by}
+    if not by:
+        columns["__all__"] = pd.Series(0, index=frame.index, dtype="int64")
+    for out, agg in parsed.items():
+        if agg.argument is None:
+            value: Any = pd.Series(1, index=frame.index, dtype="int64")
+        else:
+            value = agg.argument.evaluate(frame, params)
+            if not isinstance(value, pd.Series):
+                value = pd.Series(value, index=frame.index)
+        columns[f"__arg_{out}"] = value
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def _aggregate_pandas(frame: pd.DataFrame, keys: list[str], spec: dict, drop_all: bool) -> pd.DataFrame:
+    result = frame.groupby(keys, dropna=False, sort=False).agg(**spec).reset_index()
+    if drop_all:
+        result = result.drop(columns="__all__")
+        if result.empty and frame.empty:
+            return result
+    return result
+
+
+class SortParams(Params):
+    by: Keys = Field(description="Column(s) to sort by.")
+    descending: bool | list[bool] = Field(
+        False, description="Descending order (one flag, or one per column)."
+    )
+    nulls: Literal["first", "last"] = Field("last", description="Where nulls go.")
+
+
+class Sort(Component):
+    """Order rows by columns."""
+
+    name = "sort"
+    Params: ClassVar = SortParams
+
+    def transform(self, inputs: list[Frame]) -> Frame:
+        by = _keys(self.params.by)
+        self.ctx.require_columns(inputs[0].columns, by, field="by")
+        desc = self.params.descending
+        if isinstance(desc, list) and len(desc) != len(by):
+            raise self.ctx.error(
+                f"`descending` has {len(desc)} flags for {len(by)} columns", field="descending"
+            )
+        ascending = [not d for d in desc] if isinstance(desc, list) else not desc
+        frame = inputs[0]
+        if is_dask(frame):
+            if len(by) > 1 and frame.npartitions > 1:
+                frame = frame.repartition(npartitions=1)
+            return frame.sort_values(by=by, ascending=ascending, na_position=self.params.nulls)
+        return frame.sort_values(by=by, ascending=ascending, na_position=self.params.nulls, kind="stable")
+
+    def required_columns(self, needed, inputs):
+        return [None if needed is None else set(needed) | set(_keys(self.params.by))]
+
+
+class LimitParams(Params):
+    rows: int = Field(ge=0, description="How many rows to keep.")
+    offset: int = Field(0, ge=0, description="Rows to skip first.")
+
+
+class Limit(Component):
+    """Keep the first rows (after an optional offset)."""
+
+    name = "limit"
+    Params: ClassVar = LimitParams
+
+    def transform(self, inputs: list[Frame]) -> Frame:
+        frame = inputs[0]
+        start, stop = self.params.offset, self.params.offset + self.params.rows
+        if not is_dask(frame):
+            return frame.iloc[start:stop]
+        head = frame.head(stop, npartitions=-1, compute=False)
+        return head.map_partitions(lambda part: part.iloc[start:stop], meta=frame._meta)
+
+    def required_columns(self, needed, inputs):
+        return [needed]
+
+
+class DistinctParams(Params):
+    columns: list[str] | None = Field(
+        None, description="Rows are duplicates when these columns match (default all)."
+    )
+
+
+class Distinct(Component):
+    """Drop duplicate rows, keeping the first."""
+
+    name = "distinct"
+    Params: ClassVar = DistinctParams
+
+    def transform(self, inputs: list[Frame]) -> Frame:
+        self.ctx.require_columns(inputs[0].columns, self.params.columns or [], field="columns")
+        return inputs[0].drop_duplicates(subset=self.params.columns)
+
+    def required_columns(self, needed, inputs):
+        if self.params.columns is None:
+            return [None]
+        return [None if needed is None else set(needed) | set(self.params.columns)]
+
+
+class UnionParams(Params):
+    missing: Literal["error", "null"] = Field(
+        "error", description="A column absent from some inputs: an error, or filled with nulls."
+    )
+
+
+class Union(Component):
+    """Stack the rows of several inputs, matching columns by name."""
+
+    name = "union"
+    Params: ClassVar = UnionParams
+    min_inputs = 2
+    max_inputs = None
+
+    def transform(self, inputs: list[Frame]) -> Frame:
+        first = [str(c) for c in inputs[0].columns]
+        if self.params.missing == "error":
+            for i, frame in enumerate(inputs[1:], start=2):
+                names = [str(c) for c in frame.columns]
+                if set(names) != set(first):
+                    diff = sorted(set(names) ^ set(first))
+                    raise self.ctx.error(
+                        f"input {i} has other columns than input 1 (differ: {', '.join(diff)}); "
+                        "select the same columns or set `missing: null`",
+                        field="inputs",
+                    )
+        if is_dask(inputs[0]):
+            return dd.concat(inputs, join="outer", interleave_partitions=False)
+        return pd.concat(inputs, join="outer", ignore_index=True)
+
+    def required_columns(self, needed, inputs):
+        return [needed for _ in inputs]
+
+
+class PivotParams(Params):
+    index: list[str] = Field(description="Columns that identify an output row.")
+    columns: str = Field(description="Column whose values become output columns.")
+    values: str = Field(description="Column aggregated into the cells.")
+    aggregation: Literal["sum", "mean", "min", "max", "count", "first", "last"] = Field("sum")
+    column_values: list[Any] = Field(
+        description="The values of `columns` that become output columns (like SQL's PIVOT ... IN (...)), so the "
+        "output schema is known before data is read."
+    )
+
+
+class Pivot(Component):
+    """Turn the values of one column into columns (long → wide), aggregating cells."""
+
+    name = "pivot"
+    Params: ClassVar = PivotParams
+
+    def transform(self, inputs: list[Frame]) -> Frame:
+        p: PivotParams = self.params
+        frame = inputs[0]
+        self.ctx.require_columns(frame.columns, [*p.index, p.columns, p.values], field="index")
+        grouped = frame.groupby([*p.index, p.columns], dropna=False).agg(__v=(p.values, p.aggregation))
+        grouped = grouped.reset_index()
+        if is_dask(grouped):
+            grouped = grouped.repartition(npartitions=1)
+        values = [str(v) for v in p.column_values]
+        return partitionwise(self.ctx, grouped, _pivot, p.index, p.columns, values)
+
+    def required_columns(self, needed, inputs):
+        p: PivotParams = self.params
+        return [{*p.index, p.columns, p.values}]
+
+
+def _pivot(frame: pd.DataFrame, index: list[str], columns: str, values: list[str]) -> pd.DataFrame:
+    frame = frame.assign(**{columns: frame[columns].astype("str")})
+    wide = frame.pivot_table(index=index, columns=columns, values="__v", aggfunc="first", observed=True)
+    wide = wide.reindex(columns=values)
+    wide.columns = [str(c) for c in wide.columns]
+    out = wide.reset_index()
+    for column in values:
+        out[column] = out[column].astype("float64")
+    return out[[*index, *values]]
+
+
+RELATIONAL = [Join, Lookup, Aggregate, Sort, Limit, Distinct, Union, Pivot]
+__all__ = ["AGGREGATE_FUNCTIONS", "RELATIONAL"]

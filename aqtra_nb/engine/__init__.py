@@ -1,0 +1,60 @@
+"""Plan a flow (validate, infer schemas, push down reads) and run it on Dask."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..spec import FlowSpec
+from .events import EventStream, RunEvent
+from .plan import Plan, PlannedStep, plan_flow
+from .progress import ProgressBar
+from .result import RunResult, StepResult
+from .run import preview_plan, run_plan
+
+
+def run_flow(
+    spec: FlowSpec,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    scheduler: Any = None,
+    outputs: Sequence[str] | None = None,
+    objects: Mapping[str, Any] | None = None,
+    progress: bool | None = None,
+    events: EventStream | None = None,
+) -> RunResult:
+    """Plan and run a flow in one call: the function behind `Flow.run` and `aqtra-nb run`."""
+    plan = plan_flow(spec, parameters, objects=objects)
+    events = events or EventStream()
+    if progress is None:
+        progress = _interactive()
+    bar = ProgressBar(len(plan.order), spec.flow) if progress else None
+    if bar is not None:
+        events.subscribe(bar)
+    try:
+        return run_plan(plan, scheduler=scheduler, outputs=outputs, events=events)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _interactive() -> bool:
+    if "ipykernel" in sys.modules:
+        return True
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+__all__ = [
+    "EventStream",
+    "Plan",
+    "PlannedStep",
+    "ProgressBar",
+    "RunEvent",
+    "RunResult",
+    "StepResult",
+    "plan_flow",
+    "preview_plan",
+    "run_flow",
+    "run_plan",
+]

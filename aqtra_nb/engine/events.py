@@ -1,0 +1,47 @@
+"""One stream of run events. The progress bar, the run result and (later) the run store all read it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+logger = logging.getLogger(__name__)
+
+EventKind = Literal[
+    "run_started", "step_started", "step_finished", "step_failed", "run_finished", "run_failed"
+]
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    kind: EventKind
+    run_id: str
+    step: str | None = None
+    component: str | None = None
+    rows: int | None = None
+    seconds: float | None = None
+    error: str | None = None
+    time: float = field(default_factory=time.time)
+
+
+Listener = Callable[[RunEvent], None]
+
+
+class EventStream:
+    """Fan-out of run events to listeners; a failing listener is logged, never breaks the run."""
+
+    def __init__(self, listeners: list[Listener] | None = None) -> None:
+        self.listeners: list[Listener] = list(listeners or [])
+
+    def subscribe(self, listener: Listener) -> None:
+        self.listeners.append(listener)
+
+    def emit(self, event: RunEvent) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                logger.exception("run event listener %r failed", listener)

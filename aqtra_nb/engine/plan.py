@@ -1,0 +1,194 @@
+"""Planning: validate a whole flow before any data is read, infer every step's schema, prune columns.
+
+`plan_flow` is a function from a FlowSpec (plus parameter values) to a Plan: plain data that the runner
+turns into one Dask graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+
+from ..components.base import Component, InputComponent, StepContext
+from ..components.registry import ComponentRegistry
+from ..components.registry import registry as default_registry
+from ..errors import AqtraError, FlowValidationError, StepFailed, did_you_mean
+from ..spec import FlowSpec, resolve_parameters, substitute
+from .graph import topological_order
+from .pushdown import arrow_filter
+
+
+@dataclass
+class PlannedStep:
+    """A step with its resolved component, inferred output schema and pushed-down read options."""
+
+    id: str
+    component: Component
+    inputs: list[str]
+    schema: pd.DataFrame
+    consumers: list[str] = field(default_factory=list)
+    needed: set[str] | None = None
+    read_columns: list[str] | None = None
+    read_filter: Any = None
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return {str(name): str(dtype) for name, dtype in self.schema.dtypes.items()}
+
+
+@dataclass
+class Plan:
+    spec: FlowSpec
+    parameters: dict[str, Any]
+    order: list[str]
+    steps: dict[str, PlannedStep]
+    source: str | None = None
+
+    def explain(self) -> str:
+        """A readable summary: each step, its inputs, output columns and pushed-down reads."""
+        lines = [f"flow {self.spec.flow!r}" + (f" ({self.source})" if self.source else "")]
+        for step_id in self.order:
+            step = self.steps[step_id]
+            head = f"  {step_id}: {step.component.name}"
+            if step.inputs:
+                head += f" <- {', '.join(step.inputs)}"
+            lines.append(head)
+            lines.append("      columns: " + ", ".join(f"{k} {v}" for k, v in step.columns.items()))
+            if step.read_columns is not None:
+                lines.append("      reads only: " + ", ".join(step.read_columns))
+            if step.read_filter is not None:
+                lines.append(f"      filter pushed into reader: {step.read_filter}")
+        return "\n".join(lines)
+
+
+def plan_flow(
+    spec: FlowSpec,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    objects: Mapping[str, Any] | None = None,
+    base_dir: str | Path | None = None,
+    registry: ComponentRegistry | None = None,
+) -> Plan:
+    """Validate and plan. Raises FlowValidationError (or another AqtraError) naming file, step and field."""
+    registry = registry or default_registry
+    source = spec.source
+    if base_dir is None:
+        base_dir = Path(source).resolve().parent if source else Path.cwd()
+    order = topological_order(spec)
+    try:
+        values = resolve_parameters(spec.parameters, parameters or {})
+    except AqtraError as exc:
+        raise exc.at(file=source) from None
+    by_id = {s.id: s for s in spec.steps}
+    planned: dict[str, PlannedStep] = {}
+    for step_id in order:
+        step = by_id[step_id]
+        component = _instantiate(step, registry, source, Path(base_dir), values, dict(objects or {}))
+        inputs = step.input_ids
+        try:
+            schema = component.schema([planned[i].schema for i in inputs])
+        except AqtraError as exc:
+            raise exc.at(file=source, step=step_id) from None
+        except Exception as exc:
+            raise StepFailed(
+                f"{step.component} could not infer its output: {type(exc).__name__}: {exc}",
+                step=step_id,
+                component=step.component,
+                file=source,
+            ) from exc
+        planned[step_id] = PlannedStep(step_id, component, inputs, schema)
+        for i in inputs:
+            planned[i].consumers.append(step_id)
+    _prune_columns(planned, order)
+    _push_filters(planned)
+    return Plan(spec, values, order, planned, source)
+
+
+def _instantiate(step, registry, source, base_dir, values, objects) -> Component:
+    try:
+        cls = registry.get(step.component)
+    except AqtraError as exc:
+        raise exc.at(file=source, step=step.id, field="component") from None
+    n = len(step.input_ids)
+    if n < cls.min_inputs or (cls.max_inputs is not None and n > cls.max_inputs):
+        expected = _arity(cls.min_inputs, cls.max_inputs)
+        field_name = "inputs" if step.inputs is not None else "input"
+        raise FlowValidationError(
+            f"component {cls.name!r} takes {expected}, got {n}", file=source, step=step.id, field=field_name
+        )
+    try:
+        raw = substitute(step.with_, values, field="with")
+    except AqtraError as exc:
+        raise exc.at(file=source, step=step.id) from None
+    try:
+        params = cls.Params.model_validate(raw)
+    except ValidationError as exc:
+        raise params_error(exc, cls, source=source, step=step.id) from None
+    ctx = StepContext(step.id, cls.name, source, base_dir, values, objects)
+    return cls(params, ctx)
+
+
+def params_error(exc: ValidationError, cls: type[Component], *, source: str | None, step: str | None):
+    """A component-params validation error as a FlowValidationError at `with.<field>`."""
+    first = exc.errors()[0]
+    loc = [str(part) for part in first["loc"]]
+    field_name = ".".join(["with", *loc]) if loc else "with"
+    if first["type"] == "extra_forbidden":
+        key = loc[-1] if loc else ""
+        allowed = list(cls.Params.model_fields)
+        message = (
+            f"unknown parameter {key!r} for component {cls.name!r}.{did_you_mean(key, allowed)} "
+            f"Allowed: {', '.join(allowed)}"
+        )
+    elif first["type"] == "missing":
+        message = f"component {cls.name!r} requires this parameter"
+    else:
+        message = first["msg"]
+    return FlowValidationError(message, file=source, step=step, field=field_name)
+
+
+def _arity(low: int, high: int | None) -> str:
+    if high == low:
+        return f"{low} input{'s' if low != 1 else ''}"
+    if high is None:
+        return f"at least {low} inputs"
+    return f"{low} to {high} inputs"
+
+
+def _prune_columns(planned: dict[str, PlannedStep], order: list[str]) -> None:
+    """Walk backwards: each step learns which of its columns its consumers need (None: all)."""
+    for step_id in reversed(order):
+        step = planned[step_id]
+        needs: set[str] | None = set() if step.consumers else None
+        for consumer_id in step.consumers:
+            consumer = planned[consumer_id]
+            required = consumer.component.required_columns(
+                consumer.needed, [planned[i].schema for i in consumer.inputs]
+            )
+            for position, input_id in enumerate(consumer.inputs):
+                if input_id != step_id:
+                    continue
+                want = required[position]
+                needs = None if (want is None or needs is None) else needs | set(want)
+        step.needed = needs
+        if isinstance(step.component, InputComponent) and needs is not None:
+            step.read_columns = [str(c) for c in step.schema.columns if str(c) in needs]
+
+
+def _push_filters(planned: dict[str, PlannedStep]) -> None:
+    """A filter right after a reader that supports filters is also handed to the reader (Arrow)."""
+    for step in planned.values():
+        if step.component.name != "filter" or len(step.inputs) != 1:
+            continue
+        source = planned[step.inputs[0]]
+        if not getattr(source.component, "supports_filters", False) or len(source.consumers) != 1:
+            continue
+        expr = step.component.condition([str(c) for c in source.schema.columns])
+        pushed = arrow_filter(expr, step.component.ctx.parameters, source.component.arrow_schema)
+        if pushed is not None:
+            source.read_filter = pushed

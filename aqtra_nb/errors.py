@@ -1,0 +1,112 @@
+"""The exceptions users see. Each message says what is wrong, where, and how to fix it."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str:
+    """A ' did you mean ...?' hint with the closest candidates, or '' when none is close."""
+    matches = difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.6)
+    if not matches:
+        return ""
+    return " Did you mean " + " or ".join(repr(m) for m in matches) + "?"
+
+
+class AqtraError(Exception):
+    """Base of every error aqtra-nb raises for a user's mistake or a failed run.
+
+    ``location`` names where the problem is: a file, a step id, a field. It is prefixed to the message.
+    """
+
+    def __init__(
+        self, message: str, *, file: str | None = None, step: str | None = None, field: str | None = None
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.step = step
+        self.field = field
+        super().__init__(self._render())
+
+    @property
+    def location(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(str(self.file))
+        if self.step:
+            parts.append(f"step {self.step!r}")
+        if self.field:
+            parts.append(f"field {self.field!r}")
+        return ", ".join(parts)
+
+    def _render(self) -> str:
+        loc = self.location
+        return f"{loc}: {self.message}" if loc else self.message
+
+    def at(self, *, file: str | None = None, step: str | None = None, field: str | None = None) -> AqtraError:
+        """Fill in location parts that are not set yet (inner code knows less than outer code)."""
+        self.file = self.file or file
+        self.step = self.step or step
+        self.field = self.field or field
+        self.args = (self._render(),)
+        return self
+
+    def __str__(self) -> str:
+        return self._render()
+
+    def __reduce__(self) -> tuple:
+        # Errors cross process boundaries (dask.distributed workers); keep every attribute.
+        return (_rebuild, (type(self), dict(self.__dict__)))
+
+
+def _rebuild(cls: type[AqtraError], state: dict) -> AqtraError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    error.args = (error._render(),)
+    return error
+
+
+class FlowValidationError(AqtraError):
+    """The flow document or its parameters are not valid."""
+
+
+class ExpressionError(AqtraError):
+    """An expression could not be parsed or is not allowed.
+
+    ``position`` is the 1-based column of the offending part within ``source``.
+    """
+
+    def __init__(
+        self, message: str, *, source: str = "", position: int | None = None, **where: str | None
+    ) -> None:
+        self.source = source
+        self.position = position
+        super().__init__(message, **where)
+
+    def _render(self) -> str:
+        text = self.message
+        if self.position is not None:
+            text = f"{text} (at column {self.position} of {self.source!r})"
+        loc = self.location
+        return f"{loc}: {text}" if loc else text
+
+
+class UnknownColumn(FlowValidationError):
+    """A step refers to a column its input does not have."""
+
+
+class UnknownComponent(FlowValidationError):
+    """A step names a component that is not registered."""
+
+
+class StepFailed(AqtraError):
+    """A step raised while running; the original error is chained as ``__cause__``."""
+
+    def __init__(self, message: str, *, step: str, component: str, **where: str | None) -> None:
+        self.component = component
+        super().__init__(message, step=step, **where)
+
+
+class ParameterError(FlowValidationError):
+    """A flow parameter value is missing, unknown or of the wrong type."""

@@ -1,0 +1,254 @@
+"""The Python face of a flow: a builder over the same FlowSpec that files and the editor use."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+
+from .components.registry import registry
+from .errors import AqtraError, FlowValidationError, did_you_mean
+from .spec import FlowSpec, StepSpec, dump_flow, flow_from_document, infer_parameter, load_flow, parse_flow
+from .spec.template import placeholders, substitute
+
+
+class Flow:
+    """A data flow you can build in Python, save as YAML/JSON, load back, validate, preview and run.
+
+    >>> f = Flow("demo", parameters={"min_amount": 100.0})
+    >>> orders = f.sample_data("orders", table="orders", scale=0.001)
+    >>> big = orders.filter("big", condition="amount >= @min_amount")
+    """
+
+    def __init__(
+        self,
+        name: str = "flow",
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        description: str = "",
+        spec: FlowSpec | None = None,
+    ) -> None:
+        if spec is None:
+            params = {key: infer_parameter(value) for key, value in (parameters or {}).items()}
+            spec = FlowSpec(flow=name, description=description, parameters=params)
+        self.spec = spec
+        self.objects: dict[str, Any] = {}
+
+    # -- files ---------------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path) -> Flow:
+        return cls(spec=load_flow(path))
+
+    @classmethod
+    def from_yaml(cls, text: str, *, source: str | None = None) -> Flow:
+        return cls(spec=parse_flow(text, source=source))
+
+    @classmethod
+    def from_dict(cls, document: dict[str, Any]) -> Flow:
+        return cls(spec=flow_from_document(document))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the flow as YAML (or JSON for `.json`); relative paths then resolve against that folder."""
+        path = Path(path)
+        dump_flow(self.spec, path)
+        self.spec._source = str(path)
+        return path
+
+    def to_yaml(self) -> str:
+        return dump_flow(self.spec)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.spec.to_document()
+
+    # -- building --------------------------------------------------------------------------------------
+    def add(
+        self, step_id: str, component: str, inputs: Sequence[str | StepRef] = (), **params: Any
+    ) -> StepRef:
+        """Append a step; it is checked at once (component, inputs, parameters) so mistakes fail here."""
+        ids = [i.id if isinstance(i, StepRef) else i for i in inputs]
+        if any(s.id == step_id for s in self.spec.steps):
+            raise FlowValidationError("a step with this id exists already", step=step_id, field="id")
+        known = [s.id for s in self.spec.steps]
+        for input_id in ids:
+            if input_id not in known:
+                raise FlowValidationError(
+                    f"unknown input step {input_id!r}.{did_you_mean(input_id, known)}",
+                    step=step_id,
+                    field="input",
+                )
+        params = self._keep_objects(step_id, component, params)
+        try:
+            document = {"id": step_id, "component": component, "with": params}
+            if len(ids) == 1:
+                document["input"] = ids[0]
+            elif ids:
+                document["inputs"] = ids
+            step = StepSpec.model_validate(document)
+        except ValidationError as exc:
+            raise FlowValidationError(exc.errors()[0]["msg"], step=step_id) from None
+        self._check_params(step)
+        self.spec.steps.append(step)
+        return StepRef(self, step_id)
+
+    def _keep_objects(self, step_id: str, component: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Frames and functions cannot live in a file: keep them on the flow, refer to them by name."""
+        params = dict(params)
+        if component == "from_frame" and "frame" in params:
+            frame = params.pop("frame")
+            name = params.setdefault("name", step_id)
+            self.objects[name] = frame
+        for key, value in list(params.items()):
+            if callable(value) and not isinstance(value, type):
+                name = getattr(value, "__name__", step_id)
+                self.objects[name] = value
+                params[key] = name
+        return params
+
+    def _check_params(self, step: StepSpec) -> None:
+        cls = registry.get(step.component) if step.component in registry else None
+        if cls is None:
+            registry.get(step.component)  # raises UnknownComponent with a hint
+            return
+        defaults = {k: p.default for k, p in self.spec.parameters.items() if p.default is not None}
+        if placeholders(step.with_) - set(defaults):
+            return  # checked at plan time, when the values are known
+        from .engine.plan import params_error
+
+        try:
+            cls.Params.model_validate(substitute(step.with_, defaults))
+        except ValidationError as exc:
+            raise params_error(exc, cls, source=self.spec.source, step=step.id) from None
+
+    def step(self, step_id: str) -> StepRef:
+        self.spec.step(step_id)
+        return StepRef(self, step_id)
+
+    def __getitem__(self, step_id: str) -> StepRef:
+        return self.step(step_id)
+
+    def __getattr__(self, component: str) -> Callable[..., StepRef]:
+        if component.startswith("_") or component not in registry:
+            raise AttributeError(
+                f"{type(self).__name__!r} has no attribute {component!r}."
+                f"{did_you_mean(component, registry.names())}"
+            )
+
+        def add_step(step_id: str, *inputs: Any, **params: Any) -> StepRef:
+            if component == "from_frame" and inputs and isinstance(inputs[0], pd.DataFrame | _dask_frame()):
+                params["frame"], inputs = inputs[0], inputs[1:]
+            return self.add(step_id, component, list(inputs), **params)
+
+        add_step.__name__ = component
+        add_step.__doc__ = registry.get(component).__doc__
+        return add_step
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(registry.names()))
+
+    # -- running ---------------------------------------------------------------------------------------
+    def plan(
+        self,
+        parameters: Mapping[str, Any] | None = None,
+        /,
+        *,
+        frames: Mapping[str, Any] | None = None,
+        **params: Any,
+    ):
+        """Validate everything and infer each step's schema, without reading data."""
+        from .engine.plan import plan_flow
+
+        return plan_flow(
+            self.spec, {**(parameters or {}), **params}, objects={**self.objects, **(frames or {})}
+        )
+
+    validate = plan
+
+    def run(
+        self,
+        parameters: Mapping[str, Any] | None = None,
+        /,
+        *,
+        scheduler: Any = None,
+        outputs: Sequence[str] | None = None,
+        frames: Mapping[str, Any] | None = None,
+        progress: bool | None = None,
+        **params: Any,
+    ):
+        """Run on Dask (threads here, or a cluster with `scheduler="tcp://..."`); returns a RunResult."""
+        from .engine import run_flow
+
+        return run_flow(
+            self.spec,
+            {**(parameters or {}), **params},
+            scheduler=scheduler,
+            outputs=outputs,
+            objects={**self.objects, **(frames or {})},
+            progress=progress,
+        )
+
+    def preview(
+        self,
+        step: str | StepRef,
+        rows: int = 100,
+        parameters: Mapping[str, Any] | None = None,
+        /,
+        **params: Any,
+    ) -> pd.DataFrame:
+        """The first rows of one step, reading as little as possible."""
+        from .engine.run import preview_plan
+
+        step_id = step.id if isinstance(step, StepRef) else step
+        return preview_plan(self.plan(parameters, **params), step_id, rows)
+
+    # -- display ---------------------------------------------------------------------------------------
+    def _repr_svg_(self) -> str:
+        from .notebook.dag import flow_svg
+
+        return flow_svg(self.spec)
+
+    def __repr__(self) -> str:
+        return f"Flow({self.spec.flow!r}, steps={[s.id for s in self.spec.steps]})"
+
+
+class StepRef:
+    """A handle on one step of a flow: chain components from it (`orders.filter("big", condition=...)`)."""
+
+    def __init__(self, flow: Flow, step_id: str) -> None:
+        self.flow, self.id = flow, step_id
+
+    @property
+    def spec(self) -> StepSpec:
+        return self.flow.spec.step(self.id)
+
+    def __getattr__(self, component: str) -> Callable[..., StepRef]:
+        if component.startswith("_") or component not in registry:
+            raise AttributeError(f"no component {component!r}.{did_you_mean(component, registry.names())}")
+
+        def add_step(step_id: str, *others: StepRef | str, **params: Any) -> StepRef:
+            return self.flow.add(step_id, component, [self, *others], **params)
+
+        add_step.__name__ = component
+        add_step.__doc__ = registry.get(component).__doc__
+        return add_step
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(registry.names()))
+
+    def preview(self, rows: int = 100, **params: Any) -> pd.DataFrame:
+        return self.flow.preview(self.id, rows, **params)
+
+    def __repr__(self) -> str:
+        return f"StepRef({self.id!r}, component={self.spec.component!r})"
+
+
+def _dask_frame() -> type:
+    if "dask.dataframe" in sys.modules:
+        return sys.modules["dask.dataframe"].DataFrame
+    return pd.DataFrame
+
+
+__all__ = ["AqtraError", "Flow", "StepRef"]

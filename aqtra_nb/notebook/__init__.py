@@ -1,0 +1,1 @@
+"""Notebook helpers: the flow drawn as SVG and the `%%flow` cell magic."""

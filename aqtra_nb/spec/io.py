@@ -1,0 +1,135 @@
+"""Read and write flow documents (YAML or JSON) with errors that name the file, line, step and field."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ..errors import FlowValidationError
+from .models import FlowSpec
+
+
+class FlowLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. (YAML 1.1 reads `on:`, `yes`, `no` as booleans, and `on` is a
+    join parameter.)"""
+
+
+FlowLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+FlowLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load_flow(path: str | Path) -> FlowSpec:
+    """Parse and validate a `*.flow.yaml` / `*.flow.json` file; the spec remembers where it came from."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FlowValidationError(f"flow file not found: {path}") from None
+    except OSError as exc:
+        raise FlowValidationError(f"cannot read flow file: {exc}", file=str(path)) from None
+    return parse_flow(text, source=str(path))
+
+
+def parse_flow(text: str, *, source: str | None = None) -> FlowSpec:
+    """Parse flow text (YAML, of which JSON is a subset) into a validated FlowSpec."""
+    try:
+        document = yaml.load(text, Loader=FlowLoader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FlowValidationError(f"not valid YAML{where}: {problem}", file=source) from None
+    if not isinstance(document, dict):
+        raise FlowValidationError(
+            "a flow file must be a mapping with keys `flow`, `parameters` and `steps`", file=source
+        )
+    spec = flow_from_document(document, source=source, text=text)
+    return spec
+
+
+def flow_from_document(
+    document: dict[str, Any], *, source: str | None = None, text: str | None = None
+) -> FlowSpec:
+    """Validate plain data as a FlowSpec, turning pydantic's errors into one located message."""
+    try:
+        spec = FlowSpec.model_validate(document)
+    except ValidationError as exc:
+        raise validation_error(exc, document, source=source, text=text) from None
+    if source is not None:
+        spec._source = source  # type: ignore[attr-defined]
+    return spec
+
+
+def validation_error(
+    exc: ValidationError, document: Any, *, source: str | None, text: str | None = None
+) -> FlowValidationError:
+    """The first pydantic error as a FlowValidationError with step id, field path and YAML line."""
+    first = exc.errors()[0]
+    loc = tuple(first["loc"])
+    step_id = None
+    field_path = loc
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
+        steps = document.get("steps") if isinstance(document, dict) else None
+        if isinstance(steps, list) and loc[1] < len(steps) and isinstance(steps[loc[1]], dict):
+            step_id = steps[loc[1]].get("id")
+        field_path = loc[2:] if step_id else loc
+    field = ".".join(str(part) for part in field_path) or None
+    message = _message(first)
+    line = _line_of(text, loc) if text else None
+    if line:
+        message = f"{message} (line {line})"
+    return FlowValidationError(message, file=source, step=str(step_id) if step_id else None, field=field)
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or check its spelling"
+    if kind == "missing":
+        return "required key is missing"
+    return error["msg"]
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML node at `loc`, or of its nearest existing parent."""
+    try:
+        node = yaml.compose(text, Loader=FlowLoader)
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == part), None)
+            key = next((k for k, v in node.value if k.value == part), None)
+            if child is None:
+                break
+            line = key.start_mark.line + 1 if key is not None else child.start_mark.line + 1
+            node = child
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def dump_flow(spec: FlowSpec, path: str | Path | None = None) -> str:
+    """The flow as YAML (or JSON when `path` ends in .json); written to `path` if given."""
+    document = spec.to_document()
+    if path is not None and str(path).endswith(".json"):
+        text = json.dumps(document, indent=2) + "\n"
+    else:
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110)
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text

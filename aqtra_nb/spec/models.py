@@ -1,0 +1,99 @@
+"""Pydantic models of a flow document: the one shape shared by files, the Python builder and the editor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+ParameterType = Literal["string", "integer", "number", "boolean", "date", "list"]
+
+STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+
+
+class SpecModel(BaseModel):
+    """Base of user-facing specs: unknown keys are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ParameterSpec(SpecModel):
+    """A typed flow parameter. A parameter without a default must be given at run time."""
+
+    type: ParameterType = Field("string", description="Value type; values are converted and checked.")
+    default: Any = Field(None, description="Value used when the run does not set one.")
+    description: str = Field("", description="Shown in forms and `aqtra-nb validate`.")
+    choices: list[Any] | None = Field(None, description="Allowed values, if restricted.")
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+class StepSpec(SpecModel):
+    """One node of the flow: a component, its inputs (step ids) and its parameters (`with`)."""
+
+    id: str = Field(description="Unique step id; other steps refer to it in `input`/`inputs`.")
+    component: str = Field(description="Registered component name, e.g. `read_csv`, `filter`.")
+    input: str | None = Field(None, description="The one input step's id.")
+    inputs: list[str] | None = Field(None, description="Input step ids, for components with several inputs.")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="Component parameters.")
+    description: str = Field("", description="What this step is for.")
+    ui: dict[str, Any] | None = Field(
+        None, description="Editor layout hints (position); ignored by the engine."
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_name(cls, value: str) -> str:
+        if not STEP_ID.match(value):
+            raise ValueError(
+                f"step id {value!r} must start with a letter or '_' and hold only letters, digits, '_' or '-'"
+            )
+        return value
+
+    @property
+    def input_ids(self) -> list[str]:
+        """Inputs in order, whichever of `input`/`inputs` was used."""
+        if self.inputs is not None:
+            return list(self.inputs)
+        return [self.input] if self.input is not None else []
+
+
+class FlowSpec(SpecModel):
+    """A data flow: typed parameters and a DAG of steps (listed in any order)."""
+
+    flow: str = Field(description="Flow name.")
+    description: str = Field("", description="What the flow computes.")
+    parameters: dict[str, ParameterSpec] = Field(default_factory=dict, description="Typed parameters.")
+    steps: list[StepSpec] = Field(default_factory=list, description="The steps; they form a DAG.")
+    _source: str | None = PrivateAttr(None)
+
+    @property
+    def source(self) -> str | None:
+        """The file this flow was loaded from or saved to, if any (for error messages and relative paths)."""
+        return self._source
+
+    def step(self, step_id: str) -> StepSpec:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def to_document(self) -> dict[str, Any]:
+        """Plain data for YAML/JSON, with defaults left out so files stay short."""
+        doc = self.model_dump(by_alias=True, exclude_defaults=True, mode="json")
+        doc.setdefault("steps", [])
+        return doc
+
+
+PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "date": (dt.date,),
+    "list": (list, tuple),
+}

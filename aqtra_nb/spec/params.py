@@ -1,0 +1,134 @@
+"""Typed flow parameters: convert run-time values (from Python, CLI strings or forms) and fail loudly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import ParameterError, did_you_mean
+from .models import ParameterSpec
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+def infer_parameter(value: Any) -> ParameterSpec:
+    """A ParameterSpec from a plain default value (the Python builder's `parameters={"x": 1.0}`)."""
+    if isinstance(value, ParameterSpec):
+        return value
+    if isinstance(value, Mapping):
+        return ParameterSpec.model_validate(value)
+    if isinstance(value, bool):
+        kind = "boolean"
+    elif isinstance(value, int):
+        kind = "integer"
+    elif isinstance(value, float):
+        kind = "number"
+    elif isinstance(value, dt.date):
+        kind = "date"
+        value = value.isoformat()
+    elif isinstance(value, list | tuple):
+        kind, value = "list", list(value)
+    else:
+        kind = "string"
+        value = None if value is None else str(value)
+    return ParameterSpec(type=kind, default=value)
+
+
+def convert_value(name: str, spec: ParameterSpec, value: Any) -> Any:
+    """Convert one value to the parameter's type; strings are parsed (they come from CLIs and URLs)."""
+    try:
+        converted = _convert(spec.type, value)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(
+            f"parameter {name!r} expects a {spec.type}, got {value!r} ({exc})", field=name
+        ) from None
+    if spec.choices is not None and converted not in spec.choices:
+        raise ParameterError(
+            f"parameter {name!r} must be one of {spec.choices!r}, got {converted!r}", field=name
+        )
+    return converted
+
+
+def _convert(kind: str, value: Any) -> Any:
+    if kind == "string":
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return str(value)
+        raise TypeError("not a string")
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ValueError("use true or false")
+    if kind == "integer":
+        if isinstance(value, bool):
+            raise TypeError("a boolean is not an integer")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            return int(value.strip())
+        raise TypeError("not an integer")
+    if kind == "number":
+        if isinstance(value, bool):
+            raise TypeError("a boolean is not a number")
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            return float(value.strip())
+        raise TypeError("not a number")
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            return dt.date.fromisoformat(value.strip())
+        raise TypeError("not a date (use YYYY-MM-DD)")
+    if kind == "list":
+        if isinstance(value, list | tuple):
+            return list(value)
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                parsed = json.loads(text)
+                if isinstance(parsed, list):
+                    return parsed
+            return [part.strip() for part in text.split(",") if part.strip()]
+        raise TypeError("not a list")
+    raise ValueError(f"unknown parameter type {kind!r}")
+
+
+def resolve_parameters(specs: Mapping[str, ParameterSpec], given: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults overlaid with given values, each converted; unknown or missing names are errors."""
+    for name in given:
+        if name not in specs:
+            known = ", ".join(specs) or "none"
+            raise ParameterError(
+                f"unknown parameter {name!r}.{did_you_mean(name, specs)} The flow's parameters are: {known}",
+                field=name,
+            )
+    values: dict[str, Any] = {}
+    for name, spec in specs.items():
+        if name in given:
+            values[name] = convert_value(name, spec, given[name])
+        elif spec.default is not None:
+            values[name] = convert_value(name, spec, spec.default)
+        else:
+            raise ParameterError(f"parameter {name!r} has no default and was not given", field=name)
+    return values
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, str]:
+    """`NAME=VALUE` strings from a command line into a dict (values stay strings until typed)."""
+    result: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"parameter {pair!r} must be written NAME=VALUE")
+        result[name.strip()] = value
+    return result
