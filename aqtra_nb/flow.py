@@ -193,16 +193,18 @@ class Flow:
     def preview(
         self,
         step: str | StepRef,
-        rows: int = 100,
-        parameters: Mapping[str, Any] | None = None,
         /,
+        rows: int = 100,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        frames: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> pd.DataFrame:
         """The first rows of one step, reading as little as possible."""
         from .engine.run import preview_plan
 
         step_id = step.id if isinstance(step, StepRef) else step
-        return preview_plan(self.plan(parameters, **params), step_id, rows)
+        return preview_plan(self.plan(parameters, frames=frames, **params), step_id, rows)
 
     # -- display ---------------------------------------------------------------------------------------
     def _repr_svg_(self) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+import dask
 import dask.dataframe as dd
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
@@ -161,6 +162,12 @@ class OutputComponent(Component):
 
     def write(self, frame: dd.DataFrame) -> Any:
         raise NotImplementedError
+
+
+def dask_settings() -> Any:
+    """Dask settings for planning and running: keep pandas' own string dtype (Arrow-backed `str` in
+    pandas 3) instead of Dask's conversion to `string[pyarrow]`, so outputs match pandas exactly."""
+    return dask.config.set({"dataframe.convert-string": False})
 
 
 def is_dask(frame: Any) -> bool:

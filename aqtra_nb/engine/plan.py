@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from ..components.base import Component, InputComponent, StepContext
+from ..components.base import Component, InputComponent, StepContext, dask_settings
 from ..components.registry import ComponentRegistry
 from ..components.registry import registry as default_registry
 from ..errors import AqtraError, FlowValidationError, StepFailed, did_you_mean
@@ -75,7 +75,11 @@ def plan_flow(
     registry: ComponentRegistry | None = None,
 ) -> Plan:
     """Validate and plan. Raises FlowValidationError (or another AqtraError) naming file, step and field."""
-    registry = registry or default_registry
+    with dask_settings():
+        return _plan(spec, parameters, objects, base_dir, registry or default_registry)
+
+
+def _plan(spec, parameters, objects, base_dir, registry) -> Plan:
     source = spec.source
     if base_dir is None:
         base_dir = Path(source).resolve().parent if source else Path.cwd()
@@ -135,7 +139,9 @@ def _instantiate(step, registry, source, base_dir, values, objects) -> Component
 
 def params_error(exc: ValidationError, cls: type[Component], *, source: str | None, step: str | None):
     """A component-params validation error as a FlowValidationError at `with.<field>`."""
-    first = exc.errors()[0]
+    errors = exc.errors()
+    # A misspelt key usually also makes a required one "missing": report the misspelling.
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = [str(part) for part in first["loc"]]
     field_name = ".".join(["with", *loc]) if loc else "with"
     if first["type"] == "extra_forbidden":

@@ -20,7 +20,7 @@ import dask.dataframe as dd
 import pandas as pd
 from dask.callbacks import Callback
 
-from ..components.base import InputComponent
+from ..components.base import InputComponent, dask_settings
 from ..errors import AqtraError, StepFailed
 from .events import EventStream, RunEvent
 from .plan import Plan
@@ -114,6 +114,11 @@ def run_plan(
     run_id: str | None = None,
 ) -> RunResult:
     """Compute the plan. Raises StepFailed (naming the step) after emitting `run_failed`."""
+    with dask_settings():
+        return _run_plan(plan, scheduler, outputs, events, run_id)
+
+
+def _run_plan(plan, scheduler, outputs, events, run_id) -> RunResult:
     events = events or EventStream()
     run_id = run_id or uuid.uuid4().hex[:12]
     steps = {sid: StepResult(sid, plan.steps[sid].component.name) for sid in plan.order}
@@ -156,6 +161,11 @@ def run_plan(
     )
     events.emit(RunEvent("run_finished", run_id, seconds=time.time() - started))
     return result
+
+
+def _compute_one(plan: Plan, step_id: str, scheduler: Any) -> pd.DataFrame:
+    with dask_settings(), _scheduler(scheduler) as (get, _):
+        return _plain(build_frames(plan, until=step_id)[0][step_id].compute(scheduler=get))
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -250,9 +260,9 @@ def preview_plan(plan: Plan, step_id: str, rows: int = 100, *, scheduler: Any = 
     """The first `rows` of a step, computing as few partitions of its inputs as possible."""
     if step_id not in plan.steps:
         raise AqtraError(f"no step {step_id!r}; steps: {', '.join(plan.order)}", file=plan.source)
-    frame = build_frames(plan, until=step_id)[0][step_id]
-    total, n = frame.npartitions, 1
-    with warnings.catch_warnings():
+    with dask_settings(), warnings.catch_warnings():
+        frame = build_frames(plan, until=step_id)[0][step_id]
+        total, n = frame.npartitions, 1
         warnings.simplefilter("ignore", UserWarning)
         while True:
             head = (

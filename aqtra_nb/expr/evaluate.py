@@ -83,7 +83,8 @@ class _Evaluator:
         except AqtraError:
             raise
         except _DATA_ERRORS as exc:
-            raise self.error(f"{_describe(node)} failed: {exc}", node) from exc
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise self.error(f"{_describe(node)} failed: {reason}", node) from exc
 
     def _value(self, node: Node) -> Any:
         match node:

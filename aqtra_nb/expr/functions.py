@@ -98,7 +98,11 @@ def as_datetime(values: pd.Series) -> pd.Series:
     if ptypes.is_datetime64_any_dtype(dtype):
         return values
     if ptypes.is_string_dtype(dtype):
-        return pd.to_datetime(values, format="ISO8601")
+        try:
+            return pd.to_datetime(values, format="ISO8601")
+        except ValueError as exc:
+            reason = str(exc).partition(" You might")[0]  # drop pandas' advice on its own arguments
+            raise ValueError(f"{reason} Write dates as ISO 8601 text, e.g. '2024-01-31'.") from exc
     raise TypeError(f"expected dates, got {dtype}")
 
 
@@ -147,8 +151,9 @@ def _text(values: pd.Series) -> Any:
 
 def _numbers(values: pd.Series) -> pd.Series:
     dtype = values.dtype
-    numeric = ptypes.is_numeric_dtype(dtype) and not ptypes.is_bool_dtype(dtype)
-    if not (numeric or ptypes.is_object_dtype(dtype)):
+    if ptypes.is_object_dtype(dtype):  # e.g. a null scalar
+        return pd.to_numeric(values)
+    if ptypes.is_bool_dtype(dtype) or not ptypes.is_numeric_dtype(dtype):
         raise TypeError(f"expected numbers, got {dtype}")
     return values
 

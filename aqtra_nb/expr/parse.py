@@ -189,7 +189,9 @@ def _checked_text(text: Any) -> str:
     if not isinstance(text, str):
         raise ExpressionError(f"an expression must be text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"expression is too long ({len(text)} characters; the limit is {MAX_LENGTH})")
+        raise ExpressionError(
+            f"expression is too long ({len(text)} characters; the limit is {MAX_LENGTH})", source=text
+        )
     if not text.strip():
         raise ExpressionError("expression is empty", source=text, position=1)
     return text
@@ -300,6 +302,8 @@ def _is_name_char(char: str) -> bool:
 
 def _scan(text: str) -> _Scanned:
     """Replace backticked names and @parameters by identifiers, outside string literals."""
+    if "\x00" in text:
+        raise _scan_error("expression contains a null character", text, text.index("\x00"))
     out = _Scanned(text)
     i, n = 0, len(text)
     while i < n:
@@ -479,11 +483,10 @@ class _Converter:
         return Column(original, pos)
 
     def _sign(self, op: ast.unaryop, operand: Node, pos: int) -> Node:
-        is_number = isinstance(operand, Literal) and type(operand.value) in (int, float)
         if isinstance(op, ast.UAdd):
             return operand
-        if is_number:
-            return Literal(-operand.value, pos)
+        if isinstance(operand, Literal) and type(operand.value) in (int, float):
+            return Literal(-operand.value, pos)  # so that `x in (-1, 2)` holds literals
         return Negate(operand, pos)
 
     def _compare(self, node: ast.Compare, depth: int, pos: int) -> Node:
@@ -532,7 +535,8 @@ class _Converter:
             raise self.error(f"aggregate functions such as {name}() {where}", node)
         function = FUNCTIONS.get(name)
         if function is None:
-            raise self.error(f"unknown function {name!r}.{did_you_mean(name, FUNCTIONS)}", node)
+            hint = did_you_mean(name, FUNCTIONS) or did_you_mean(name.lower(), FUNCTIONS)
+            raise self.error(f"unknown function {name!r}.{hint}", node)
         if not function.accepts(len(node.args)):
             raise self.error(
                 f"wrong number of arguments for {name}(): expected {function.signature}, "

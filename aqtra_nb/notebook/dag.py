@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from html import escape
+import hashlib
+import html
+import re
 
 from ..spec import FlowSpec
 
 BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 150, 44, 56, 18, 12
 COLORS = {"input": "#e3f2fd", "transform": "#f1f8e9", "output": "#fff3e0", "script": "#f3e5f5"}
+# Characters XML 1.0 does not allow at all (not even as references): most C0 controls, lone surrogates.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def escape(text: str) -> str:
+    """Text for an XML text node or attribute: special characters escaped, forbidden ones replaced."""
+    return html.escape(NOT_XML.sub("\ufffd", text))
 
 
 def _layers(spec: FlowSpec) -> dict[str, int]:
@@ -48,10 +57,12 @@ def flow_svg(spec: FlowSpec) -> str:
             position[step_id] = (PAD + col * (BOX_W + GAP_X), PAD + 22 + row * (BOX_H + GAP_Y))
     width = PAD * 2 + (max(columns, default=0) + 1) * (BOX_W + GAP_X) - GAP_X
     height = PAD * 2 + 22 + max((len(v) for v in columns.values()), default=1) * (BOX_H + GAP_Y) - GAP_Y
+    # Notebooks may inline several SVGs in one page, where ids are global: one marker id per flow content.
+    arrow = "aqtra-arrow-" + hashlib.sha1(repr(spec.model_dump()).encode("utf-8", "replace")).hexdigest()[:10]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+        f'<defs><marker id="{arrow}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#607d8b"/></marker></defs>',
         f'<text x="{PAD}" y="{PAD + 10}" font-weight="bold">{escape(spec.flow)}</text>',
     ]
@@ -65,7 +76,7 @@ def flow_svg(spec: FlowSpec) -> str:
             mid = (sx + ex) / 2
             parts.append(
                 f'<path d="M {sx} {sy} C {mid} {sy}, {mid} {ey}, {ex} {ey}" fill="none" '
-                'stroke="#607d8b" stroke-width="1.4" marker-end="url(#arrow)"/>'
+                f'stroke="#607d8b" stroke-width="1.4" marker-end="url(#{arrow})"/>'
             )
     for step in spec.steps:
         x, y = position[step.id]

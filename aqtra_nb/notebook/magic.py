@@ -3,31 +3,64 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import shlex
-from typing import Any
+from collections.abc import Container
+from typing import Any, NoReturn
 
+import dask.dataframe as dd
+import pandas as pd
 from IPython.display import display
 
-from ..errors import AqtraError
+from ..errors import AqtraError, did_you_mean
 from ..flow import Flow
 from ..spec import parse_assignments
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad magic arguments are a user's mistake: an AqtraError (printed), not SystemExit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise AqtraError(f"{message}\n{self.format_usage().strip()}")
+
+
 def _arguments(line: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="%%flow", add_help=False)
+    parser = _Parser(prog="%%flow", add_help=False)
     parser.add_argument("-p", "--param", action="append", default=[])
     parser.add_argument("--show", action="append", default=[])
     parser.add_argument("--rows", type=int, default=20)
     parser.add_argument("--as", dest="name", default="_flow_result")
     parser.add_argument("--validate", action="store_true")
-    return parser.parse_args(shlex.split(line))
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:
+        raise AqtraError(f"cannot read the %%flow arguments {line!r}: {exc}") from None
+    return parser.parse_args(words)
 
 
-def flow_magic(line: str, cell: str, namespace: dict[str, Any]) -> Any:
-    """Run the flow in `cell`; the result is bound to `--as NAME` (default `_flow_result`)."""
+def _notebook_objects(namespace: dict[str, Any], hidden: Container[str] = ()) -> dict[str, Any]:
+    """What a flow may refer to by name: the notebook's frames (`from_frame`) and functions (`script`)."""
+    return {
+        name: value
+        for name, value in namespace.items()
+        if not name.startswith("_")
+        and name not in hidden
+        and (isinstance(value, pd.DataFrame | dd.DataFrame) or inspect.isfunction(value))
+    }
+
+
+def flow_magic(line: str, cell: str, namespace: dict[str, Any], hidden: Container[str] = ()) -> Any:
+    """Run the flow in `cell`; the result is bound to `--as NAME` (default `_flow_result`).
+
+    Options: `-p NAME=VALUE` (repeatable), `--show STEP` (repeatable), `--rows N`, `--validate`.
+    """
     args = _arguments(line)
     flow = Flow.from_yaml(cell, source="%%flow cell")
-    frames = {k: v for k, v in namespace.items() if not k.startswith("_")}
+    ids = [s.id for s in flow.spec.steps]
+    for step in args.show:
+        if step not in ids:
+            raise AqtraError(f"--show: no step {step!r}.{did_you_mean(step, ids)} Steps: {', '.join(ids)}")
+    frames = _notebook_objects(namespace, hidden)
     params = parse_assignments(args.param)
     if args.validate:
         plan = flow.plan(params, frames=frames)
@@ -44,7 +77,7 @@ def flow_magic(line: str, cell: str, namespace: dict[str, Any]) -> Any:
 def register(ipython: Any) -> None:
     def magic(line: str, cell: str) -> None:
         try:
-            flow_magic(line, cell, ipython.user_ns)
+            flow_magic(line, cell, ipython.user_ns, getattr(ipython, "user_ns_hidden", ()))
         except AqtraError as exc:
             print(f"error: {exc}")
 

@@ -74,7 +74,8 @@ def validation_error(
     exc: ValidationError, document: Any, *, source: str | None, text: str | None = None
 ) -> FlowValidationError:
     """The first pydantic error as a FlowValidationError with step id, field path and YAML line."""
-    first = exc.errors()[0]
+    errors = exc.errors()
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(first["loc"])
     step_id = None
     field_path = loc
@@ -85,16 +86,36 @@ def validation_error(
         field_path = loc[2:] if step_id else loc
     field = ".".join(str(part) for part in field_path) or None
     message = _message(first)
+    if first["type"] == "extra_forbidden":
+        message += _key_hint(loc)
     line = _line_of(text, loc) if text else None
     if line:
         message = f"{message} (line {line})"
     return FlowValidationError(message, file=source, step=str(step_id) if step_id else None, field=field)
 
 
+def _key_hint(loc: tuple[Any, ...]) -> str:
+    """Did-you-mean over the keys allowed where an unknown key was found."""
+    from ..errors import did_you_mean
+    from .models import ParameterSpec, StepSpec
+
+    if len(loc) == 1:
+        allowed = list(FlowSpec.model_fields)
+    elif loc[0] == "steps" and len(loc) == 3:
+        allowed = [f.alias or name for name, f in StepSpec.model_fields.items()]
+    elif loc[0] == "parameters" and len(loc) == 3:
+        allowed = list(ParameterSpec.model_fields)
+    else:
+        return ""
+    return did_you_mean(str(loc[-1]), allowed) + f" Allowed keys: {', '.join(allowed)}"
+
+
 def _message(error: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        return "unknown key; remove it or check its spelling"
+        return "unknown key; remove it or check its spelling."
+    if kind == "union_tag_invalid":
+        return error["msg"]
     if kind == "missing":
         return "required key is missing"
     return error["msg"]

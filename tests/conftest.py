@@ -1,0 +1,76 @@
+"""Shared fixtures: the synthetic sales tables (in memory and as files) and helpers to compare and plan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import dask
+import dask.dataframe as dd
+import pandas as pd
+import pytest
+
+from aqtra_nb import AqtraError, Flow, datasets
+
+SALES_SCALE = 0.002  # 2,000 orders, 50 customers, 20 products, 8 regions
+
+
+@pytest.fixture(scope="session")
+def sales() -> dict[str, pd.DataFrame]:
+    """`datasets.sales(scale=0.002)`: orders, customers, products, regions. Shared: do not modify."""
+    return datasets.sales(scale=SALES_SCALE, seed=42)
+
+
+@pytest.fixture(scope="session")
+def sales_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with `<table>.parquet` and `<table>.csv` for every sales table (same data as `sales`)."""
+    directory = tmp_path_factory.mktemp("sales")
+    datasets.write_sales(directory, scale=SALES_SCALE, seed=42)
+    return directory
+
+
+def to_dask(frame: pd.DataFrame, npartitions: int = 4) -> dd.DataFrame:
+    """A Dask frame of several partitions with the pandas dtypes unchanged (Dask would otherwise turn
+    `str` and object columns, lists included, into its own `string[pyarrow]`)."""
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_pandas(frame, npartitions=npartitions, sort=False)
+
+
+@pytest.fixture(scope="session")
+def partitioned() -> Callable[..., dd.DataFrame]:
+    """`partitioned(frame, npartitions=4)`: the frame as Dask partitions, to pass to `from_frame`."""
+    return to_dask
+
+
+def assert_same_frame(
+    result: pd.DataFrame,
+    expected: pd.DataFrame,
+    *,
+    sort_by: str | Sequence[str] | None = None,
+    **kwargs: object,
+) -> None:
+    """`assert_frame_equal` after sorting both frames by `sort_by` (when row order is not defined) and
+    resetting their indexes."""
+    if sort_by is not None:
+        keys = [sort_by] if isinstance(sort_by, str) else list(sort_by)
+        result = result.sort_values(keys, kind="stable")
+        expected = expected.sort_values(keys, kind="stable")
+    pd.testing.assert_frame_equal(result.reset_index(drop=True), expected.reset_index(drop=True), **kwargs)
+
+
+@pytest.fixture(scope="session")
+def assert_same() -> Callable[..., None]:
+    """`assert_same(result, expected, sort_by=None, **assert_frame_equal_options)`."""
+    return assert_same_frame
+
+
+@pytest.fixture(scope="session")
+def plan_error() -> Callable[..., AqtraError]:
+    """`plan_error(flow, kind=AqtraError, **run_options)`: the error that planning the flow raises."""
+
+    def plan(flow: Flow, kind: type[AqtraError] = AqtraError, **options: object) -> AqtraError:
+        with pytest.raises(kind) as info:
+            flow.plan(**options)
+        return info.value
+
+    return plan
