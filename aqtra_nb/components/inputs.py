@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any, ClassVar, Literal
 
+import dask
 import dask.dataframe as dd
 import pandas as pd
 import pyarrow.dataset as pads
@@ -12,7 +13,7 @@ from pydantic import Field
 
 from ..errors import AqtraError, FlowValidationError
 from . import arrow
-from .base import InputComponent, Params
+from .base import InputComponent, Params, partitionwise
 
 ColumnType = Literal["string", "integer", "number", "boolean", "date", "datetime"]
 
@@ -24,6 +25,25 @@ PANDAS_TYPES: dict[str, str] = {
     "date": "datetime64[s]",
     "datetime": "datetime64[us]",
 }
+
+
+def to_datetime(values: pd.Series, kind: str, errors: str = "raise") -> pd.Series:
+    """Text or timestamps as a `date` (midnight) or `datetime` column of PANDAS_TYPES' unit; time zones are
+    kept. Text may mix formats (`2024-01-02`, `2024-01-02 10:30`); `errors="coerce"` makes bad values null."""
+    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        try:
+            values = pd.to_datetime(values, format="ISO8601")
+        except (ValueError, TypeError):
+            values = pd.to_datetime(values, format="mixed", errors=errors)
+    if kind == "date":
+        values = values.dt.normalize()
+    return values.dt.as_unit(PANDAS_TYPES[kind].removeprefix("datetime64[").removesuffix("]"))
+
+
+def _keep_dtypes() -> Any:
+    """Inputs produce the dtypes they plan: Dask would turn `str` and object columns (lists too) into text of
+    its own `string[pyarrow]` dtype."""
+    return dask.config.set({"dataframe.convert-string": False})
 
 
 def _rows_per_partition(frame: pd.DataFrame, target_rows: int = 250_000) -> int:
@@ -53,31 +73,43 @@ class ReadCsv(InputComponent):
     def _frame(self, columns: list[str] | None) -> dd.DataFrame:
         p: CsvParams = self.params
         path = self.ctx.resolve_path(p.path)
-        dtype = {k: PANDAS_TYPES[v] for k, v in p.dtypes.items() if v not in ("date", "datetime")}
-        dates = list(p.parse_dates) + [k for k, v in p.dtypes.items() if v in ("date", "datetime")]
+        dates = {name: "datetime" for name in p.parse_dates}
+        dates.update({k: v for k, v in p.dtypes.items() if v in ("date", "datetime")})
+        # Date columns are read as text and parsed alike in every block (pandas would leave text it cannot
+        # parse in one block as text, unlike the next).
+        dtype = {k: PANDAS_TYPES[v] for k, v in p.dtypes.items() if k not in dates} | dict.fromkeys(
+            dates, "str"
+        )
         try:
-            frame = dd.read_csv(
-                path,
-                sep=p.separator,
-                skiprows=p.skip_rows or None,
-                parse_dates=dates or None,
-                dtype=dtype or None,
-                encoding=p.encoding,
-                blocksize=p.blocksize,
-                usecols=columns,
-            )
+            with _keep_dtypes():
+                frame = dd.read_csv(
+                    path,
+                    sep=p.separator,
+                    skiprows=p.skip_rows or None,
+                    dtype=dtype or None,
+                    encoding=p.encoding,
+                    blocksize=p.blocksize,
+                )
         except (OSError, ValueError, pd.errors.ParserError) as exc:
             raise self.ctx.error(f"cannot read CSV {path}: {exc}", field="path") from None
-        return frame
+        names = [str(c) for c in frame.columns]
+        self.ctx.require_columns(names, p.columns or [], field="columns")
+        self.ctx.require_columns(names, p.parse_dates, field="parse_dates")
+        self.ctx.require_columns(names, list(p.dtypes), field="dtypes")
+        if columns:
+            frame = frame[columns]
+        dates = {k: v for k, v in dates.items() if k in frame.columns}
+        return partitionwise(self.ctx, frame, _parse_dates, dates) if dates else frame
 
     def read_schema(self) -> pd.DataFrame:
-        meta = self._frame(self.params.columns)._meta
-        if self.params.columns:
-            self.ctx.require_columns(meta.columns, self.params.columns, field="columns")
-        return meta
+        return self._frame(self.params.columns)._meta
 
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         return self._frame(columns or self.params.columns)
+
+
+def _parse_dates(frame: pd.DataFrame, dates: dict[str, str]) -> pd.DataFrame:
+    return frame.assign(**{name: to_datetime(frame[name], kind) for name, kind in dates.items()})
 
 
 class ParquetParams(FileParams):
@@ -120,10 +152,11 @@ class ReadParquet(InputComponent):
             for fragment in self.dataset.get_fragments(filter=filters)
             for piece in fragment.split_by_row_group(filter=filters)
         ]
-        if not pieces:
-            return dd.from_pandas(meta, npartitions=1)
         reader = self.ctx.guard(_ReadFragment(columns, filters, self.dataset.schema))
-        return dd.from_map(reader, pieces, meta=meta, enforce_metadata=False)
+        with _keep_dtypes():
+            if not pieces:
+                return dd.from_pandas(meta, npartitions=1)
+            return dd.from_map(reader, pieces, meta=meta, enforce_metadata=False)
 
 
 class _ReadFragment:
@@ -165,7 +198,8 @@ class ReadJson(InputComponent):
 
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         frame = self._data[columns] if columns else self._data
-        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
+        with _keep_dtypes():
+            return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
 
 
 class ExcelParams(FileParams):
@@ -199,7 +233,8 @@ class ReadExcel(InputComponent):
 
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         frame = self._data[columns] if columns else self._data
-        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
+        with _keep_dtypes():
+            return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
 
 
 class FromFrameParams(Params):
@@ -237,7 +272,8 @@ class FromFrame(InputComponent):
             frame = frame[columns]
         if isinstance(frame, dd.DataFrame):
             return frame
-        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame), sort=False)
+        with _keep_dtypes():
+            return dd.from_pandas(frame, npartitions=_rows_per_partition(frame), sort=False)
 
 
 class EmptyParams(Params):
@@ -257,7 +293,8 @@ class Empty(InputComponent):
 
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         frame = self.read_schema()
-        return dd.from_pandas(frame[columns] if columns else frame, npartitions=1)
+        with _keep_dtypes():
+            return dd.from_pandas(frame[columns] if columns else frame, npartitions=1)
 
 
 class SampleDataParams(Params):
@@ -282,7 +319,8 @@ class SampleData(InputComponent):
         frame = self._table()
         if columns:
             frame = frame[columns]
-        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame), sort=False)
+        with _keep_dtypes():
+            return dd.from_pandas(frame, npartitions=_rows_per_partition(frame), sort=False)
 
 
 @functools.lru_cache(maxsize=4)

@@ -32,18 +32,23 @@ class Select(Component):
     name = "select"
     Params: ClassVar = SelectParams
 
-    def _plan(self, columns: list[str]) -> tuple[list[str], dict[str, str]]:
+    def _plan(self, columns: list[str], *, check: bool = False) -> tuple[list[str], dict[str, str]]:
         p: SelectParams = self.params
         if isinstance(p.columns, dict):
-            self.ctx.require_columns(columns, list(p.columns), field="columns")
             keep, rename = list(p.columns), dict(p.columns)
         else:
-            self.ctx.require_columns(columns, p.columns or [], field="columns")
             keep, rename = list(p.columns or columns), {}
-        self.ctx.require_columns(columns, p.drop, field="drop")
-        self.ctx.require_columns(keep, list(p.rename), field="rename")
+        if check:
+            self.ctx.require_columns(columns, keep, field="columns")
+            self.ctx.require_columns(columns, p.drop, field="drop")
+            self.ctx.require_columns(keep, list(p.rename), field="rename")
         keep = [c for c in keep if c not in set(p.drop)]
         return keep, {**rename, **p.rename}
+
+    def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
+        # Names are checked when planning: at run time the reader has already left dropped columns out.
+        self._plan([str(c) for c in inputs[0].columns], check=True)
+        return self.transform(inputs)
 
     def transform(self, inputs: list[Frame]) -> Frame:
         keep, rename = self._plan([str(c) for c in inputs[0].columns])

@@ -156,9 +156,12 @@ def texts():
             "i": pd.array(["1", "22", None, "-4", "5", "6"], "str"),
             "n": pd.array(["1.5", "2", None, "-0.25", "1e3", "7"], "str"),
             "b": pd.array(["true", "No", None, "1", "YES", "false"], "str"),
-            "d": pd.array(["2024-01-02", "2024-02-03 10:30", None, "2023-12-31", "2024-03-01", "2024-01-01"], "str"),
+            "d": pd.array(
+                ["2024-01-02", "2024-02-03 10:30", None, "2023-12-31", "2024-03-01", "2024-01-01"], "str"
+            ),
             "t": pd.array(
-                ["2024-01-02 10:30:15", "2024-02-03", None, "2023-12-31T23:59", "2024-03-01", "2024-01-01"], "str"
+                ["2024-01-02 10:30:15", "2024-02-03", None, "2023-12-31T23:59", "2024-03-01", "2024-01-01"],
+                "str",
             ),
             "x": [1.5, 2.0, np.nan, 4.0, 5.0, 6.0],
         }
@@ -254,7 +257,9 @@ def test_fill_missing_values_per_column(partitioned, assert_same, orders):
 
 
 def test_fill_missing_one_value_for_named_columns(partitioned, assert_same):
-    frame = pd.DataFrame({"a": [1.0, np.nan, 3.0, np.nan], "b": [np.nan, 2.0, np.nan, 4.0], "c": [np.nan] * 4})
+    frame = pd.DataFrame(
+        {"a": [1.0, np.nan, 3.0, np.nan], "b": [np.nan, 2.0, np.nan, 4.0], "c": [np.nan] * 4}
+    )
     out = run_one(partitioned, frame, "fill_missing", npartitions=2, value=-1, columns=["a", "b"])
     assert_same(out, frame.fillna({"a": -1, "b": -1}))
 
@@ -286,7 +291,11 @@ def test_explode_a_list_column(partitioned, assert_same):
 
 def test_explode_text_with_a_separator(partitioned, assert_same):
     frame = pd.DataFrame(
-        {"id": [1, 2, 3, 4], "tags": pd.array(["a, b,c", "d", None, "e ,f"], "str"), "n": [1.0, 2.0, 3.0, 4.0]}
+        {
+            "id": [1, 2, 3, 4],
+            "tags": pd.array(["a, b,c", "d", None, "e ,f"], "str"),
+            "n": [1.0, 2.0, 3.0, 4.0],
+        }
     )
     out = run_one(partitioned, frame, "explode", npartitions=2, column="tags", separator=",")
     expected = frame.assign(tags=frame["tags"].str.split(",")).explode("tags", ignore_index=True)

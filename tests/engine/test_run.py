@@ -3,7 +3,6 @@
 import threading
 
 import dask
-
 import dask.dataframe as dd
 import pandas as pd
 import pandas.testing as pdt

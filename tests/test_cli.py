@@ -1,0 +1,146 @@
+"""The `aqtra-nb` command: real subprocesses, exit codes, one-paragraph errors, JSON output."""
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+import yaml
+
+from aqtra_nb import datasets
+
+FLOW = """\
+flow: cli_demo
+parameters:
+  min_amount: {type: number, default: 100}
+steps:
+  - id: orders
+    component: read_parquet
+    with: {path: data/orders.parquet}
+  - id: big
+    component: filter
+    input: orders
+    with: {condition: "amount >= @min_amount"}
+  - id: totals
+    component: aggregate
+    input: big
+    with: {by: [region], aggregations: {revenue: "sum(amount)", n: "count()"}}
+  - id: save
+    component: write_csv
+    input: totals
+    with: {path: out/totals.csv}
+"""
+
+
+def cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "aqtra_nb.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    datasets.write_sales(folder / "data", scale=0.005, formats=("parquet",))
+    (folder / "report.flow.yaml").write_text(FLOW)
+    return folder
+
+
+def test_run_json(project):
+    done = cli("run", str(project / "report.flow.yaml"), "-p", "min_amount=50", "--json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["status"] == "succeeded"
+    assert record["parameters"] == {"min_amount": 50.0}
+    assert set(record["steps"]) == {"orders", "big", "totals", "save"}
+    assert record["steps"]["totals"]["rows"] == 8
+    assert all(step["seconds"] >= 0 for step in record["steps"].values())
+    assert (project / "out" / "totals.csv").exists()
+
+
+def test_run_show_prints_a_step(project):
+    done = cli("run", str(project / "report.flow.yaml"), "--show", "totals", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert "totals:" in done.stdout and "revenue" in done.stdout
+
+
+def test_user_mistakes_exit_2_without_traceback(project):
+    bad = project / "bad.flow.yaml"
+    bad.write_text(FLOW.replace("amount >= @min_amount", "amout >= @min_amount"))
+    done = cli("run", str(bad))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().count("\n") == 0  # one paragraph
+    assert "step 'big', field 'condition': unknown column 'amout'" in done.stderr
+    assert "Did you mean 'amount'?" in done.stderr
+
+    done = cli("run", str(project / "report.flow.yaml"), "-p", "min_amout=5")
+    assert done.returncode == 2 and "Did you mean 'min_amount'?" in done.stderr
+
+    done = cli("run", str(project / "missing.flow.yaml"))
+    assert done.returncode == 2 and "flow file not found" in done.stderr
+
+
+def test_step_failure_exits_1_and_names_the_step(project):
+    failing = project / "fail.flow.yaml"
+    failing.write_text(
+        FLOW.replace("data/orders.parquet", "data/orders.parquet").replace(
+            "with: {path: out/totals.csv}",
+            "with: {path: out/totals.csv}\n  - id: cast\n    component: cast\n"
+            "    input: orders\n    with: {types: {status: integer}}\n  - id: keep\n    component: to_frame\n"
+            "    input: cast\n",
+        )
+    )
+    done = cli("run", str(failing), "--json")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    record = json.loads(done.stdout)
+    assert record["status"] == "failed" and record["step"] == "cast"
+    assert "step 'cast'" in done.stderr and "cast failed" in done.stderr
+
+
+def test_validate_and_preview(project):
+    done = cli("validate", str(project / "report.flow.yaml"))
+    assert done.returncode == 0, done.stderr
+    assert "reads only: region, amount" in done.stdout and "ok: 4 steps" in done.stdout
+    done = cli("validate", str(project / "report.flow.yaml"), "--json")
+    assert json.loads(done.stdout)["totals"] == {"region": "str", "revenue": "float64", "n": "int64"}
+    done = cli("preview", str(project / "report.flow.yaml"), "big", "--rows", "5")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.strip().splitlines()) == 6  # header + 5 rows
+
+
+def test_components_listing_and_detail():
+    done = cli("components")
+    assert done.returncode == 0
+    names = {line.split()[0] for line in done.stdout.splitlines()}
+    for name in ["read_csv", "filter", "aggregate", "window", "script", "write_parquet", "to_frame"]:
+        assert name in names
+    done = cli("components", "aggregate")
+    assert "by:" in done.stdout and "aggregations:" in done.stdout
+    done = cli("components", "agregate")
+    assert done.returncode == 2 and "Did you mean 'aggregate'?" in done.stderr
+
+
+def test_schema_validates_flow_files(project):
+    done = cli("schema")
+    assert done.returncode == 0
+    schema = json.loads(done.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    document = yaml.safe_load(FLOW)
+    assert not list(validator.iter_errors(document))
+    document["steps"][1]["with"]["conditon"] = document["steps"][1]["with"].pop("condition")
+    assert list(validator.iter_errors(document))
+    document = yaml.safe_load(FLOW)
+    document["steps"][2]["with"]["by"] = "region"  # must be a list
+    assert list(validator.iter_errors(document))
+
+
+def test_sample_data(tmp_path):
+    done = cli("sample-data", str(tmp_path), "--scale", "0.001", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "orders.csv").exists() and not (tmp_path / "orders.parquet").exists()
+    done = cli("sample-data", str(tmp_path), "--scale", "-1")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
