@@ -181,12 +181,19 @@ def _components(args: argparse.Namespace) -> int:
     )
     print(arity)
     for name, field in component.Params.model_fields.items():
-        kind = getattr(field.annotation, "__name__", None) or str(field.annotation).replace("typing.", "")
+        kind = type_name(field.annotation)
         required = (
             "required" if field.is_required() else f"default {field.get_default(call_default_factory=True)!r}"
         )
         print(f"  {name}: {kind} ({required}) {field.description or ''}".rstrip())
     return EXIT_OK
+
+
+def type_name(annotation: object) -> str:
+    """`list[str]`, `Literal['inner', 'left']`, `float`: a parameter's type as a reader writes it."""
+    if isinstance(annotation, type) and not getattr(annotation, "__args__", None):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
 
 
 def _schema(args: argparse.Namespace) -> int:

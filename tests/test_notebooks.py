@@ -260,6 +260,17 @@ def test_magic_validate_prints_the_plan_without_running(shell):
         ("-p 'unclosed", FROM_FRAME, ["No closing quotation"]),
         ("--show nmaed", FROM_FRAME, ["--show: no step 'nmaed'", "Did you mean 'named'?"]),
     ],
+    ids=[
+        "unknown-column",
+        "not-yaml",
+        "unknown-component",
+        "missing-frame",
+        "unknown-parameter",
+        "bad-rows",
+        "unknown-option",
+        "unclosed-quote",
+        "unknown-show-step",
+    ],
 )
 def test_magic_prints_errors_instead_of_raising(shell, line, cell, expected):
     shell.user_ns["some_frame"] = pd.DataFrame({"region": ["North"], "country": ["Sweden"]})

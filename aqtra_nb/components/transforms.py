@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 
 from .base import Component, Frame, Params, partitionwise
 from .expressions import expression
-from .inputs import PANDAS_TYPES, ColumnType
+from .inputs import PANDAS_TYPES, ColumnType, to_datetime
 
 
 class SelectParams(Params):
@@ -163,11 +163,12 @@ def _cast(frame: pd.DataFrame, types: dict[str, str], errors: str) -> pd.DataFra
     for column, kind in types.items():
         values = frame[column]
         if kind in ("integer", "number"):
-            values = pd.to_numeric(values, errors=coerce)
-            frame[column] = values.astype(PANDAS_TYPES[kind])
+            numbers = pd.to_numeric(values, errors=coerce)
+            if kind == "integer":
+                numbers = numbers.mask(_bad(values, numbers.notna() & (numbers % 1 != 0), kind, errors))
+            frame[column] = numbers.astype(PANDAS_TYPES[kind])
         elif kind in ("date", "datetime"):
-            converted = pd.to_datetime(values, errors=coerce)
-            frame[column] = converted.dt.normalize() if kind == "date" else converted
+            frame[column] = to_datetime(values, kind, errors=coerce)
         elif kind == "boolean":
             frame[column] = _to_bool(values, errors)
         else:
@@ -176,14 +177,23 @@ def _cast(frame: pd.DataFrame, types: dict[str, str], errors: str) -> pd.DataFra
 
 
 def _to_bool(values: pd.Series, errors: str) -> pd.Series:
-    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+    if pd.api.types.is_bool_dtype(values):
         return values.astype("boolean")
-    text = values.astype("str").str.strip().str.lower()
-    mapped = text.map({"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}.get)
-    bad = mapped.isna() & values.notna()
+    if pd.api.types.is_numeric_dtype(values):
+        mapped = values.where(values.isin([0, 1])).astype("boolean")
+    else:
+        text = values.astype("str").str.strip().str.lower()
+        words = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+        mapped = text.map(words.get).astype("boolean")
+    _bad(values, mapped.isna() & values.notna(), "boolean", errors)
+    return mapped
+
+
+def _bad(values: pd.Series, bad: pd.Series, kind: str, errors: str) -> pd.Series:
+    """Rows whose value does not convert (`bad`); an error unless `errors` is null."""
     if errors == "raise" and bool(bad.any()):
-        raise ValueError(f"cannot convert {values[bad].iloc[0]!r} to boolean")
-    return mapped.astype("boolean")
+        raise ValueError(f"cannot convert {values[bad].iloc[0]!r} to {kind}")
+    return bad
 
 
 class FillMissingParams(Params):

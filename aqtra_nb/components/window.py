@@ -132,7 +132,8 @@ def _window(
 class ScriptParams(Params):
     function: str = Field(
         description="Dotted path `package.module:function` (or `package.module.function`), or the name of a "
-        "function passed at run time (`functions={name: fn}`). Signature: `def step(df, **params) -> df`."
+        "function passed from Python (given directly to the builder, or by name with `run(frames={name: fn})`). "
+        "Signature: `def step(df, **params) -> df`."
     )
     params: dict = Field(default_factory=dict, description="Keyword arguments for the function.")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -418,7 +419,9 @@ class _Converter:
     def _parse(self) -> ast.Expression:
         source = self.scanned.original
         try:
-            return ast.parse(self.scanned.text, mode="eval")
+            with warnings.catch_warnings():  # e.g. "invalid escape sequence": the parse stands as is
+                warnings.simplefilter("ignore", SyntaxWarning)
+                return ast.parse(self.scanned.text, mode="eval")
         except SyntaxError as exc:
             position = self.scanned.position((exc.offset or 1) - 1) if exc.offset else len(source) + 1
             raise ExpressionError(f"invalid syntax: {exc.msg}", source=source, position=position) from None

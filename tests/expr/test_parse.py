@@ -363,3 +363,9 @@ def test_parsed_objects_pickle_for_distributed_workers() -> None:
     assert pickle.loads(pickle.dumps(expr)) == expr
     agg = parse_aggregation("count_distinct(lower(s))")
     assert pickle.loads(pickle.dumps(agg)) == agg
+
+
+def test_python_syntax_warnings_do_not_leak(recwarn: pytest.WarningsRecorder) -> None:
+    assert parse_expression("contains(s, '\\d')").node.args[1] == Literal("\\d")
+    assert parse_expression("1and x").columns == {"x"}
+    assert not [w for w in recwarn if issubclass(w.category, SyntaxWarning)]

@@ -1,0 +1,21 @@
+"""The component reference in docs/flows.md is generated from the registry and must be current."""
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_component_reference_is_current():
+    spec = importlib.util.spec_from_file_location("gen_components", ROOT / "docs" / "gen_components.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = (ROOT / "docs" / "flows.md").read_text()
+    assert text.endswith(module.reference()), "docs/flows.md is stale: run python docs/gen_components.py"
+
+
+def test_readme_shows_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    assert 'pip install -e . && aqtra-nb demo' in readme
+    assert 'pip install -e ".[test]" && python -m pytest' in readme
+    assert 'pip install -q -e ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()
