@@ -55,7 +55,7 @@ class Flow:
         """Write the flow as YAML (or JSON for `.json`); relative paths then resolve against that folder."""
         path = Path(path)
         dump_flow(self.spec, path)
-        self.spec._source = str(path)
+        self.spec.located(str(path), path.parent)
         return path
 
     def to_yaml(self) -> str:

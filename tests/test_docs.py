@@ -18,4 +18,4 @@ def test_readme_shows_the_two_commands():
     readme = (ROOT / "README.md").read_text()
     assert 'pip install -e . && aqtra-nb demo' in readme
     assert 'pip install -e ".[test]" && python -m pytest' in readme
-    assert 'pip install -q -e ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()
+    assert 'pip install -e ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()

@@ -82,7 +82,7 @@ def plan_flow(
 def _plan(spec, parameters, objects, base_dir, registry) -> Plan:
     source = spec.source
     if base_dir is None:
-        base_dir = Path(source).resolve().parent if source else Path.cwd()
+        base_dir = spec.base_dir or Path.cwd()
     order = topological_order(spec)
     try:
         values = resolve_parameters(spec.parameters, parameters or {})

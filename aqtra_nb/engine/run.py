@@ -156,9 +156,7 @@ def _run_plan(plan, scheduler, outputs, events, run_id) -> RunResult:
     written, collected, counted = computed
     tracker.finish_all(dict(zip(writes, written, strict=True)), counted)
     result.outputs = {name: _plain(frame) for name, frame in zip(outputs, collected, strict=True)}
-    result._compute_step = lambda sid: _plain(
-        build_frames(plan, until=sid)[0][sid].compute(scheduler=scheduler)
-    )
+    result._compute_step = lambda sid: _compute_one(plan, sid, scheduler)
     events.emit(RunEvent("run_finished", run_id, seconds=time.time() - started))
     return result
 

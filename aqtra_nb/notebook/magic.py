@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import shlex
+from pathlib import Path
 from collections.abc import Container
 from typing import Any, NoReturn
 
@@ -56,6 +57,7 @@ def flow_magic(line: str, cell: str, namespace: dict[str, Any], hidden: Containe
     """
     args = _arguments(line)
     flow = Flow.from_yaml(cell, source="%%flow cell")
+    flow.spec.located("%%flow cell", Path.cwd())  # relative paths: the notebook's working folder
     ids = [s.id for s in flow.spec.steps]
     for step in args.show:
         if step not in ids:

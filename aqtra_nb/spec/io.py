@@ -37,7 +37,7 @@ def load_flow(path: str | Path) -> FlowSpec:
         raise FlowValidationError(f"flow file not found: {path}") from None
     except OSError as exc:
         raise FlowValidationError(f"cannot read flow file: {exc}", file=str(path)) from None
-    return parse_flow(text, source=str(path))
+    return parse_flow(text, source=str(path)).located(str(path), path.parent)
 
 
 def parse_flow(text: str, *, source: str | None = None) -> FlowSpec:
@@ -66,7 +66,7 @@ def flow_from_document(
     except ValidationError as exc:
         raise validation_error(exc, document, source=source, text=text) from None
     if source is not None:
-        spec._source = source  # type: ignore[attr-defined]
+        spec.located(source, Path(source).parent)
     return spec
 
 

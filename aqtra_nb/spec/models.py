@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
@@ -70,11 +71,23 @@ class FlowSpec(SpecModel):
     parameters: dict[str, ParameterSpec] = Field(default_factory=dict, description="Typed parameters.")
     steps: list[StepSpec] = Field(default_factory=list, description="The steps; they form a DAG.")
     _source: str | None = PrivateAttr(None)
+    _base_dir: Path | None = PrivateAttr(None)
 
     @property
     def source(self) -> str | None:
         """The file this flow was loaded from or saved to, if any (for error messages and relative paths)."""
         return self._source
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder relative paths resolve against: the flow file's, fixed when it was loaded or saved."""
+        return self._base_dir
+
+    def located(self, source: str | None, base_dir: Path | None) -> FlowSpec:
+        """Remember where this flow lives (for error messages and relative paths)."""
+        self._source = source
+        self._base_dir = base_dir.resolve() if base_dir is not None else None
+        return self
 
     def __eq__(self, other: object) -> bool:
         # The same flow wherever it was loaded from: the source path takes no part in equality.

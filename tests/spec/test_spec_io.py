@@ -114,3 +114,16 @@ def test_choices_are_enforced():
     assert resolve_parameters(spec, {"mode": "b"}) == {"mode": "b"}
     with pytest.raises(ParameterError, match="must be one of"):
         resolve_parameters(spec, {"mode": "c"})
+
+
+def test_relative_paths_stay_relative_to_the_flow_file_after_chdir(tmp_path, monkeypatch):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "data.csv").write_text("x\n1\n2\n")
+    (folder / "f.flow.yaml").write_text(
+        "flow: f\nsteps:\n  - {id: src, component: read_csv, with: {path: data.csv}}\n"
+    )
+    monkeypatch.chdir(folder)
+    flow = Flow.load("f.flow.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert list(flow.run(progress=False)["src"].x) == [1, 2]
