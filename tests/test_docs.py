@@ -16,6 +16,6 @@ def test_component_reference_is_current():
 
 def test_readme_shows_the_two_commands():
     readme = (ROOT / "README.md").read_text()
-    assert 'pip install -e . && aqtra-nb demo' in readme
+    assert "pip install -e . && aqtra-nb demo" in readme
     assert 'pip install -e ".[test]" && python -m pytest' in readme
     assert 'pip install -e ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()

@@ -105,7 +105,7 @@ steps:
   - {id: joined, component: join, inputs: [totals, goals], with: {on: region}}
   - {id: scored, component: derive, input: joined, with: {columns: {met: "total >= goal"}}}
 """,
-        "print(res.status, sorted(res['scored'].itertuples(index=False, name=None)))",
+        "print(res.status, res['scored'].sort_values('region').to_json(orient='values'))",
         """%%flow
 flow: broken
 steps:
@@ -121,7 +121,7 @@ steps:
     html = [o.data["text/html"] for o in run_cell.outputs if "text/html" in o.get("data", {})]
     assert any("magic_demo" in h and "succeeded" in h for h in html)  # the RunResult table
     assert "met" in outputs_text(run_cell)  # --show scored
-    assert "succeeded [('North', 30.0, 10.0, True), ('South', 40.0, 40.0, True)]" in outputs_text(check_cell)
+    assert 'succeeded [["North",30.0,10.0,true],["South",40.0,40.0,true]]' in outputs_text(check_cell)
     text = outputs_text(broken_cell)
     assert "error:" in text and "amout" in text and "Did you mean 'amount'?" in text
     assert "still running" in outputs_text(after_cell)

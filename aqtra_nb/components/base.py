@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 
 import dask
 import dask.dataframe as dd
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
@@ -172,6 +173,20 @@ def dask_settings() -> Any:
 
 def is_dask(frame: Any) -> bool:
     return isinstance(frame, dd.DataFrame | dd.Series)
+
+
+INPUT_ORDER = "__aqtra_input_order__"
+
+
+def number_rows(frame: dd.DataFrame) -> dd.DataFrame:
+    """Add INPUT_ORDER, each row's place in the input (partition, then row): a shuffle loses the row order
+    that first/last and ties in a window depend on."""
+    return frame.map_partitions(_number_rows, meta=_number_rows(frame._meta))
+
+
+def _number_rows(part: pd.DataFrame, partition_info: dict | None = None) -> pd.DataFrame:
+    start = (partition_info or {}).get("number", 0) << 40
+    return part.assign(**{INPUT_ORDER: np.arange(start, start + len(part), dtype="int64")})
 
 
 def partitionwise(ctx: StepContext, frame: Frame, fn: Callable[..., pd.DataFrame], *args: Any) -> Frame:

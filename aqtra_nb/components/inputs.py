@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from typing import Any, ClassVar, Literal
 
-import dask
 import dask.dataframe as dd
 import pandas as pd
 import pyarrow.dataset as pads
@@ -40,12 +39,6 @@ def to_datetime(values: pd.Series, kind: str, errors: str = "raise") -> pd.Serie
     return values.dt.as_unit(PANDAS_TYPES[kind].removeprefix("datetime64[").removesuffix("]"))
 
 
-def _keep_dtypes() -> Any:
-    """Inputs produce the dtypes they plan: Dask would turn `str` and object columns (lists too) into text of
-    its own `string[pyarrow]` dtype."""
-    return dask.config.set({"dataframe.convert-string": False})
-
-
 def _rows_per_partition(frame: pd.DataFrame, target_rows: int = 250_000) -> int:
     return max(1, -(-len(frame) // target_rows))
 
@@ -77,19 +70,17 @@ class ReadCsv(InputComponent):
         dates.update({k: v for k, v in p.dtypes.items() if v in ("date", "datetime")})
         # Date columns are read as text and parsed alike in every block (pandas would leave text it cannot
         # parse in one block as text, unlike the next).
-        dtype = {k: PANDAS_TYPES[v] for k, v in p.dtypes.items() if k not in dates} | dict.fromkeys(
-            dates, "str"
-        )
+        dtype = {k: PANDAS_TYPES[v] for k, v in p.dtypes.items() if k not in dates}
+        dtype.update(dict.fromkeys(dates, "str"))
         try:
-            with _keep_dtypes():
-                frame = dd.read_csv(
-                    path,
-                    sep=p.separator,
-                    skiprows=p.skip_rows or None,
-                    dtype=dtype or None,
-                    encoding=p.encoding,
-                    blocksize=p.blocksize,
-                )
+            frame = dd.read_csv(
+                path,
+                sep=p.separator,
+                skiprows=p.skip_rows or None,
+                dtype=dtype or None,
+                encoding=p.encoding,
+                blocksize=p.blocksize,
+            )
         except (OSError, ValueError, pd.errors.ParserError) as exc:
             raise self.ctx.error(f"cannot read CSV {path}: {exc}", field="path") from None
         names = [str(c) for c in frame.columns]
@@ -150,13 +141,12 @@ class ReadParquet(InputComponent):
         pieces = [
             piece
             for fragment in self.dataset.get_fragments(filter=filters)
-            for piece in fragment.split_by_row_group(filter=filters)
+            for piece in fragment.split_by_row_group(filter=filters, schema=self.dataset.schema)
         ]
+        if not pieces:
+            return dd.from_pandas(meta, npartitions=1)
         reader = self.ctx.guard(_ReadFragment(columns, filters, self.dataset.schema))
-        with _keep_dtypes():
-            if not pieces:
-                return dd.from_pandas(meta, npartitions=1)
-            return dd.from_map(reader, pieces, meta=meta, enforce_metadata=False)
+        return dd.from_map(reader, pieces, meta=meta, enforce_metadata=False)
 
 
 class _ReadFragment:
@@ -198,8 +188,7 @@ class ReadJson(InputComponent):
 
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         frame = self._data[columns] if columns else self._data
-        with _keep_dtypes():
-            return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
+        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
 
 
 class ExcelParams(FileParams):
@@ -233,8 +222,7 @@ class ReadExcel(InputComponent):
 
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         frame = self._data[columns] if columns else self._data
-        with _keep_dtypes():
-            return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
+        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
 
 
 class FromFrameParams(Params):
@@ -272,8 +260,7 @@ class FromFrame(InputComponent):
             frame = frame[columns]
         if isinstance(frame, dd.DataFrame):
             return frame
-        with _keep_dtypes():
-            return dd.from_pandas(frame, npartitions=_rows_per_partition(frame), sort=False)
+        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame), sort=False)
 
 
 class EmptyParams(Params):
@@ -293,8 +280,7 @@ class Empty(InputComponent):
 
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         frame = self.read_schema()
-        with _keep_dtypes():
-            return dd.from_pandas(frame[columns] if columns else frame, npartitions=1)
+        return dd.from_pandas(frame[columns] if columns else frame, npartitions=1)
 
 
 class SampleDataParams(Params):
@@ -319,8 +305,7 @@ class SampleData(InputComponent):
         frame = self._table()
         if columns:
             frame = frame[columns]
-        with _keep_dtypes():
-            return dd.from_pandas(frame, npartitions=_rows_per_partition(frame), sort=False)
+        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame), sort=False)
 
 
 @functools.lru_cache(maxsize=4)

@@ -114,11 +114,15 @@ class WriteParquet(OutputComponent):
                 frame, self.ctx.guard(_Writer(path, "parquet", {"compression": p.compression}))
             )
         tmp = _temporary(Path(path))
+        # Parts are written in parallel, but only once every partition is computed: a step failing upstream
+        # must not leave a half-written temporary directory behind.
+        ready = frame.map_partitions(_count_rows, meta=pd.DataFrame({"rows": [0]}))["rows"].sum()
         written = frame.map_partitions(
             self.ctx.guard(_write_part),
             str(tmp),
             p.partition_by,
             p.compression,
+            ready,
             meta=pd.DataFrame({"rows": [0]}),
         )
         return written.reduction(
@@ -126,7 +130,14 @@ class WriteParquet(OutputComponent):
         )
 
 
-def _write_part(part: pd.DataFrame, tmp: str, partition_by: list[str], compression: str) -> pd.DataFrame:
+def _count_rows(part: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"rows": [len(part)]})
+
+
+def _write_part(
+    part: pd.DataFrame, tmp: str, partition_by: list[str], compression: str, ready: int
+) -> pd.DataFrame:
+    """Write one partition into the temporary directory (`ready`: all partitions' rows, computed first)."""
     if len(part):
         table = pa.Table.from_pandas(part, preserve_index=False)
         pq.write_to_dataset(

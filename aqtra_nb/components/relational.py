@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from ..expr import AGGREGATE_FUNCTIONS
-from .base import Component, Frame, Params, is_dask, partitionwise
+from .base import INPUT_ORDER, Component, Frame, Params, is_dask, number_rows, partitionwise
 from .expressions import aggregation
 
 Keys = str | list[str]
@@ -121,13 +121,10 @@ class Lookup(Component):
                 "with a mapping in `columns`",
                 field="columns",
             )
-        ref = reference[right_keys + [c for c in names if c not in right_keys]].drop_duplicates(
-            subset=right_keys
-        )
-        ref = ref.rename(columns={k: v for k, v in names.items() if k not in right_keys})
-        out = _merge(main, ref, how="left", left_on=left_keys, right_on=right_keys, suffixes=("", "_ref"))
-        extra = [k for k in right_keys if k not in left_keys and k not in names]
-        return out.drop(columns=extra) if extra else out
+        ref = reference[list(dict.fromkeys([*right_keys, *names]))].drop_duplicates(subset=right_keys)
+        keys = dict(zip(right_keys, left_keys, strict=True))
+        ref = partitionwise(self.ctx, ref, _reference_columns, keys, names)
+        return main.merge(ref, how="left", on=left_keys)
 
     def required_columns(self, needed, inputs):
         main, reference = inputs
@@ -135,6 +132,14 @@ class Lookup(Component):
         wanted = self.params.columns
         names = list(wanted) if isinstance(wanted, dict) else list(wanted)
         return [None if needed is None else set(needed) | set(left_keys), set(right_keys) | set(names)]
+
+
+def _reference_columns(frame: pd.DataFrame, keys: dict[str, str], names: dict[str, str]) -> pd.DataFrame:
+    """The reference's keys under the main input's key names, then the wanted columns under their new names
+    (so nothing clashes with the main input's other columns)."""
+    columns = {left: frame[right] for right, left in keys.items()}
+    columns.update({new: frame[old] for old, new in names.items()})
+    return pd.DataFrame(columns, index=frame.index)
 
 
 AGG_METHODS = {
@@ -196,6 +201,8 @@ class Aggregate(Component):
             result = prepared.groupby(keys, dropna=False, sort=False).agg(**spec)
             result = result.reset_index()
             return result.drop(columns="__all__") if not by else result
+        if any(method in ("first", "last") for _, method in spec.values()):
+            prepared = number_rows(prepared)
         shuffled = prepared.shuffle(on=keys)
         return partitionwise(self.ctx, shuffled, _aggregate_pandas, keys, spec, not by)
 
@@ -224,6 +231,8 @@ def _prepare(frame: pd.DataFrame, by: list[str], parsed: dict, params: dict[str,
 
 
 def _aggregate_pandas(frame: pd.DataFrame, keys: list[str], spec: dict, drop_all: bool) -> pd.DataFrame:
+    if INPUT_ORDER in frame.columns:  # first/last after a shuffle
+        frame = frame.sort_values(INPUT_ORDER, kind="stable")
     result = frame.groupby(keys, dropna=False, sort=False).agg(**spec).reset_index()
     if drop_all:
         result = result.drop(columns="__all__")
@@ -365,7 +374,9 @@ class Pivot(Component):
     def transform(self, inputs: list[Frame]) -> Frame:
         p: PivotParams = self.params
         frame = inputs[0]
-        self.ctx.require_columns(frame.columns, [*p.index, p.columns, p.values], field="index")
+        self.ctx.require_columns(frame.columns, p.index, field="index")
+        self.ctx.require_columns(frame.columns, [p.columns], field="columns")
+        self.ctx.require_columns(frame.columns, [p.values], field="values")
         grouped = frame.groupby([*p.index, p.columns], dropna=False).agg(__v=(p.values, p.aggregation))
         grouped = grouped.reset_index()
         if is_dask(grouped):
@@ -380,7 +391,8 @@ class Pivot(Component):
 
 def _pivot(frame: pd.DataFrame, index: list[str], columns: str, values: list[str]) -> pd.DataFrame:
     frame = frame.assign(**{columns: frame[columns].astype("str")})
-    wide = frame.pivot_table(index=index, columns=columns, values="__v", aggfunc="first", observed=True)
+    # One row per group already; unlike pivot_table, unstack keeps rows whose index has nulls.
+    wide = frame.set_index([*index, columns])["__v"].unstack(columns)
     wide = wide.reindex(columns=values)
     wide.columns = [str(c) for c in wide.columns]
     out = wide.reset_index()

@@ -8,7 +8,7 @@ from typing import ClassVar
 import pandas as pd
 from pydantic import Field
 
-from .base import Component, Frame, Params, is_dask, partitionwise
+from .base import INPUT_ORDER, Component, Frame, Params, is_dask, number_rows, partitionwise
 
 CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*(.*?)\s*\)\s*$")
 
@@ -85,8 +85,10 @@ class Window(Component):
         p: WindowParams = self.params
         frame = inputs[0]
         calls = self._calls([str(c) for c in frame.columns])
-        if is_dask(frame):
-            frame = frame.shuffle(on=p.partition_by) if p.partition_by else frame.repartition(npartitions=1)
+        if is_dask(frame) and p.partition_by:
+            frame = number_rows(frame).shuffle(on=p.partition_by)
+        elif is_dask(frame):
+            frame = frame.repartition(npartitions=1)
         return partitionwise(self.ctx, frame, _window, p.partition_by, p.order_by, p.descending, calls)
 
     def required_columns(self, needed, inputs):
@@ -101,11 +103,15 @@ class Window(Component):
 def _window(
     frame: pd.DataFrame, by: list[str], order: list[str], descending: bool, calls: dict
 ) -> pd.DataFrame:
-    if order or by:
+    # Ties keep the input's order, also after a shuffle (INPUT_ORDER).
+    tie = [INPUT_ORDER] if INPUT_ORDER in frame.columns else []
+    if order or by or tie:
         frame = frame.sort_values(
-            by=[*by, *order], ascending=[True] * len(by) + [not descending] * len(order), kind="stable"
+            by=[*by, *order, *tie],
+            ascending=[True] * len(by) + [not descending] * len(order) + [True] * len(tie),
+            kind="stable",
         )
-    frame = frame.copy(deep=False)
+    frame = frame.drop(columns=tie)
     keys = [frame[c] for c in by] if by else [pd.Series(0, index=frame.index)]
     for out, (name, column, count) in calls.items():
         grouped = frame.groupby(keys, sort=False, dropna=False)

@@ -6,7 +6,7 @@ turns into one Dask graph.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,25 @@ class Plan:
     order: list[str]
     steps: dict[str, PlannedStep]
     source: str | None = None
+    collected: frozenset[str] = frozenset()
+    objects: dict[str, Any] = field(default_factory=dict, repr=False)
+    base_dir: Path | None = None
+
+    def collecting(self, steps: Sequence[str]) -> Plan:
+        """This plan, or a new one in which `steps` keep all their rows and columns (no pruning or
+        filter pushdown through them), because the caller wants their output."""
+        wanted = frozenset(steps)
+        if wanted <= self.collected | {
+            s for s in self.order if self.steps[s].needed is None and self.steps[s].read_filter is None
+        }:
+            return self
+        return plan_flow(
+            self.spec,
+            self.parameters,
+            objects=self.objects,
+            base_dir=self.base_dir,
+            collect=sorted(wanted | self.collected),
+        )
 
     def explain(self) -> str:
         """A readable summary: each step, its inputs, output columns and pushed-down reads."""
@@ -73,13 +92,17 @@ def plan_flow(
     objects: Mapping[str, Any] | None = None,
     base_dir: str | Path | None = None,
     registry: ComponentRegistry | None = None,
+    collect: Sequence[str] = (),
 ) -> Plan:
-    """Validate and plan. Raises FlowValidationError (or another AqtraError) naming file, step and field."""
+    """Validate and plan. Raises FlowValidationError (or another AqtraError) naming file, step and field.
+
+    Steps in `collect` are wanted whole by the caller: nothing is pruned or filtered away through them.
+    """
     with dask_settings():
-        return _plan(spec, parameters, objects, base_dir, registry or default_registry)
+        return _plan(spec, parameters, objects, base_dir, registry or default_registry, frozenset(collect))
 
 
-def _plan(spec, parameters, objects, base_dir, registry) -> Plan:
+def _plan(spec, parameters, objects, base_dir, registry, collect) -> Plan:
     source = spec.source
     if base_dir is None:
         base_dir = spec.base_dir or Path.cwd()
@@ -108,9 +131,9 @@ def _plan(spec, parameters, objects, base_dir, registry) -> Plan:
         planned[step_id] = PlannedStep(step_id, component, inputs, schema)
         for i in inputs:
             planned[i].consumers.append(step_id)
-    _prune_columns(planned, order)
-    _push_filters(planned)
-    return Plan(spec, values, order, planned, source)
+    _prune_columns(planned, order, collect)
+    _push_filters(planned, collect)
+    return Plan(spec, values, order, planned, source, collect, dict(objects or {}), Path(base_dir))
 
 
 def _instantiate(step, registry, source, base_dir, values, objects) -> Component:
@@ -166,11 +189,11 @@ def _arity(low: int, high: int | None) -> str:
     return f"{low} to {high} inputs"
 
 
-def _prune_columns(planned: dict[str, PlannedStep], order: list[str]) -> None:
+def _prune_columns(planned: dict[str, PlannedStep], order: list[str], collect: frozenset[str]) -> None:
     """Walk backwards: each step learns which of its columns its consumers need (None: all)."""
     for step_id in reversed(order):
         step = planned[step_id]
-        needs: set[str] | None = set() if step.consumers else None
+        needs: set[str] | None = set() if step.consumers and step_id not in collect else None
         for consumer_id in step.consumers:
             consumer = planned[consumer_id]
             required = consumer.component.required_columns(
@@ -186,12 +209,14 @@ def _prune_columns(planned: dict[str, PlannedStep], order: list[str]) -> None:
             step.read_columns = [str(c) for c in step.schema.columns if str(c) in needs]
 
 
-def _push_filters(planned: dict[str, PlannedStep]) -> None:
+def _push_filters(planned: dict[str, PlannedStep], collect: frozenset[str]) -> None:
     """A filter right after a reader that supports filters is also handed to the reader (Arrow)."""
     for step in planned.values():
         if step.component.name != "filter" or len(step.inputs) != 1:
             continue
         source = planned[step.inputs[0]]
+        if source.id in collect:
+            continue
         if not getattr(source.component, "supports_filters", False) or len(source.consumers) != 1:
             continue
         expr = step.component.condition([str(c) for c in source.schema.columns])

@@ -128,6 +128,7 @@ def _run_plan(plan, scheduler, outputs, events, run_id) -> RunResult:
     for name in outputs:
         if name not in plan.steps:
             raise AqtraError(f"no step {name!r} to collect; steps: {', '.join(plan.order)}", file=plan.source)
+    plan = plan.collecting(outputs)
     started = time.time()
     events.emit(RunEvent("run_started", run_id))
     tracker = _StepTracker(plan, events, run_id, started)
@@ -163,6 +164,7 @@ def _run_plan(plan, scheduler, outputs, events, run_id) -> RunResult:
 
 def _compute_one(plan: Plan, step_id: str, scheduler: Any) -> pd.DataFrame:
     with dask_settings(), _scheduler(scheduler) as (get, _):
+        plan = plan.collecting([step_id])
         return _plain(build_frames(plan, until=step_id)[0][step_id].compute(scheduler=get))
 
 
@@ -259,6 +261,7 @@ def preview_plan(plan: Plan, step_id: str, rows: int = 100, *, scheduler: Any = 
     if step_id not in plan.steps:
         raise AqtraError(f"no step {step_id!r}; steps: {', '.join(plan.order)}", file=plan.source)
     with dask_settings(), warnings.catch_warnings():
+        plan = plan.collecting([step_id])
         frame = build_frames(plan, until=step_id)[0][step_id]
         total, n = frame.npartitions, 1
         warnings.simplefilter("ignore", UserWarning)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from aqtra_nb.errors import AqtraError, ExpressionError, did_you_mean
-from aqtra_nb.expr.functions import FUNCTIONS, Function, align_datetimes, as_bool, power
+from aqtra_nb.expr.functions import FUNCTIONS, INT64, Function, align_datetimes, as_bool, power
 from aqtra_nb.expr.parse import (
     BinOp,
     BoolOp,
@@ -53,7 +53,6 @@ _LOGIC = {"and": operator.and_, "or": operator.or_}
 #: what pandas, numpy and pyarrow raise for values that do not fit an operation
 _DATA_ERRORS = (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, NotImplementedError)
 _LISTS = (list, tuple, set, frozenset)
-_INT64 = range(-(2**63), 2**63)
 
 
 def evaluate(expression: Expression, frame: pd.DataFrame, params: Mapping[str, Any]) -> Any:
@@ -136,7 +135,7 @@ class _Evaluator:
         for option in options:
             value = self._param(option, lists=True) if isinstance(option, Param) else option.value
             values.extend(value if isinstance(value, list) else [value])
-        return _vectorized(lambda series: series.isin(values) ^ negated, operand)
+        return _vectorized(lambda series: _unknown_where_null(series.isin(values) ^ negated, series), operand)
 
 
 def _describe(node: Node) -> str:
@@ -166,7 +165,7 @@ def _scalar(value: Any) -> Any:
         return None
     if isinstance(value, (datetime.date, np.datetime64)):
         return pd.Timestamp(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
         return float(value)
     return value
 
@@ -196,12 +195,31 @@ def _call(function: Function, args: list[Any]) -> Any:
     return function.implementation(*args)
 
 
-def _compare(op: str) -> Callable[[Any, Any], Any]:
-    def compare(left: Any, right: Any) -> Any:
-        result = _COMPARISONS[op](*align_datetimes(left, right))
-        return as_bool(result) if isinstance(result, pd.Series) else result
+def _compare(op: str) -> Callable[[Any, Any], pd.Series]:
+    def compare(left: Any, right: Any) -> pd.Series:
+        return _unknown_where_null(as_bool(_COMPARISONS[op](*align_datetimes(left, right))), left, right)
 
     return compare
+
+
+def _unknown_where_null(result: pd.Series, *operands: Any) -> pd.Series:
+    """As in SQL, comparing with null gives null (unknown), not false; so ``not`` keeps such rows out.
+
+    Whether the result is nullable depends on the operands' dtypes only, never on their values.
+    """
+    nulls = [_nulls(operand, result.index) for operand in operands]
+    present = [mask for mask in nulls if mask is not None]
+    if not present:
+        return result
+    return result.astype("boolean").mask(functools.reduce(operator.or_, present))
+
+
+def _nulls(operand: Any, index: pd.Index) -> pd.Series | None:
+    """Where ``operand`` is null, or None when its type cannot hold a null."""
+    if isinstance(operand, pd.Series):
+        dtype = operand.dtype
+        return None if isinstance(dtype, np.dtype) and dtype.kind in "iub" else operand.isna()
+    return pd.Series(True, index=index) if pd.isna(operand) else None
 
 
 def _invert(values: pd.Series) -> pd.Series:

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+INT64 = range(-(2**63), 2**63)  # integers outside it are handled as floats
+
 #: aggregate name -> the pandas groupby reduction that computes it (``count()`` with no argument is "size")
 AGGREGATE_FUNCTIONS = MappingProxyType(
     {

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from aqtra_nb.errors import ExpressionError, UnknownColumn, did_you_mean
-from aqtra_nb.expr.functions import AGGREGATE_FUNCTIONS, FUNCTIONS
+from aqtra_nb.expr.functions import AGGREGATE_FUNCTIONS, FUNCTIONS, INT64
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 100
 LITERAL_NAMES = {"true": True, "false": False, "null": None}
-_INT64 = range(-(2**63), 2**63)
 _PLACEHOLDER = "__aqtra_"
 
 
@@ -401,8 +400,9 @@ _HINTS = {
     ast.Tuple: "a tuple is only allowed after 'in', e.g. x in (1, 2)",
     ast.List: "a list is only allowed after 'in', e.g. x in (1, 2)",
 }
-for _comprehension in (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
-    _HINTS[_comprehension] = "comprehensions are not allowed"
+_HINTS |= dict.fromkeys(
+    (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp), "comprehensions are not allowed"
+)
 
 
 class _Converter:
@@ -469,7 +469,7 @@ class _Converter:
         if value is None or isinstance(value, (bool, float, str)):
             return value
         if isinstance(value, int):
-            if value in _INT64:
+            if value in INT64:
                 return value
             try:
                 return float(value)  # beyond 64 bits: a float rather than slow object arithmetic

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import inspect
 import shlex
-from pathlib import Path
 from collections.abc import Container
+from pathlib import Path
 from typing import Any, NoReturn
 
 import dask.dataframe as dd

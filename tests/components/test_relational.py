@@ -67,7 +67,9 @@ def test_join_on(partitioned, assert_same, some_orders, some_customers, how):
 def test_join_left_on_right_on(partitioned, assert_same, some_orders, some_customers, how):
     people = some_customers.rename(columns={"customer_id": "person"})
     out = run_two(partitioned, some_orders, people, "join", how=how, left_on="customer_id", right_on="person")
-    expected = some_orders.merge(people, how=how, left_on="customer_id", right_on="person", suffixes=("", "_right"))
+    expected = some_orders.merge(
+        people, how=how, left_on="customer_id", right_on="person", suffixes=("", "_right")
+    )
     assert_same(out, expected, sort_by=["customer_id", "person", "order_id"])
 
 
@@ -103,7 +105,7 @@ def test_join_multiplies_rows_for_duplicate_keys(partitioned, assert_same):
 
 
 def test_lookup_adds_columns_and_never_multiplies_rows(partitioned, assert_same, orders, products):
-    reference = pd.concat([products, products.assign(unit_price=products["unit_price"] + 1000)])
+    reference = pd.concat([products, products.assign(unit_price=products["unit_price"] + 1e6)])
     reference = reference[reference["product_id"] != 3]  # orders of product 3 find nothing
     out = run_two(
         partitioned,
@@ -119,20 +121,43 @@ def test_lookup_adds_columns_and_never_multiplies_rows(partitioned, assert_same,
     )
     assert len(out) == len(orders)
     assert out.loc[out["product_id"] == 3, "price"].isna().all()
-    assert (out["price"].dropna() < 1000).all()  # the first row of a duplicated key wins
+    assert (out["price"].dropna() < 1e6).all()  # the first row of a duplicated key wins
     assert_same(out, expected, sort_by="order_id")
 
 
 def test_lookup_left_on_right_on_and_a_list_of_columns(partitioned, assert_same, orders, customers):
     people = customers.rename(columns={"customer_id": "person", "region": "home"})
     out = run_two(
-        partitioned, orders, people, "lookup", left_on="customer_id", right_on="person", columns=["segment", "home"]
+        partitioned,
+        orders,
+        people,
+        "lookup",
+        left_on="customer_id",
+        right_on="person",
+        columns=["segment", "home"],
     )
     expected = orders.merge(
         people[["person", "segment", "home"]], how="left", left_on="customer_id", right_on="person"
     ).drop(columns="person")
     assert list(out.columns) == [*orders.columns, "segment", "home"]
     assert_same(out, expected, sort_by="order_id")
+
+
+def test_lookup_when_the_main_input_has_a_column_named_like_the_reference_key(partitioned, assert_same):
+    main = pd.DataFrame({"pid": [1, 2, 3, 1], "product_id": [10, 20, 30, 40]})
+    reference = pd.DataFrame({"product_id": [1, 2, 2], "name": pd.array(["a", "b", "c"], "str")})
+    out = run_two(
+        partitioned,
+        main,
+        reference,
+        "lookup",
+        npartitions=(2, 2),
+        left_on="pid",
+        right_on="product_id",
+        columns={"name": "product"},
+    )
+    expected = main.assign(product=pd.array(["a", "b", None, "a"], "str"))
+    assert_same(out, expected, sort_by="product_id")
 
 
 def test_lookup_refuses_a_column_the_main_input_has(plan_error, orders, customers):
@@ -167,9 +192,7 @@ AGGREGATIONS = {
 
 
 def expected_aggregates(orders, by):
-    frame = orders.assign(
-        __net=orders["amount"] * (1 - orders["discount"].fillna(0)), __one=1, __all=0
-    )
+    frame = orders.assign(__net=orders["amount"] * (1 - orders["discount"].fillna(0)), __one=1, __all=0)
     grouped = frame.groupby(by or ["__all"], dropna=False, sort=False)
     out = grouped.agg(
         total=("amount", "sum"),
@@ -196,7 +219,7 @@ def expected_aggregates(orders, by):
 def test_aggregate_every_function(partitioned, assert_same, orders, by):
     out = run_one(partitioned, orders, "aggregate", by=by, aggregations=AGGREGATIONS)
     expected = expected_aggregates(orders, by)
-    assert len(out) == len(expected) and (by or len(out) == 1)
+    assert len(out) == (len(expected) if by else 1)
     assert_same(out, expected, sort_by=by or None, check_exact=False, rtol=1e-9)
 
 
@@ -208,16 +231,20 @@ def test_aggregate_tree_reducible_functions_alone(partitioned, assert_same, orde
     assert_same(out, expected, sort_by="channel", check_exact=False, rtol=1e-9)
 
 
-def test_aggregate_first_and_last_follow_the_input_order(partitioned, assert_same, orders):
+@pytest.mark.parametrize("other", ["max(amount)", "median(amount)"], ids=["tree", "shuffle"])
+@pytest.mark.parametrize("by", [["region"], []], ids=["by", "all"])
+def test_aggregate_first_and_last_follow_the_input_order(partitioned, assert_same, orders, other, by):
     shuffled = orders.sample(frac=1.0, random_state=1)
-    aggregations = {"first_id": "first(order_id)", "last_id": "last(order_id)", "middle": "median(amount)"}
-    out = run_one(partitioned, shuffled, "aggregate", by=["region"], aggregations=aggregations)
+    aggregations = {"first_id": "first(order_id)", "last_id": "last(order_id)", "other": other}
+    out = run_one(partitioned, shuffled, "aggregate", by=by, aggregations=aggregations)
+    function = other.partition("(")[0]
     expected = (
-        shuffled.groupby("region")
-        .agg(first_id=("order_id", "first"), last_id=("order_id", "last"), middle=("amount", "median"))
+        shuffled.assign(__all=0)
+        .groupby(by or ["__all"])
+        .agg(first_id=("order_id", "first"), last_id=("order_id", "last"), other=("amount", function))
         .reset_index()
     )
-    assert_same(out, expected, sort_by="region")
+    assert_same(out, expected if by else expected.drop(columns="__all"), sort_by=by or None)
 
 
 def test_aggregate_with_a_parameter(partitioned, assert_same, orders):
@@ -236,9 +263,14 @@ def test_aggregate_with_a_parameter(partitioned, assert_same, orders):
 # -- sort -------------------------------------------------------------------------------------------------
 
 
-def test_sort_one_column_descending(partitioned, assert_same, orders):
-    out = run_one(partitioned, orders, "sort", by="order_id", descending=True)
-    assert_same(out, orders.sort_values("order_id", ascending=False))
+@pytest.mark.parametrize(
+    ("by", "descending"), [("order_id", True), (["order_id"], [True]), ("order_id", False)]
+)
+def test_sort_one_column(partitioned, assert_same, orders, by, descending):
+    shuffled = orders.sample(frac=1.0, random_state=2)
+    out = run_one(partitioned, shuffled, "sort", by=by, descending=descending)
+    ascending = not (descending[0] if isinstance(descending, list) else descending)
+    assert_same(out, orders.sort_values("order_id", ascending=ascending))
 
 
 def test_sort_several_columns_with_a_descending_list(partitioned, assert_same, orders):
@@ -261,7 +293,9 @@ def test_sort_nulls(partitioned, assert_same, orders, nulls, descending):
 
 @pytest.mark.parametrize("nulls", ["first", "last"])
 def test_sort_several_columns_with_nulls(partitioned, assert_same, orders, nulls):
-    out = run_one(partitioned, orders, "sort", by=["channel", "order_id"], descending=[True, False], nulls=nulls)
+    out = run_one(
+        partitioned, orders, "sort", by=["channel", "order_id"], descending=[True, False], nulls=nulls
+    )
     expected = orders.sort_values(["channel", "order_id"], ascending=[False, True], na_position=nulls)
     assert_same(out, expected)
 
@@ -348,28 +382,56 @@ def test_union_different_columns_is_an_error_by_default(plan_error):
 STATUSES = ["paid", "shipped", "pending", "cancelled", "returned", "lost"]
 
 
-@pytest.mark.parametrize("aggregation", ["sum", "mean", "min", "max", "count", "first", "last"])
-def test_pivot(partitioned, assert_same, orders, aggregation):
+PIVOT_AGGREGATIONS = ["sum", "mean", "min", "max", "count", "first", "last"]
+
+
+def test_pivot_every_aggregation(partitioned, assert_same, orders):
+    f = Flow("t")
+    source = f.from_frame("source", partitioned(orders))
+    for aggregation in PIVOT_AGGREGATIONS:
+        source.pivot(
+            aggregation,
+            index=["region"],
+            columns="status",
+            values="amount",
+            aggregation=aggregation,
+            column_values=STATUSES,
+        )
+    result = f.run(progress=False)
+    for aggregation in PIVOT_AGGREGATIONS:
+        out = result[aggregation]
+        expected = (
+            orders.pivot_table(index="region", columns="status", values="amount", aggfunc=aggregation)
+            .reindex(columns=STATUSES)
+            .astype("float64")
+            .reset_index()
+        )
+        expected.columns.name = None
+        assert list(out.columns) == ["region", *STATUSES]
+        assert out["lost"].isna().all()
+        assert_same(out, expected, sort_by="region", check_exact=False, rtol=1e-9)
+
+
+def test_pivot_keeps_rows_whose_index_is_null(partitioned, assert_same, orders):
+    assert orders["channel"].isna().any()
     out = run_one(
         partitioned,
         orders,
         "pivot",
-        index=["region"],
+        index=["channel"],
         columns="status",
-        values="amount",
-        aggregation=aggregation,
-        column_values=STATUSES,
+        values="quantity",
+        column_values=["paid", "returned"],
     )
     expected = (
-        orders.pivot_table(index="region", columns="status", values="amount", aggfunc=aggregation)
-        .reindex(columns=STATUSES)
+        orders.pivot_table(index="channel", columns="status", values="quantity", aggfunc="sum", dropna=False)
+        .reindex(columns=["paid", "returned"])
         .astype("float64")
         .reset_index()
     )
     expected.columns.name = None
-    assert list(out.columns) == ["region", *STATUSES]
-    assert out["lost"].isna().all()
-    assert_same(out, expected, sort_by="region", check_exact=False, rtol=1e-9)
+    assert len(out) == 5
+    assert_same(out, expected, sort_by="channel")
 
 
 def test_pivot_on_several_index_columns_and_numeric_values(partitioned, assert_same, orders):
@@ -427,9 +489,21 @@ def test_unknown_column_two_inputs(sales, plan_error, component, params, field):
         ("sort", {"by": "amout"}, "by"),
         ("sort", {"by": ["region", "amout"]}, "by"),
         ("distinct", {"columns": ["amout"]}, "columns"),
-        ("pivot", {"index": ["amout"], "columns": "status", "values": "amount", "column_values": ["paid"]}, "index"),
-        ("pivot", {"index": ["region"], "columns": "amout", "values": "amount", "column_values": ["paid"]}, "columns"),
-        ("pivot", {"index": ["region"], "columns": "status", "values": "amout", "column_values": ["paid"]}, "values"),
+        (
+            "pivot",
+            {"index": ["amout"], "columns": "status", "values": "amount", "column_values": ["paid"]},
+            "index",
+        ),
+        (
+            "pivot",
+            {"index": ["region"], "columns": "amout", "values": "amount", "column_values": ["paid"]},
+            "columns",
+        ),
+        (
+            "pivot",
+            {"index": ["region"], "columns": "status", "values": "amout", "column_values": ["paid"]},
+            "values",
+        ),
     ],
 )
 def test_unknown_column(sales, plan_error, component, params, field):

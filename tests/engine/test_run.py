@@ -137,3 +137,17 @@ def test_unreachable_scheduler_is_a_clear_error(frame):
     f.from_frame("src", frame)
     with pytest.raises(Exception, match="cannot connect to the Dask scheduler at tcp://127.0.0.1:1"):
         f.run(scheduler="tcp://127.0.0.1:1", progress=False)
+
+
+def test_collected_steps_are_not_pruned_by_their_consumers(tmp_path):
+    frame = pd.DataFrame({"region": ["N", "S", "N", "E"] * 25, "amount": range(100), "note": ["x"] * 100})
+    frame.to_parquet(tmp_path / "o.parquet")
+    f = Flow("c")
+    orders = f.read_parquet("orders", path=str(tmp_path / "o.parquet"))
+    orders.filter("north", condition="region == 'N'").select("amounts", columns=["amount"])
+    result = f.run(progress=False, outputs=["orders", "amounts"])
+    assert len(result["orders"]) == 100 and list(result["orders"].columns) == ["region", "amount", "note"]
+    assert len(result["amounts"]) == 50
+    on_demand = f.run(progress=False)
+    assert len(on_demand["orders"]) == 100 and len(on_demand["north"].columns) == 3
+    assert len(f.preview("orders", rows=1000)) == 100

@@ -126,7 +126,7 @@ def test_random_well_formed_expressions_evaluate_or_raise_aqtra_errors(text: str
     only_aqtra_errors(parse_aggregation, f"mean({text})")
 
 
-@FUZZ
+@settings(FUZZ, max_examples=100)
 @given(st.lists(st.sampled_from(["(", "-", "not ", "lower(", "[", "`x` + "]), min_size=50, max_size=400))
 def test_deep_nesting_never_overflows_the_stack(prefix: list[str]) -> None:
     text = "".join(prefix) + "a"

@@ -369,3 +369,16 @@ def test_python_syntax_warnings_do_not_leak(recwarn: pytest.WarningsRecorder) ->
     assert parse_expression("contains(s, '\\d')").node.args[1] == Literal("\\d")
     assert parse_expression("1and x").columns == {"x"}
     assert not [w for w in recwarn if issubclass(w.category, SyntaxWarning)]
+
+
+def test_every_example_in_the_reference_parses() -> None:
+    import re
+    from pathlib import Path
+
+    reference = Path(__file__).parents[2] / "docs" / "expressions.md"
+    rows = re.findall(r"^\| `([^`|]+)` \| `([^`]+)` \|", reference.read_text(), re.MULTILINE)
+    documented = {name.partition("(")[0] for name, _ in rows}
+    assert set(FUNCTIONS) | set(AGGREGATE_FUNCTIONS) <= documented
+    for name, example in rows:
+        aggregate = name.partition("(")[0] in AGGREGATE_FUNCTIONS
+        (parse_aggregation if aggregate else parse_expression)(example)
