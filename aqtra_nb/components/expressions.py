@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
-
 from ..errors import AqtraError, ParameterError, did_you_mean
 from ..expr import Aggregation, Expression, parse_aggregation, parse_expression
 from .base import StepContext
@@ -30,25 +28,20 @@ def _check(ctx: StepContext, parsed: Expression | Aggregation, columns: Sequence
             raise exc.at(file=ctx.source, step=ctx.step_id, field=field) from None
 
 
-def expression(ctx: StepContext, text: str, columns: Sequence[str], field: str) -> Expression:
-    """A row expression checked against the input's columns and the flow's parameters."""
+def _parsed(ctx: StepContext, parse: Any, text: str, columns: Sequence[str], field: str) -> Any:
     try:
-        parsed = parse_expression(text)
+        parsed = parse(text)
     except AqtraError as exc:
         raise exc.at(file=ctx.source, step=ctx.step_id, field=field) from None
     _check(ctx, parsed, columns, field)
     return parsed
+
+
+def expression(ctx: StepContext, text: str, columns: Sequence[str], field: str) -> Expression:
+    """A row expression checked against the input's columns and the flow's parameters."""
+    return _parsed(ctx, parse_expression, text, columns, field)
 
 
 def aggregation(ctx: StepContext, text: str, columns: Sequence[str], field: str) -> Aggregation:
     """An aggregation (`sum(expr)`, `count()`, ...) checked likewise."""
-    try:
-        parsed = parse_aggregation(text)
-    except AqtraError as exc:
-        raise exc.at(file=ctx.source, step=ctx.step_id, field=field) from None
-    _check(ctx, parsed, columns, field)
-    return parsed
-
-
-def evaluate(expr: Expression, frame: pd.DataFrame, params: dict[str, Any]) -> Any:
-    return expr.evaluate(frame, params)
+    return _parsed(ctx, parse_aggregation, text, columns, field)

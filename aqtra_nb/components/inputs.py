@@ -160,57 +160,15 @@ class _ReadFragment:
         return arrow.to_pandas(table)
 
 
-class JsonParams(FileParams):
-    lines: bool = Field(False, description="One JSON record per line (JSON Lines).")
-    orient: Literal["records", "columns", "index", "split", "values"] = Field("records")
+class _WholeFileReader(InputComponent):
+    """A reader of formats that cannot be split (JSON, Excel): read once, in planning, then partitioned."""
 
-
-class ReadJson(InputComponent):
-    """Read JSON records (an array of objects) or JSON Lines."""
-
-    name = "read_json"
-    Params: ClassVar = JsonParams
+    def _load(self, path: str) -> pd.DataFrame:
+        raise NotImplementedError
 
     @functools.cached_property
     def _data(self) -> pd.DataFrame:
-        path = self.ctx.resolve_path(self.params.path)
-        try:
-            frame = pd.read_json(path, lines=self.params.lines, orient=self.params.orient)
-        except (OSError, ValueError) as exc:
-            raise self.ctx.error(f"cannot read JSON {path}: {exc}", field="path") from None
-        if self.params.columns:
-            self.ctx.require_columns(frame.columns, self.params.columns, field="columns")
-            frame = frame[self.params.columns]
-        return frame
-
-    def read_schema(self) -> pd.DataFrame:
-        return self._data.iloc[:0]
-
-    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
-        frame = self._data[columns] if columns else self._data
-        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
-
-
-class ExcelParams(FileParams):
-    sheet: str | int = Field(0, description="Sheet name or 0-based index.")
-    skip_rows: int = Field(0, ge=0, description="Rows to skip before the header.")
-
-
-class ReadExcel(InputComponent):
-    """Read one sheet of an Excel workbook (.xlsx)."""
-
-    name = "read_excel"
-    Params: ClassVar = ExcelParams
-
-    @functools.cached_property
-    def _data(self) -> pd.DataFrame:
-        path = self.ctx.resolve_path(self.params.path)
-        try:
-            frame = pd.read_excel(path, sheet_name=self.params.sheet, skiprows=self.params.skip_rows)
-        except ImportError:
-            raise AqtraError('reading Excel needs openpyxl: pip install "aqtra-nb[excel]"') from None
-        except (OSError, ValueError, KeyError) as exc:
-            raise self.ctx.error(f"cannot read Excel {path}: {exc}", field="path") from None
+        frame = self._load(self.ctx.resolve_path(self.params.path))
         frame.columns = [str(c) for c in frame.columns]
         if self.params.columns:
             self.ctx.require_columns(frame.columns, self.params.columns, field="columns")
@@ -223,6 +181,44 @@ class ReadExcel(InputComponent):
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         frame = self._data[columns] if columns else self._data
         return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
+
+
+class JsonParams(FileParams):
+    lines: bool = Field(False, description="One JSON record per line (JSON Lines).")
+    orient: Literal["records", "columns", "index", "split", "values"] = Field("records")
+
+
+class ReadJson(_WholeFileReader):
+    """Read JSON records (an array of objects) or JSON Lines."""
+
+    name = "read_json"
+    Params: ClassVar = JsonParams
+
+    def _load(self, path: str) -> pd.DataFrame:
+        try:
+            return pd.read_json(path, lines=self.params.lines, orient=self.params.orient)
+        except (OSError, ValueError) as exc:
+            raise self.ctx.error(f"cannot read JSON {path}: {exc}", field="path") from None
+
+
+class ExcelParams(FileParams):
+    sheet: str | int = Field(0, description="Sheet name or 0-based index.")
+    skip_rows: int = Field(0, ge=0, description="Rows to skip before the header.")
+
+
+class ReadExcel(_WholeFileReader):
+    """Read one sheet of an Excel workbook (.xlsx)."""
+
+    name = "read_excel"
+    Params: ClassVar = ExcelParams
+
+    def _load(self, path: str) -> pd.DataFrame:
+        try:
+            return pd.read_excel(path, sheet_name=self.params.sheet, skiprows=self.params.skip_rows)
+        except ImportError:
+            raise AqtraError("reading Excel needs openpyxl: pip install openpyxl") from None
+        except (OSError, ValueError, KeyError) as exc:
+            raise self.ctx.error(f"cannot read Excel {path}: {exc}", field="path") from None
 
 
 class FromFrameParams(Params):

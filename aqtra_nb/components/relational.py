@@ -21,20 +21,25 @@ def _keys(value: Keys | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-class JoinParams(Params):
-    how: Literal["inner", "left", "right", "outer"] = Field("inner", description="Join type.")
+class KeyParams(Params):
+    """Key columns of a two-input step: `on`, or `left_on` with `right_on`."""
+
     on: Keys | None = Field(None, description="Key column(s) present on both sides.")
     left_on: Keys | None = Field(None, description="Key column(s) of the first input.")
     right_on: Keys | None = Field(None, description="Key column(s) of the second input.")
-    suffixes: tuple[str, str] = Field(("", "_right"), description="Added to clashing non-key column names.")
 
     @model_validator(mode="after")
-    def _keys_given(self) -> JoinParams:
+    def _keys_given(self) -> KeyParams:
         if self.on is None and (self.left_on is None or self.right_on is None):
             raise ValueError("give `on`, or both `left_on` and `right_on`")
         if self.on is None and len(_keys(self.left_on)) != len(_keys(self.right_on)):
             raise ValueError("`left_on` and `right_on` must name the same number of columns")
         return self
+
+
+class JoinParams(KeyParams):
+    how: Literal["inner", "left", "right", "outer"] = Field("inner", description="Join type.")
+    suffixes: tuple[str, str] = Field(("", "_right"), description="Added to clashing non-key column names.")
 
 
 def _join_keys(component: Component, params: Any, left: Frame, right: Frame) -> tuple[list[str], list[str]]:
@@ -86,19 +91,10 @@ def _merge(
     return out
 
 
-class LookupParams(Params):
-    on: Keys | None = Field(None, description="Key column(s) present on both sides.")
-    left_on: Keys | None = Field(None, description="Key column(s) of the main input.")
-    right_on: Keys | None = Field(None, description="Key column(s) of the reference input.")
+class LookupParams(KeyParams):
     columns: list[str] | dict[str, str] = Field(
         description="Reference columns to add; a mapping renames them (reference name: new name)."
     )
-
-    @model_validator(mode="after")
-    def _keys_given(self) -> LookupParams:
-        if self.on is None and (self.left_on is None or self.right_on is None):
-            raise ValueError("give `on`, or both `left_on` and `right_on`")
-        return self
 
 
 class Lookup(Component):
@@ -142,18 +138,6 @@ def _reference_columns(frame: pd.DataFrame, keys: dict[str, str], names: dict[st
     return pd.DataFrame(columns, index=frame.index)
 
 
-AGG_METHODS = {
-    "sum": "sum",
-    "mean": "mean",
-    "min": "min",
-    "max": "max",
-    "count": "count",
-    "median": "median",
-    "std": "std",
-    "first": "first",
-    "last": "last",
-    "count_distinct": "nunique",
-}
 TREE_REDUCIBLE = {"sum", "mean", "min", "max", "count", "std", "first", "last", "size"}
 
 
@@ -192,7 +176,11 @@ class Aggregate(Component):
         prepared = partitionwise(self.ctx, frame, _prepare, by, parsed, self.ctx.parameters)
         spec: dict[str, tuple[str, str]] = {}
         for out, agg in parsed.items():
-            method = "size" if agg.function == "count" and agg.argument is None else AGG_METHODS[agg.function]
+            method = (
+                "size"
+                if agg.function == "count" and agg.argument is None
+                else AGGREGATE_FUNCTIONS[agg.function]
+            )
             spec[out] = (f"__arg_{out}", method)
         keys = by or ["__all__"]
         if not is_dask(prepared):
@@ -402,4 +390,3 @@ def _pivot(frame: pd.DataFrame, index: list[str], columns: str, values: list[str
 
 
 RELATIONAL = [Join, Lookup, Aggregate, Sort, Limit, Distinct, Union, Pivot]
-__all__ = ["AGGREGATE_FUNCTIONS", "RELATIONAL"]
