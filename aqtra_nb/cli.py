@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rows", type=int, default=20, help="rows to print with --show")
     run.add_argument("--json", action="store_true", help="print the run record as JSON")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--no-record", action="store_true", help="do not record the run in the store")
     run.add_argument("-v", "--verbose", action="store_true", help="show the original error of a failed step")
     run.set_defaults(handler=_run)
 
@@ -96,6 +97,19 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--format", default="parquet,csv", help="comma-separated: parquet, csv")
     sample.set_defaults(handler=_sample_data)
 
+    runs = sub.add_parser("runs", help="Run history: `runs list`, `runs show RUN_ID`.")
+    runs_sub = runs.add_subparsers(dest="runs_command", required=True, metavar="ACTION")
+    runs_list = runs_sub.add_parser("list", help="Recent runs, newest first.")
+    runs_list.add_argument("--flow", help="only runs of this flow")
+    runs_list.add_argument("--status", help="only runs with this status")
+    runs_list.add_argument("--limit", type=int, default=20)
+    runs_list.add_argument("--json", action="store_true")
+    runs_list.set_defaults(handler=_runs_list)
+    runs_show = runs_sub.add_parser("show", help="One run with its steps.")
+    runs_show.add_argument("run_id", help="run id or a unique prefix")
+    runs_show.add_argument("--json", action="store_true")
+    runs_show.set_defaults(handler=_runs_show)
+
     demo = sub.add_parser("demo", help="Make sample data and run the example sales flow on it.")
     demo.add_argument("directory", nargs="?", default="aqtra-demo")
     demo.add_argument("--scale", type=float, default=0.1)
@@ -116,7 +130,7 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .engine import run_flow
+    from .runs import run_flow
 
     spec = _load(args.flow)
     progress = False if (args.no_progress or args.json) else None
@@ -130,7 +144,14 @@ def _run(args: argparse.Namespace) -> int:
         for step in args.show:
             if step not in plan.steps:
                 raise AqtraError(f"--show: no step {step!r}; steps: {', '.join(plan.order)}", file=args.flow)
-    result = run_flow(spec, _params(args.param), scheduler=args.scheduler, outputs=outputs, progress=progress)
+    result = run_flow(
+        spec,
+        _params(args.param),
+        scheduler=args.scheduler,
+        outputs=outputs,
+        progress=progress,
+        record=not args.no_record,
+    )
     if args.json:
         print(result.to_json())
     else:
@@ -189,6 +210,66 @@ def _components(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_record(run) -> dict:
+    return {
+        "run_id": run.id,
+        "flow": run.name,
+        "kind": run.kind,
+        "status": run.status,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "seconds": run.seconds,
+        "parameters": run.parameters,
+        "error": run.error,
+        "steps": {
+            s.step_id: {
+                "component": s.component,
+                "status": s.status,
+                "rows": s.rows,
+                "seconds": s.seconds,
+                "error": s.error,
+            }
+            for s in run.steps
+        },
+    }
+
+
+def _runs_list(args: argparse.Namespace) -> int:
+    from .runs import default_store
+
+    runs = default_store().runs(name=args.flow, status=args.status, limit=args.limit)
+    if args.json:
+        print(json.dumps([_run_record(r) for r in runs], indent=2, default=str))
+        return EXIT_OK
+    for run in runs:
+        started = run.started_at.strftime("%Y-%m-%d %H:%M:%S") if run.started_at else ""
+        seconds = f"{run.seconds:8.2f} s" if run.seconds is not None else " " * 10
+        print(f"{run.id:<14} {started:<20} {run.status:<10} {seconds} {run.name}")
+    return EXIT_OK
+
+
+def _runs_show(args: argparse.Namespace) -> int:
+    from .runs import default_store
+
+    run = default_store().run(args.run_id)
+    record = _run_record(run)
+    if args.json:
+        print(json.dumps(record, indent=2, default=str))
+        return EXIT_OK
+    print(
+        f"run {run.id}: flow {run.name!r} {run.status}" + (f" in {run.seconds:.2f} s" if run.seconds else "")
+    )
+    print(f"  started {record['started_at']}, parameters {json.dumps(run.parameters, default=str)}")
+    if run.error:
+        print(f"  error: {run.error}")
+    for step_id, step in record["steps"].items():
+        rows = "" if step["rows"] is None else f"{step['rows']:>12,} rows"
+        print(
+            f"  {step_id:<24} {step['component'] or '':<16} {step['status']:<10} {rows} {step['seconds'] or 0:8.3f} s"
+        )
+    return EXIT_OK
+
+
 def type_name(annotation: object) -> str:
     """`list[str]`, `Literal['inner', 'left']`, `float`: a parameter's type as a reader writes it."""
     if isinstance(annotation, type) and not getattr(annotation, "__args__", None):
@@ -220,7 +301,7 @@ def _sample_data(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from importlib import resources
 
-    from .engine import run_flow
+    from .runs import run_flow
     from .spec import parse_flow
 
     directory = Path(args.directory)
@@ -237,6 +318,7 @@ def _demo(args: argparse.Namespace) -> int:
     for name, frame in result.outputs.items():
         print(f"\n{name}:\n{frame.head(10).to_string()}")
     print(f"\noutputs written under {directory / 'out'}")
+    print(f"recorded as run {result.run_id}: aqtra-nb runs show {result.run_id}")
     return EXIT_OK
 
 

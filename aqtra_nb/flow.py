@@ -176,14 +176,20 @@ class Flow:
         outputs: Sequence[str] | None = None,
         frames: Mapping[str, Any] | None = None,
         progress: bool | None = None,
+        record: Any = True,
         **params: Any,
     ):
-        """Run on Dask (threads here, or a cluster with `scheduler="tcp://..."`); returns a RunResult."""
-        from .engine import run_flow
+        """Run on Dask (threads here, or a cluster with `scheduler="tcp://..."`); returns a RunResult.
+
+        The run is recorded in the store (`aqtra-nb runs list`) unless `record=False`; pass a `Store` to
+        record elsewhere.
+        """
+        from .runs import run_flow
 
         return run_flow(
             self.spec,
             {**(parameters or {}), **params},
+            record=record,
             scheduler=scheduler,
             outputs=outputs,
             objects={**self.objects, **(frames or {})},

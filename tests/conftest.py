@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -11,6 +12,63 @@ import pandas as pd
 import pytest
 
 from aqtra_nb import AqtraError, Flow, datasets
+
+
+@pytest.fixture(autouse=True, scope="session")
+def aqtra_home(tmp_path_factory: pytest.TempPathFactory):
+    """Runs are recorded by default: keep the tests' records (and secrets) out of the user's ~/.aqtra_nb.
+    Subprocesses inherit it. Tests that want PostgreSQL ask for it explicitly (`store` fixture)."""
+    home = tmp_path_factory.mktemp("aqtra_home")
+    saved = {key: os.environ.pop(key, None) for key in ("AQTRA_HOME", "AQTRA_DATABASE_URL")}
+    os.environ["AQTRA_HOME"] = str(home)
+    yield home
+    for key, value in saved.items():
+        os.environ.pop(key, None)
+        if value is not None:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL server URL: the one `.ci/run` started, or a throwaway cluster started here."""
+    url = os.environ.get("AQTRA_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    from postgres_server import PostgresServer
+
+    server = PostgresServer()
+    if not server.available:
+        pytest.skip("no PostgreSQL here: set AQTRA_TEST_POSTGRES_URL or install Debian's postgresql")
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> str:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs on an embedded SQLite file and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'aqtra.db'}"
+    return request.getfixturevalue("postgres_database")
+
 
 SALES_SCALE = 0.002  # 2,000 orders, 50 customers, 20 products, 8 regions
 

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ class RunEvent:
     seconds: float | None = None
     error: str | None = None
     time: float = field(default_factory=time.time)
+    data: dict[str, Any] | None = None  # run_started: {"flow": name, "parameters": values}
 
 
 Listener = Callable[[RunEvent], None]

@@ -130,7 +130,9 @@ def _run_plan(plan, scheduler, outputs, events, run_id) -> RunResult:
             raise AqtraError(f"no step {name!r} to collect; steps: {', '.join(plan.order)}", file=plan.source)
     plan = plan.collecting(outputs)
     started = time.time()
-    events.emit(RunEvent("run_started", run_id))
+    events.emit(
+        RunEvent("run_started", run_id, data={"flow": plan.spec.flow, "parameters": dict(plan.parameters)})
+    )
     tracker = _StepTracker(plan, events, run_id, started)
     try:
         frames, writes = build_frames(plan)

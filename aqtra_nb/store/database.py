@@ -1,0 +1,89 @@
+"""Opening the database: the URL from settings, SQLite pragmas, drivers loaded when used, migrations."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+
+from ..errors import AqtraError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class StoreError(AqtraError):
+    """The store cannot be opened or used (bad URL, unreachable server, missing driver)."""
+
+
+def aqtra_home() -> Path:
+    """`$AQTRA_HOME`, by default `~/.aqtra_nb`: the embedded database, secret key and files live here."""
+    return Path(os.environ.get("AQTRA_HOME") or Path.home() / ".aqtra_nb").expanduser()
+
+
+def default_url() -> str:
+    """`$AQTRA_DATABASE_URL`, or the embedded SQLite file `$AQTRA_HOME/aqtra.db`."""
+    url = os.environ.get("AQTRA_DATABASE_URL")
+    if url:
+        return url
+    home = aqtra_home()
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home / 'aqtra.db'}"
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(
+            f"not a database URL: {safe_url(url)!s} (expected e.g. sqlite:///file.db or "
+            "postgresql+psycopg://user@host/db)"
+        ) from None
+    options: dict = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        options["connect_args"] = {"timeout": 30}
+    else:
+        options["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **options)
+    except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
+        hint = ' pip install "aqtra-nb[postgres]"' if parsed.get_backend_name() == "postgresql" else ""
+        raise StoreError(f"no database driver for {parsed.drivername!r}: {exc}.{hint}") from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(connection, record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` (Alembic); rows are kept across upgrades."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except OperationalError as exc:
+        raise StoreError(f"cannot open the database {safe_url(str(engine.url))}: {exc.orig}") from None
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot migrate the database {safe_url(str(engine.url))}: {exc}") from None
