@@ -110,6 +110,36 @@ def _parser() -> argparse.ArgumentParser:
     runs_show.add_argument("--json", action="store_true")
     runs_show.set_defaults(handler=_runs_show)
 
+    secrets = sub.add_parser("secrets", help="Encrypted secrets: `secrets set NAME`, `list`, `delete NAME`.")
+    secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True, metavar="ACTION")
+    secrets_set = secrets_sub.add_parser(
+        "set", help="Store a secret; the value is read from stdin or a prompt."
+    )
+    secrets_set.add_argument("name")
+    secrets_set.set_defaults(handler=_secrets_set)
+    secrets_sub.add_parser("list", help="Names of the stored secrets.").set_defaults(handler=_secrets_list)
+    secrets_delete = secrets_sub.add_parser("delete", help="Remove a secret.")
+    secrets_delete.add_argument("name")
+    secrets_delete.set_defaults(handler=_secrets_delete)
+
+    connections = sub.add_parser(
+        "connections", help="Named connections: `list`, `add NAME --kind ...`, `remove`."
+    )
+    connections_sub = connections.add_subparsers(dest="connections_command", required=True, metavar="ACTION")
+    connections_sub.add_parser("list", help="Connections from aqtra.yaml and the store.").set_defaults(
+        handler=_connections_list
+    )
+    connections_add = connections_sub.add_parser("add", help="Save a connection in the store.")
+    connections_add.add_argument("name")
+    connections_add.add_argument("--kind", required=True, choices=["sql", "files", "http"])
+    connections_add.add_argument("--url", help="SQLAlchemy or fsspec URL; passwords as ${secret:NAME}")
+    connections_add.add_argument("--base-url", help="HTTP base URL")
+    connections_add.add_argument("--header", action="append", default=[], metavar="NAME=VALUE")
+    connections_add.set_defaults(handler=_connections_add)
+    connections_remove = connections_sub.add_parser("remove", help="Remove a stored connection.")
+    connections_remove.add_argument("name")
+    connections_remove.set_defaults(handler=_connections_remove)
+
     demo = sub.add_parser("demo", help="Make sample data and run the example sales flow on it.")
     demo.add_argument("directory", nargs="?", default="aqtra-demo")
     demo.add_argument("--scale", type=float, default=0.1)
@@ -267,6 +297,78 @@ def _runs_show(args: argparse.Namespace) -> int:
         print(
             f"  {step_id:<24} {step['component'] or '':<16} {step['status']:<10} {rows} {step['seconds'] or 0:8.3f} s"
         )
+    return EXIT_OK
+
+
+def _secret_store():
+    from .runs import default_store
+    from .secrets import SecretStore
+
+    return SecretStore(default_store())
+
+
+def _secrets_set(args: argparse.Namespace) -> int:
+    import getpass
+
+    if sys.stdin.isatty():
+        value = getpass.getpass(f"value of {args.name}: ")
+    else:
+        value = sys.stdin.read().rstrip("\n")
+    if not value:
+        raise AqtraError("empty secret value; nothing stored")
+    _secret_store().set(args.name, value)
+    print(f"secret {args.name!r} stored (encrypted)")
+    return EXIT_OK
+
+
+def _secrets_list(args: argparse.Namespace) -> int:
+    for name in _secret_store().names():
+        print(name)
+    return EXIT_OK
+
+
+def _secrets_delete(args: argparse.Namespace) -> int:
+    if not _secret_store().delete(args.name):
+        raise AqtraError(f"no secret named {args.name!r}")
+    print(f"secret {args.name!r} deleted")
+    return EXIT_OK
+
+
+def _connections_list(args: argparse.Namespace) -> int:
+    from .connections import Connections
+
+    connections = Connections()
+    files, stored = connections.file_specs, connections.stored_specs()
+    for name in connections.names():
+        spec = files.get(name) or stored[name]
+        origin = "aqtra.yaml" if name in files else "store"
+        print(f"{name:<20} {spec.kind:<6} {origin:<10} {spec.url or spec.base_url}")
+    return EXIT_OK
+
+
+def _connections_add(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from .connections import Connections, ConnectionSpec
+    from .spec import parse_assignments
+
+    try:
+        spec = ConnectionSpec(
+            kind=args.kind, url=args.url, base_url=args.base_url, headers=parse_assignments(args.header)
+        )
+    except ValidationError as exc:
+        raise AqtraError(f"connection {args.name!r}: {exc.errors()[0]['msg']}") from None
+    Connections().add(args.name, spec)
+    print(f"connection {args.name!r} saved")
+    return EXIT_OK
+
+
+def _connections_remove(args: argparse.Namespace) -> int:
+    from .connections import Connections
+
+    if not Connections().remove(args.name):
+        raise AqtraError(f"no stored connection named {args.name!r}")
+    print(f"connection {args.name!r} removed")
     return EXIT_OK
 
 

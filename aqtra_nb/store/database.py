@@ -43,7 +43,7 @@ def safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, connect_args: dict | None = None) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -51,9 +51,9 @@ def make_engine(url: str) -> Engine:
             f"not a database URL: {safe_url(url)!s} (expected e.g. sqlite:///file.db or "
             "postgresql+psycopg://user@host/db)"
         ) from None
-    options: dict = {"future": True}
+    options: dict = {"connect_args": dict(connect_args or {})}
     if parsed.get_backend_name() == "sqlite":
-        options["connect_args"] = {"timeout": 30}
+        options["connect_args"].setdefault("timeout", 30)
     else:
         options["pool_pre_ping"] = True
     try:

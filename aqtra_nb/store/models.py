@@ -122,3 +122,13 @@ class EntityType(Base):
     table_name: Mapped[str] = mapped_column(String(200), unique=True)
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StoredConnection(Base):
+    """A named connection saved in the store; like aqtra.yaml entries it holds references, not secrets."""
+
+    __tablename__ = "connections"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

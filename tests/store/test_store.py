@@ -31,7 +31,7 @@ def test_migrations_create_the_schema(database_url):
     assert {"flows", "runs", "step_runs", "artifacts", "secrets", "entity_types", "alembic_version"} <= tables
     Store(database_url)  # opening again is a no-op
     with store.engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0002"
     store.close()
 
 

@@ -1,0 +1,107 @@
+"""Encrypted secrets (Fernet). The key comes from `$AQTRA_SECRET_KEY` or `$AQTRA_HOME/secret.key` (created
+with 0600 permissions); the store keeps only ciphertext. Flows and connections refer to secrets as
+`${secret:NAME}` and to environment variables as `${env:NAME}`; values are resolved only when used."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import delete, select
+
+from .errors import AqtraError, did_you_mean
+from .store import Store, aqtra_home
+from .store.models import Secret
+
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+REFERENCE = re.compile(r"\$\{(env|secret):([A-Za-z_][A-Za-z0-9_.\-]*)\}")
+
+
+class SecretError(AqtraError):
+    """A secret or environment variable is missing, or the key cannot decrypt it."""
+
+
+def _key() -> bytes:
+    env = os.environ.get("AQTRA_SECRET_KEY")
+    if env:
+        return env.encode()
+    path = aqtra_home() / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(Fernet.generate_key())
+    return path.read_bytes().strip()
+
+
+def _fernet() -> Fernet:
+    try:
+        return Fernet(_key())
+    except ValueError:
+        raise SecretError(
+            "the secret key (AQTRA_SECRET_KEY or secret.key) is not a valid Fernet key"
+        ) from None
+
+
+class SecretStore:
+    """Set, get, list and delete secrets in the store, encrypted."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def set(self, name: str, value: str) -> None:
+        if not NAME.match(name):
+            raise SecretError(f"secret name {name!r} may hold only letters, digits, '_', '.', '-'")
+        token = _fernet().encrypt(value.encode())
+        with self.store.session.begin() as session:
+            found = session.get(Secret, name)
+            if found is None:
+                session.add(Secret(name=name, token=token))
+            else:
+                found.token = token
+
+    def get(self, name: str) -> str:
+        with self.store.session() as session:
+            found = session.get(Secret, name)
+        if found is None:
+            hint = did_you_mean(name, self.names())
+            raise SecretError(f"secret {name!r} is not set.{hint} Set it with `aqtra-nb secrets set {name}`")
+        try:
+            return _fernet().decrypt(found.token).decode()
+        except InvalidToken:
+            raise SecretError(
+                f"secret {name!r} cannot be decrypted with this key (AQTRA_SECRET_KEY changed?)"
+            ) from None
+
+    def names(self) -> list[str]:
+        with self.store.session() as session:
+            return list(session.scalars(select(Secret.name).order_by(Secret.name)))
+
+    def delete(self, name: str) -> bool:
+        with self.store.session.begin() as session:
+            return session.execute(delete(Secret).where(Secret.name == name)).rowcount > 0
+
+
+def resolve_references(text: str, secrets: SecretStore | None, *, where: str = "") -> str:
+    """Replace `${env:NAME}` and `${secret:NAME}` in `text`. Missing values are errors naming `where`."""
+
+    def replace(match: re.Match[str]) -> str:
+        kind, name = match.groups()
+        if kind == "env":
+            if name not in os.environ:
+                raise SecretError(f"{where}environment variable {name!r} is not set")
+            return os.environ[name]
+        if secrets is None:
+            raise SecretError(f"{where}`${{secret:{name}}}` needs the secret store")
+        try:
+            return secrets.get(name)
+        except SecretError as exc:
+            raise SecretError(f"{where}{exc.message}") from None
+
+    return REFERENCE.sub(replace, text)
+
+
+def key_file() -> Path:
+    return aqtra_home() / "secret.key"
