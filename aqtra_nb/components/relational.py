@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from ..expr import AGGREGATE_FUNCTIONS
-from .base import INPUT_ORDER, Component, Frame, Params, is_dask, number_rows, partitionwise
+from .base import INPUT_ORDER, Component, Frame, Params, is_dask, partitionwise
 from .expressions import aggregation
 
 Keys = str | list[str]
@@ -185,14 +185,7 @@ class Aggregate(Component):
         keys = by or ["__all__"]
         if not is_dask(prepared):
             return _aggregate_pandas(prepared, keys, spec, drop_all=not by)
-        if all(method in TREE_REDUCIBLE for _, method in spec.values()):
-            result = prepared.groupby(keys, dropna=False, sort=False).agg(**spec)
-            result = result.reset_index()
-            return result.drop(columns="__all__") if not by else result
-        if any(method in ("first", "last") for _, method in spec.values()):
-            prepared = number_rows(prepared)
-        shuffled = prepared.shuffle(on=keys)
-        return partitionwise(self.ctx, shuffled, _aggregate_pandas, keys, spec, not by)
+        return _aggregate_dask(prepared, keys, spec, drop_all=not by)
 
     def required_columns(self, needed, inputs):
         parsed = self._parsed([str(c) for c in inputs[0].columns])
@@ -216,6 +209,53 @@ def _prepare(frame: pd.DataFrame, by: list[str], parsed: dict, params: dict[str,
                 value = pd.Series(value, index=frame.index)
         columns[f"__arg_{out}"] = value
     return pd.DataFrame(columns, index=frame.index)
+
+
+def _aggregate_dask(frame: dd.DataFrame, keys: list[str], spec: dict, drop_all: bool) -> dd.DataFrame:
+    """Tree reductions where the aggregation allows (sum, mean, ...); count_distinct and median through
+    reductions of our own (distinct rows per partition, then across; all values of one column), so null
+    group keys are kept as pandas keeps them. The parts are joined on the group keys."""
+    tree = {out: item for out, item in spec.items() if item[1] in TREE_REDUCIBLE}
+    parts = [frame.groupby(keys, dropna=False, sort=False).agg(**tree)] if tree else []
+    for out, (column, method) in spec.items():
+        if out in tree:
+            continue
+        subset = frame[[*keys, column]]
+        chunk = _DistinctRows() if method == "nunique" else _identity
+        finish = _GroupAggregate(keys, column, method, out)
+        parts.append(subset.reduction(chunk=chunk, combine=chunk, aggregate=finish, split_every=8,
+                                      meta=finish(subset._meta)))
+    result = parts[0]
+    for part in parts[1:]:
+        result = result.join(part, how="outer")
+    result = result.reset_index()[[*keys, *spec]]
+    return result.drop(columns="__all__") if drop_all else result
+
+
+def _identity(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame
+
+
+class _DistinctRows:
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.drop_duplicates()
+
+    def __dask_tokenize__(self) -> str:
+        return "aqtra-distinct-rows"
+
+
+class _GroupAggregate:
+    """The last step of a reduction: one pandas aggregation over the gathered rows."""
+
+    def __init__(self, keys: list[str], column: str, method: str, out: str) -> None:
+        self.keys, self.column, self.method, self.out = keys, column, method, out
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        grouped = frame.groupby(self.keys, dropna=False, sort=False)[self.column]
+        return getattr(grouped, self.method)().to_frame(name=self.out)
+
+    def __dask_tokenize__(self) -> tuple[str, ...]:
+        return ("aqtra-group-aggregate", *self.keys, self.column, self.method, self.out)
 
 
 def _aggregate_pandas(frame: pd.DataFrame, keys: list[str], spec: dict, drop_all: bool) -> pd.DataFrame:
