@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the run record as JSON")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--no-record", action="store_true", help="do not record the run in the store")
+    run.add_argument(
+        "--mode",
+        choices=["auto", "partitioned", "in_memory"],
+        default="auto",
+        help="partitioned Dask frames, one in-memory task per step, or auto (by input size)",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="show the original error of a failed step")
     run.set_defaults(handler=_run)
 
@@ -181,6 +187,7 @@ def _run(args: argparse.Namespace) -> int:
         outputs=outputs,
         progress=progress,
         record=not args.no_record,
+        mode=args.mode,
     )
     if args.json:
         print(result.to_json())

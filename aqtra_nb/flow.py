@@ -177,12 +177,14 @@ class Flow:
         frames: Mapping[str, Any] | None = None,
         progress: bool | None = None,
         record: Any = True,
+        mode: str = "auto",
         **params: Any,
     ):
         """Run on Dask (threads here, or a cluster with `scheduler="tcp://..."`); returns a RunResult.
 
         The run is recorded in the store (`aqtra-nb runs list`) unless `record=False`; pass a `Store` to
-        record elsewhere.
+        record elsewhere. `mode`: "partitioned" (Dask frames, partition-parallel), "in_memory" (one pandas
+        task per step, for small data) or "auto" (in memory when every input is known to be small).
         """
         from .runs import run_flow
 
@@ -194,6 +196,7 @@ class Flow:
             outputs=outputs,
             objects={**self.objects, **(frames or {})},
             progress=progress,
+            mode=mode,
         )
 
     def preview(

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .engine import EventStream, RunResult
+from .engine import EventStream, Mode, RunResult
 from .engine import run_flow as run_engine
 from .errors import AqtraError
 from .spec import FlowSpec
@@ -33,6 +33,7 @@ def run_flow(
     objects: Mapping[str, Any] | None = None,
     progress: bool | None = None,
     events: EventStream | None = None,
+    mode: Mode = "auto",
 ) -> RunResult:
     """Plan and run `spec`; unless `record=False`, the run (or its failure) goes into the store."""
     events = events or EventStream()
@@ -49,6 +50,7 @@ def run_flow(
             outputs=outputs,
             objects=objects,
             progress=progress,
+            mode=mode,
             events=events,
         )
     except AqtraError as exc:

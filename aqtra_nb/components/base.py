@@ -131,6 +131,30 @@ class Component:
         raise NotImplementedError(f"component {self.name!r} does not transform frames")
 
 
+PREDICATE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in")
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """One simple conjunct of a filter condition that a reader may apply at its source:
+    ``column <op> value`` (op one of ``== != < <= > >=``) or ``column in value`` (value: a tuple).
+    Values are bool, int, float, str, date or datetime; never None. A null column value fails every
+    predicate, as it fails the filter's condition."""
+
+    column: str
+    op: str
+    value: Any
+
+    def __str__(self) -> str:
+        if self.op == "in":
+            return f"{self.column} in ({', '.join(_show(v) for v in self.value)})"
+        return f"{self.column} {self.op} {_show(self.value)}"
+
+
+def _show(value: Any) -> str:
+    return repr(value.isoformat()) if hasattr(value, "isoformat") else repr(value)
+
+
 class InputComponent(Component):
     """Reads data; `columns` and `filters` are pushed down by the planner where supported."""
 
@@ -145,8 +169,52 @@ class InputComponent(Component):
     def read_schema(self) -> pd.DataFrame:
         raise NotImplementedError
 
+    def push_filter(self, predicates: list[Predicate]) -> Any:
+        """Offered the simple conjuncts of a `filter` that only this reader feeds (readers with
+        `supports_filters`), return what `read(columns, filters)` should receive to apply the ones it can
+        at the source (an Arrow expression, SQL clauses, ...), or None to apply none. Applying a subset is
+        always correct: the filter step still applies the whole condition."""
+        return None
+
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         raise NotImplementedError
+
+    def read_pandas(self, columns: list[str] | None, filters: Any = None) -> pd.DataFrame:
+        """The whole input as one pandas frame, for in-memory runs of small data."""
+        return self.read(columns, filters).compute(scheduler="sync")
+
+    def size_hint(self, columns: list[str] | None) -> int | None:
+        """Roughly how many bytes the data takes in memory, or None if unknown (then it may be big)."""
+        return None
+
+
+class FrameInput(InputComponent):
+    """An input whose data is already a frame in this process (or a Dask frame, for `from_frame`)."""
+
+    def frame(self) -> pd.DataFrame | dd.DataFrame:
+        raise NotImplementedError
+
+    def read_schema(self) -> pd.DataFrame:
+        frame = self.frame()
+        return frame._meta if is_dask(frame) else frame.iloc[:0]
+
+    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
+        frame = self.frame()
+        frame = frame[columns] if columns else frame
+        if is_dask(frame):
+            return frame
+        return dd.from_pandas(frame, npartitions=max(1, -(-len(frame) // 250_000)), sort=False)
+
+    def read_pandas(self, columns: list[str] | None, filters: Any = None) -> pd.DataFrame:
+        frame = self.frame()
+        frame = frame[columns] if columns else frame
+        return frame.compute() if is_dask(frame) else frame
+
+    def size_hint(self, columns: list[str] | None) -> int | None:
+        frame = self.frame()
+        if is_dask(frame):
+            return None
+        return int((frame[columns] if columns else frame).memory_usage(index=False).sum())
 
 
 class OutputComponent(Component):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import glob
+import os
 from typing import Any, ClassVar, Literal
 
 import dask.dataframe as dd
@@ -12,7 +14,7 @@ from pydantic import Field
 
 from ..errors import AqtraError, FlowValidationError
 from . import arrow
-from .base import InputComponent, Params, partitionwise
+from .base import FrameInput, InputComponent, Params, partitionwise
 
 ColumnType = Literal["string", "integer", "number", "boolean", "date", "datetime"]
 
@@ -37,10 +39,6 @@ def to_datetime(values: pd.Series, kind: str, errors: str = "raise") -> pd.Serie
     if kind == "date":
         values = values.dt.normalize()
     return values.dt.as_unit(PANDAS_TYPES[kind].removeprefix("datetime64[").removesuffix("]"))
-
-
-def _rows_per_partition(frame: pd.DataFrame, target_rows: int = 250_000) -> int:
-    return max(1, -(-len(frame) // target_rows))
 
 
 class FileParams(Params):
@@ -98,6 +96,20 @@ class ReadCsv(InputComponent):
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         return self._frame(columns or self.params.columns)
 
+    def size_hint(self, columns: list[str] | None) -> int | None:
+        path = self.ctx.resolve_path(self.params.path)
+        return None if "://" in path else _local_size(glob.glob(path), factor=2.0)
+
+
+def _local_size(paths: list[str], factor: float) -> int | None:
+    """Total size of local files times `factor`; None if any is not a local file."""
+    total = 0
+    for path in paths:
+        if "://" in path or not os.path.isfile(path):
+            return None
+        total += os.path.getsize(path)
+    return int(total * factor) if paths else None
+
 
 def _parse_dates(frame: pd.DataFrame, dates: dict[str, str]) -> pd.DataFrame:
     return frame.assign(**{name: to_datetime(frame[name], kind) for name, kind in dates.items()})
@@ -148,6 +160,15 @@ class ReadParquet(InputComponent):
         reader = self.ctx.guard(_ReadFragment(columns, filters, self.dataset.schema))
         return dd.from_map(reader, pieces, meta=meta, enforce_metadata=False)
 
+    def read_pandas(self, columns: list[str] | None, filters: Any = None) -> pd.DataFrame:
+        columns = columns or self.params.columns or list(self.dataset.schema.names)
+        return arrow.to_pandas(self.dataset.to_table(columns=columns, filter=filters))
+
+    def size_hint(self, columns: list[str] | None) -> int | None:
+        """Local files only: their size times a decompression factor, scaled by the share of columns."""
+        share = len(columns) / max(1, len(self.dataset.schema.names)) if columns else 1.0
+        return _local_size(self.dataset.files, factor=4 * share)
+
 
 class _ReadFragment:
     """Read one Parquet row group: only `columns`, rows passing `filters`, cast inside Arrow."""
@@ -160,7 +181,7 @@ class _ReadFragment:
         return arrow.to_pandas(table)
 
 
-class _WholeFileReader(InputComponent):
+class _WholeFileReader(FrameInput):
     """A reader of formats that cannot be split (JSON, Excel): read once, in planning, then partitioned."""
 
     def _load(self, path: str) -> pd.DataFrame:
@@ -175,12 +196,8 @@ class _WholeFileReader(InputComponent):
             frame = frame[self.params.columns]
         return frame
 
-    def read_schema(self) -> pd.DataFrame:
-        return self._data.iloc[:0]
-
-    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
-        frame = self._data[columns] if columns else self._data
-        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame))
+    def frame(self) -> pd.DataFrame:
+        return self._data
 
 
 class JsonParams(FileParams):
@@ -225,7 +242,7 @@ class FromFrameParams(Params):
     name: str = Field(description="Name of the frame passed at run time (`frames={name: df}`).")
 
 
-class FromFrame(InputComponent):
+class FromFrame(FrameInput):
     """Start from a pandas or Dask frame of the notebook, passed at run time by name."""
 
     name = "from_frame"
@@ -246,37 +263,23 @@ class FromFrame(InputComponent):
             raise self.ctx.error(f"{name!r} is a {type(frame).__name__}, not a DataFrame", field="name")
         return frame
 
-    def read_schema(self) -> pd.DataFrame:
-        frame = self._frame()
-        return frame._meta if isinstance(frame, dd.DataFrame) else frame.iloc[:0]
-
-    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
-        frame = self._frame()
-        if columns:
-            frame = frame[columns]
-        if isinstance(frame, dd.DataFrame):
-            return frame
-        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame), sort=False)
+    frame = _frame
 
 
 class EmptyParams(Params):
     columns: dict[str, ColumnType] = Field(description="Column names and types of the empty model.")
 
 
-class Empty(InputComponent):
+class Empty(FrameInput):
     """A typed empty frame (a model with no rows), e.g. the start of a union."""
 
     name = "empty"
     Params: ClassVar = EmptyParams
 
-    def read_schema(self) -> pd.DataFrame:
+    def frame(self) -> pd.DataFrame:
         return pd.DataFrame(
             {name: pd.Series([], dtype=PANDAS_TYPES[kind]) for name, kind in self.params.columns.items()}
         )
-
-    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
-        frame = self.read_schema()
-        return dd.from_pandas(frame[columns] if columns else frame, npartitions=1)
 
 
 class SampleDataParams(Params):
@@ -285,23 +288,14 @@ class SampleDataParams(Params):
     seed: int = Field(42, description="Random seed; the same seed gives the same data.")
 
 
-class SampleData(InputComponent):
+class SampleData(FrameInput):
     """The bundled synthetic sales star schema (orders, customers, products, regions)."""
 
     name = "sample_data"
     Params: ClassVar = SampleDataParams
 
-    def _table(self) -> pd.DataFrame:
+    def frame(self) -> pd.DataFrame:
         return _sales(self.params.scale, self.params.seed)[self.params.table]
-
-    def read_schema(self) -> pd.DataFrame:
-        return self._table().iloc[:0]
-
-    def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
-        frame = self._table()
-        if columns:
-            frame = frame[columns]
-        return dd.from_pandas(frame, npartitions=_rows_per_partition(frame), sort=False)
 
 
 @functools.lru_cache(maxsize=4)

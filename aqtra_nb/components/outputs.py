@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pydantic import Field
 
-from .base import Component, Frame, OutputComponent, Params
+from .base import Component, Frame, OutputComponent, Params, is_dask
 
 
 class FileOutputParams(Params):
@@ -72,7 +72,10 @@ def _identity(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_single(frame: Frame, writer: Any) -> Any:
-    """A lazy Dask scalar: partitions are gathered in order into one task that writes the file."""
+    """Pandas: write now, return the rows. Dask: a lazy scalar whose one task gathers the partitions in
+    order and writes the file."""
+    if not is_dask(frame):
+        return writer(frame)
     return frame.reduction(chunk=_identity, aggregate=writer, split_every=False, meta=int)
 
 
@@ -114,6 +117,9 @@ class WriteParquet(OutputComponent):
                 frame, self.ctx.guard(_Writer(path, "parquet", {"compression": p.compression}))
             )
         tmp = _temporary(Path(path))
+        if not is_dask(frame):
+            written = self.ctx.guard(_write_part)(frame, str(tmp), p.partition_by, p.compression, len(frame))
+            return self.ctx.guard(_Commit(tmp, Path(path)))(written)
         # Parts are written in parallel, but only once every partition is computed: a step failing upstream
         # must not leave a half-written temporary directory behind.
         ready = frame.map_partitions(_count_rows, meta=pd.DataFrame({"rows": [0]}))["rows"].sum()

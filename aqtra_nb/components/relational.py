@@ -216,15 +216,18 @@ def _aggregate_dask(frame: dd.DataFrame, keys: list[str], spec: dict, drop_all: 
     reductions of our own (distinct rows per partition, then across; all values of one column), so null
     group keys are kept as pandas keeps them. The parts are joined on the group keys."""
     tree = {out: item for out, item in spec.items() if item[1] in TREE_REDUCIBLE}
-    parts = [frame.groupby(keys, dropna=False, sort=False).agg(**tree)] if tree else []
+    parts = [frame.groupby(keys, dropna=False, sort=False).agg(**tree, split_out=1)] if tree else []
     for out, (column, method) in spec.items():
         if out in tree:
             continue
         subset = frame[[*keys, column]]
         chunk = _DistinctRows() if method == "nunique" else _identity
         finish = _GroupAggregate(keys, column, method, out)
-        parts.append(subset.reduction(chunk=chunk, combine=chunk, aggregate=finish, split_every=8,
-                                      meta=finish(subset._meta)))
+        parts.append(
+            subset.reduction(
+                chunk=chunk, combine=chunk, aggregate=finish, split_every=8, meta=finish(subset._meta)
+            )
+        )
     result = parts[0]
     for part in parts[1:]:
         result = result.join(part, how="outer")

@@ -11,7 +11,7 @@ from .events import EventStream, RunEvent
 from .plan import Plan, PlannedStep, plan_flow
 from .progress import ProgressBar
 from .result import RunResult, StepResult
-from .run import preview_plan, run_plan
+from .run import Mode, preview_plan, run_plan
 
 
 def run_flow(
@@ -23,6 +23,7 @@ def run_flow(
     objects: Mapping[str, Any] | None = None,
     progress: bool | None = None,
     events: EventStream | None = None,
+    mode: Mode = "auto",
 ) -> RunResult:
     """Plan and run a flow in one call: the function behind `Flow.run` and `aqtra-nb run`."""
     plan = plan_flow(spec, parameters, objects=objects)
@@ -33,7 +34,7 @@ def run_flow(
     if bar is not None:
         events.subscribe(bar)
     try:
-        return run_plan(plan, scheduler=scheduler, outputs=outputs, events=events)
+        return run_plan(plan, scheduler=scheduler, outputs=outputs, events=events, mode=mode)
     finally:
         if bar is not None:
             bar.close()
@@ -47,6 +48,7 @@ def _interactive() -> bool:
 
 __all__ = [
     "EventStream",
+    "Mode",
     "Plan",
     "PlannedStep",
     "ProgressBar",

@@ -85,6 +85,17 @@ class Plan:
         return "\n".join(lines)
 
 
+def ancestors(plan: Plan, step_id: str) -> set[str]:
+    """The step and every step it depends on."""
+    seen, todo = set(), [step_id]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(plan.steps[current].inputs)
+    return seen
+
+
 def plan_flow(
     spec: FlowSpec,
     parameters: Mapping[str, Any] | None = None,
@@ -110,7 +121,7 @@ def _plan(spec, parameters, objects, base_dir, registry, collect) -> Plan:
     try:
         values = resolve_parameters(spec.parameters, parameters or {})
     except AqtraError as exc:
-        raise exc.at(file=source) from None
+        raise exc.at(file=source)
     by_id = {s.id: s for s in spec.steps}
     planned: dict[str, PlannedStep] = {}
     for step_id in order:
@@ -120,7 +131,7 @@ def _plan(spec, parameters, objects, base_dir, registry, collect) -> Plan:
         try:
             schema = component.schema([planned[i].schema for i in inputs])
         except AqtraError as exc:
-            raise exc.at(file=source, step=step_id) from None
+            raise exc.at(file=source, step=step_id)
         except Exception as exc:
             raise StepFailed(
                 f"{step.component} could not infer its output: {type(exc).__name__}: {exc}",
@@ -140,7 +151,7 @@ def _instantiate(step, registry, source, base_dir, values, objects) -> Component
     try:
         cls = registry.get(step.component)
     except AqtraError as exc:
-        raise exc.at(file=source, step=step.id, field="component") from None
+        raise exc.at(file=source, step=step.id, field="component")
     n = len(step.input_ids)
     if n < cls.min_inputs or (cls.max_inputs is not None and n > cls.max_inputs):
         expected = _arity(cls.min_inputs, cls.max_inputs)
@@ -151,7 +162,7 @@ def _instantiate(step, registry, source, base_dir, values, objects) -> Component
     try:
         raw = substitute(step.with_, values, field="with")
     except AqtraError as exc:
-        raise exc.at(file=source, step=step.id) from None
+        raise exc.at(file=source, step=step.id)
     try:
         params = cls.Params.model_validate(raw)
     except ValidationError as exc:

@@ -15,7 +15,7 @@ import pytest
 
 from aqtra_nb import AqtraError, Flow, FlowValidationError, StepFailed, UnknownColumn, datasets
 from aqtra_nb.components.inputs import PANDAS_TYPES
-from aqtra_nb.engine.run import build_frames
+from aqtra_nb.engine.partitioned import build_frames
 
 
 def read(component, **params):

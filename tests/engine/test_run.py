@@ -4,6 +4,7 @@ import threading
 
 import dask
 import dask.dataframe as dd
+import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 import pytest
@@ -151,3 +152,49 @@ def test_collected_steps_are_not_pruned_by_their_consumers(tmp_path):
     on_demand = f.run(progress=False)
     assert len(on_demand["orders"]) == 100 and len(on_demand["north"].columns) == 3
     assert len(f.preview("orders", rows=1000)) == 100
+
+
+@pytest.mark.parametrize("mode", ["in_memory", "partitioned"])
+def test_both_modes_give_the_same_result_and_events(mode, tmp_path):
+    """Many partitions through aggregate → lookup → sort (Dask may shuffle), and the same in memory."""
+    rng = np.random.default_rng(0)
+    orders = pd.DataFrame(
+        {
+            "region": rng.choice(["N", "S", "E", "W"], 200_000),
+            "customer": rng.integers(0, 500, 200_000),
+            "amount": rng.random(200_000) * 100,
+        }
+    )
+    regions = pd.DataFrame({"region": ["N", "S", "E", "W"], "manager": ["a", "b", "c", "d"]})
+    frames = {"orders": dd.from_pandas(orders, npartitions=64) if mode == "partitioned" else orders}
+    f = Flow("modes")
+    o = f.from_frame("o", name="orders")
+    r = f.from_frame("r", regions)
+    totals = o.filter("big", condition="amount > 10").aggregate(
+        "totals",
+        by=["region"],
+        aggregations={
+            "revenue": "sum(amount)",
+            "n": "count()",
+            "customers": "count_distinct(customer)",
+            "mid": "median(amount)",
+        },
+    )
+    totals.lookup("named", r, on="region", columns=["manager"]).sort("report", by="revenue", descending=True)
+    result = f.run(frames=frames, mode=mode, progress=False, record=False)
+    big = orders[orders.amount > 10]
+    expected = (
+        big.groupby("region")
+        .agg(
+            revenue=("amount", "sum"),
+            n=("amount", "size"),
+            customers=("customer", "nunique"),
+            mid=("amount", "median"),
+        )
+        .reset_index()
+        .merge(regions, on="region")
+        .sort_values("revenue", ascending=False)
+    )
+    pdt.assert_frame_equal(result["report"], expected.reset_index(drop=True), check_dtype=False)
+    assert result.steps["big"].rows == len(big) and result.steps["report"].rows == 4
+    assert all(s.status == "succeeded" and s.seconds is not None for s in result.steps.values())

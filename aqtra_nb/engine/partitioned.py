@@ -1,0 +1,168 @@
+"""Partitioned execution: every step a Dask DataFrame, the whole flow one Dask graph.
+
+Next to the outputs and the sinks' writes, the graph holds a tiny counter per step partition (rows and
+completion time), so per-step rows and seconds come from the same computation, on the local threaded
+scheduler or a `dask.distributed` cluster alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+from typing import Any
+
+import dask
+import dask.dataframe as dd
+import pandas as pd
+from dask.callbacks import Callback
+
+from ..components.base import InputComponent
+from ..errors import AqtraError, StepFailed
+from .events import EventStream, RunEvent
+from .plan import Plan, ancestors
+
+COUNTER_COLUMNS = ["__aqtra_step__", "rows", "finished"]
+
+
+class _Counter:
+    """Per partition: (step id, rows, completion time). Its results are the per-step records."""
+
+    def __init__(self, step_id: str) -> None:
+        self.step_id = step_id
+
+    def __dask_tokenize__(self) -> tuple[str, str]:
+        return ("aqtra-counter", self.step_id)
+
+    def __call__(self, part: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"__aqtra_step__": [self.step_id], "rows": [len(part)], "finished": [time.time()]}
+        )
+
+
+COUNTER_META = pd.DataFrame(
+    {
+        "__aqtra_step__": pd.Series([], dtype=object),
+        "rows": pd.Series([], dtype="int64"),
+        "finished": pd.Series([], dtype="float64"),
+    }
+)
+
+
+def build_frames(plan: Plan, until: str | None = None) -> tuple[dict[str, dd.DataFrame], dict[str, Any]]:
+    """The lazy Dask frame of every step (only `until`'s ancestors if given) and the sinks' write tasks."""
+    wanted = ancestors(plan, until) if until else set(plan.order)
+    frames: dict[str, dd.DataFrame] = {}
+    writes: dict[str, Any] = {}
+    for step_id in plan.order:
+        if step_id not in wanted:
+            continue
+        step = plan.steps[step_id]
+        component = step.component
+        try:
+            if isinstance(component, InputComponent):
+                frame = component.read(step.read_columns, step.read_filter)
+            else:
+                frame = component.transform([frames[i] for i in step.inputs])
+            if component.is_sink and until is None:
+                writes[step_id] = component.write(frame)
+        except AqtraError as exc:
+            raise exc.at(file=plan.source, step=step_id)
+        except Exception as exc:
+            raise StepFailed(
+                f"{component.name} failed: {type(exc).__name__}: {exc}",
+                step=step_id,
+                component=component.name,
+                file=plan.source,
+            ) from exc
+        frames[step_id] = frame
+    return frames, writes
+
+
+def run_partitioned(
+    plan: Plan, outputs: list[str], events: EventStream, run_id: str, started: float, get: Any, local: bool
+) -> dict[str, pd.DataFrame]:
+    """Compute sinks, outputs and counters in one `dask.compute`; emits `step_finished` events."""
+    tracker = _StepTracker(plan, events, run_id, started)
+    frames, writes = build_frames(plan)
+    counters = {
+        sid: frames[sid].map_partitions(_Counter(sid), meta=COUNTER_META, enforce_metadata=False)
+        for sid in plan.order
+        if sid not in writes
+    }
+    tracker.expect({sid: frames[sid].npartitions for sid in counters})
+    for sid in plan.order:
+        events.emit(RunEvent("step_started", run_id, sid, plan.steps[sid].component.name))
+    with tracker if local else contextlib.nullcontext():
+        written, collected, counted = dask.compute(
+            list(writes.values()), [frames[o] for o in outputs], list(counters.values()), scheduler=get
+        )
+    tracker.finish_all(dict(zip(writes, written, strict=True)), counted)
+    return dict(zip(outputs, collected, strict=True))
+
+
+def compute_step(plan: Plan, step_id: str, get: Any) -> pd.DataFrame:
+    return build_frames(plan, until=step_id)[0][step_id].compute(scheduler=get)
+
+
+def preview_step(plan: Plan, step_id: str, rows: int) -> pd.DataFrame:
+    """The first `rows` of a step, computing 1, 4, 16, ... partitions until there are enough."""
+    frame = build_frames(plan, until=step_id)[0][step_id]
+    total, n = frame.npartitions, 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        while True:
+            head = frame.head(rows, npartitions=n if n < total else -1, compute=True)
+            if len(head) >= rows or n >= total:
+                return head
+            n *= 4
+
+
+class _StepTracker(Callback):
+    """Turns counter results into `step_finished` events, live on local schedulers, at the end otherwise.
+
+    A step's seconds are the time from its inputs being complete (or the run's start) to its own output
+    being complete.
+    """
+
+    def __init__(self, plan: Plan, events: EventStream, run_id: str, started: float) -> None:
+        super().__init__()
+        self.plan, self.events, self.run_id, self.started = plan, events, run_id, started
+        self.expected: dict[str, int] = {}
+        self.seen: dict[str, list[tuple[int, float]]] = {}
+        self.finished: dict[str, float] = {}
+
+    def expect(self, partitions: dict[str, int]) -> None:
+        self.expected = partitions
+
+    def _posttask(self, key, value, dsk, state, worker_id) -> None:
+        if isinstance(value, pd.DataFrame) and list(value.columns) == COUNTER_COLUMNS and len(value) == 1:
+            step_id = value["__aqtra_step__"].iat[0]
+            records = self.seen.setdefault(step_id, [])
+            records.append((int(value["rows"].iat[0]), float(value["finished"].iat[0])))
+            if len(records) == self.expected.get(step_id) and step_id not in self.finished:
+                self._record(step_id, sum(r for r, _ in records), max(t for _, t in records))
+
+    def finish_all(self, written: dict[str, int], counted: list[pd.DataFrame]) -> None:
+        now = time.time()
+        for frame in counted:
+            if len(frame) and frame["__aqtra_step__"].iat[0] not in self.finished:
+                self._record(
+                    frame["__aqtra_step__"].iat[0], int(frame["rows"].sum()), float(frame["finished"].max())
+                )
+        for step_id, rows in written.items():
+            self._record(step_id, int(rows), now)
+        for step_id in self.plan.order:
+            if step_id not in self.finished:  # a step with no partitions
+                self._record(step_id, 0, now)
+
+    def _record(self, step_id: str, rows: int, at: float) -> None:
+        inputs = [self.finished.get(i, self.started) for i in self.plan.steps[step_id].inputs]
+        began = max(inputs, default=self.started)
+        self.finished[step_id] = at
+        component = self.plan.steps[step_id].component.name
+        self.events.emit(
+            RunEvent(
+                "step_finished", self.run_id, step_id, component, rows=rows, seconds=max(0.0, at - began)
+            )
+        )
