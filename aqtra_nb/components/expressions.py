@@ -25,14 +25,16 @@ def _check(ctx: StepContext, parsed: Expression | Aggregation, columns: Sequence
         try:
             expr.check_columns([str(c) for c in columns])
         except AqtraError as exc:
-            raise exc.at(file=ctx.source, step=ctx.step_id, field=field)
+            exc.at(file=ctx.source, step=ctx.step_id, field=field)
+            raise
 
 
 def _parsed(ctx: StepContext, parse: Any, text: str, columns: Sequence[str], field: str) -> Any:
     try:
         parsed = parse(text)
     except AqtraError as exc:
-        raise exc.at(file=ctx.source, step=ctx.step_id, field=field)
+        exc.at(file=ctx.source, step=ctx.step_id, field=field)
+        raise
     _check(ctx, parsed, columns, field)
     return parsed
 

@@ -38,7 +38,8 @@ class _StepTask:
                 frame = component.transform(list(inputs))
             rows = int(component.write(frame)) if component.is_sink else len(frame)
         except AqtraError as exc:
-            raise exc.at(file=self.plan.source, step=self.step_id)
+            exc.at(file=self.plan.source, step=self.step_id)
+            raise
         except Exception as exc:
             raise StepFailed(
                 f"{component.name} failed: {type(exc).__name__}: {exc}",

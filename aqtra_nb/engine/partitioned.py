@@ -67,7 +67,8 @@ def build_frames(plan: Plan, until: str | None = None) -> tuple[dict[str, dd.Dat
             if component.is_sink and until is None:
                 writes[step_id] = component.write(frame)
         except AqtraError as exc:
-            raise exc.at(file=plan.source, step=step_id)
+            exc.at(file=plan.source, step=step_id)
+            raise
         except Exception as exc:
             raise StepFailed(
                 f"{component.name} failed: {type(exc).__name__}: {exc}",
