@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+
 from ..errors import FlowValidationError, did_you_mean
 from ..spec import FlowSpec
 
@@ -31,20 +33,29 @@ def topological_order(spec: FlowSpec) -> list[str]:
                     step=step.id,
                     field=field,
                 )
-    remaining = {s.id: set(s.input_ids) for s in spec.steps}
+    # Kahn's algorithm, taking ready steps in file order.
+    position = {sid: n for n, sid in enumerate(ids)}
+    waiting = {s.id: len(set(s.input_ids)) for s in spec.steps}
+    consumers: dict[str, list[str]] = {sid: [] for sid in ids}
+    for step in spec.steps:
+        for input_id in set(step.input_ids):
+            consumers[input_id].append(step.id)
+    ready = [(position[sid], sid) for sid in ids if waiting[sid] == 0]
+    heapq.heapify(ready)
     order: list[str] = []
-    while remaining:
-        ready = [sid for sid in ids if sid in remaining and not remaining[sid]]
-        if not ready:
-            cycle = _find_cycle(remaining)
-            raise FlowValidationError(
-                "the steps form a cycle: " + " -> ".join(cycle), file=source, step=cycle[0], field="input"
-            )
-        for sid in ready:
-            order.append(sid)
-            del remaining[sid]
-        for deps in remaining.values():
-            deps.difference_update(ready)
+    while ready:
+        _, sid = heapq.heappop(ready)
+        order.append(sid)
+        for consumer in consumers[sid]:
+            waiting[consumer] -= 1
+            if waiting[consumer] == 0:
+                heapq.heappush(ready, (position[consumer], consumer))
+    if len(order) < len(ids):
+        remaining = {s.id: set(s.input_ids) - set(order) for s in spec.steps if s.id not in set(order)}
+        cycle = _find_cycle(remaining)
+        raise FlowValidationError(
+            "the steps form a cycle: " + " -> ".join(cycle), file=source, step=cycle[0], field="input"
+        )
     return order
 
 

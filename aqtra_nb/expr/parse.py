@@ -134,6 +134,8 @@ class Expression:
 
     def check_columns(self, available: Sequence[str]) -> None:
         """Raise UnknownColumn for the first referenced column not in ``available``."""
+        if self.columns.issubset(available):  # the common case, without walking the tree
+            return
         names = [name for name in available if isinstance(name, str)]
         known = set(names)
         for node in sorted((n for n in walk(self.node) if isinstance(n, Column)), key=_position):
