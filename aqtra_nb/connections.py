@@ -60,6 +60,10 @@ class ConnectionSpec(SpecModel):
 
 
 def _check_url_password(url: str) -> None:
+    """Refuse a SQL URL with a password in clear. A URL that is one reference (`${env:DATABASE_URL}`) is
+    resolved only when used, so it cannot be checked here and is allowed."""
+    if REFERENCE.fullmatch(url.strip()):
+        return
     masked = REFERENCE.sub("REFERENCE", url)
     try:
         password = make_url(masked).password
@@ -170,7 +174,18 @@ class Connections:
         )
 
     def get(self, name: str) -> Connection:
-        spec = self.spec(name)
+        return self._resolve(name, self.spec(name))
+
+    def from_url(self, url: str, options: Mapping[str, Any] | None = None) -> Connection:
+        """An unnamed sql connection from a URL, checked like a named one: references are allowed
+        (`${secret:NAME}`, `${env:NAME}`), a password in clear is refused."""
+        try:
+            spec = ConnectionSpec(kind="sql", url=url, options=dict(options or {}))
+        except ValidationError as exc:
+            raise ConnectorError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        return self._resolve("url", spec)
+
+    def _resolve(self, name: str, spec: ConnectionSpec) -> Connection:
         secrets = SecretStore(self.store) if _needs_secrets(spec) else None
         where = f"connection {name!r}: "
         resolved = {

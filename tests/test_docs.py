@@ -19,3 +19,21 @@ def test_readme_shows_the_two_commands():
     assert "pip install -e . && aqtra-nb demo" in readme
     assert 'pip install -e ".[test]" && python -m pytest' in readme
     assert 'pip install -e ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()
+
+
+def test_data_doc_example_runs(tmp_path):
+    """The Python example of docs/data.md runs as written (SQLite in a temporary folder)."""
+    import re
+    import subprocess
+    import sys
+
+    text = (ROOT / "docs" / "data.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    done = subprocess.run(
+        [sys.executable, "-c", "\n".join(blocks)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "filter pushed into reader: amount >= 200.0 and status in ('paid', 'shipped')" in done.stdout
+    assert "reads only: region, status, amount" in done.stdout
+    assert "regions written" in done.stdout

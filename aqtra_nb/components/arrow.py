@@ -39,3 +39,49 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
 
 def empty_frame(schema: pa.Schema) -> pd.DataFrame:
     return to_pandas(schema.empty_table())
+
+
+# -- filters pushed into Arrow datasets ---------------------------------------------------------------------
+
+_ARROW_OPS = {"==": "__eq__", "!=": "__ne__", "<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__"}
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _compatible(kind: pa.DataType, value: object) -> bool:
+    """Values are compared with numeric, string and boolean columns of their own kind only."""
+    if isinstance(value, str):
+        return _is_text(kind)
+    if isinstance(value, bool):
+        return pa.types.is_boolean(kind)
+    if isinstance(value, int | float):
+        return pa.types.is_integer(kind) or pa.types.is_floating(kind)
+    return False
+
+
+def dataset_filter(predicates: list, schema: pa.Schema):
+    """The predicates that apply to `schema`'s column types, as one Arrow expression (None: none do)."""
+    import pyarrow.compute as pc
+
+    parts = []
+    for predicate in predicates:
+        if predicate.column not in schema.names:
+            continue
+        kind = schema.field(predicate.column).type
+        values = predicate.value if predicate.op == "in" else (predicate.value,)
+        if not all(_compatible(kind, value) for value in values):
+            continue
+        field = pc.field(predicate.column)
+        parts.append(
+            field.isin(list(values))
+            if predicate.op == "in"
+            else getattr(field, _ARROW_OPS[predicate.op])(values[0])
+        )
+    if not parts:
+        return None
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined & part
+    return combined

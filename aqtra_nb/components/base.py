@@ -89,6 +89,11 @@ class _Guarded:
             return self.fn(*args, **kwargs)
         except StepFailed:
             raise
+        except AqtraError as exc:  # raised by component code with what it knows (the field, say)
+            message = f"{self.component} failed: {exc.message}"
+            raise StepFailed(
+                message, step=self.step_id, component=self.component, file=exc.file, field=exc.field
+            ) from exc
         except Exception as exc:
             message = f"{self.component} failed: {type(exc).__name__}: {exc}"
             raise StepFailed(message, step=self.step_id, component=self.component) from exc

@@ -135,10 +135,9 @@ class ReadParquet(InputComponent):
         except (OSError, ValueError) as exc:
             raise self.ctx.error(f"cannot open Parquet {path}: {exc}", field="path") from None
 
-    @property
-    def arrow_schema(self):
-        """The files' own schema, before casting: filters are checked against it."""
-        return self.dataset.schema
+    def push_filter(self, predicates):
+        """An Arrow dataset filter, checked against the files' own schema (before casting)."""
+        return arrow.dataset_filter(predicates, self.dataset.schema)
 
     def read_schema(self) -> pd.DataFrame:
         meta = arrow.empty_frame(self.dataset.schema)
@@ -150,11 +149,7 @@ class ReadParquet(InputComponent):
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         columns = columns or self.params.columns or list(self.dataset.schema.names)
         meta = arrow.empty_frame(self.dataset.schema)[columns]
-        pieces = [
-            piece
-            for fragment in self.dataset.get_fragments(filter=filters)
-            for piece in fragment.split_by_row_group(filter=filters, schema=self.dataset.schema)
-        ]
+        pieces = _row_group_chunks(self.dataset, filters, ROWS_PER_PARTITION)
         if not pieces:
             return dd.from_pandas(meta, npartitions=1)
         reader = self.ctx.guard(_ReadFragment(columns, filters, self.dataset.schema))
@@ -165,9 +160,36 @@ class ReadParquet(InputComponent):
         return arrow.to_pandas(self.dataset.to_table(columns=columns, filter=filters))
 
     def size_hint(self, columns: list[str] | None) -> int | None:
-        """Local files only: their size times a decompression factor, scaled by the share of columns."""
+        """From the files' metadata: the uncompressed size of the columns read (strings weigh more in
+        pandas, hence the factor)."""
         share = len(columns) / max(1, len(self.dataset.schema.names)) if columns else 1.0
-        return _local_size(self.dataset.files, factor=4 * share)
+        total = 0
+        for fragment in self.dataset.get_fragments():
+            metadata = fragment.metadata
+            total += sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+        return int(total * share * 1.5)
+
+
+ROWS_PER_PARTITION = 1_000_000
+
+
+def _row_group_chunks(dataset: pads.Dataset, filters: Any, rows: int) -> list[Any]:
+    """Fragments of about `rows` rows each: consecutive row groups of one file (skipping those whose
+    statistics exclude `filters`), so partitions are neither tiny nor whole huge files."""
+    chunks = []
+    for fragment in dataset.get_fragments(filter=filters):
+        group: list[int] = []
+        count = 0
+        for piece in fragment.split_by_row_group(filter=filters, schema=dataset.schema):
+            info = piece.row_groups[0]
+            group.append(info.id)
+            count += info.num_rows
+            if count >= rows:
+                chunks.append(fragment.subset(row_group_ids=group))
+                group, count = [], 0
+        if group:
+            chunks.append(fragment.subset(row_group_ids=group))
+    return chunks
 
 
 class _ReadFragment:

@@ -20,7 +20,7 @@ from ..components.registry import registry as default_registry
 from ..errors import AqtraError, FlowValidationError, StepFailed, did_you_mean
 from ..spec import FlowSpec, resolve_parameters, substitute
 from .graph import topological_order
-from .pushdown import arrow_filter
+from .pushdown import predicates
 
 
 @dataclass
@@ -121,7 +121,8 @@ def _plan(spec, parameters, objects, base_dir, registry, collect) -> Plan:
     try:
         values = resolve_parameters(spec.parameters, parameters or {})
     except AqtraError as exc:
-        raise exc.at(file=source)
+        exc.at(file=source)
+        raise
     by_id = {s.id: s for s in spec.steps}
     planned: dict[str, PlannedStep] = {}
     for step_id in order:
@@ -131,7 +132,8 @@ def _plan(spec, parameters, objects, base_dir, registry, collect) -> Plan:
         try:
             schema = component.schema([planned[i].schema for i in inputs])
         except AqtraError as exc:
-            raise exc.at(file=source, step=step_id)
+            exc.at(file=source, step=step_id)
+            raise
         except Exception as exc:
             raise StepFailed(
                 f"{step.component} could not infer its output: {type(exc).__name__}: {exc}",
@@ -151,7 +153,8 @@ def _instantiate(step, registry, source, base_dir, values, objects) -> Component
     try:
         cls = registry.get(step.component)
     except AqtraError as exc:
-        raise exc.at(file=source, step=step.id, field="component")
+        exc.at(file=source, step=step.id, field="component")
+        raise
     n = len(step.input_ids)
     if n < cls.min_inputs or (cls.max_inputs is not None and n > cls.max_inputs):
         expected = _arity(cls.min_inputs, cls.max_inputs)
@@ -162,7 +165,8 @@ def _instantiate(step, registry, source, base_dir, values, objects) -> Component
     try:
         raw = substitute(step.with_, values, field="with")
     except AqtraError as exc:
-        raise exc.at(file=source, step=step.id)
+        exc.at(file=source, step=step.id)
+        raise
     try:
         params = cls.Params.model_validate(raw)
     except ValidationError as exc:
@@ -221,7 +225,8 @@ def _prune_columns(planned: dict[str, PlannedStep], order: list[str], collect: f
 
 
 def _push_filters(planned: dict[str, PlannedStep], collect: frozenset[str]) -> None:
-    """A filter right after a reader that supports filters is also handed to the reader (Arrow)."""
+    """The simple conjuncts of a filter right after a reader that supports filters are offered to the
+    reader (`push_filter`), which applies those it can at the source (Arrow filter, SQL WHERE)."""
     for step in planned.values():
         if step.component.name != "filter" or len(step.inputs) != 1:
             continue
@@ -231,6 +236,7 @@ def _push_filters(planned: dict[str, PlannedStep], collect: frozenset[str]) -> N
         if not getattr(source.component, "supports_filters", False) or len(source.consumers) != 1:
             continue
         expr = step.component.condition([str(c) for c in source.schema.columns])
-        pushed = arrow_filter(expr, step.component.ctx.parameters, source.component.arrow_schema)
+        found = predicates(expr, step.component.ctx.parameters)
+        pushed = source.component.push_filter(found) if found else None
         if pushed is not None:
             source.read_filter = pushed

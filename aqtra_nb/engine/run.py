@@ -20,6 +20,8 @@ from .plan import Plan
 from .result import RunResult, StepResult
 
 Mode = Literal["auto", "partitioned", "in_memory"]
+
+
 def _in_memory_limit() -> int:
     """`$AQTRA_IN_MEMORY_BYTES`, or 1/32 of the machine's memory (at most 1 GiB): below it, a run is
     faster as one pandas task per step than as partitions."""

@@ -171,11 +171,17 @@ def test_read_parquet_columns(sales_dir, sales, assert_same):
     assert_same(out, sales["customers"][["segment", "customer_id"]])
 
 
-def test_read_parquet_row_groups_are_partitions(tmp_path, sales, assert_same):
+def test_read_parquet_row_groups_are_partitions(tmp_path, sales, assert_same, monkeypatch):
+    from aqtra_nb.components import inputs
+
     path = tmp_path / "orders.parquet"
     pq.write_table(pa.Table.from_pandas(sales["orders"], preserve_index=False), path, row_group_size=300)
     f = Flow("t")
     f.read_parquet("read", path=str(path)).filter("big", condition="amount > 500 and region == 'North'")
+    assert partitions(f, "read") == 1  # 2,000 rows: one partition
+    monkeypatch.setattr(inputs, "ROWS_PER_PARTITION", 600)
+    assert partitions(f, "read") == 4  # consecutive row groups of 300 rows, two by two
+    monkeypatch.setattr(inputs, "ROWS_PER_PARTITION", 300)
     assert partitions(f, "read") == 7
     out = f.run(progress=False)["big"]
     orders = sales["orders"]

@@ -128,3 +128,13 @@ def test_cli_secrets_never_echo_the_value(tmp_path):
     refused = cli("connections", "add", "db", "--kind", "sql", "--url", "postgresql://u:zz-planted-value@h/d")
     assert refused.returncode == 2 and "password in clear" in refused.stderr
     assert "zz-planted-value" not in refused.stderr
+
+
+def test_a_whole_url_reference_is_allowed_and_from_url_checks_like_a_connection(monkeypatch, tmp_path):
+    ConnectionSpec.model_validate({"kind": "sql", "url": "${env:DATABASE_URL}"})  # resolved when used
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    connection = Connections(tmp_path).from_url("${env:DATABASE_URL}")
+    assert connection.resolved["url"] == f"sqlite:///{tmp_path / 'x.db'}"
+    with pytest.raises(ConnectorError, match="password in clear") as info:
+        Connections(tmp_path).from_url("postgresql+psycopg://u:hunter2@h/db")
+    assert "hunter2" not in str(info.value)
