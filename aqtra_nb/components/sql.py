@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import functools
 import io
-import operator
 import re
 import uuid
 from collections.abc import Iterator, Sequence
@@ -34,6 +33,7 @@ import sqlalchemy as sa
 from pydantic import Field, model_validator
 
 from ..errors import AqtraError, UnknownColumn, did_you_mean
+from ..expr.evaluate import COMPARISONS
 from .base import Frame, InputComponent, OutputComponent, Params, Predicate, StepContext, is_dask
 from .inputs import PANDAS_TYPES, ColumnType
 
@@ -345,14 +345,7 @@ class SqlFilter:
         return " and ".join(str(p) for p in self.predicates)
 
 
-_SQL_OPS = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
+_SQL_OPS = COMPARISONS
 
 
 def _sql_compatible(kind: str, op: str, value: Any) -> bool:

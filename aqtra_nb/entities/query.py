@@ -20,16 +20,9 @@ from sqlalchemy import ColumnElement, Table
 
 from ..errors import ExpressionError, UnknownColumn, did_you_mean
 from ..expr import parse_expression
+from ..expr.evaluate import COMPARISONS
 from ..expr.parse import BinOp, BoolOp, Call, Column, Compare, In, Literal, Negate, Node, Not, Param
 
-COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add,
     "-": operator.sub,

@@ -41,7 +41,8 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "%": operator.mod,
     "**": power,
 }
-_COMPARISONS = {
+#: the comparison operators, also used where expressions are translated to SQL
+COMPARISONS = {
     "==": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -197,7 +198,7 @@ def _call(function: Function, args: list[Any]) -> Any:
 
 def _compare(op: str) -> Callable[[Any, Any], pd.Series]:
     def compare(left: Any, right: Any) -> pd.Series:
-        return _unknown_where_null(as_bool(_COMPARISONS[op](*align_datetimes(left, right))), left, right)
+        return _unknown_where_null(as_bool(COMPARISONS[op](*align_datetimes(left, right))), left, right)
 
     return compare
 
