@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -52,11 +54,45 @@ class ConnectionSpec(SpecModel):
             raise ValueError("an http connection needs `base_url`")
         if self.kind == "sql" and self.url:
             _check_url_password(self.url)
+        for url in (self.url if self.kind != "sql" else None, self.base_url):
+            if url:
+                check_url_userinfo(url)
+        for name, value in self.headers.items():
+            if SENSITIVE_HEADER.search(name) and not REFERENCE.search(value):
+                raise ValueError(
+                    f"header {name!r} holds a credential in clear; write it with a reference, "
+                    "e.g. 'Bearer ${secret:NAME}'"
+                )
+        for name, value in self.options.items():
+            if isinstance(value, str) and SENSITIVE_OPTION.search(name) and not REFERENCE.search(value):
+                raise ValueError(
+                    f"option {name!r} holds a credential in clear; write ${{secret:NAME}} or ${{env:NAME}}"
+                )
         if self.auth and self.auth.get("password") and not REFERENCE.fullmatch(self.auth["password"]):
             raise ValueError("write the password as ${secret:NAME} or ${env:NAME}, not in clear")
         if self.auth and self.auth.get("token") and not REFERENCE.fullmatch(self.auth["token"]):
             raise ValueError("write the token as ${secret:NAME} or ${env:NAME}, not in clear")
         return self
+
+
+# Names of HTTP headers and driver options whose values are credentials: never in clear in a spec.
+SENSITIVE_HEADER = re.compile(r"authorization|cookie|token|secret|password|api[-_]?key", re.IGNORECASE)
+SENSITIVE_OPTION = re.compile(r"password|passwd|secret|token|credential", re.IGNORECASE)
+
+
+def check_url_userinfo(url: str) -> None:
+    """Refuse an http/fsspec URL with a password in clear (`https://user:pw@host`); a reference is fine."""
+    scheme_end = url.find("://")
+    if scheme_end < 0:
+        return  # a folder, or one reference as a whole: nothing to check
+    # Not urlsplit: a password in clear may hold '/', which ends urlsplit's host part before the '@'.
+    rest = re.split(r"[?#]", url[scheme_end + 3 :], maxsplit=1)[0]
+    userinfo = rest[: max(rest.rfind("@"), 0)]
+    user, colon, password = userinfo.partition(":")
+    if not colon or "/" in user or re.fullmatch(r"\d+(/.*)?", password, re.DOTALL):
+        return  # no password; an '@' in the path; or host:port/path@...
+    if REFERENCE.sub("", password):
+        raise ValueError("the URL holds a password in clear; write it as ${secret:NAME} or ${env:NAME}")
 
 
 def _check_url_password(url: str) -> None:
@@ -189,12 +225,22 @@ class Connections:
         secrets = SecretStore(self.store) if _needs_secrets(spec) else None
         where = f"connection {name!r}: "
         resolved = {
-            "url": resolve_references(spec.url, secrets, where=where) if spec.url else None,
-            "base_url": resolve_references(spec.base_url, secrets, where=where) if spec.base_url else None,
-            "headers": {k: resolve_references(v, secrets, where=where) for k, v in spec.headers.items()},
-            "auth": {k: resolve_references(v, secrets, where=where) for k, v in (spec.auth or {}).items()},
+            "url": resolve_url(spec.url, secrets, where=where) if spec.url else None,
+            "base_url": resolve_url(spec.base_url, secrets, where=where) if spec.base_url else None,
+            # Environment values in headers, auth and credential-named options are redacted from
+            # messages and logs like secrets (`secrets.redact`).
+            "headers": {
+                k: resolve_references(v, secrets, where=where, credential=True)
+                for k, v in spec.headers.items()
+            },
+            "auth": {
+                k: resolve_references(v, secrets, where=where, credential=True)
+                for k, v in (spec.auth or {}).items()
+            },
             "options": {
-                k: resolve_references(v, secrets, where=where) if isinstance(v, str) else v
+                k: resolve_references(v, secrets, where=where, credential=bool(SENSITIVE_OPTION.search(k)))
+                if isinstance(v, str)
+                else v
                 for k, v in spec.options.items()
             },
         }
@@ -220,6 +266,27 @@ class Connections:
 
         with self.store.session.begin() as session:
             return session.execute(delete(StoredConnection).where(StoredConnection.name == name)).rowcount > 0
+
+
+def resolve_url(url: str, secrets: SecretStore | None, *, where: str = "") -> str:
+    """`resolve_references` for URLs: a value that goes into the user name or password
+    (`scheme://user:${secret:PW}@host`) is percent-encoded, so a password holding `/`, `@` or `:` keeps
+    the URL intact (SQLAlchemy and requests decode it again)."""
+    scheme_end = url.find("://")
+    if scheme_end < 0:
+        return resolve_references(url, secrets, where=where)
+    start = scheme_end + 3
+    end = min([i for i in (url.find(c, start) for c in "/?#") if i >= 0], default=len(url))
+    userinfo_end = url.rfind("@", start, end)
+    pieces, position = [], 0
+    for match in REFERENCE.finditer(url):
+        in_userinfo = match.end() <= userinfo_end  # a user name or password: a credential
+        value = resolve_references(match.group(0), secrets, where=where, credential=in_userinfo)
+        if in_userinfo:
+            value = quote(value, safe="")
+        pieces += [url[position : match.start()], value]
+        position = match.end()
+    return "".join(pieces) + url[position:]
 
 
 def _needs_secrets(spec: ConnectionSpec) -> bool:

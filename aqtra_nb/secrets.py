@@ -4,9 +4,13 @@ with 0600 permissions); the store keeps only ciphertext. Flows and connections r
 
 from __future__ import annotations
 
+import base64
+import logging
 import os
 import re
+import threading
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, select
@@ -69,7 +73,7 @@ class SecretStore:
             hint = did_you_mean(name, self.names())
             raise SecretError(f"secret {name!r} is not set.{hint} Set it with `aqtra-nb secrets set {name}`")
         try:
-            return _fernet().decrypt(found.token).decode()
+            return reveal(_fernet().decrypt(found.token).decode())
         except InvalidToken:
             raise SecretError(
                 f"secret {name!r} cannot be decrypted with this key (AQTRA_SECRET_KEY changed?)"
@@ -84,15 +88,19 @@ class SecretStore:
             return session.execute(delete(Secret).where(Secret.name == name)).rowcount > 0
 
 
-def resolve_references(text: str, secrets: SecretStore | None, *, where: str = "") -> str:
-    """Replace `${env:NAME}` and `${secret:NAME}` in `text`. Missing values are errors naming `where`."""
+def resolve_references(
+    text: str, secrets: SecretStore | None, *, where: str = "", credential: bool = False
+) -> str:
+    """Replace `${env:NAME}` and `${secret:NAME}` in `text`. Missing values are errors naming `where`.
+    Secret values are redacted from messages and logs from now on (`redact`); environment values too if
+    `credential` (they stand where a credential goes: an auth header, a password option)."""
 
     def replace(match: re.Match[str]) -> str:
         kind, name = match.groups()
         if kind == "env":
             if name not in os.environ:
                 raise SecretError(f"{where}environment variable {name!r} is not set")
-            return os.environ[name]
+            return reveal(os.environ[name]) if credential else os.environ[name]
         if secrets is None:
             raise SecretError(f"{where}`${{secret:{name}}}` needs the secret store")
         try:
@@ -105,3 +113,67 @@ def resolve_references(text: str, secrets: SecretStore | None, *, where: str = "
 
 def key_file() -> Path:
     return aqtra_home() / "secret.key"
+
+
+# -- redaction -----------------------------------------------------------------------------------------
+# Every value resolved from a reference in this process is remembered (it is in memory anyway), so that
+# messages, logs and response excerpts can be scrubbed of it before anyone sees them.
+
+MASK = "***"
+MIN_REDACTED = 4  # shorter values would mask ordinary text
+_REVEALED: set[str] = set()
+_REVEALED_LOCK = threading.Lock()
+
+
+def reveal(value: str) -> str:
+    """Remember `value` as secret (to be redacted from messages and logs) and return it. Every value of
+    the secret store is; environment values are where they are used as credentials (they may be mere
+    settings, such as a base URL)."""
+    if len(value) >= MIN_REDACTED:
+        forms = {value, quote(value, safe=""), quote_plus(value)}
+        with _REVEALED_LOCK:
+            _REVEALED.update(f for f in forms if len(f) >= MIN_REDACTED)
+    return value
+
+
+def reveal_basic_auth(username: str, password: str) -> None:
+    """The `Authorization: Basic` form of a user name and password is secret too."""
+    reveal(base64.b64encode(f"{username}:{password}".encode()).decode())
+
+
+def redact(text: str) -> str:
+    """`text` with every secret value resolved in this process replaced by `***`."""
+    if not _REVEALED or not text:
+        return text
+    with _REVEALED_LOCK:
+        values = sorted(_REVEALED, key=len, reverse=True)
+    for value in values:
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that scrubs secret values from records (attach it to a logger or handler)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _REVEALED:
+            try:
+                message = record.getMessage()
+            except Exception:  # a malformed record: leave it to logging's own error handling
+                return True
+            scrubbed = redact(message)
+            if scrubbed != message:
+                record.msg, record.args = scrubbed, None
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def redact_logs(*names: str) -> None:
+    """Scrub secret values from what the loggers `names` (exactly these, e.g. urllib3's) emit."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

@@ -62,7 +62,8 @@ def test_builtins_come_from_the_entry_point():
     fresh = ComponentRegistry()
     expected = """read_csv read_parquet read_json read_excel from_frame empty sample_data select derive filter join
     lookup aggregate sort limit distinct union pivot unpivot explode fill_missing cast window script write_csv
-    write_parquet to_frame read_sql write_sql read_model lookup_reference load_references write_model""".split()
+    write_parquet to_frame read_sql write_sql read_model lookup_reference load_references write_model
+    http_get http_post import_file export_file""".split()
     assert sorted(fresh.names()) == sorted(expected)
 
 
