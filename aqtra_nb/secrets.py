@@ -31,7 +31,7 @@ def _key() -> bytes:
     env = os.environ.get("AQTRA_SECRET_KEY")
     if env:
         return env.encode()
-    path = aqtra_home() / "secret.key"
+    path = key_file()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -112,6 +112,7 @@ def resolve_references(
 
 
 def key_file() -> Path:
+    """Where the generated key lives when `$AQTRA_SECRET_KEY` is not set."""
     return aqtra_home() / "secret.key"
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from ..expr import AGGREGATE_FUNCTIONS
-from .base import INPUT_ORDER, Component, Frame, Params, is_dask, partitionwise
+from .base import Component, Frame, Params, is_dask, partitionwise
 from .expressions import aggregation
 
 Keys = str | list[str]
@@ -262,14 +262,8 @@ class _GroupAggregate:
 
 
 def _aggregate_pandas(frame: pd.DataFrame, keys: list[str], spec: dict, drop_all: bool) -> pd.DataFrame:
-    if INPUT_ORDER in frame.columns:  # first/last after a shuffle
-        frame = frame.sort_values(INPUT_ORDER, kind="stable")
     result = frame.groupby(keys, dropna=False, sort=False).agg(**spec).reset_index()
-    if drop_all:
-        result = result.drop(columns="__all__")
-        if result.empty and frame.empty:
-            return result
-    return result
+    return result.drop(columns="__all__") if drop_all else result
 
 
 class SortParams(Params):
