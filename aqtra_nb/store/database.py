@@ -75,8 +75,9 @@ def _sqlite_pragmas(connection, record) -> None:
     cursor.close()
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (Alembic); rows are kept across upgrades."""
+def migrate(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to `revision` (Alembic); rows are kept across upgrades. The default, "heads",
+    applies every branch: each package area (jobs, workflows) keeps its own chain of migrations."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
