@@ -143,7 +143,8 @@ def _engine(url: str, options: Mapping[str, Any]) -> Engine:
     key = json.dumps([url, options], sort_keys=True, default=str)
     with _LOCK:
         if key not in _ENGINES:
-            _ENGINES[key] = make_engine(url, connect_args=dict(options))
+            # The user's own database: no store tuning (a SQLite file keeps its journal mode).
+            _ENGINES[key] = make_engine(url, connect_args=dict(options), tuned=False)
         return _ENGINES[key]
 
 
@@ -169,7 +170,7 @@ class Connections:
         specs = {}
         for name, value in raw.items():
             try:
-                specs[str(name)] = ConnectionSpec.model_validate(value)
+                specs[str(name)] = _rebase(ConnectionSpec.model_validate(value), path.parent)
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = ".".join(str(p) for p in first["loc"])
@@ -287,6 +288,27 @@ def resolve_url(url: str, secrets: SecretStore | None, *, where: str = "") -> st
         pieces += [url[position : match.start()], value]
         position = match.end()
     return "".join(pieces) + url[position:]
+
+
+def _rebase(spec: ConnectionSpec, folder: Path) -> ConnectionSpec:
+    """Relative paths in `aqtra.yaml` (a SQLite file, a files folder) mean relative to that file's
+    folder, not to wherever the process happens to run."""
+    url = spec.url
+    if not url or "${" in url:
+        return spec
+    if spec.kind == "files" and "://" not in url and not Path(url).is_absolute():
+        return spec.model_copy(update={"url": str(folder / url)})
+    if spec.kind == "sql" and url.startswith("sqlite"):
+        try:
+            parsed = make_url(url)
+        except ArgumentError:  # reported when the connection is opened
+            return spec
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            if not Path(database).is_absolute():
+                rebased = parsed.set(database=str(folder / database))
+                return spec.model_copy(update={"url": rebased.render_as_string(hide_password=False)})
+    return spec
 
 
 def _needs_secrets(spec: ConnectionSpec) -> bool:

@@ -43,7 +43,9 @@ def safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
-def make_engine(url: str, connect_args: dict | None = None) -> Engine:
+def make_engine(url: str, connect_args: dict | None = None, *, tuned: bool = True) -> Engine:
+    """An engine for `url`. `tuned` applies the store's SQLite settings (WAL, foreign keys); a user's own
+    database opened through a connection is left as its owner configured it."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -61,7 +63,7 @@ def make_engine(url: str, connect_args: dict | None = None) -> Engine:
     except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
         hint = ' pip install "aqtra-nb[postgres]"' if parsed.get_backend_name() == "postgresql" else ""
         raise StoreError(f"no database driver for {parsed.drivername!r}: {exc}.{hint}") from None
-    if parsed.get_backend_name() == "sqlite":
+    if tuned and parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -80,6 +80,29 @@ def test_connections_from_file_and_store(store, tmp_path, monkeypatch):
     assert connections.remove("files") and "files" not in Connections(nested, store=store).names()
 
 
+def test_relative_paths_in_aqtra_yaml_mean_its_folder_and_user_sqlite_keeps_its_journal(
+    tmp_path, monkeypatch
+):
+    import sqlite3
+
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    (project / "aqtra.yaml").write_text(
+        "connections:\n  db: {kind: sql, url: 'sqlite:///data/user.db'}\n  files: {kind: files, url: data}\n"
+    )
+    sqlite3.connect(project / "data" / "user.db").execute("create table t (x int)").connection.commit()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the process runs from another folder
+    connections = Connections(project, store=object())
+    with connections.get("db").engine().connect() as connection:
+        assert connection.execute(text("select count(*) from t")).scalar() == 0
+        assert connection.execute(text("pragma journal_mode")).scalar() == "delete"
+    fs, root = connections.get("files").filesystem()
+    assert fs.exists(os.path.join(root, "user.db"))
+    assert not (elsewhere / "data").exists()
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
