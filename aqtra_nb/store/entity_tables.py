@@ -9,7 +9,6 @@ is an error that says what to do (`drop_column` removes a field's column explici
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
@@ -21,7 +20,7 @@ from sqlalchemy import Connection, MetaData, Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import AqtraError
-from .models import Base, EntityType, utcnow
+from .models import Base, EntityType, UTCDateTime, utcnow
 from .store import Store
 
 #: the columns every entity table has besides its fields, and their kinds
@@ -40,28 +39,6 @@ ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # INTEGER PRIMAR
 
 class SchemaChangeError(AqtraError):
     """An entity's fields changed in a way the store does not migrate on its own."""
-
-
-class UTCDateTime(sa.TypeDecorator):
-    """Timestamps in UTC on every backend: naive values are taken as UTC, values come back tz-aware."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
-        if value is None:
-            return None
-        if hasattr(value, "to_pydatetime"):  # pandas Timestamp
-            value = value.to_pydatetime()
-        if not isinstance(value, dt.datetime):
-            raise TypeError(f"expected a datetime, got {type(value).__name__}")
-        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def column_type(kind: str) -> sa.types.TypeEngine:

@@ -1,5 +1,6 @@
 """The run store on SQLite and PostgreSQL: migrations, flow versions, run records from the event stream."""
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -57,6 +58,9 @@ def test_runs_are_recorded_from_the_event_stream(database_url):
     assert run.parameters == {"limit": 3}
     assert {s.step_id: s.rows for s in run.steps} == {"src": 4, "small": 3}
     assert run.finished_at is not None and run.seconds >= 0
+    # times come back tz-aware (UTC) on every backend, so they compare with each other and with now()
+    assert run.started_at.utcoffset() == run.finished_at.utcoffset() == dt.timedelta(0)
+    assert run.started_at <= run.finished_at <= dt.datetime.now(dt.UTC)
     assert run.flow.document["flow"] == "recorded"
 
     flow.run(limit=1, record=store, progress=False)
