@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from .components.registry import registry
 from .errors import AqtraError, FlowValidationError, did_you_mean
 from .spec import FlowSpec, StepSpec, dump_flow, flow_from_document, infer_parameter, load_flow, parse_flow
-from .spec.template import placeholders, substitute
+from .spec.template import placeholders, refuse_placeholders, substitute
 
 
 class Flow:
@@ -113,6 +113,10 @@ class Flow:
         if cls is None:
             registry.get(step.component)  # raises UnknownComponent with a hint
             return
+        try:
+            refuse_placeholders(step.with_, cls.verbatim)
+        except AqtraError as exc:
+            raise exc.at(file=self.spec.source, step=step.id) from None
         defaults = {k: p.default for k, p in self.spec.parameters.items() if p.default is not None}
         if placeholders(step.with_) - set(defaults):
             return  # checked at plan time, when the values are known

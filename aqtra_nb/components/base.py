@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -114,6 +114,9 @@ class Component:
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
     is_sink: ClassVar[bool] = False
+    #: `with` keys where `${name}` text substitution is refused, each with how to pass a value instead
+    #: (SQL text, where formatting values in would open an injection).
+    verbatim: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, params: Params, ctx: StepContext) -> None:
         self.params = params

@@ -458,6 +458,10 @@ class ReadSql(InputComponent):
     name = "read_sql"
     Params: ClassVar = ReadSqlParams
     supports_filters = True
+    verbatim: ClassVar = {
+        "query": "write a `:name` placeholder and give its value in `params` (e.g. `params: {name: "
+        "'@name'}`): values are bound by the driver, never formatted into SQL"
+    }
 
     @functools.cached_property
     def database(self) -> _Database:

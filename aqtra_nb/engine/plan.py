@@ -19,6 +19,7 @@ from ..components.registry import ComponentRegistry
 from ..components.registry import registry as default_registry
 from ..errors import AqtraError, FlowValidationError, StepFailed, did_you_mean
 from ..spec import FlowSpec, resolve_parameters, substitute
+from ..spec.template import refuse_placeholders
 from .graph import topological_order
 from .pushdown import predicates
 
@@ -163,6 +164,7 @@ def _instantiate(step, registry, source, base_dir, values, objects) -> Component
             f"component {cls.name!r} takes {expected}, got {n}", file=source, step=step.id, field=field_name
         )
     try:
+        refuse_placeholders(step.with_, cls.verbatim)
         raw = substitute(step.with_, values, field="with")
     except AqtraError as exc:
         exc.at(file=source, step=step.id)

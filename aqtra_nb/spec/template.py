@@ -26,6 +26,16 @@ def substitute(value: Any, params: Mapping[str, Any], *, field: str = "") -> Any
     return value
 
 
+def refuse_placeholders(with_: Mapping[str, Any], verbatim: Mapping[str, str]) -> None:
+    """`${name}` in a key that must stay verbatim (SQL text) is an error that says what to do instead."""
+    for key, instead in verbatim.items():
+        names = sorted(placeholders(with_.get(key)))
+        if names:
+            raise ParameterError(
+                f"`${{{names[0]}}}` is not substituted in `{key}`: {instead}", field=f"with.{key}"
+            )
+
+
 def placeholders(value: Any) -> set[str]:
     """Names used as `${name}` anywhere in a value."""
     if isinstance(value, str):

@@ -683,3 +683,26 @@ def test_reads_cannot_change_data(url, db, typed):
         assert info.value.field == "query"
         assert "cannot execute nextval() in a read-only transaction" in str(info.value)
     assert len(read(url, table="things")) == len(typed)
+
+
+def test_text_substitution_is_refused_in_sql_queries(tmp_path):
+    """`${name}` would format a value into the SQL; the error says to bind it instead."""
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    f = Flow("injectable", parameters={"region": "north"})
+    with pytest.raises(AqtraError) as info:
+        f.read_sql("q", url=url, query="SELECT * FROM things WHERE region = '${region}'")
+    assert (info.value.step, info.value.field) == ("q", "with.query")
+    assert "`${region}` is not substituted in `query`" in str(info.value) and ":name" in str(info.value)
+
+    path = tmp_path / "injectable.flow.yaml"
+    path.write_text(
+        "flow: injectable\n"
+        "parameters: {region: {type: string, default: north}}\n"
+        "steps:\n"
+        "  - id: q\n"
+        "    component: read_sql\n"
+        f"    with: {{url: '{url}', query: \"SELECT * FROM things WHERE region = '${{region}}'\"}}\n"
+    )
+    with pytest.raises(AqtraError) as info:
+        Flow.load(path).plan()
+    assert (info.value.file, info.value.step, info.value.field) == (str(path), "q", "with.query")
