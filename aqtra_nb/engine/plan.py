@@ -6,13 +6,14 @@ turns into one Dask graph.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..components.base import Component, InputComponent, StepContext, dask_settings
 from ..components.registry import ComponentRegistry
@@ -186,7 +187,7 @@ def params_error(exc: ValidationError, cls: type[Component], *, source: str | No
     field_name = ".".join(["with", *loc]) if loc else "with"
     if first["type"] == "extra_forbidden":
         key = loc[-1] if loc else ""
-        allowed = list(cls.Params.model_fields)
+        allowed = list(_model_at(cls.Params, loc[:-1]).model_fields)
         message = (
             f"unknown parameter {key!r} for component {cls.name!r}.{did_you_mean(key, allowed)} "
             f"Allowed: {', '.join(allowed)}"
@@ -196,6 +197,36 @@ def params_error(exc: ValidationError, cls: type[Component], *, source: str | No
     else:
         message = first["msg"]
     return FlowValidationError(message, file=source, step=step, field=field_name)
+
+
+def _model_at(model: type[BaseModel], path: Sequence[str]) -> type[BaseModel]:
+    """The pydantic model that holds the field at `path` (nested params, lists and maps of models, tagged
+    unions), so a misspelt nested key is answered with that model's keys, not the top level's."""
+    candidates = [model]
+    for part in path:
+        # a union's tag first (pydantic puts `kind`'s value in the path), then a field
+        tagged = [
+            m
+            for m in candidates
+            if any(typing.get_args(f.annotation) == (part,) for f in m.model_fields.values())
+        ]
+        if tagged:
+            candidates = tagged
+            continue
+        owner = next((m for m in candidates if part in m.model_fields), None)
+        if owner is None:
+            continue  # a list index or a map key: the models found so far still apply
+        found = _models_in(owner.model_fields[part].annotation)
+        if not found:
+            break
+        candidates = found
+    return candidates[0]
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
 
 def _arity(low: int, high: int | None) -> str:

@@ -557,3 +557,18 @@ def test_no_object_columns_come_out(partitioned, orders, customers):
     result = f.run(progress=False)
     for step in ("joined", "agg"):
         assert not any(dtype == np.dtype(object) for dtype in result[step].dtypes), step
+
+
+@pytest.mark.parametrize(
+    ("paginate", "bad", "hint", "allowed"),
+    [
+        ({"kind": "page", "sizee": 3}, "sizee", "size", "kind, param, start, size_param, size"),
+        ({"kind": "cursor", "cursor": "next", "parm": "c"}, "parm", "param", "kind, cursor, param"),
+    ],
+)
+def test_a_misspelt_nested_key_is_answered_with_the_nested_keys(paginate, bad, hint, allowed):
+    f = Flow("t")
+    with pytest.raises(FlowValidationError) as info:
+        f.http_get("api", url="http://127.0.0.1:1/items", paginate=paginate)
+    assert info.value.field.startswith("with.paginate.") and info.value.field.endswith(bad)
+    assert f"Did you mean {hint!r}?" in str(info.value) and str(info.value).endswith(f"Allowed: {allowed}")
