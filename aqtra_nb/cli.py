@@ -156,6 +156,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("directory", nargs="?", default="aqtra-demo")
     demo.add_argument("--scale", type=float, default=0.1)
     demo.set_defaults(handler=_demo)
+
+    from .publish.cli import register as register_publish
+
+    register_publish(sub)
     return parser
 
 

@@ -1,0 +1,54 @@
+"""Fixtures for publishing tests: app folders and real `aqtra-nb publish` servers on loopback."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import nbformat
+import pytest
+from published_server import PublishedServer
+
+# A 1x1 PNG: an image next to the app, served by /voila/files/ to signed-in users only.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def write_notebook(path: Path, *sources: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+SIMPLE_APP = """\
+import os
+import ipywidgets as widgets
+
+print("APP-" + "RENDERED in", os.getcwd())
+slider = widgets.IntSlider(value=3, min=0, max=10, description="n")
+square = widgets.HTML(value='<b class="square">9</b>')
+slider.observe(lambda change: setattr(square, "value", f'<b class="square">{change.new ** 2}</b>'), "value")
+widgets.VBox([slider, square])
+"""
+
+
+@pytest.fixture(scope="session")
+def simple_app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with an ipywidgets app (a slider and its square), an image and a data file."""
+    folder = tmp_path_factory.mktemp("simple_app")
+    write_notebook(folder / "app.ipynb", SIMPLE_APP)
+    (folder / "logo.png").write_bytes(PNG)
+    (folder / "data.csv").write_text("a,b\n1,2\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def simple_server(simple_app_dir: Path):
+    """`aqtra-nb publish app.ipynb` on a free loopback port, with a token (the default)."""
+    server = PublishedServer(["publish", "app.ipynb", "--port", "0"], cwd=simple_app_dir).start()
+    yield server
+    server.stop()

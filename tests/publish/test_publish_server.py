@@ -1,0 +1,152 @@
+"""A real `aqtra-nb publish` server on loopback: the page, its API, its kernel websocket and its files
+refuse requests without the token; sources and tracebacks stay hidden; the token is printed once."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import write_notebook
+from published_server import PublishedServer
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.websocket import websocket_connect
+
+pytestmark = pytest.mark.slow
+
+
+def get(server: PublishedServer, path: str, token: str | None = None, **kwargs) -> requests.Response:
+    headers = {"Authorization": f"token {token}"} if token else {}
+    return requests.get(server.base + path, headers=headers, allow_redirects=False, timeout=60, **kwargs)
+
+
+def refused(response: requests.Response) -> bool:
+    """Jupyter's auth answers a browser GET with a redirect to the sign-in page, an API call with 403."""
+    if response.status_code == 403:
+        return True
+    return response.status_code == 302 and "/login" in response.headers.get("Location", "")
+
+
+@pytest.fixture(scope="module")
+def rendered(simple_server: PublishedServer) -> str:
+    response = requests.get(simple_server.url, timeout=120)  # the printed URL, with its token
+    assert response.status_code == 200
+    return response.text
+
+
+def kernel_id(page: str) -> str:
+    match = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page)
+    assert match, "no kernel id in the page"
+    return match.group(1)
+
+
+def test_page_with_the_printed_token_renders_the_app_in_its_folder(rendered: str, simple_app_dir: Path):
+    assert f"APP-RENDERED in {simple_app_dir}" in rendered
+    assert "application/vnd.jupyter.widget-view+json" in rendered
+
+
+def test_page_refuses_requests_without_the_token(simple_server: PublishedServer):
+    for response in (get(simple_server, "/"), get(simple_server, "/?token=not-the-token")):
+        assert refused(response), response.status_code
+        assert "APP-RENDERED" not in response.text
+
+
+def test_sources_are_stripped(rendered: str):
+    assert "setattr(square" not in rendered
+    assert "import ipywidgets" not in rendered
+
+
+def test_kernel_api_refuses_requests_without_the_token(simple_server: PublishedServer, rendered: str):
+    kid = kernel_id(rendered)
+    assert refused(get(simple_server, f"/api/kernels/{kid}"))
+    assert refused(get(simple_server, f"/api/kernels/{kid}", token="wrong"))
+    assert requests.delete(f"{simple_server.base}/api/kernels/{kid}", timeout=30).status_code == 403
+    answer = get(simple_server, f"/api/kernels/{kid}", token=simple_server.token)
+    assert answer.status_code == 200 and answer.json()["id"] == kid
+
+
+def websocket_status(url: str, headers: dict[str, str]) -> int:
+    async def connect() -> int:
+        try:
+            connection = await websocket_connect(HTTPRequest(url, headers=headers, connect_timeout=30))
+        except HTTPClientError as exc:
+            return exc.code
+        connection.close()
+        return 101
+
+    return asyncio.run(connect())
+
+
+def test_kernel_websocket_refuses_connections_without_the_token(
+    simple_server: PublishedServer, rendered: str
+):
+    url = simple_server.base.replace("http://", "ws://") + f"/api/kernels/{kernel_id(rendered)}/channels"
+    assert websocket_status(url, {}) == 403
+    assert websocket_status(url, {"Authorization": "token wrong"}) == 403
+    assert websocket_status(url, {"Authorization": f"token {simple_server.token}"}) == 101
+
+
+def test_files_next_to_the_app_need_the_token_and_only_images_are_served(simple_server: PublishedServer):
+    assert refused(get(simple_server, "/voila/files/logo.png"))
+    image = get(simple_server, "/voila/files/logo.png", token=simple_server.token)
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    for private in ("data.csv", "app.ipynb"):
+        assert get(simple_server, f"/voila/files/{private}", token=simple_server.token).status_code == 403
+
+
+def test_token_is_printed_once_and_never_logged(simple_server: PublishedServer, rendered: str):
+    token = simple_server.token
+    assert len(token) >= 32
+    # Requests that fail are logged with their URL: the token in them must be scrubbed.
+    get(simple_server, f"/voila/files/missing.png?token={token}")
+    get(simple_server, f"/api/kernels/00000000-0000-0000-0000-000000000000?token={token}")
+    output = simple_server.stop()
+    assert output.count(token) == 1, output
+    assert "Serving app app.ipynb at" in output
+
+
+def test_public_needs_no_token_and_warns(simple_app_dir: Path):
+    server = PublishedServer(["publish", "app.ipynb", "--port", "0", "--public"], cwd=simple_app_dir).start()
+    try:
+        assert "WARNING: --public: no authentication" in server.output
+        assert server.token == ""
+        response = get(server, "/")
+        assert response.status_code == 200 and "APP-RENDERED" in response.text
+    finally:
+        server.stop()
+
+
+def test_a_failing_cell_shows_no_traceback(tmp_path: Path):
+    write_notebook(
+        tmp_path / "broken.ipynb",
+        "print('BEFORE-' + 'FAILURE')",
+        "raise ValueError('internal detail ' + 'xyz')",
+    )
+    server = PublishedServer(["publish", "broken.ipynb", "--port", "0"], cwd=tmp_path).start()
+    try:
+        page = requests.get(server.url, timeout=120).text
+    finally:
+        server.stop()
+    assert "BEFORE-FAILURE" in page
+    assert "Traceback" not in page and "internal detail xyz" not in page and "ValueError" not in page
+
+
+def test_gallery_lists_apps_and_renders_them_in_their_folders(tmp_path: Path):
+    write_notebook(tmp_path / "first.ipynb", "import os; print('FIRST-' + 'APP', os.getcwd())")
+    write_notebook(tmp_path / "team" / "second.ipynb", "import os; print('SECOND-' + 'APP', os.getcwd())")
+    write_notebook(tmp_path / ".hidden" / "secret.ipynb", "print('no')")
+    server = PublishedServer(["apps", ".", "--port", "0"], cwd=tmp_path).start()
+    try:
+        assert "Serving 2 apps at" in server.output
+        assert refused(get(server, "/"))
+        gallery = requests.get(server.url, timeout=60)
+        assert gallery.status_code == 200
+        assert "first.ipynb" in gallery.text and "team" in gallery.text and "secret" not in gallery.text
+        assert refused(get(server, "/voila/render/team/second.ipynb"))
+        second = get(server, "/voila/render/team/second.ipynb", token=server.token)
+        assert second.status_code == 200
+        assert f"SECOND-APP {tmp_path / 'team'}" in second.text
+    finally:
+        server.stop()
