@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -70,7 +72,10 @@ class Run(Base):
     """One run of a flow (later also of a job or notebook): parameters, status, times, error."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_name_started", "name", "started_at"),)
+    __table_args__ = (
+        Index("ix_runs_name_started", "name", "started_at"),
+        Index("uq_runs_job_scheduled_attempt", "job_id", "scheduled_for", "attempt", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="flow")
@@ -83,6 +88,17 @@ class Run(Base):
     seconds: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(200))
+    # Job runs (migration 0003_jobs): which job and due time, the attempt, who runs it, its heartbeat.
+    job_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    scheduled_for: Mapped[dt.datetime | None]
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    queued_at: Mapped[dt.datetime | None]
+    not_before: Mapped[dt.datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(200))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[dt.datetime | None]
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    retried: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     steps: Mapped[list[StepRun]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="StepRun.id"
@@ -156,3 +172,6 @@ class StoredConnection(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+from . import job_models  # noqa: E402, F401  (jobs' tables join the same metadata)
