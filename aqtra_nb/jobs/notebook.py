@@ -13,10 +13,6 @@ import ast
 import datetime as dt
 import json
 import logging
-import os
-import signal
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,42 +200,6 @@ class NotebookOutcome:
         return self.status == RunStatus.succeeded
 
 
-class _KernelWatch:
-    """Remembers the kernels papermill starts, so a run past its time limit can kill them (with their
-    process group: whatever a cell started goes too). nbclient then sees a dead kernel and stops."""
-
-    def __init__(self) -> None:
-        self.managers: list[Any] = []
-        self.fired = False
-
-    def manager_class(self) -> type:
-        from jupyter_client.manager import AsyncKernelManager
-
-        watch = self
-
-        class WatchedKernelManager(AsyncKernelManager):
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                super().__init__(*args, **kwargs)
-                watch.managers.append(self)
-
-        return WatchedKernelManager
-
-    def kill(self) -> None:
-        self.fired = True
-        for manager in self.managers:
-            provisioner = getattr(manager, "provisioner", None)
-            pid = getattr(provisioner, "pid", None)
-            pgid = getattr(provisioner, "pgid", None)
-            try:
-                if pgid:
-                    os.killpg(pgid, signal.SIGKILL)
-                elif pid:
-                    os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            logger.warning("run time limit reached: killed kernel pid %s", pid)
-
-
 def execute_notebook(
     path: str | Path,
     parameters: dict[str, Any] | None = None,
@@ -251,56 +211,35 @@ def execute_notebook(
     html: bool = True,
     cwd: str | Path | None = None,
 ) -> NotebookOutcome:
-    """Run a notebook with papermill; never raises for what happens inside the notebook.
+    """Run a notebook with papermill in this process; never raises for what happens inside the notebook.
 
     `parameters` are checked first (`check_parameters`). `timeout` bounds the whole run: at the limit the
     kernel is killed and the run is `timed_out`. A cell that raises ends the run `failed`, and the output
     notebook keeps the failing cell marked (papermill's banner, and `metadata.papermill.exception`). The
     cells' stdout and stderr go to `log_path`; the output notebook is also rendered to HTML beside it."""
-    import papermill
+    from .child import run_papermill
 
     path, output_path = Path(path), Path(output_path)
     values = check_parameters(path, parameters)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     log = Path(log_path) if log_path is not None else output_path.with_suffix(".log")
-    watch = _KernelWatch()
-    timer = threading.Timer(timeout, watch.kill) if timeout else None
-    started = time.perf_counter()
-    status, error = RunStatus.succeeded, None
     with open(log, "a", encoding="utf-8") as stream:
-        if timer is not None:
-            timer.daemon = True
-            timer.start()
-        try:
-            papermill.execute_notebook(
-                str(path),
-                str(output_path),
-                parameters=values,
-                kernel_name=kernel,
-                progress_bar=False,
-                stdout_file=stream,
-                stderr_file=stream,
-                cwd=str(cwd or path.parent),
-                kernel_manager_class=watch.manager_class(),
-            )
-        except papermill.PapermillExecutionError as exc:
-            status, error = RunStatus.failed, f"{exc.ename}: {exc.evalue}"
-        except Exception as exc:  # a dead kernel, a kernel that does not start, a broken notebook
-            status, error = RunStatus.failed, f"{type(exc).__name__}: {exc}"
-        finally:
-            if timer is not None:
-                timer.cancel()
-        if watch.fired:
-            status, error = (
-                RunStatus.timed_out,
-                f"run exceeded its time limit of {timeout:g} s; kernel killed",
-            )
-        if error:
-            stream.write(f"\n[aqtra-nb] {status}: {error}\n")
-    seconds = time.perf_counter() - started
-    failed_cell = _mark_failure(output_path, status, error) if status != RunStatus.succeeded else None
+        result = run_papermill(
+            str(path),
+            str(output_path),
+            values,
+            kernel=kernel,
+            timeout=timeout,
+            stream=stream,
+            cwd=str(cwd or path.parent),
+        )
     outcome = NotebookOutcome(
-        status, seconds, output_path, log_path=log, error=error, failed_cell=failed_cell
+        RunStatus(result["status"]),
+        result["seconds"],
+        output_path,
+        log_path=log,
+        error=result["error"],
+        failed_cell=result["failed_cell"],
     )
     outcome.artifacts = {"notebook": output_path, "log": log}
     if html and output_path.exists():
@@ -308,36 +247,6 @@ def execute_notebook(
         if outcome.html_path is not None:
             outcome.artifacts["html"] = outcome.html_path
     return outcome
-
-
-def _mark_failure(output_path: Path, status: RunStatus, error: str | None) -> int | None:
-    """The index of the cell that failed; a cell cut off by a timeout or a dead kernel gets an error output
-    and papermill's failure marker, so the output notebook shows where the run stopped."""
-    if not output_path.exists():
-        return None
-    document = json.loads(output_path.read_text(encoding="utf-8"))
-    cells = document.get("cells", [])
-    for index, cell in enumerate(cells):
-        meta = (cell.get("metadata") or {}).get("papermill") or {}
-        if meta.get("exception") or any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            return index
-    started = [
-        i
-        for i, cell in enumerate(cells)
-        if cell.get("cell_type") == "code"
-        and ((cell.get("metadata") or {}).get("papermill") or {}).get("start_time")
-    ]
-    for index in started[-1:]:  # the cell that was running when the kernel was killed or died
-        cell = cells[index]
-        cell["metadata"]["papermill"].update(exception=True, status="failed")
-        ename = "TimeoutError" if status == RunStatus.timed_out else "DeadKernelError"
-        cell.setdefault("outputs", []).append(
-            {"output_type": "error", "ename": ename, "evalue": error or "", "traceback": [error or ""]}
-        )
-        document.setdefault("metadata", {}).setdefault("papermill", {})["exception"] = True
-        output_path.write_text(json.dumps(document, indent=1), encoding="utf-8")
-        return index
-    return None
 
 
 def render_html(notebook_path: Path) -> Path | None:

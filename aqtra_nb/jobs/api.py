@@ -1,0 +1,125 @@
+"""The Python face of jobs, the same operations as `aqtra-nb jobs ...`, usable from a notebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..store import Store
+from ..store.job_models import Job
+from ..store.models import Run
+from . import catalog
+from .claims import claim_runs, enqueue_now, request_cancel
+from .spec import JobSpec, job_from_document, load_job
+
+
+def _store(store: Store | None) -> Store:
+    if store is not None:
+        return store
+    from ..runs import default_store
+
+    return default_store()
+
+
+def schedule(
+    target: str | Path,
+    *,
+    name: str | None = None,
+    cron: str | None = None,
+    timezone: str = "UTC",
+    parameters: dict[str, Any] | None = None,
+    kernel: str | None = None,
+    retries: int | dict[str, Any] = 0,
+    timeout: float | str | None = None,
+    concurrency: int = 1,
+    catchup: str = "skip",
+    notify: Any = None,
+    replace: bool = False,
+    store: Store | None = None,
+) -> Job:
+    """Add a job that runs `target` (a notebook or a flow file) on `cron` in `timezone`.
+
+    Everything is checked now (cron, target, parameters against the notebook's parameters cell or the
+    flow's declared parameters, the kernel); a problem raises an `AqtraError` naming the field."""
+    target = Path(target)
+    document = {
+        "job": name or target.name.removesuffix(".ipynb").split(".flow.")[0],
+        "target": str(target),
+        "cron": cron,
+        "timezone": timezone,
+        "parameters": dict(parameters or {}),
+        "kernel": kernel,
+        "retries": retries,
+        "timeout": timeout,
+        "concurrency": concurrency,
+        "catchup": catchup,
+        "notify": notify,
+    }
+    return add(job_from_document(document), replace=replace, store=store)
+
+
+def add(spec: JobSpec | str | Path, *, replace: bool = False, store: Store | None = None) -> Job:
+    """Add a job from a JobSpec or a `*.job.yaml` file."""
+    source = None
+    if not isinstance(spec, JobSpec):
+        source = str(spec)
+        spec = load_job(spec)
+    return catalog.add_job(_store(store), spec, source=source, replace=replace)
+
+
+def jobs(store: Store | None = None) -> list[Job]:
+    return catalog.list_jobs(_store(store))
+
+
+def get(name: str, store: Store | None = None) -> Job:
+    return catalog.get_job(_store(store), name)
+
+
+def pause(name: str, store: Store | None = None) -> Job:
+    return catalog.set_paused(_store(store), name, True)
+
+
+def resume(name: str, store: Store | None = None) -> Job:
+    return catalog.set_paused(_store(store), name, False)
+
+
+def remove(name: str, store: Store | None = None) -> None:
+    catalog.remove_job(_store(store), name)
+
+
+def run(
+    name: str, parameters: dict[str, Any] | None = None, *, wait: bool = False, store: Store | None = None
+) -> Run:
+    """Queue a run of job `name` now (a scheduler picks it up), or with `wait=True` run it here, in a
+    fresh process like a worker would, and return it when it has ended."""
+    store = _store(store)
+    job = catalog.get_job(store, name)
+    if parameters:
+        from .spec import validate_job
+
+        spec = JobSpec.model_validate(job.spec)
+        parameters = validate_job(spec.model_copy(update={"parameters": {**spec.parameters, **parameters}}))
+    run_id = enqueue_now(store, name, parameters)
+    if wait:
+        from .worker import supervise, worker_name
+
+        if claim_runs(store, f"local:{worker_name()}", 1, only=[run_id]):
+            supervise(run_id, store.url)
+    return store.run(run_id)
+
+
+def cancel(run_id: str, store: Store | None = None) -> str:
+    """Cancel a queued run, or ask the worker of a running one to kill it; returns the new state."""
+    return request_cancel(_store(store), run_id)
+
+
+def log(run_id: str, store: Store | None = None) -> str:
+    """The captured output of a job run (cell output, kernel messages, the outcome)."""
+    from .worker import runs_dir
+
+    run = _store(store).run(run_id)
+    for artifact in run.artifacts:
+        if artifact.kind == "log":
+            return Path(artifact.uri).read_text(encoding="utf-8", errors="replace")
+    path = runs_dir() / run.id / "run.log"
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""

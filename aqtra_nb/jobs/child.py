@@ -1,0 +1,202 @@
+"""The process one job run lives in: a notebook through papermill, or a flow through the engine.
+
+This module imports nothing of aqtra_nb at module level: a worker can start it as a plain script
+(`runpy.run_path`) and pay for papermill's imports only, as bare `papermill` does. A run's outcome goes
+to `result.json` in the run folder; its stdout and stderr (and the kernel's) to the run log. The
+supervising worker records the status from that file, or `crashed` if the process died without one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("aqtra_nb.jobs.child")
+
+SUCCEEDED, FAILED, TIMED_OUT = "succeeded", "failed", "timed_out"
+
+
+# -- papermill with a whole-run time limit -----------------------------------------------------------------
+
+
+class KernelWatch:
+    """Remembers the kernels papermill starts, so a run past its time limit can kill them (with their
+    process group: whatever a cell started goes too). nbclient then sees a dead kernel and stops."""
+
+    def __init__(self) -> None:
+        self.managers: list[Any] = []
+        self.fired = False
+
+    def manager_class(self) -> type:
+        from jupyter_client.manager import AsyncKernelManager
+
+        watch = self
+
+        class WatchedKernelManager(AsyncKernelManager):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                watch.managers.append(self)
+
+        return WatchedKernelManager
+
+    def kill(self) -> None:
+        self.fired = True
+        for manager in self.managers:
+            provisioner = getattr(manager, "provisioner", None)
+            pid, pgid = getattr(provisioner, "pid", None), getattr(provisioner, "pgid", None)
+            try:
+                if pgid:
+                    os.killpg(pgid, signal.SIGKILL)
+                elif pid:
+                    os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            logger.warning("run time limit reached: killed kernel pid %s", pid)
+
+
+def run_papermill(
+    path: str,
+    output_path: str,
+    parameters: dict[str, Any],
+    *,
+    kernel: str | None,
+    timeout: float | None,
+    stream: Any,
+    cwd: str,
+) -> dict[str, Any]:
+    """Execute with papermill; returns {status, error, seconds, failed_cell}. Never raises for what
+    happens in the notebook: a raising cell is `failed`, a run past `timeout` is `timed_out`."""
+    import papermill
+
+    watch = KernelWatch()
+    timer = threading.Timer(timeout, watch.kill) if timeout else None
+    started = time.perf_counter()
+    status, error = SUCCEEDED, None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        papermill.execute_notebook(
+            path,
+            output_path,
+            parameters=parameters,
+            kernel_name=kernel,
+            progress_bar=False,
+            stdout_file=stream,
+            stderr_file=stream,
+            cwd=cwd,
+            kernel_manager_class=watch.manager_class(),
+        )
+    except papermill.PapermillExecutionError as exc:
+        status, error = FAILED, f"{exc.ename}: {exc.evalue}"
+    except Exception as exc:  # a dead kernel, a kernel that does not start, a broken notebook
+        status, error = FAILED, f"{type(exc).__name__}: {exc}"
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if watch.fired:
+        status, error = TIMED_OUT, f"run exceeded its time limit of {timeout:g} s; kernel killed"
+    if error:
+        stream.write(f"\n[aqtra-nb] {status}: {error}\n")
+        stream.flush()
+    failed_cell = mark_failure(Path(output_path), status, error) if status != SUCCEEDED else None
+    return {
+        "status": status,
+        "error": error,
+        "seconds": time.perf_counter() - started,
+        "failed_cell": failed_cell,
+    }
+
+
+def mark_failure(output_path: Path, status: str, error: str | None) -> int | None:
+    """The index of the cell that failed; a cell cut off by a timeout or a dead kernel gets an error output
+    and papermill's failure marker, so the output notebook shows where the run stopped."""
+    if not output_path.exists():
+        return None
+    document = json.loads(output_path.read_text(encoding="utf-8"))
+    cells = document.get("cells", [])
+    for index, cell in enumerate(cells):
+        meta = (cell.get("metadata") or {}).get("papermill") or {}
+        if meta.get("exception") or any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return index
+    started = [
+        i
+        for i, cell in enumerate(cells)
+        if cell.get("cell_type") == "code"
+        and ((cell.get("metadata") or {}).get("papermill") or {}).get("start_time")
+    ]
+    for index in started[-1:]:  # the cell that was running when the kernel was killed or died
+        cell = cells[index]
+        cell["metadata"]["papermill"].update(exception=True, status="failed")
+        ename = "TimeoutError" if status == TIMED_OUT else "DeadKernelError"
+        cell.setdefault("outputs", []).append(
+            {"output_type": "error", "ename": ename, "evalue": error or "", "traceback": [error or ""]}
+        )
+        document.setdefault("metadata", {}).setdefault("papermill", {})["exception"] = True
+        output_path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+        return index
+    return None
+
+
+# -- the run process ---------------------------------------------------------------------------------------
+
+
+def main(task: dict[str, Any]) -> int:
+    """Run one task (a dict from the worker) in this process; the outcome goes to `task["result"]`."""
+    _detach(task["log"])
+    if task["kind"] == "notebook":
+        with open(task["log"], "a", encoding="utf-8", buffering=1) as stream:
+            outcome = run_papermill(
+                task["target"],
+                task["output"],
+                task["parameters"],
+                kernel=task.get("kernel"),
+                timeout=task.get("timeout"),
+                stream=stream,
+                cwd=task["cwd"],
+            )
+    else:
+        from aqtra_nb.jobs.flow_run import run_flow_task
+
+        outcome = run_flow_task(task)
+    tmp = task["result"] + ".tmp"
+    Path(tmp).write_text(json.dumps(outcome), encoding="utf-8")
+    os.replace(tmp, task["result"])
+    return 0
+
+
+def _detach(log: str) -> None:
+    """Own process group (the worker kills the group), output into the log, and die with the parent."""
+    try:
+        os.setsid()
+    except OSError:
+        pass  # already a session leader (started with start_new_session)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
+def warm() -> None:
+    """Imports a forked run process would otherwise pay for (called once in the fork server)."""
+    import jupyter_client.manager  # noqa: F401
+    import papermill  # noqa: F401
+
+
+if __name__ == "__main__":
+    sys.exit(main(json.loads(sys.argv[1])))

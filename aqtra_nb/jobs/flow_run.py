@@ -1,0 +1,71 @@
+"""A flow job inside its run process: the engine, with per-step records written onto the job's run row
+(the same `RunRecorder` as `aqtra-nb run`, told to use the existing row instead of inserting one)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from typing import Any
+
+from sqlalchemy import update
+
+from ..spec import FlowSpec
+from ..spec.status import RunStatus
+from ..store import RunRecorder, Store
+from ..store.models import Run
+
+logger = logging.getLogger(__name__)
+
+
+class JobRunRecorder(RunRecorder):
+    """Steps go onto the job run `run_id`; the run's status is the worker's to write."""
+
+    def __init__(self, store: Store, spec: FlowSpec, run_id: str) -> None:
+        super().__init__(store, spec, kind="flow")
+        self.job_run_id = run_id
+
+    def _start(self, run_id: str, parameters: dict[str, Any], status: RunStatus = RunStatus.running) -> None:
+        self.run_id = self.job_run_id
+        flow = self.store.save_flow(self.spec)
+        with self.store.session.begin() as session:
+            session.execute(update(Run).where(Run.id == self.run_id).values(flow_id=flow.id))
+
+    def _finish(self, status: RunStatus, seconds: float | None, error: str | None) -> None:
+        if self.run_id is None:
+            return
+        with self.store.session.begin() as session:
+            for step in self.steps.values():
+                step.run_id = self.run_id
+                session.add(step)
+
+
+def run_flow_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Run the flow of `task`; returns {status, error, seconds} (never raises for a failing flow)."""
+    from ..engine import EventStream
+    from ..errors import AqtraError
+    from ..runs import run_flow
+    from ..spec import load_flow
+
+    started = time.perf_counter()
+    store = Store(task.get("store_url"), upgrade=False)
+    status, error = RunStatus.succeeded, None
+    try:
+        spec = load_flow(task["target"])
+        events = EventStream()
+        events.subscribe(JobRunRecorder(store, spec, task["run_id"]))
+        result = run_flow(spec, task["parameters"], record=False, events=events, progress=False)
+        print(f"flow {spec.flow}: {result.status} in {result.seconds:.3f} s", flush=True)
+        for step in result.steps.values():
+            print(f"  {step.id:<24} {step.rows or 0:>10} rows {step.seconds or 0:8.3f} s", flush=True)
+    except AqtraError as exc:
+        status, error = RunStatus.failed, str(exc)
+        print(f"error: {exc}", flush=True)
+        if exc.__cause__ is not None:
+            traceback.print_exception(exc.__cause__)
+    except Exception as exc:  # a bug: keep the traceback in the log
+        status, error = RunStatus.failed, f"{type(exc).__name__}: {exc}"
+        traceback.print_exc()
+    finally:
+        store.close()
+    return {"status": status.value, "error": error, "seconds": time.perf_counter() - started}

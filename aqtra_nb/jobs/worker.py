@@ -1,0 +1,261 @@
+"""Running one claimed run: a fresh process per run (with its own kernel), supervised until it ends.
+
+The supervisor heartbeats the run row, kills the run's process tree (kernel included) at its time limit
+or when a cancel is requested, and records the outcome: the status the run process wrote to its result
+file, or `crashed` if it died without one. Output notebooks are rendered to HTML here, after the status
+is recorded, so a run is not slowed by nbconvert. The same `supervise` runs in the local pool (threads
+of the scheduler, run processes forked from a warm fork server) and as a Dask task on a cluster worker
+(run processes started from scratch)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ..spec.status import RunStatus
+from ..store import Store
+from ..store.database import aqtra_home
+from ..store.job_models import Job
+from ..store.models import Run
+from . import child
+from .claims import add_artifact, finish_run, heartbeat
+from .forkserver import ForkServer
+
+logger = logging.getLogger(__name__)
+
+Launcher = Literal["fork", "spawn"]
+KILL_GRACE = 10.0  # seconds past the time limit before the worker kills a run that did not stop itself
+
+
+@functools.lru_cache(maxsize=8)
+def open_store(url: str | None) -> Store:
+    """One store per process and URL (a Dask worker reuses it across runs)."""
+    if url is None:
+        from ..runs import default_store
+
+        return default_store()
+    return Store(url, upgrade=False)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def runs_dir() -> Path:
+    return aqtra_home() / "runs"
+
+
+def build_task(store: Store, run_id: str, store_url: str | None) -> dict[str, Any]:
+    """Everything the run process needs, as plain data (it opens no database for notebooks)."""
+    with store.session() as session:
+        run = session.get(Run, run_id)
+        job = session.get(Job, run.job_id) if run is not None and run.job_id is not None else None
+        if run is None or job is None:
+            raise LookupError(f"run {run_id} or its job no longer exists")
+        spec = dict(job.spec)
+        folder = runs_dir() / run_id
+        folder.mkdir(parents=True, exist_ok=True)
+        target = Path(job.target)
+        return {
+            "run_id": run_id,
+            "job": job.name,
+            "kind": job.kind,
+            "target": str(target),
+            "parameters": dict(run.parameters or {}),
+            "kernel": spec.get("kernel"),
+            "timeout": spec.get("timeout"),
+            "notify": spec.get("notify"),
+            "cwd": str(target.parent),
+            "output": str(folder / target.name) if job.kind == "notebook" else None,
+            "log": str(folder / "run.log"),
+            "result": str(folder / "result.json"),
+            "exit": str(folder / "exit_code"),
+            "store_url": store_url,
+        }
+
+
+# -- run processes ---------------------------------------------------------------------------------------
+
+
+_FORK_SERVER = ForkServer()
+
+
+class RunProcess:
+    """A run's process, however it was started: wait, exit code, kill with every descendant."""
+
+    def __init__(self, task: dict[str, Any], launcher: Launcher) -> None:
+        self.launcher = launcher
+        self._exit = Path(task["exit"])
+        if launcher == "fork":
+            self.pid = _FORK_SERVER.launch(task)
+            self._popen = None
+        else:
+            env = dict(os.environ)
+            if task.get("store_url"):
+                env["AQTRA_DATABASE_URL"] = task["store_url"]
+            plain = {k: v for k, v in task.items() if k != "store_url"}
+            boot = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')"
+            with open(task["log"], "ab") as log:
+                self._popen = subprocess.Popen(
+                    [sys.executable, "-c", boot, child.__file__, json.dumps(plain)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    env=env,
+                )
+            self.pid = self._popen.pid
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit code, or None if still running after `timeout` seconds."""
+        if self._popen is None:
+            deadline = time.monotonic() + timeout
+            while not self._exit.exists():
+                if time.monotonic() >= deadline:
+                    return None if _alive(self.pid) or self._exit.exists() else -1
+                time.sleep(0.02)
+            return int(self._exit.read_text())
+        try:
+            return self._popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        """SIGKILL the run process, its kernel and whatever they started."""
+        kill_tree(self.pid)
+        self.wait(5)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def kill_tree(pid: int) -> None:
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        family = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for process in family:
+        try:
+            if os.getpgid(process.pid) == process.pid:  # a group leader (a kernel): its group goes too
+                os.killpg(process.pid, signal.SIGKILL)
+            process.kill()
+        except (psutil.NoSuchProcess, ProcessLookupError, PermissionError):
+            pass
+
+
+# -- supervision -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Supervision:
+    heartbeat_interval: float = 5.0
+    launcher: Launcher = "fork"
+
+
+def supervise(run_id: str, store_url: str | None = None, settings: Supervision | None = None) -> str:
+    """Run a claimed run to its end and record it; returns the final status. Never raises."""
+    settings = settings or Supervision()
+    store = open_store(store_url)
+    try:
+        task = build_task(store, run_id, store_url)
+    except Exception as exc:
+        logger.exception("run %s cannot start", run_id)
+        finish_run(store, run_id, RunStatus.failed, seconds=0.0, error=f"cannot start: {exc}")
+        return RunStatus.failed.value
+    started = time.monotonic()
+    deadline = started + task["timeout"] + KILL_GRACE if task.get("timeout") else None
+    Path(task["result"]).unlink(missing_ok=True)
+    Path(task["exit"]).unlink(missing_ok=True)
+    try:
+        process = RunProcess(task, settings.launcher)
+    except Exception as exc:
+        logger.exception("run %s: the run process did not start", run_id)
+        finish_run(store, run_id, RunStatus.crashed, seconds=0.0, error=f"run process did not start: {exc}")
+        return RunStatus.crashed.value
+    logger.info("started run %s (job %s) in pid %s", run_id, task["job"], process.pid)
+    forced: tuple[RunStatus, str] | None = None
+    running, cancel = heartbeat(store, run_id, pid=process.pid)
+    exit_code = None
+    while True:
+        if not running or cancel:
+            process.kill()
+            forced = (
+                (RunStatus.cancelled, "cancelled while running")
+                if cancel
+                else (RunStatus.crashed, "the run was finished by someone else")
+            )
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            process.kill()
+            forced = (RunStatus.timed_out, f"run exceeded its time limit of {task['timeout']:g} s; killed")
+            break
+        exit_code = process.wait(settings.heartbeat_interval)
+        if exit_code is not None:
+            break
+        running, cancel = heartbeat(store, run_id)
+    return _record(store, task, process, exit_code, forced, time.monotonic() - started)
+
+
+def _record(
+    store: Store,
+    task: dict[str, Any],
+    process: RunProcess,
+    exit_code: int | None,
+    forced: tuple[RunStatus, str] | None,
+    seconds: float,
+) -> str:
+    run_id = task["run_id"]
+    outcome = _read_result(task["result"])
+    if forced is not None:
+        status, error = forced
+    elif outcome is not None:
+        status, error = RunStatus(outcome["status"]), outcome.get("error")
+    else:
+        status = RunStatus.crashed
+        error = f"the run process exited with code {exit_code} without an outcome (killed or out of memory?)"
+    if forced is not None or outcome is None:
+        with open(task["log"], "a", encoding="utf-8") as log:
+            log.write(f"\n[aqtra-nb] {status}: {error}\n")
+    artifacts: dict[str, Any] = {"log": task["log"]}
+    if task.get("output") and Path(task["output"]).exists():
+        artifacts["notebook"] = task["output"]
+        if status != RunStatus.succeeded and outcome is None:
+            child.mark_failure(Path(task["output"]), status.value, error)
+    recorded = finish_run(store, run_id, status, seconds=seconds, error=error, artifacts=artifacts)
+    if not recorded:
+        logger.warning("run %s was finished by someone else; outcome %s not recorded", run_id, status)
+    logger.info("run %s %s in %.2f s", run_id, status, seconds)
+    if "notebook" in artifacts:
+        from .notebook import render_html
+
+        html = render_html(Path(task["output"]))
+        if html is not None:
+            add_artifact(store, run_id, "html", html)
+    return status.value
+
+
+def _read_result(path: str) -> dict[str, Any] | None:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
