@@ -121,6 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     runs_show.add_argument("run_id", help="run id or a unique prefix")
     runs_show.add_argument("--json", action="store_true")
     runs_show.set_defaults(handler=_runs_show)
+    from .jobs.cli import register as register_jobs
+    from .jobs.cli import register_runs
+
+    register_runs(runs_sub)
 
     secrets = sub.add_parser("secrets", help="Encrypted secrets: `secrets set NAME`, `list`, `delete NAME`.")
     secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True, metavar="ACTION")
@@ -160,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     from .publish.cli import register as register_publish
 
     register_publish(sub)
+    register_jobs(sub)
     return parser
 
 
@@ -268,6 +273,7 @@ def _run_record(run) -> dict:
         "seconds": run.seconds,
         "parameters": run.parameters,
         "error": run.error,
+        **_job_fields(run),
         "steps": {
             s.step_id: {
                 "component": s.component,
@@ -279,6 +285,14 @@ def _run_record(run) -> dict:
             for s in run.steps
         },
     }
+
+
+def _job_fields(run) -> dict:
+    if run.job_id is None:
+        return {}
+    artifacts = {a.kind: a.uri for a in run.__dict__.get("artifacts") or []}
+    scheduled = run.scheduled_for.isoformat() if run.scheduled_for else None
+    return {"attempt": run.attempt, "scheduled_for": scheduled, "worker": run.worker, "artifacts": artifacts}
 
 
 def _runs_list(args: argparse.Namespace) -> int:
@@ -309,6 +323,8 @@ def _runs_show(args: argparse.Namespace) -> int:
     print(f"  started {record['started_at']}, parameters {json.dumps(run.parameters, default=str)}")
     if run.error:
         print(f"  error: {run.error}")
+    for kind, uri in record.get("artifacts", {}).items():
+        print(f"  {kind:<9} {uri}")
     for step_id, step in record["steps"].items():
         rows = "" if step["rows"] is None else f"{step['rows']:>12,} rows"
         print(

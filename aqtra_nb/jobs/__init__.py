@@ -1,32 +1,48 @@
 """Jobs: notebooks (papermill) and flows (the engine) run on cron schedules, with retries, timeouts and
-notifications, by a scheduler that claims runs through the store and runs each in a fresh process."""
+notifications, by a scheduler that claims runs through the store and runs each in a fresh process.
 
-from .api import add, cancel, get, jobs, log, pause, remove, resume, run, schedule
-from .cron import CronSchedule, ScheduleError
-from .notebook import NotebookOutcome, check_parameters, execute_notebook, notebook_parameters
-from .scheduler import Scheduler
-from .spec import JobError, JobSpec, RetryPolicy, load_job
+Names are loaded on first use, so `aqtra-nb` and the run processes import only what they need."""
 
-__all__ = [
-    "CronSchedule",
-    "JobError",
-    "JobSpec",
-    "NotebookOutcome",
-    "RetryPolicy",
-    "ScheduleError",
-    "Scheduler",
-    "add",
-    "cancel",
-    "check_parameters",
-    "execute_notebook",
-    "get",
-    "jobs",
-    "load_job",
-    "log",
-    "notebook_parameters",
-    "pause",
-    "remove",
-    "resume",
-    "run",
-    "schedule",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "add": "api",
+    "cancel": "api",
+    "get": "api",
+    "jobs": "api",
+    "log": "api",
+    "pause": "api",
+    "remove": "api",
+    "resume": "api",
+    "run": "api",
+    "schedule": "api",
+    "CronSchedule": "cron",
+    "ScheduleError": "cron",
+    "NotebookOutcome": "notebook",
+    "check_parameters": "notebook",
+    "execute_notebook": "notebook",
+    "notebook_parameters": "notebook",
+    "Scheduler": "scheduler",
+    "JobError": "spec",
+    "JobSpec": "spec",
+    "RetryPolicy": "spec",
+    "load_job": "spec",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aqtra_nb.jobs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

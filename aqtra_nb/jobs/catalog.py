@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -62,14 +63,14 @@ def list_jobs(store: Store) -> list[Job]:
         return list(session.scalars(select(Job).order_by(Job.name)))
 
 
-def set_paused(store: Store, name: str, paused: bool) -> Job:
+def set_paused(store: Store, name: str, paused: bool, now: dt.datetime | None = None) -> Job:
     """Pause (no new scheduled runs) or resume; resuming starts the schedule afresh from now, so the
     time spent paused is not caught up."""
     with store.session.begin() as session:
         job = get_job_row(session, name)
         job.paused = paused
         if not paused:
-            job.cursor = utcnow()
+            job.cursor = now or utcnow()
         return job
 
 

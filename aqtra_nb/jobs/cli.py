@@ -1,0 +1,326 @@
+"""`aqtra-nb jobs ...`, `aqtra-nb scheduler`, and `aqtra-nb runs log|cancel`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def register(sub: Any) -> None:
+    """Add `jobs` and `scheduler` to the `aqtra-nb` subcommands."""
+    jobs = sub.add_parser(
+        "jobs", help="Scheduled notebooks and flows: add, list, show, run, pause, resume, remove."
+    )
+    actions = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+
+    add = actions.add_parser(
+        "add",
+        help="Add a job from a *.job.yaml file, or for a notebook/flow with flags.",
+        description="Add a job. Everything is checked now: cron, time zone, target, parameters, kernel.",
+    )
+    add.add_argument("source", help="a *.job.yaml file, or the notebook (*.ipynb) or flow file to run")
+    add.add_argument("--name", help="job name (default: from the job file, or the target's name)")
+    add.add_argument("--cron", help="cron expression, e.g. '0 6 * * 1-5' (none: only `jobs run`)")
+    add.add_argument("--timezone", help="IANA time zone of the cron expression (default UTC)")
+    add.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
+    add.add_argument("--kernel", help="Jupyter kernel (default: the notebook's)")
+    add.add_argument("--retries", type=int, help="attempts after a failed, timed-out or crashed run")
+    add.add_argument("--backoff", help="seconds before the first retry (doubling), e.g. 60 or '5m'")
+    add.add_argument("--timeout", help="time limit of a whole run, e.g. 600 or '10m'")
+    add.add_argument("--concurrency", type=int, help="runs of this job at the same time (default 1)")
+    add.add_argument("--catchup", choices=["skip", "once"], help="missed runs: skip (default) or run once")
+    add.add_argument("--notify-email", action="append", default=[], metavar="ADDRESS")
+    add.add_argument("--notify-webhook", metavar="URL")
+    add.add_argument("--notify-on", default="failure", help="failure, success or failure,success")
+    add.add_argument("--replace", action="store_true", help="replace a job of the same name")
+    add.set_defaults(handler=_add)
+
+    listing = actions.add_parser("list", help="Jobs with their schedule and last run.")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_list)
+
+    show = actions.add_parser("show", help="A job's spec, next due times and recent runs.")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_show)
+
+    run = actions.add_parser(
+        "run", help="Queue a run now (a scheduler starts it), or run it here with --wait."
+    )
+    run.add_argument("name")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
+    run.add_argument("--wait", action="store_true", help="run it in this process and exit 1 if it fails")
+    run.set_defaults(handler=_run)
+
+    for verb, text in [
+        ("pause", "Stop scheduling new runs."),
+        ("resume", "Schedule again, from now on."),
+        ("remove", "Remove a job (its runs stay in the history)."),
+    ]:
+        action = actions.add_parser(verb, help=text)
+        action.add_argument("name")
+        action.set_defaults(handler=_simple, verb=verb)
+
+    scheduler = sub.add_parser(
+        "scheduler",
+        help="Run the job scheduler: queue due runs, start them on workers, retry, time out.",
+        description="The job scheduler, a service of its own (no Jupyter server needed).",
+    )
+    scheduler.add_argument("--once", action="store_true", help="one tick; wait for the runs it started")
+    scheduler.add_argument("--workers", type=int, default=None, help="runs at the same time (default 2)")
+    scheduler.add_argument("--dask", metavar="ADDRESS", help="run on a dask.distributed cluster (tcp://...)")
+    scheduler.add_argument("--interval", type=float, default=5.0, help="seconds between ticks")
+    scheduler.add_argument("--ticks", type=int, help="stop after this many ticks")
+    scheduler.add_argument("--heartbeat", type=float, default=5.0, help="seconds between worker heartbeats")
+    scheduler.add_argument(
+        "--heartbeat-timeout", type=float, default=30.0, help="a run without heartbeat this long is crashed"
+    )
+    scheduler.add_argument(
+        "--grace", type=float, default=60.0, help="seconds after which a due run is missed"
+    )
+    scheduler.set_defaults(handler=_scheduler)
+
+
+def register_runs(runs_sub: Any) -> None:
+    """Add `log` and `cancel` to `aqtra-nb runs`."""
+    log = runs_sub.add_parser("log", help="The captured output of a job run.")
+    log.add_argument("run_id", help="run id or a unique prefix")
+    log.set_defaults(handler=_runs_log)
+    cancel = runs_sub.add_parser("cancel", help="Cancel a queued or running job run.")
+    cancel.add_argument("run_id", help="run id or a unique prefix")
+    cancel.set_defaults(handler=_runs_cancel)
+
+
+# -- handlers ---------------------------------------------------------------------------------------------
+
+
+def _store():
+    from ..runs import default_store
+
+    return default_store()
+
+
+def _add(args: argparse.Namespace) -> int:
+    from ..spec import parse_assignments
+    from . import api
+    from .spec import job_from_document, load_job
+
+    params = parse_assignments(args.param)
+    overrides: dict[str, Any] = {
+        key: value
+        for key, value in {
+            "cron": args.cron,
+            "timezone": args.timezone,
+            "kernel": args.kernel,
+            "timeout": args.timeout,
+            "concurrency": args.concurrency,
+            "catchup": args.catchup,
+        }.items()
+        if value is not None
+    }
+    if args.retries is not None or args.backoff is not None:
+        overrides["retries"] = {
+            k: v for k, v in {"count": args.retries, "backoff": args.backoff}.items() if v is not None
+        }
+    if args.notify_email or args.notify_webhook:
+        overrides["notify"] = {
+            "email": args.notify_email,
+            "webhook": args.notify_webhook,
+            "on": [part.strip() for part in args.notify_on.split(",") if part.strip()],
+        }
+    source = None
+    if args.source.endswith((".job.yaml", ".job.yml")):
+        source = args.source
+        document = load_job(args.source).model_dump(mode="json", exclude_unset=True)
+        if isinstance(document.get("retries"), dict) and isinstance(overrides.get("retries"), dict):
+            overrides["retries"] = {**document["retries"], **overrides["retries"]}
+        document.update(overrides)
+        document["parameters"] = {**document.get("parameters", {}), **params}
+        if args.name:
+            document["job"] = args.name
+    else:
+        from pathlib import Path
+
+        target = Path(args.source)
+        name = args.name or target.name.removesuffix(".ipynb").split(".flow.")[0]
+        document = {"job": name, "target": str(target), "parameters": params, **overrides}
+    spec = job_from_document(document, source=source)
+    job = (
+        api.add(spec, replace=args.replace)
+        if source is None
+        else _add_with_source(spec, source, args.replace)
+    )
+    schedule = (
+        f"cron {job.spec['cron']!r} ({job.spec.get('timezone', 'UTC')})"
+        if job.spec.get("cron")
+        else "on demand"
+    )
+    print(f"job {job.name!r} added: {job.kind} {job.target}, {schedule}")
+    nxt = _next_due(job)
+    if nxt:
+        print(f"next run: {nxt}")
+    return EXIT_OK
+
+
+def _add_with_source(spec, source: str, replace: bool):
+    from .catalog import add_job
+
+    return add_job(_store(), spec, source=source, replace=replace)
+
+
+def _next_due(job) -> str | None:
+    if not job.spec.get("cron") or job.paused:
+        return None
+    from ..store.models import utcnow
+    from .cron import CronSchedule
+
+    schedule = CronSchedule(job.spec["cron"], job.spec.get("timezone", "UTC"))
+    return schedule.next_after(utcnow()).astimezone(schedule.tz).isoformat(timespec="seconds")
+
+
+def _last_runs(job_id: int, limit: int):
+    from sqlalchemy import select
+
+    from ..store.models import Run
+
+    store = _store()
+    with store.session() as session:
+        query = select(Run).where(Run.job_id == job_id).order_by(Run.queued_at.desc()).limit(limit)
+        return list(session.scalars(query))
+
+
+def _job_record(job) -> dict[str, Any]:
+    return {
+        "name": job.name,
+        "kind": job.kind,
+        "target": job.target,
+        "paused": job.paused,
+        "next_run": _next_due(job),
+        "spec": job.spec,
+    }
+
+
+def _list(args: argparse.Namespace) -> int:
+    from . import api
+
+    jobs = api.jobs(_store())
+    if args.json:
+        print(json.dumps([_job_record(j) for j in jobs], indent=2, default=str))
+        return EXIT_OK
+    if not jobs:
+        print("no jobs; add one with `aqtra-nb jobs add NOTEBOOK --cron '0 6 * * *'`")
+    for job in jobs:
+        last = _last_runs(job.id, 1)
+        state = "paused" if job.paused else (job.spec.get("cron") or "on demand")
+        last_text = f"last {last[0].status} {last[0].id}" if last else "never run"
+        print(f"{job.name:<24} {job.kind:<8} {state:<18} next {_next_due(job) or '-':<26} {last_text}")
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace) -> int:
+    from . import api
+
+    job = api.get(args.name, _store())
+    runs = _last_runs(job.id, 10)
+    record = _job_record(job) | {
+        "runs": [
+            {
+                "run_id": r.id,
+                "status": r.status,
+                "attempt": r.attempt,
+                "scheduled_for": r.scheduled_for,
+                "started_at": r.started_at,
+                "seconds": r.seconds,
+                "error": r.error,
+            }
+            for r in runs
+        ]
+    }
+    if args.json:
+        print(json.dumps(record, indent=2, default=str))
+        return EXIT_OK
+    print(f"job {job.name}: {job.kind} {job.target}" + (" (paused)" if job.paused else ""))
+    for key, value in job.spec.items():
+        if key not in ("job", "target") and value not in (None, {}, [], ""):
+            print(f"  {key}: {json.dumps(value, default=str)}")
+    if record["next_run"]:
+        print(f"  next run: {record['next_run']}")
+    for run in runs:
+        seconds = f"{run.seconds:7.2f} s" if run.seconds is not None else " " * 9
+        print(f"  {run.id:<14} {run.status:<10} attempt {run.attempt} {seconds} {run.error or ''}".rstrip())
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..spec import parse_assignments
+    from . import api
+
+    run = api.run(args.name, parse_assignments(args.param), wait=args.wait, store=_store())
+    if not args.wait:
+        print(f"run {run.id} queued; a scheduler starts it (`aqtra-nb scheduler --once` runs it now)")
+        return EXIT_OK
+    seconds = f" in {run.seconds:.2f} s" if run.seconds is not None else ""
+    print(f"run {run.id}: {run.status}{seconds}")
+    if run.error:
+        print(f"  error: {run.error}")
+    for artifact in run.artifacts:
+        print(f"  {artifact.kind:<9} {artifact.uri}")
+    return EXIT_OK if run.status == "succeeded" else EXIT_FAILED
+
+
+def _simple(args: argparse.Namespace) -> int:
+    from . import api
+
+    getattr(api, args.verb)(args.name, _store())
+    print(f"job {args.name!r} {args.verb}{'d' if args.verb.endswith('e') else 'ed'}")
+    return EXIT_OK
+
+
+def _scheduler(args: argparse.Namespace) -> int:
+    from .scheduler import Scheduler
+
+    scheduler = Scheduler(
+        _store(),
+        workers=args.workers if args.workers is not None else (0 if args.dask else 2),
+        dask=args.dask,
+        interval=args.interval,
+        heartbeat_interval=args.heartbeat,
+        heartbeat_timeout=args.heartbeat_timeout,
+        grace=args.grace,
+    )
+    try:
+        if args.once:
+            tick = scheduler.once()
+            print(
+                f"tick: {len(tick.queued)} queued, {len(tick.started)} started, {len(tick.crashed)} crashed, "
+                f"{len(tick.retries)} retries queued"
+            )
+            return EXIT_OK
+        print(f"scheduler {scheduler.name}: {scheduler.capacity} worker(s); Ctrl-C stops", file=sys.stderr)
+        try:
+            scheduler.serve(ticks=args.ticks)
+        except KeyboardInterrupt:
+            scheduler.stop()
+            scheduler.wait()
+        return EXIT_OK
+    finally:
+        scheduler.close()
+
+
+def _runs_log(args: argparse.Namespace) -> int:
+    from . import api
+
+    sys.stdout.write(api.log(args.run_id, _store()))
+    return EXIT_OK
+
+
+def _runs_cancel(args: argparse.Namespace) -> int:
+    from . import api
+
+    state = api.cancel(args.run_id, _store())
+    print(f"run {args.run_id}: {state}")
+    return EXIT_OK
