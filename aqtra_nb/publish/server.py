@@ -34,6 +34,7 @@ from .apps import AppSource, stage
 logger = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
+TEMPLATES = Path(__file__).with_name("templates")
 _SERVER_LOGGERS = ("tornado.access", "tornado.application", "tornado.general", "PublishedVoila")
 
 
@@ -98,6 +99,12 @@ class PublishedVoila(Voila):
     app_dir = Unicode(help="Folder the apps live in: kernels start (and images are served) there.").tag(
         config=True
     )
+
+    def setup_template_dirs(self) -> None:
+        super().setup_template_dirs()
+        if self.voila_configuration.template == "lab":
+            # Our page template first: Voilà's lab page minus its links to CDNs.
+            self.template_paths = [str(TEMPLATES), *self.template_paths]
 
     def init_settings(self) -> dict:
         settings = super().init_settings()

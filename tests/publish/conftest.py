@@ -52,3 +52,41 @@ def simple_server(simple_app_dir: Path):
     server = PublishedServer(["publish", "app.ipynb", "--port", "0"], cwd=simple_app_dir).start()
     yield server
     server.stop()
+
+
+# Browser tests: pytest-playwright's fixtures, driving the system's Chromium (never a downloaded one).
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    from aqtra_nb.errors import AqtraError
+    from aqtra_nb.publish.browser import launch_args
+
+    try:
+        return {**browser_type_launch_args, **launch_args()}
+    except AqtraError as exc:  # CI installs Debian's chromium (.ci/run); elsewhere say what is missing
+        pytest.skip(str(exc))
+
+
+class RequestLog:
+    """Every request (and websocket) a browser context makes, to check that none leaves loopback."""
+
+    def __init__(self, context) -> None:
+        self.urls: list[str] = []
+        context.on("request", lambda request: self.urls.append(request.url))
+        context.on("page", self.watch)
+        for page in context.pages:
+            self.watch(page)
+
+    def watch(self, page) -> None:
+        page.on("websocket", lambda ws: self.urls.append(ws.url))
+
+    def outside_loopback(self) -> list[str]:
+        from aqtra_nb.publish.browser import is_loopback
+
+        return [url for url in self.urls if not is_loopback(url)]
+
+
+@pytest.fixture
+def request_log(context) -> RequestLog:
+    return RequestLog(context)
