@@ -89,14 +89,26 @@ class _Guarded:
             return self.fn(*args, **kwargs)
         except StepFailed:
             raise
-        except AqtraError as exc:  # raised by component code with what it knows (the field, say)
-            message = f"{self.component} failed: {exc.message}"
-            raise StepFailed(
-                message, step=self.step_id, component=self.component, file=exc.file, field=exc.field
-            ) from exc
         except Exception as exc:
-            message = f"{self.component} failed: {type(exc).__name__}: {exc}"
-            raise StepFailed(message, step=self.step_id, component=self.component) from exc
+            raise step_failed(exc, self.step_id, self.component) from exc
+
+
+def step_failed(exc: Exception, step_id: str, component: str, file: str | None = None) -> StepFailed:
+    """An error raised while running a step, as a StepFailed naming the step and component (the CLI exits
+    1 for it, not 2 as for a mistake in the flow). An AqtraError keeps its file and field. Callers pass a
+    StepFailed on as it is and chain the original: `raise step_failed(exc, ...) from exc`."""
+    if isinstance(exc, AqtraError):  # raised by component code with what it knows (the field, say)
+        text = str(exc)
+        detail = text.removeprefix(f"{exc.location}: ") if exc.location else text
+        return StepFailed(
+            f"{component} failed: {detail}",
+            step=step_id,
+            component=component,
+            file=exc.file or file,
+            field=exc.field,
+        )
+    message = f"{component} failed: {type(exc).__name__}: {exc}"
+    return StepFailed(message, step=step_id, component=component, file=file)
 
 
 class Component:

@@ -14,8 +14,8 @@ import dask
 import dask.threaded
 import pandas as pd
 
-from ..components.base import InputComponent
-from ..errors import AqtraError, StepFailed
+from ..components.base import InputComponent, step_failed
+from ..errors import StepFailed
 from .events import EventStream, RunEvent
 from .plan import Plan, ancestors
 
@@ -37,16 +37,10 @@ class _StepTask:
             else:
                 frame = component.transform(list(inputs))
             rows = int(component.write(frame)) if component.is_sink else len(frame)
-        except AqtraError as exc:
-            exc.at(file=self.plan.source, step=self.step_id)
+        except StepFailed:
             raise
         except Exception as exc:
-            raise StepFailed(
-                f"{component.name} failed: {type(exc).__name__}: {exc}",
-                step=self.step_id,
-                component=component.name,
-                file=self.plan.source,
-            ) from exc
+            raise step_failed(exc, self.step_id, component.name, self.plan.source) from exc
         self._emit("step_finished", rows=rows, seconds=time.perf_counter() - began)
         return frame
 

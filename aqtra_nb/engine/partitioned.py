@@ -17,8 +17,8 @@ import dask.dataframe as dd
 import pandas as pd
 from dask.callbacks import Callback
 
-from ..components.base import InputComponent
-from ..errors import AqtraError, StepFailed
+from ..components.base import InputComponent, step_failed
+from ..errors import StepFailed
 from .events import EventStream, RunEvent
 from .plan import Plan, ancestors
 
@@ -66,16 +66,10 @@ def build_frames(plan: Plan, until: str | None = None) -> tuple[dict[str, dd.Dat
                 frame = component.transform([frames[i] for i in step.inputs])
             if component.is_sink and until is None:
                 writes[step_id] = component.write(frame)
-        except AqtraError as exc:
-            exc.at(file=plan.source, step=step_id)
+        except StepFailed:
             raise
         except Exception as exc:
-            raise StepFailed(
-                f"{component.name} failed: {type(exc).__name__}: {exc}",
-                step=step_id,
-                component=component.name,
-                file=plan.source,
-            ) from exc
+            raise step_failed(exc, step_id, component.name, plan.source) from exc
         frames[step_id] = frame
     return frames, writes
 

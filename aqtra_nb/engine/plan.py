@@ -6,7 +6,10 @@ turns into one Dask graph.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import typing
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,13 +65,20 @@ class Plan:
             s for s in self.order if self.steps[s].needed is None and self.steps[s].read_filter is None
         }:
             return self
-        return plan_flow(
-            self.spec,
-            self.parameters,
-            objects=self.objects,
-            base_dir=self.base_dir,
-            collect=sorted(wanted | self.collected),
-        )
+        # Only the pushdown changes: components (and what readers loaded while planning) and schemas are
+        # kept, so nothing is read or inferred twice.
+        collect = wanted | self.collected
+        steps = {
+            sid: PlannedStep(sid, _fresh(step.component), list(step.inputs), step.schema)
+            for sid, step in self.steps.items()
+        }
+        for sid in self.order:
+            for i in steps[sid].inputs:
+                steps[i].consumers.append(sid)
+        with dask_settings():
+            _prune_columns(steps, self.order, collect)
+            _push_filters(steps, collect)
+        return dataclasses.replace(self, steps=steps, collected=collect)
 
     def explain(self) -> str:
         """A readable summary: each step, its inputs, output columns and pushed-down reads."""
@@ -85,6 +95,14 @@ class Plan:
             if step.read_filter is not None:
                 lines.append(f"      filter pushed into reader: {step.read_filter}")
         return "\n".join(lines)
+
+
+def _fresh(component: Component) -> Component:
+    """A copy of a planned component under a new token: Dask names tasks by step and token, and the copy's
+    reads may differ (other columns, no filter), so they must not share names with the original's."""
+    clone = copy.copy(component)
+    clone.ctx = dataclasses.replace(component.ctx, token=uuid.uuid4().hex)
+    return clone
 
 
 def ancestors(plan: Plan, step_id: str) -> set[str]:

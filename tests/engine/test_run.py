@@ -198,3 +198,47 @@ def test_both_modes_give_the_same_result_and_events(mode, tmp_path):
     pdt.assert_frame_equal(result["report"], expected.reset_index(drop=True), check_dtype=False)
     assert result.steps["big"].rows == len(big) and result.steps["report"].rows == 4
     assert all(s.status == "succeeded" and s.seconds is not None for s in result.steps.values())
+
+
+@pytest.mark.parametrize("mode", ["in_memory", "partitioned"])
+def test_errors_while_running_are_step_failures_in_both_modes(mode, tmp_path):
+    """An AqtraError a component raises at run time (here: its file went away after planning) is a
+    StepFailed naming step, component and field, so the CLI exits 1 for it, not 2 as for a bad flow."""
+    path = tmp_path / "orders.csv"
+    path.write_text("region,amount\nN,1\nS,2\n")
+    f = Flow("gone")
+    f.read_csv("orders", path=str(path)).filter("big", condition="amount > 1")
+    plan = plan_flow(f.spec)
+    path.unlink()
+    events = []
+    with pytest.raises(StepFailed) as info:
+        run_plan(plan, mode=mode, events=EventStream([events.append]))
+    error = info.value
+    assert (error.step, error.component, error.field) == ("orders", "read_csv", "path")
+    assert "read_csv failed: cannot read CSV" in str(error)
+    assert type(error.__cause__).__name__ == "AqtraError"
+    assert [e.kind for e in events][-2:] == ["step_failed", "run_failed"]
+
+
+def test_collecting_a_pruned_step_keeps_the_plan_and_reads_once(tmp_path, monkeypatch):
+    """Asking for a step's whole output re-does only the pushdown: a reader that loads its data while
+    planning (JSON) loads it once, and the collected step keeps all its columns."""
+    from aqtra_nb.components.inputs import ReadJson
+
+    loads = []
+    original = ReadJson._load
+    monkeypatch.setattr(ReadJson, "_load", lambda self, path: loads.append(path) or original(self, path))
+    pd.DataFrame({"region": ["N", "S", "N"], "amount": [1, 2, 3], "note": list("abc")}).to_json(
+        tmp_path / "o.json", orient="records"
+    )
+    f = Flow("j")
+    f.read_json("orders", path=str(tmp_path / "o.json")).select("amounts", columns=["amount"])
+    plan = f.plan()
+    assert plan.steps["orders"].needed == {"amount"} and len(loads) == 1
+    collecting = plan.collecting(["orders"])
+    assert collecting.steps["orders"].needed is None and plan.steps["orders"].needed == {"amount"}
+    assert collecting.steps["orders"].schema is plan.steps["orders"].schema
+    result = run_plan(collecting, outputs=["orders", "amounts"])
+    assert list(result["orders"].columns) == ["region", "amount", "note"]
+    assert list(result["amounts"].amount) == [1, 2, 3]
+    assert len(loads) == 1
