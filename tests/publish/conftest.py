@@ -7,7 +7,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from published_server import PublishedServer
+
+from aqtra_nb.publish.process import PublishedServer
 
 # A 1x1 PNG: an image next to the app, served by /voila/files/ to signed-in users only.
 PNG = base64.b64decode(

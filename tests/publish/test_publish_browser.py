@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from conftest import RequestLog
-from published_server import PublishedServer
+
+from aqtra_nb.publish.process import PublishedServer
 
 pytestmark = pytest.mark.slow
 

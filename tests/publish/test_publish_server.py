@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import write_notebook
-from published_server import PublishedServer
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
+
+from aqtra_nb.publish.process import PublishedServer
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,8 @@
-"""Start `aqtra-nb publish` / `aqtra-nb apps` as a real subprocess on a loopback port, and stop it."""
+"""`aqtra-nb publish` / `aqtra-nb apps` as a subprocess: for snapshots, benchmarks and tests.
+
+Voilà must own its process (it installs signal handlers and runs the event loop in the main thread), so
+code that needs a server next to it starts one here and reads the printed URL (with its token).
+"""
 
 from __future__ import annotations
 
@@ -38,6 +42,12 @@ class PublishedServer:
     def token(self) -> str:
         match = re.search(r"[?&]token=([^&\s]+)", self.url)
         return match.group(1) if match else ""
+
+    def __enter__(self) -> PublishedServer:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
 
     def start(self, timeout: float = 60) -> PublishedServer:
         self.process = subprocess.Popen(
