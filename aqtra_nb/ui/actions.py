@@ -1,0 +1,161 @@
+"""`Button` and its actions (the platform's "Form Action"): run a flow with a form's values, start a
+workflow, save an entity record, refresh components."""
+
+from __future__ import annotations
+
+import html
+import importlib
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import ipywidgets as w
+
+from ..errors import AqtraError
+from .form import Form
+from .runner import FlowRunner
+
+logger = logging.getLogger(__name__)
+
+
+class Action(Protocol):
+    """Called when its button is pressed; returns a short message to show, raises AqtraError to fail."""
+
+    css_class: str
+
+    def __call__(self) -> str | None: ...
+
+
+class RunFlow:
+    """Re-run a flow in the background with the form's values as parameters (invalid form: no run)."""
+
+    css_class = "aqtra-run"
+
+    def __init__(self, target: Any, form: Form | None = None, parameters: Mapping[str, Any] | None = None):
+        self.runner: FlowRunner = getattr(target, "runner", target)
+        self.form = form
+        self.parameters = dict(parameters or {})
+
+    def __call__(self) -> str | None:
+        values: dict[str, Any] = {}
+        if self.form is not None:
+            checked = self.form.validate()
+            if checked is None:
+                raise AqtraError("Some fields need attention; see the messages next to them.")
+            values = checked
+        self.runner.submit({**self.parameters, **values})
+        return None  # the run's status line reports the outcome
+
+
+class SaveRecord:
+    """Create an entity record from the form's values, then refresh the given components."""
+
+    css_class = "aqtra-save"
+
+    def __init__(self, entity: type, form: Form, refresh: Sequence[Any] = (), clear: bool = True) -> None:
+        self.entity, self.form, self.targets, self.clear = entity, form, list(refresh), clear
+
+    def __call__(self) -> str | None:
+        from ..entities import EntityValidationError
+
+        values = self.form.validate()
+        if values is None:
+            raise AqtraError("Some fields need attention; see the messages next to them.")
+        try:
+            record = self.entity.create(**values)
+        except EntityValidationError as exc:
+            by_field = {e["field"]: e["message"] for e in exc.errors if e.get("field") in self.form.inputs}
+            if not by_field and exc.field in self.form.inputs:
+                by_field = {exc.field: exc.message}
+            if by_field:
+                self.form.show_errors(by_field)
+            raise
+        if self.clear:
+            self.form.clear()
+        Refresh(*self.targets)()
+        return f"Saved {self.entity.entity_name} #{record.id}."
+
+
+class Refresh:
+    """Reload components (those made from a callable) and re-run the flows of runners or apps given."""
+
+    css_class = "aqtra-refresh"
+
+    def __init__(self, *targets: Any) -> None:
+        self.targets = targets
+
+    def __call__(self) -> str | None:
+        for target in self.targets:
+            runner = getattr(target, "runner", target)
+            if isinstance(runner, FlowRunner):
+                runner.submit()
+            elif hasattr(target, "refresh"):
+                target.refresh()
+            else:
+                raise AqtraError(f"cannot refresh a {type(target).__name__}")
+        return None
+
+
+class StartWorkflow:
+    """Start a workflow with the form's values (the workflow engine, `aqtra_nb.workflows`, is imported
+    only when the button is pressed)."""
+
+    css_class = "aqtra-start-workflow"
+
+    def __init__(self, workflow: Any, form: Form | None = None, **options: Any) -> None:
+        self.workflow, self.form, self.options = workflow, form, options
+
+    def __call__(self) -> str | None:
+        values: dict[str, Any] = {}
+        if self.form is not None:
+            checked = self.form.validate()
+            if checked is None:
+                raise AqtraError("Some fields need attention; see the messages next to them.")
+            values = checked
+        try:
+            workflows = importlib.import_module("aqtra_nb.workflows")
+        except ImportError:
+            raise AqtraError(
+                "workflows are not available in this installation (no aqtra_nb.workflows)"
+            ) from None
+        start = getattr(workflows, "start", None) or getattr(workflows, "start_workflow", None)
+        if start is None:
+            raise AqtraError("aqtra_nb.workflows has no start(workflow, ...) function")
+        started = start(self.workflow, values, **self.options)
+        ident = getattr(started, "id", None) or getattr(started, "run_id", None)
+        return f"Workflow started{f' ({ident})' if ident else ''}."
+
+
+class Button(w.HBox):
+    """A button that performs an action; its outcome (or error message) shows beside it.
+
+    DOM hooks: `.aqtra-button` and the action's class (`.aqtra-run`, `.aqtra-save`, `.aqtra-refresh`,
+    `.aqtra-start-workflow`) on the `<button>`; the message `.aqtra-action-message` (`.aqtra-error` inside
+    on failure).
+    """
+
+    def __init__(self, label: str, action: Action, *, style: str = "primary", **kwargs: Any) -> None:
+        self.action = action
+        self.button = w.Button(description=label, button_style=style)
+        self.button.add_class("aqtra-button")
+        self.button.add_class(getattr(action, "css_class", "aqtra-action"))
+        self.button.on_click(lambda _: self.press())
+        self.message = w.HTML("")
+        self.message.add_class("aqtra-action-message")
+        super().__init__([self.button, self.message], **kwargs)
+
+    def press(self) -> str | None:
+        """Do the action now (the button's click does this); errors become the message."""
+        try:
+            text = self.action()
+        except AqtraError as exc:
+            self.message.value = f'<span class="aqtra-error" role="alert">{html.escape(str(exc))}</span>'
+            return None
+        except Exception as exc:
+            logger.exception("button action %r failed", self.button.description)
+            self.message.value = (
+                f'<span class="aqtra-error" role="alert">{html.escape(f"{type(exc).__name__}: {exc}")}</span>'
+            )
+            return None
+        self.message.value = f'<span class="aqtra-ok">{html.escape(text)}</span>' if text else ""
+        return text

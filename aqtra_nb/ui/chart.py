@@ -1,0 +1,114 @@
+"""`Chart`: bar, horizontal bar, line, pie/donut and scatter charts of a frame, redrawn when it changes.
+
+Drawn by plotly's `FigureWidget` (an anywidget whose plotly.js ships inside the plotly package: nothing is
+loaded from a CDN for these chart kinds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import ipywidgets as w
+import pandas as pd
+import traitlets as t
+
+from ..errors import AqtraError, did_you_mean
+
+ChartKind = Literal["bar", "hbar", "line", "pie", "donut", "scatter"]
+KINDS: tuple[str, ...] = ("bar", "hbar", "line", "pie", "donut", "scatter")
+
+
+class ChartError(AqtraError):
+    """A chart names a column its data does not have, or an unknown kind."""
+
+
+class Chart(w.VBox):
+    """A chart of `data`: `x` (categories or labels) against one or more `y` columns.
+
+    For pie and donut charts `x` gives the labels and the first `y` the values. DOM hook: `.aqtra-chart`
+    around plotly's figure; `chart.figure` is the `plotly.graph_objects.FigureWidget`.
+    """
+
+    data = t.Instance(pd.DataFrame, allow_none=True)
+
+    def __init__(
+        self,
+        data: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
+        *,
+        kind: ChartKind = "bar",
+        x: str,
+        y: str | Sequence[str],
+        title: str = "",
+        step: str | None = None,
+        flow: str | None = None,
+        height: int = 360,
+    ) -> None:
+        import plotly.graph_objects as go
+
+        if kind not in KINDS:
+            raise ChartError(
+                f"unknown chart kind {kind!r}.{did_you_mean(kind, KINDS)} Kinds: {', '.join(KINDS)}"
+            )
+        self.kind, self.x = kind, x
+        self.y = [y] if isinstance(y, str) else list(y)
+        if not self.y:
+            raise ChartError("a chart needs at least one y column", field="y")
+        self.step, self.flow = step, flow
+        self.loader = data if callable(data) else None
+        self.figure = go.FigureWidget(
+            layout={
+                "title": {"text": title},
+                "height": height,
+                "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
+            }
+        )
+        super().__init__([self.figure])
+        self.add_class("aqtra-chart")
+        self.add_class(f"aqtra-chart-{kind}")
+        if self.loader is not None:
+            self.refresh()
+        elif data is not None:
+            self.data = data
+
+    def refresh(self) -> None:
+        if self.loader is not None:
+            self.data = self.loader()
+
+    @t.observe("data")
+    def _redraw(self, change: dict[str, Any]) -> None:
+        frame = change["new"]
+        traces = [] if frame is None else self._traces(frame)
+        with self.figure.batch_update():
+            self.figure.data = ()
+            for trace in traces:
+                self.figure.add_trace(trace)
+            self.figure.layout.showlegend = self.kind in ("pie", "donut") or len(self.y) > 1
+
+    def _traces(self, frame: pd.DataFrame) -> list[Any]:
+        import plotly.graph_objects as go
+
+        columns = [str(c) for c in frame.columns]
+        for name, field in [(self.x, "x"), *((c, "y") for c in self.y)]:
+            if name not in frame.columns:
+                raise ChartError(
+                    f"the chart's column {name!r} is not in its data.{did_you_mean(name, columns)} "
+                    f"Columns: {', '.join(columns)}",
+                    field=field,
+                )
+        x = frame[self.x].tolist()
+        if self.kind in ("pie", "donut"):
+            hole = 0.5 if self.kind == "donut" else 0.0
+            return [go.Pie(labels=x, values=frame[self.y[0]].tolist(), hole=hole, name=self.y[0], sort=False)]
+        traces = []
+        for column in self.y:
+            values = frame[column].tolist()
+            if self.kind == "bar":
+                traces.append(go.Bar(x=x, y=values, name=column))
+            elif self.kind == "hbar":
+                traces.append(go.Bar(x=values, y=x, name=column, orientation="h"))
+            elif self.kind == "line":
+                traces.append(go.Scatter(x=x, y=values, name=column, mode="lines+markers"))
+            else:
+                traces.append(go.Scatter(x=x, y=values, name=column, mode="markers"))
+        return traces

@@ -1,0 +1,183 @@
+"""`DataGrid`: a table with server-side paging, sorting, filters and row selection.
+
+Only the visible page crosses to the browser: the Python side keeps the frame, filters and sorts row
+positions (`table.TableQuery`) and sends the page's cells as text. The view is `static/datagrid.js`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import pandas as pd
+import traitlets as t
+
+from ..errors import AqtraError
+from .cells import column_kind, page_cells
+from .table import TableQuery
+
+logger = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+class DataGrid(anywidget.AnyWidget):
+    """A frame (or a flow step's output, when bound by an `App`) as a paged, sortable, filterable table.
+
+    `filters` are fixed conditions in the expression language (they may use `@params`); `filter` is the
+    condition a user types in the grid. `selection` holds the selected rows' positions in `data`.
+    """
+
+    _esm = STATIC / "datagrid.js"
+    _css = STATIC / "datagrid.css"
+
+    # state shared with the view
+    title = t.Unicode("").tag(sync=True)
+    columns = t.List(t.Dict()).tag(sync=True)
+    rows = t.List(t.List()).tag(sync=True)
+    row_ids = t.List(t.Int()).tag(sync=True)
+    total_rows = t.Int(0).tag(sync=True)
+    source_rows = t.Int(0).tag(sync=True)
+    page = t.Int(0).tag(sync=True)
+    page_size = t.Int(20).tag(sync=True)
+    sort_by = t.Unicode("").tag(sync=True)
+    sort_descending = t.Bool(False).tag(sync=True)
+    filter = t.Unicode("").tag(sync=True)
+    filter_error = t.Unicode("").tag(sync=True)
+    selection = t.List(t.Int()).tag(sync=True)
+    selection_mode = t.Enum(["none", "single", "multiple"], "single").tag(sync=True)
+    show_filter = t.Bool(True).tag(sync=True)
+    revision = t.Int(0).tag(sync=True)
+
+    # Python-only state
+    data = t.Instance(pd.DataFrame, allow_none=True)
+    filters = t.List(t.Unicode())
+    params = t.Dict()
+    formats = t.Dict()
+
+    def __init__(
+        self,
+        data: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
+        *,
+        step: str | None = None,
+        flow: str | None = None,
+        filters: Sequence[str] = (),
+        columns: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.step, self.flow = step, flow
+        self.loader = data if callable(data) else None
+        self.visible_columns = list(columns) if columns else None
+        self._query: TableQuery | None = None
+        self._lock = threading.RLock()
+        super().__init__(filters=list(filters), **kwargs)
+        self.add_class("aqtra-datagrid")
+        if self.loader is not None:
+            self.refresh()
+        elif data is not None:
+            self.data = data
+
+    # -- Python API ----------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reload the data from the callable it was given (e.g. an entity's `frame`)."""
+        if self.loader is not None:
+            self.data = self.loader()
+
+    @property
+    def page_frame(self) -> pd.DataFrame:
+        """The rows on the current page, as a frame (what the view shows, unformatted)."""
+        if self._query is None:
+            return pd.DataFrame()
+        start = self.page * self.page_size
+        return self._query.page(start, start + self.page_size)[0]
+
+    @property
+    def selected(self) -> pd.DataFrame:
+        """The selected rows of `data`."""
+        if self.data is None:
+            return pd.DataFrame()
+        return self.data.take([i for i in self.selection if 0 <= i < len(self.data)])
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total_rows / max(self.page_size, 1)))
+
+    # -- reactions -----------------------------------------------------------------------------------------
+    @t.observe("data")
+    def _on_data(self, change: dict[str, Any]) -> None:
+        with self._lock:
+            frame = change["new"]
+            if frame is None:
+                self._query = None
+                self.set_trait("columns", [])
+                self._show_page()
+                return
+            if self.visible_columns:
+                missing = [c for c in self.visible_columns if c not in frame.columns]
+                if missing:
+                    raise AqtraError(f"the grid's columns {missing} are not in the data", field="columns")
+                frame = frame[self.visible_columns]
+            self._query = TableQuery(frame)
+            self.source_rows = len(frame)
+            self.set_trait(
+                "columns", [{"name": str(c), "kind": column_kind(frame[c].dtype)} for c in frame.columns]
+            )
+            if self.sort_by and self.sort_by not in frame.columns:
+                self.set_trait("sort_by", "")
+            self.selection = []
+            self._apply_filters(keep_page=True)
+
+    @t.observe("filter", "filters", "params")
+    def _on_filter(self, change: dict[str, Any]) -> None:
+        with self._lock:
+            self._apply_filters(keep_page=False)
+
+    @t.observe("sort_by", "sort_descending")
+    def _on_sort(self, change: dict[str, Any]) -> None:
+        with self._lock:
+            self._apply_sort()
+            self._show_page()
+
+    @t.observe("page", "page_size")
+    def _on_page(self, change: dict[str, Any]) -> None:
+        with self._lock:
+            self._show_page()
+
+    def _apply_filters(self, keep_page: bool) -> None:
+        if self._query is None:
+            return
+        try:
+            self._query.set_filters([*self.filters, self.filter], self.params)
+            self.filter_error = ""
+        except AqtraError as exc:
+            self.filter_error = exc.message
+            logger.info("grid filter rejected: %s", exc)
+        self._apply_sort()
+        self.total_rows = self._query.total
+        if not keep_page:
+            self.set_trait("page", 0)
+        self._show_page()
+
+    def _apply_sort(self) -> None:
+        if self._query is not None:
+            self._query.set_sort(self.sort_by or None, self.sort_descending)
+
+    def _show_page(self) -> None:
+        if self._query is None:
+            self.rows, self.row_ids, self.total_rows, self.source_rows = [], [], 0, 0
+            self.revision += 1
+            return
+        page = min(max(self.page, 0), self.pages - 1)
+        if page != self.page:
+            self.set_trait("page", page)
+        start = page * self.page_size
+        frame, positions = self._query.page(start, start + self.page_size)
+        kinds = [c["kind"] for c in self.columns]
+        with self.hold_sync():
+            self.rows = page_cells(frame, kinds, self.formats)
+            self.row_ids = [int(p) for p in positions]
+            self.revision += 1

@@ -1,0 +1,61 @@
+"""Layout containers: `Page`, `Panel`, `Grid` (columns of equal width) and `Tabs`."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ipywidgets as w
+
+
+def _widget(child: Any) -> w.Widget:
+    """Components are widgets; an `App` stands for its view."""
+    view = getattr(child, "view", None)
+    return view if isinstance(view, w.Widget) and not isinstance(child, w.Widget) else child
+
+
+class Page(w.VBox):
+    """The whole app: an optional title over its children. DOM hook: `.aqtra-page`, title `.aqtra-page-title`."""
+
+    def __init__(self, children: Sequence[Any] = (), *, title: str = "", **kwargs: Any) -> None:
+        items = [_widget(c) for c in children]
+        if title:
+            heading = w.HTML(f"<h2>{html.escape(title)}</h2>")
+            heading.add_class("aqtra-page-title")
+            items.insert(0, heading)
+        super().__init__(items, layout=w.Layout(padding="8px", grid_gap="8px"), **kwargs)
+        self.add_class("aqtra-page")
+
+
+class Panel(w.VBox):
+    """A titled, framed group. DOM hook: `.aqtra-panel`, title `.aqtra-panel-title`."""
+
+    def __init__(self, children: Sequence[Any] = (), *, title: str = "", **kwargs: Any) -> None:
+        items = [_widget(c) for c in children]
+        if title:
+            heading = w.HTML(f"<b>{html.escape(title)}</b>")
+            heading.add_class("aqtra-panel-title")
+            items.insert(0, heading)
+        layout = w.Layout(border="1px solid #ddd", padding="8px", margin="4px 0")
+        super().__init__(items, layout=layout, **kwargs)
+        self.add_class("aqtra-panel")
+
+
+class Grid(w.GridBox):
+    """Children in `columns` equal columns, row after row. DOM hook: `.aqtra-layout-grid`."""
+
+    def __init__(self, children: Sequence[Any] = (), *, columns: int = 2, **kwargs: Any) -> None:
+        layout = w.Layout(grid_template_columns=f"repeat({max(columns, 1)}, minmax(0, 1fr))", grid_gap="8px")
+        super().__init__([_widget(c) for c in children], layout=layout, **kwargs)
+        self.add_class("aqtra-layout-grid")
+
+
+class Tabs(w.Tab):
+    """Children as tabs: `Tabs({"Table": grid, "Chart": chart})`. DOM hook: `.aqtra-tabs`."""
+
+    def __init__(self, tabs: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        tabs = dict(tabs or {})
+        super().__init__([_widget(c) for c in tabs.values()], **kwargs)
+        self.titles = tuple(tabs)
+        self.add_class("aqtra-tabs")

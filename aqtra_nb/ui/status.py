@@ -1,0 +1,57 @@
+"""`RunStatus`: a progress bar and the outcome of an app's runs; errors as a message, never a traceback."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as w
+
+from .runner import FlowRunner
+
+STATES = ("idle", "running", "succeeded", "failed")
+
+
+class RunStatus(w.HBox):
+    """Shows a runner's progress while it runs, then "updated" or the error message.
+
+    DOM hooks: `.aqtra-status` plus one of `.aqtra-status-idle|running|succeeded|failed`; the progress bar
+    `.aqtra-progress`; the text `.aqtra-message` (with `.aqtra-error` inside on failure).
+    """
+
+    def __init__(self, runner: FlowRunner, **kwargs: Any) -> None:
+        self.runner = runner
+        self.bar = w.FloatProgress(value=0.0, min=0.0, max=1.0, layout=w.Layout(width="160px"))
+        self.bar.add_class("aqtra-progress")
+        self.message = w.HTML()
+        self.message.add_class("aqtra-message")
+        super().__init__([self.bar, self.message], **kwargs)
+        self.add_class("aqtra-status")
+        runner.observe(self._update, names=["status", "progress", "error"])
+        self._update()
+
+    def _update(self, change: dict[str, Any] | None = None) -> None:
+        runner = self.runner
+        status = runner.status
+        with self.hold_sync():
+            for state in STATES:
+                self.remove_class(f"aqtra-status-{state}")
+            self.add_class(f"aqtra-status-{status}")
+            self.bar.value = runner.progress
+            self.bar.bar_style = {"failed": "danger", "succeeded": "success"}.get(status, "info")
+            self.bar.layout.visibility = "visible" if status == "running" else "hidden"
+            self.message.value = _message(runner)
+
+
+def _message(runner: FlowRunner) -> str:
+    status = runner.status
+    if status == "running":
+        return '<span class="aqtra-running">Running…</span>'
+    if status == "failed":
+        return f'<div class="aqtra-error" role="alert">{html.escape(runner.error)}</div>'
+    if status == "succeeded":
+        result = runner.result
+        seconds = getattr(result, "seconds", None)
+        took = f" in {seconds:.2f} s" if seconds is not None else ""
+        return f'<span class="aqtra-ok">Updated{took}</span>'
+    return ""
