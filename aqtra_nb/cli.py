@@ -147,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     connections_add = connections_sub.add_parser("add", help="Save a connection in the store.")
     connections_add.add_argument("name")
-    connections_add.add_argument("--kind", required=True, choices=["sql", "files", "http"])
+    connections_add.add_argument("--kind", required=True, choices=["sql", "files", "http", "smtp"])
     connections_add.add_argument("--url", help="SQLAlchemy or fsspec URL; passwords as ${secret:NAME}")
     connections_add.add_argument("--base-url", help="HTTP base URL")
     connections_add.add_argument("--header", action="append", default=[], metavar="NAME=VALUE")

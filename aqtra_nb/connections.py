@@ -38,7 +38,9 @@ class ConnectionSpec(SpecModel):
     """One named connection. `options` pass through to the driver (SQLAlchemy connect_args such as
     `sslmode`, fsspec storage options, HTTP timeout)."""
 
-    kind: Literal["sql", "files", "http"] = Field(description="sql, files or http.")
+    kind: Literal["sql", "files", "http", "smtp"] = Field(
+        description="sql, files, http or smtp (a mail server for notifications, `aqtra_nb.notify`)."
+    )
     url: str | None = Field(None, description="SQLAlchemy URL (sql), fsspec URL or folder (files).")
     base_url: str | None = Field(None, description="Base URL (http).")
     headers: dict[str, str] = Field(default_factory=dict, description="HTTP headers; may reference secrets.")
@@ -48,7 +50,7 @@ class ConnectionSpec(SpecModel):
 
     @model_validator(mode="after")
     def _complete_and_no_inline_secrets(self) -> ConnectionSpec:
-        if self.kind in ("sql", "files") and not self.url:
+        if self.kind in ("sql", "files", "smtp") and not self.url:
             raise ValueError(f"a {self.kind} connection needs `url`")
         if self.kind == "http" and not self.base_url:
             raise ValueError("an http connection needs `base_url`")
