@@ -34,9 +34,27 @@ def test_widget_app_renders_and_reacts(
     assert (tmp_path / "02-changed.png").stat().st_size > 0
 
 
-def test_signed_out_browser_gets_the_sign_in_page(simple_server: PublishedServer, page, tmp_path: Path):
+def test_signed_out_browser_gets_the_sign_in_page(
+    simple_server: PublishedServer, page, request_log: RequestLog, tmp_path: Path
+):
     page.goto(simple_server.base + "/")
     page.screenshot(path=tmp_path / "signed-out.png")
     assert "/login" in page.url
     assert "APP-RENDERED" not in page.content()
     assert page.locator("input[type=password]").count() >= 1
+    assert not request_log.outside_loopback(), request_log.outside_loopback()
+
+
+def test_gallery_links_to_its_apps_and_loads_nothing_from_outside(
+    simple_app_dir: Path, page, request_log: RequestLog, tmp_path: Path
+):
+    with PublishedServer(["apps", ".", "--port", "0"], cwd=simple_app_dir) as server:
+        page.goto(server.url)
+        page.screenshot(path=tmp_path / "gallery.png")
+        with page.context.expect_page() as opened:  # the gallery opens apps in a new tab
+            page.get_by_text("app.ipynb").first.click()
+        app = opened.value
+        app.locator(".square").wait_for(timeout=60_000)
+        app.screenshot(path=tmp_path / "gallery-app.png")
+        assert "/voila/render/app.ipynb" in app.url
+    assert not request_log.outside_loopback(), request_log.outside_loopback()
