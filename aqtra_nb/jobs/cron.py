@@ -92,8 +92,8 @@ class CronSchedule:
     def iter_after(self, moment: dt.datetime) -> Iterator[dt.datetime]:
         """Due times strictly after `moment`, ascending, in UTC."""
         moment = _aware(moment)
-        local = moment.astimezone(self.tz).replace(tzinfo=None) - _SETTLE
-        cursor = croniter(self.expression, local)
+        start = moment.astimezone(self.tz).replace(tzinfo=None)
+        cursor = croniter(self.expression, start - self._settle(start))
         pending: list[dt.datetime] = []
         last: dt.datetime | None = None
         while True:
@@ -101,11 +101,19 @@ class CronSchedule:
             for instant in self._instants(wall):
                 if instant > moment:
                     heapq.heappush(pending, instant)
-            while pending and pending[0].astimezone(self.tz).replace(tzinfo=None) < wall - _SETTLE:
+            settle = self._settle(wall)
+            while pending and pending[0].astimezone(self.tz).replace(tzinfo=None) < wall - settle:
                 instant = heapq.heappop(pending)
                 if instant != last:
                     last = instant
                     yield instant
+
+    def _settle(self, wall: dt.datetime) -> dt.timedelta:
+        """How far behind the cron iteration an instant is final: a few hours near a change of UTC
+        offset (where wall-clock order and time order differ), nothing elsewhere."""
+        before = (wall - 2 * _SETTLE).replace(tzinfo=self.tz).utcoffset()
+        after = (wall + 2 * _SETTLE).replace(tzinfo=self.tz).utcoffset()
+        return _SETTLE if before != after else dt.timedelta(0)
 
     def _instants(self, wall: dt.datetime) -> list[dt.datetime]:
         first = wall.replace(tzinfo=self.tz, fold=0)

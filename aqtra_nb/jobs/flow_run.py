@@ -69,3 +69,27 @@ def run_flow_task(task: dict[str, Any]) -> dict[str, Any]:
     finally:
         store.close()
     return {"status": status.value, "error": error, "seconds": time.perf_counter() - started}
+
+
+def warm() -> None:
+    """Run a tiny flow once, so that forked run processes find the engine's lazy imports (Dask's
+    schedulers, readers, the component library) already done."""
+    import tempfile
+    from pathlib import Path
+
+    from ..runs import run_flow
+    from ..spec import flow_from_document
+
+    with tempfile.TemporaryDirectory(prefix="aqtra-warm-") as folder:
+        (Path(folder) / "rows.csv").write_text("x\n1\n")
+        document = {
+            "flow": "warm_up",
+            "steps": [
+                {"id": "rows", "component": "read_csv", "with": {"path": str(Path(folder) / "rows.csv")}},
+                {"id": "more", "component": "derive", "input": "rows", "with": {"columns": {"y": "x + 1"}}},
+            ],
+        }
+        try:
+            run_flow(flow_from_document(document), {}, record=False, progress=False)
+        except Exception:  # warming is an optimisation; a run will report any real problem
+            logger.debug("warm-up flow failed", exc_info=True)

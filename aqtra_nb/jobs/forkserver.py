@@ -32,16 +32,24 @@ class ForkServer:
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
 
+    def start(self) -> None:
+        """Start the server now (it warms up while the scheduler does its first ticks)."""
+        with self._lock:
+            self._start()
+
+    def _start(self) -> None:
+        if self._process is None or self._process.poll() is not None:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", _BOOT],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+            )
+
     def launch(self, task: dict[str, Any]) -> int:
         with self._lock:
-            if self._process is None or self._process.poll() is not None:
-                self._process = subprocess.Popen(
-                    [sys.executable, "-c", _BOOT],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                    bufsize=1,
-                )
+            self._start()
             assert self._process.stdin is not None and self._process.stdout is not None
             self._process.stdin.write(json.dumps(task) + "\n")
             self._process.stdin.flush()
@@ -63,7 +71,9 @@ def serve() -> None:
     from . import child
 
     child.warm()
-    import aqtra_nb.jobs.flow_run  # noqa: F401  (the engine, for flow runs)
+    from . import flow_run
+
+    flow_run.warm()
 
     exits: dict[int, str] = {}
 

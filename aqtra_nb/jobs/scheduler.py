@@ -26,7 +26,7 @@ from ..errors import AqtraError
 from ..store import Store
 from ..store.models import utcnow
 from .claims import claim_runs, enqueue_due, reap_dead, settle_finished
-from .worker import Supervision, supervise, worker_name
+from .worker import Supervision, fork_server, supervise, worker_name
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,7 @@ class Scheduler:
             self.capacity = workers
             self.supervision = Supervision(heartbeat_interval=heartbeat_interval, launcher="fork")
             self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aqtra-run")
+            fork_server().start()
         self._store_url = store.url
 
     # -- one tick --------------------------------------------------------------------------------------

@@ -90,6 +90,11 @@ def build_task(store: Store, run_id: str, store_url: str | None) -> dict[str, An
 _FORK_SERVER = ForkServer()
 
 
+def fork_server() -> ForkServer:
+    """This process's fork server (one per scheduler or notebook process)."""
+    return _FORK_SERVER
+
+
 class RunProcess:
     """A run's process, however it was started: wait, exit code, kill with every descendant."""
 
