@@ -100,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     components.add_argument("name", nargs="?")
     components.set_defaults(handler=_components)
 
-    schema = sub.add_parser("schema", help="Print the JSON Schema of flow files.")
+    schema = sub.add_parser("schema", help="Print the JSON Schema of flow files (or app files: --app).")
+    schema.add_argument("--app", action="store_true", help="the schema of *.app.yaml files instead")
     schema.set_defaults(handler=_schema)
 
     sample = sub.add_parser("sample-data", help="Write the synthetic sales data set (parquet and CSV).")
@@ -414,6 +415,11 @@ def type_name(annotation: object) -> str:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    if getattr(args, "app", False):
+        from .ui.spec import app_json_schema
+
+        print(json.dumps(app_json_schema(), indent=2))
+        return EXIT_OK
     from .components.schema import flow_json_schema
 
     print(json.dumps(flow_json_schema(), indent=2))

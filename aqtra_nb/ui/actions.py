@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import importlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 import ipywidgets as w
@@ -52,8 +52,8 @@ class SaveRecord:
 
     css_class = "aqtra-save"
 
-    def __init__(self, entity: type, form: Form, refresh: Sequence[Any] = (), clear: bool = True) -> None:
-        self.entity, self.form, self.targets, self.clear = entity, form, list(refresh), clear
+    def __init__(self, entity: type, form: Form, refresh: Iterable[Any] = (), clear: bool = True) -> None:
+        self.entity, self.form, self.targets, self.clear = entity, form, refresh, clear
 
     def __call__(self) -> str | None:
         from ..entities import EntityValidationError

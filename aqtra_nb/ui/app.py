@@ -49,8 +49,8 @@ class App:
         record: Any = True,
         parameters: Mapping[str, Any] | None = None,
     ) -> None:
-        if (flow is None) == (flows is None):
-            raise AqtraError("give an App one flow, or `flows={name: flow, ...}`")
+        if flow is not None and flows is not None:
+            raise AqtraError("give an App one flow, or `flows={name: flow, ...}`, not both")
         if flow is not None:
             loaded = as_flow(flow)
             flows = {loaded.spec.flow: loaded}
@@ -67,6 +67,7 @@ class App:
         self.statuses: dict[str, RunStatus] = {}
         self.components: list[tuple[Any, str, str]] = []  # (component, flow name, step)
         self.layout: w.Widget | None = None
+        self.widgets: dict[str, Any] = {}  # by id, for apps built from a spec
         self._view: w.Widget | None = None
         self._started = False
         for name, runner in self.runners.items():
@@ -83,6 +84,8 @@ class App:
     # -- flows and forms -----------------------------------------------------------------------------------
     def _flow_name(self, flow: str | None) -> str:
         if flow is None:
+            if not self.runners:
+                raise AqtraError("this app has no flows")
             if len(self.runners) != 1:
                 raise AqtraError(
                     f"this app has several flows ({', '.join(self.runners)}); say which: flow=..."
@@ -94,6 +97,11 @@ class App:
                 field="flow",
             )
         return flow
+
+    @property
+    def flow(self) -> Flow:
+        """The app's only flow."""
+        return self.runners[self._flow_name(None)].flow
 
     @property
     def runner(self) -> FlowRunner:
@@ -149,14 +157,13 @@ class App:
             raise AqtraError(f"say which step the {type(component).__name__} shows: step=...", field="step")
         name = self._flow_name(flow or getattr(component, "flow", None))
         runner = self.runners[name]
-        try:
-            runner.want(step)
-        except AqtraError as exc:
-            steps = [s.id for s in runner.flow.spec.steps]
+        steps = [s.id for s in runner.flow.spec.steps]
+        if step not in steps:
             raise AqtraError(
                 f"flow {name!r} has no step {step!r}.{did_you_mean(step, steps)} Steps: {', '.join(steps)}",
                 field="step",
-            ) from exc
+            )
+        runner.want(step)
         component.step, component.flow = step, name
         self.components.append((component, name, step))
         if runner.result is not None and runner.status == "succeeded":

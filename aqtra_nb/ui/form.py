@@ -173,22 +173,19 @@ class Form(w.VBox):
     def clear(self) -> None:
         """Back to the defaults, no messages."""
         for field in self.fields:
-            self.set_values({field.name: field.default}) if field.default is not None else self._blank(
-                field.name
-            )
+            widget = self.inputs[field.name]
+            if field.default is not None:
+                self.set_values({field.name: field.default})
+            elif isinstance(widget, w.Checkbox):
+                widget.value = False
+            elif isinstance(widget, w.DatePicker):
+                widget.value = None
+            elif isinstance(widget, w.Dropdown):
+                widget.value = widget.options[0][1]
+            else:
+                widget.value = ""
         self._touched.clear()
         self._show({})
-
-    def _blank(self, name: str) -> None:
-        widget = self.inputs[name]
-        if isinstance(widget, w.Checkbox):
-            widget.value = False
-        elif isinstance(widget, w.DatePicker | w.Dropdown):
-            widget.value = (
-                None if None in _options(widget) or isinstance(widget, w.DatePicker) else widget.value
-            )
-        else:
-            widget.value = ""
 
     def _check(self) -> tuple[dict[str, Any], dict[str, str]]:
         raw = self.raw()
@@ -234,10 +231,6 @@ def _input(field: FormField) -> w.Widget:
         return w.DatePicker(value=default, layout=layout)
     placeholder = {"integer": "a whole number", "number": "a number", "list": "comma-separated values"}
     return w.Text(value=as_text(field.default), placeholder=placeholder.get(field.kind, ""), layout=layout)
-
-
-def _options(widget: w.Dropdown) -> list[Any]:
-    return [value for _, value in widget.options]
 
 
 def _parameters_of(flow: Any) -> dict[str, ParameterSpec]:

@@ -1,0 +1,207 @@
+"""Apps: runs in the background, bound components update, errors become messages, runs are recorded."""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from aqtra_nb import Flow
+from aqtra_nb.runs import default_store
+from aqtra_nb.ui import App, Button, DataGrid, Form, Metric, Refresh, RunFlow
+
+SALES = pd.DataFrame(
+    {
+        "region": ["North", "South", "North", "East", "South", "North"],
+        "amount": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+    }
+)
+GATE = threading.Event()  # a test holds a run in its script step until the gate opens
+
+
+def gated(df: pd.DataFrame, fail: object = False) -> pd.DataFrame:
+    if len(df):  # planning calls this with an empty frame
+        if not GATE.wait(10):
+            raise TimeoutError("gate never opened")
+        if fail is True or fail == "true":
+            raise ValueError("boom: the source said no")
+    return df
+
+
+@pytest.fixture
+def flow() -> Flow:
+    GATE.set()
+    f = Flow(
+        "ui_sales",
+        parameters={"min_amount": 0.0, "fail": False, "region": {"type": "string", "default": "All"}},
+    )
+    sales = f.from_frame("sales", SALES)
+    checked = sales.script("checked", function=gated, params={"fail": "${fail}"})
+    kept = checked.filter(
+        "kept", condition="amount >= @min_amount and (@region == 'All' or region == @region)"
+    )
+    totals = kept.aggregate("totals", by=["region"], aggregations={"revenue": "sum(amount)", "n": "count()"})
+    totals.sort("ranked", by=["revenue"], descending=True)
+    kept.aggregate("kpis", aggregations={"revenue": "sum(amount)", "orders": "count()"})
+    return f
+
+
+def runs_of(name: str) -> list:
+    return default_store().runs(name=name, limit=100)
+
+
+def test_app_runs_in_the_background_and_updates_components(flow):
+    before = len(runs_of("ui_sales"))
+    app = App(flow, title="Sales", form=["min_amount", "region"])
+    grid = app.grid("ranked")
+    chart = app.chart("ranked", kind="bar", x="region", y="revenue")
+    revenue = app.metric("Revenue", "revenue", step="kpis", format="{:,.0f}")
+    orders = app.metric("Orders", "count()", step="kept")
+    GATE.clear()
+    app.run()
+    assert app.runner.status == "running" and app.runner.busy  # returned at once; the run waits at the gate
+    assert "aqtra-status-running" in app.status()._dom_classes
+    GATE.set()
+    app.wait(30)
+    assert app.runner.status == "succeeded", app.runner.error
+    assert grid.rows == [["North", "100.00", "3"], ["South", "70.00", "2"], ["East", "40.00", "1"]]
+    assert chart.figure.data[0].x == ("North", "South", "East") and chart.figure.data[0].y == (
+        100.0,
+        70.0,
+        40.0,
+    )
+    assert revenue.text == "210" and orders.number == 6
+    assert 'data-value="210.0"' in revenue.value
+    status = app.status()
+    assert "aqtra-status-succeeded" in status._dom_classes and "Updated" in status.message.value
+
+    # the Run button: the form's values become the flow's parameters
+    app.form.set_values({"min_amount": "25", "region": "North"})
+    app.run_button().press()
+    app.wait(30)
+    assert grid.rows == [["North", "90.00", "2"]] and revenue.text == "90" and orders.number == 2
+    runs = runs_of("ui_sales")
+    assert len(runs) == before + 2 and {r.status for r in runs[:2]} == {"succeeded"}
+    assert runs[0].parameters["min_amount"] == 25.0 and runs[0].parameters["region"] == "North"
+
+
+def test_a_bad_form_value_shows_next_to_the_field_and_runs_nothing(flow):
+    app = App(flow, form=["min_amount"])
+    app.form.set_values({"min_amount": "plenty"})
+    app.run_button().press()
+    assert not app.runner.busy and app.runner.status == "idle"
+    assert "Expects a number" in html.unescape(app.form.messages["min_amount"].value)
+    assert "aqtra-error" in app.run_button().message.value
+
+
+def test_a_failing_run_shows_its_message_not_a_traceback(flow):
+    app = App(flow)
+    grid = app.grid("ranked")
+    app.run()
+    app.wait(30)
+    shown = grid.rows
+    app.run(fail=True)
+    app.wait(30)
+    status = app.status()
+    assert app.runner.status == "failed"
+    text = html.unescape(status.message.value)
+    assert "boom: the source said no" in text and "step 'checked'" in text
+    assert "Traceback" not in text and "aqtra-error" in text
+    assert "aqtra-status-failed" in status._dom_classes
+    assert grid.rows == shown  # the last good result stays
+    assert runs_of("ui_sales")[0].status == "failed"
+    app.run()
+    app.wait(30)
+    assert app.runner.status == "succeeded" and app.runner.error == ""
+
+
+def test_a_parameter_error_is_a_message(flow):
+    app = App(flow, form=False)
+    app.run(min_amount="lots")
+    app.wait(30)
+    assert app.runner.status == "failed"
+    assert "parameter 'min_amount' expects a number, got 'lots'" in app.runner.error
+
+
+def test_a_newer_request_supersedes_a_queued_one(flow):
+    app = App(flow, form=False)
+    metric = app.metric("Revenue", "revenue", step="kpis")
+    GATE.clear()
+    app.run(min_amount=0)  # held at the gate
+    time.sleep(0.2)
+    app.run(min_amount=15)  # queued ...
+    app.run(min_amount=45)  # ... and replaced by this one
+    GATE.set()
+    app.wait(30)
+    assert app.runner.runs == 2  # the first run and the last request; the middle one never ran
+    assert metric.number == 110.0 and app.runner.parameters == {"min_amount": 45}
+
+
+def test_live_form_reruns_on_change(flow):
+    app = App(flow, form=["min_amount"], auto_run=True)
+    metric = app.metric("Revenue", "revenue", step="kpis")
+    app.start()
+    app.wait(30)
+    assert metric.number == 210.0
+    app.form.set_values({"min_amount": "55"})
+    app.wait(30)
+    assert metric.number == 60.0
+
+
+def test_set_parameters_checks_types_like_the_flow(flow):
+    app = App(flow, form=["min_amount"])
+    assert app.set_parameters({"min_amount": "12", "region": "South"}) == {
+        "min_amount": 12.0,
+        "region": "South",
+    }
+    assert app.form.inputs["min_amount"].value == "12.0"
+    app.run()
+    app.wait(30)
+    assert app.runner.parameters == {"region": "South", "min_amount": 12.0}
+    with pytest.raises(Exception, match="unknown parameter 'regoin'"):
+        app.set_parameters({"regoin": "x"})
+
+
+def test_unknown_step_is_an_error(flow):
+    app = App(flow)
+    with pytest.raises(Exception, match="no step 'totls'.*Did you mean 'totals'"):
+        app.grid("totls")
+
+
+def test_explicit_links_without_app(flow):
+    from aqtra_nb.ui import FlowRunner
+
+    runner = FlowRunner(flow, outputs=["kpis"], record=False)
+    form = Form.from_parameters(flow, ["min_amount"])
+    metric = Metric("Revenue", "revenue")
+    runner.observe(lambda change: setattr(metric, "data", change["new"]["kpis"]), names="result")
+    button = Button("Run", RunFlow(runner, form))
+    form.set_values({"min_amount": 35})
+    button.button.click()
+    runner.wait(30)
+    assert metric.number == 150.0
+    assert "aqtra-run" in button.button._dom_classes
+
+
+def test_refresh_reloads_components_from_their_source():
+    source = {"frame": SALES.head(2)}
+    grid = DataGrid(lambda: source["frame"])
+    assert grid.total_rows == 2
+    source["frame"] = SALES
+    Button("Refresh", Refresh(grid)).press()
+    assert grid.total_rows == 6
+
+
+def test_default_layout_has_form_button_status_and_components(flow):
+    app = App(flow, title="Sales")
+    grid = app.grid("ranked")
+    view = app.view
+    assert "aqtra-app" in view._dom_classes and "aqtra-page" in view._dom_classes
+    panel = view.children[1]
+    assert (
+        app.form in panel.children and app.run_button() in panel.children and app.status() in panel.children
+    )
+    assert view.children[-1] is grid

@@ -1,0 +1,181 @@
+"""App specs: located errors, reference checks, the JSON Schema, and the example app built from its file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from aqtra_nb import datasets
+from aqtra_nb.cli import main
+from aqtra_nb.ui import App, Chart, DataGrid, Metric
+from aqtra_nb.ui.spec import AppSpecError, app_json_schema, load_app_spec, parse_app_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "notebooks" / "sales_dashboard.app.yaml"
+FLOW = ROOT / "notebooks" / "flows" / "sales_dashboard.flow.yaml"
+
+
+@pytest.fixture(scope="module")
+def example_dir(tmp_path_factory) -> Path:
+    """The example app and its flow as in the repository, with sample data in ../data."""
+    root = tmp_path_factory.mktemp("app")
+    (root / "flows").mkdir()
+    shutil.copy(EXAMPLE, root)
+    shutil.copy(FLOW, root / "flows")
+    datasets.write_sales(root / "data", scale=0.002, formats="parquet")
+    return root
+
+
+def error(text: str, folder: Path) -> AppSpecError:
+    with pytest.raises(AppSpecError) as info:
+        parse_app_spec(text, source="my.app.yaml", folder=folder)
+    return info.value
+
+
+FLOWS = "app: t\nflows:\n  sales: {path: flows/sales_dashboard.flow.yaml}\ncomponents:\n"
+
+
+@pytest.mark.parametrize(
+    ("components", "field", "words"),
+    [
+        (
+            "  c: {type: chart, step: kpis, x: a, y: b, colour: red}\n",
+            "components.c.colour",
+            ["unknown key", "line 5"],
+        ),
+        ("  c: {type: chrat, step: kpis}\n", "components.c", ["'chrat'", "'chart'"]),
+        ("  c: {type: chart, step: kpis, x: a}\n", "components.c.y", ["required key is missing"]),
+        (
+            "  c: {type: chart, step: kpi, x: a, y: b}\n",
+            "components.c.step",
+            ["no step 'kpi'", "Did you mean 'kpis'"],
+        ),
+        (
+            "  c: {type: metric, flow: sale, step: kpis, label: R, value: revenue}\n",
+            "components.c.flow",
+            ["'sales'"],
+        ),
+        (
+            "  c: {type: metric, step: kpis, label: R, value: 'sum(revenue'}\n",
+            "components.c.value",
+            ["expression"],
+        ),
+        (
+            "  g: {type: datagrid, step: net, filters: ['amount >']}\n",
+            "components.g.filters.0",
+            ["expression"],
+        ),
+        (
+            "  g: {type: datagrid, step: net, page_size: 0}\n",
+            "components.g.page_size",
+            ["greater than or equal"],
+        ),
+        ("  f: {type: form, fields: [min_amont]}\n", "components.f.fields", ["Did you mean 'min_amount'"]),
+        (
+            "  b: {type: button, label: Go, action: {do: run_flow, form: filter}}\n  filters: {type: form}\n",
+            "components.b.action.form",
+            ["no form 'filter'", "'filters'"],
+        ),
+        (
+            "  b: {type: button, label: Go, action: {do: refresh}}\n",
+            "components.b.action.refresh",
+            ["refresh needs"],
+        ),
+        (
+            "  g: {type: datagrid, entity: NoSuchEntity}\n",
+            "components.g.entity",
+            ["unknown entity 'NoSuchEntity'"],
+        ),
+    ],
+)
+def test_component_errors_name_the_file_field_and_line(example_dir, components, field, words):
+    exc = error(FLOWS + components, example_dir)
+    assert exc.file == "my.app.yaml" and exc.field == field, str(exc)
+    for word in words:
+        assert word in str(exc)
+
+
+@pytest.mark.parametrize(
+    ("layout", "field", "words"),
+    [
+        ("layout: {type: page, children: [a, b]}\n", "layout.children.1", ["no component 'b'"]),
+        ("layout: {type: page, children: [a, a]}\n", "layout.children.1", ["placed twice"]),
+        (
+            "layout: {type: grid, columns: 0, children: [a]}\n",
+            "layout.columns",
+            ["greater than or equal to 1"],
+        ),
+        ("layout:\n  type: tabs\n  tabs: {One: {type: panle}}\n", "layout.tabs.One", ["'panle'", "line 6"]),
+        ("layout: {type: tabs}\n", "layout.tabs", ["required key is missing"]),
+    ],
+)
+def test_layout_errors(example_dir, layout, field, words):
+    exc = error("app: t\ncomponents:\n  a: {type: markdown, text: hi}\n" + layout, example_dir)
+    assert exc.field == field, str(exc)
+    for word in words:
+        assert word in str(exc)
+
+
+def test_file_level_errors(tmp_path):
+    with pytest.raises(AppSpecError, match="app file not found"):
+        load_app_spec(tmp_path / "missing.app.yaml")
+    assert "not valid YAML" in str(error("app: [", tmp_path))
+    assert "must be a mapping" in str(error("- a", tmp_path))
+    exc = error("app: t\ntitel: x\n", tmp_path)
+    assert exc.field == "titel" and "unknown key" in str(exc)
+    exc = error("app: t\nflows: {s: {path: nowhere.flow.yaml}}\n", tmp_path)
+    assert "flow file not found" in str(exc) and exc.field == "flows.s.path" and exc.file == "my.app.yaml"
+    (tmp_path / "bad.flow.yaml").write_text("flow: b\nsteps:\n  - {id: x, component: read_csv, colour: 1}\n")
+    with pytest.raises(Exception, match="bad.flow.yaml.*colour"):  # named by the flow file itself
+        parse_app_spec("app: t\nflows: {s: {path: bad.flow.yaml}}\n", source="my.app.yaml", folder=tmp_path)
+
+
+def test_unknown_flow_parameter_in_spec(example_dir):
+    exc = error(
+        "app: t\nflows:\n  s: {path: flows/sales_dashboard.flow.yaml, parameters: {regoin: North}}\n",
+        example_dir,
+    )
+    assert exc.field == "flows.s.parameters.regoin" and "Did you mean 'region'" in str(exc)
+
+
+def test_json_schema_accepts_the_example_and_rejects_mistakes():
+    schema = app_json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    document = yaml.safe_load(EXAMPLE.read_text())
+    jsonschema.validate(document, schema)
+    document["components"]["revenue"]["colour"] = "red"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, schema)
+
+
+def test_cli_prints_the_app_schema(capsys):
+    assert main(["schema", "--app"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["title"] == "aqtra-nb app" and "AppSpec" not in printed.get("$defs", {})
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "aqtra-nb flow"
+
+
+def test_the_example_app_builds_and_runs(example_dir):
+    app = App.from_yaml(example_dir / "sales_dashboard.app.yaml", record=False)
+    widgets = app.widgets
+    assert isinstance(widgets["order_table"], DataGrid) and isinstance(widgets["by_region"], Chart)
+    assert isinstance(widgets["revenue"], Metric)
+    assert "aqtra-page" in app.view._dom_classes
+    app.start()
+    app.wait(60)
+    assert app.runner.status == "succeeded", app.runner.error
+    orders = int(widgets["orders"].number)
+    assert orders == widgets["order_table"].total_rows == 2_000
+    widgets["filters"].set_values({"region": "North", "status": "paid"})
+    widgets["run"].press()
+    app.wait(60)
+    table = widgets["order_table"]
+    assert set(table.data["region"]) == {"North"} and set(table.data["status"]) == {"paid"}
+    assert widgets["region_table"].rows[0][0] == "North" and len(widgets["region_table"].rows) == 1
+    assert widgets["orders"].number == table.total_rows < orders
