@@ -1,0 +1,125 @@
+"""`aqtra-nb jobs`, `scheduler` and `runs log|cancel`: bad input is refused at `add` time with the field
+named and exit code 2; a failed run exits 1; never a traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aqtra_nb.cli import main
+
+PARAMS = "day: str = '2024-01-01'\nlimit = 10\nratio = 0.5"
+
+
+@pytest.fixture
+def report(notebook):
+    return notebook("report.ipynb", PARAMS, "print(day, limit * ratio)")
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--cron", "61 * * * *"], ["field 'cron'", "not a valid cron expression: '61 * * * *'"]),
+        (["--cron", "0 6 * * *", "--timezone", "Europe/Berlim"], ["field 'timezone'", "'Europe/Berlim'"]),
+        (["-p", "limt=3"], ["report.ipynb", "field 'parameters.limt'", "Did you mean 'limit'?"]),
+        (["-p", "limit=ten"], ["field 'parameters.limit'", "expects a integer, got 'ten'"]),
+        (["--kernel", "pyhton3"], ["field 'kernel'", "no Jupyter kernel named 'pyhton3'", "'python3'"]),
+        (["--timeout", "soon"], ["field 'timeout'", "not a duration: 'soon'"]),
+        (["--retries", "-1"], ["field 'retries.count'"]),
+        (["-p", "novalue"], ["must be written NAME=VALUE"]),
+    ],
+    ids=["cron", "timezone", "unknown-param", "mistyped-param", "kernel", "timeout", "retries", "assignment"],
+)
+def test_add_refuses_bad_input_naming_the_field(capsys, report, extra, expected):
+    code, out, err = run_cli(capsys, "jobs", "add", str(report), "--name", "bad-input", *extra)
+    assert code == 2 and out == ""
+    for text in expected:
+        assert text in err
+    assert run_cli(capsys, "jobs", "show", "bad-input")[0] == 2  # nothing was saved
+
+
+def test_add_refuses_unknown_targets(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "jobs", "add", str(tmp_path / "missing.ipynb"))
+    assert code == 2 and "field 'target'" in err and "notebook not found" in err
+    (tmp_path / "data.csv").write_text("x\n")
+    code, _, err = run_cli(capsys, "jobs", "add", str(tmp_path / "data.csv"))
+    assert code == 2 and "neither a notebook" in err
+
+
+def test_job_file_with_a_typo_names_file_and_key(capsys, report, tmp_path):
+    job_file = tmp_path / "nightly.job.yaml"
+    job_file.write_text(f"job: nightly\ntarget: {report.name}\ncron: '0 2 * * *'\nretires: 2\n")
+    code, _, err = run_cli(capsys, "jobs", "add", str(job_file))
+    assert code == 2 and str(job_file) in err and "field 'retires'" in err and "unknown key" in err
+
+
+def test_job_file_add_list_show_pause_resume_remove(capsys, report, tmp_path):
+    job_file = tmp_path / "nightly.job.yaml"
+    job_file.write_text(
+        f"job: nightly-cli\ntarget: {report.name}\ncron: '30 2 * * *'\ntimezone: Europe/Berlin\n"
+        "parameters: {limit: 20}\nretries: {count: 2, backoff: 5m}\ntimeout: 10m\ncatchup: once\n"
+    )
+    code, out, _ = run_cli(capsys, "jobs", "add", str(job_file), "-p", "ratio=2")
+    assert code == 0 and "job 'nightly-cli' added" in out and "02:30:00+0" in out
+    code, out, _ = run_cli(capsys, "jobs", "show", "nightly-cli", "--json")
+    shown = json.loads(out)
+    assert shown["spec"]["parameters"] == {"limit": 20, "ratio": 2.0}
+    assert shown["spec"]["retries"] == {"count": 2, "backoff": 300.0, "factor": 2.0}
+    assert shown["spec"]["timeout"] == 600.0 and shown["spec"]["catchup"] == "once"
+    assert shown["spec"]["target"] == str(report)
+    assert run_cli(capsys, "jobs", "add", str(job_file))[2].count("exists") == 1
+    assert run_cli(capsys, "jobs", "pause", "nightly-cli")[0] == 0
+    assert "paused" in run_cli(capsys, "jobs", "list")[1]
+    assert run_cli(capsys, "jobs", "resume", "nightly-cli")[0] == 0
+    assert run_cli(capsys, "jobs", "remove", "nightly-cli")[0] == 0
+    code, _, err = run_cli(capsys, "jobs", "run", "nightly-cli")
+    assert code == 2 and "no job named 'nightly-cli'" in err
+
+
+def test_unknown_runs_and_second_sqlite_scheduler(capsys, tmp_path, monkeypatch):
+    code, _, err = run_cli(capsys, "runs", "log", "nosuchrun")
+    assert code == 2 and "no run with id 'nosuchrun'" in err
+    code, _, err = run_cli(capsys, "runs", "cancel", "nosuchrun")
+    assert code == 2 and "no run with id" in err
+
+    from aqtra_nb.jobs.scheduler import SchedulerLock
+    from aqtra_nb.store import Store
+
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    monkeypatch.setenv("AQTRA_DATABASE_URL", url)
+    lock = SchedulerLock(Store(url))  # what a running scheduler holds
+    lock.acquire()
+    try:
+        code, _, err = run_cli(capsys, "scheduler", "--once")
+    finally:
+        lock.release()
+    assert code == 2 and "another scheduler" in err and "PostgreSQL" in err
+
+
+@pytest.mark.slow
+def test_run_wait_exit_codes_and_runs_log(capsys, notebook):
+    ok = notebook("ok.ipynb", "n = 1", "print('value', n * 2)")
+    bad = notebook("bad.ipynb", "n = 1", "raise ValueError('no good')")
+    assert run_cli(capsys, "jobs", "add", str(ok), "--name", "cli-ok")[0] == 0
+    assert run_cli(capsys, "jobs", "add", str(bad), "--name", "cli-bad")[0] == 0
+    code, out, _ = run_cli(capsys, "jobs", "run", "cli-ok", "--wait", "-p", "n=21")
+    assert code == 0 and "succeeded" in out
+    run_id = out.split()[1].rstrip(":")
+    code, out, _ = run_cli(capsys, "runs", "log", run_id)
+    assert code == 0 and "value 42" in out
+    code, out, _ = run_cli(capsys, "runs", "show", run_id, "--json")
+    record = json.loads(out)
+    assert record["status"] == "succeeded" and record["parameters"] == {"n": 21}
+    assert set(record["artifacts"]) == {"notebook", "html", "log"}
+    code, out, _ = run_cli(capsys, "jobs", "run", "cli-bad", "--wait")
+    assert code == 1 and "failed" in out and "ValueError: no good" in out
+    code, _, err = run_cli(capsys, "jobs", "run", "cli-ok", "-p", "n=many")
+    assert code == 2 and "parameters.n" in err
