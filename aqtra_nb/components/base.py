@@ -57,6 +57,8 @@ class StepContext:
 
     def require_columns(self, available: Sequence[str], names: Sequence[str], *, field: str) -> None:
         """Fail with a did-you-mean hint if any of `names` is not among `available`."""
+        if all(name in available for name in names):  # without copying a pandas Index
+            return
         columns = [str(c) for c in available]
         for name in names:
             if name not in columns:
@@ -129,6 +131,9 @@ class Component:
     #: `with` keys where `${name}` text substitution is refused, each with how to pass a value instead
     #: (SQL text, where formatting values in would open an injection).
     verbatim: ClassVar[Mapping[str, str]] = {}
+    #: True when `schema` depends only on the params, the flow's parameter values and the input schemas
+    #: (no files, no user code, no store): the planner then reuses it for the same inputs.
+    pure_schema: ClassVar[bool] = False
 
     def __init__(self, params: Params, ctx: StepContext) -> None:
         self.params = params

@@ -23,7 +23,8 @@ def _check(ctx: StepContext, parsed: Expression | Aggregation, columns: Sequence
     expr = parsed if isinstance(parsed, Expression) else parsed.argument
     if expr is not None:
         try:
-            expr.check_columns([str(c) for c in columns])
+            if not all(name in columns for name in expr.columns):  # a pandas Index is not copied
+                expr.check_columns([str(c) for c in columns])
         except AqtraError as exc:
             exc.at(file=ctx.source, step=ctx.step_id, field=field)
             raise

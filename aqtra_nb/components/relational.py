@@ -56,6 +56,7 @@ class Join(Component):
     """Join two inputs on key columns (inner, left, right, outer)."""
 
     name = "join"
+    pure_schema = True
     Params: ClassVar = JoinParams
     min_inputs = max_inputs = 2
 
@@ -101,6 +102,7 @@ class Lookup(Component):
     """Add chosen columns from a reference input by key (a left join that never multiplies rows)."""
 
     name = "lookup"
+    pure_schema = True
     Params: ClassVar = LookupParams
     min_inputs = max_inputs = 2
 
@@ -160,6 +162,7 @@ class Aggregate(Component):
     """Group by columns and compute named aggregations over expressions."""
 
     name = "aggregate"
+    pure_schema = True
     Params: ClassVar = AggregateParams
 
     def _parsed(self, columns: list[str]):
@@ -278,6 +281,7 @@ class Sort(Component):
     """Order rows by columns."""
 
     name = "sort"
+    pure_schema = True
     Params: ClassVar = SortParams
 
     def transform(self, inputs: list[Frame]) -> Frame:
@@ -309,6 +313,7 @@ class Limit(Component):
     """Keep the first rows (after an optional offset)."""
 
     name = "limit"
+    pure_schema = True
     Params: ClassVar = LimitParams
 
     def transform(self, inputs: list[Frame]) -> Frame:
@@ -333,6 +338,7 @@ class Distinct(Component):
     """Drop duplicate rows, keeping the first."""
 
     name = "distinct"
+    pure_schema = True
     Params: ClassVar = DistinctParams
 
     def transform(self, inputs: list[Frame]) -> Frame:
@@ -355,6 +361,7 @@ class Union(Component):
     """Stack the rows of several inputs, matching columns by name."""
 
     name = "union"
+    pure_schema = True
     Params: ClassVar = UnionParams
     min_inputs = 2
     max_inputs = None
@@ -394,6 +401,7 @@ class Pivot(Component):
     """Turn the values of one column into columns (long → wide), aggregating cells."""
 
     name = "pivot"
+    pure_schema = True
     Params: ClassVar = PivotParams
 
     def transform(self, inputs: list[Frame]) -> Frame:

@@ -6,6 +6,7 @@ infers the schema on empty frames during planning.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 import pandas as pd
@@ -30,6 +31,7 @@ class Select(Component):
     """Keep, reorder, rename or drop columns."""
 
     name = "select"
+    pure_schema = True
     Params: ClassVar = SelectParams
 
     def _plan(self, columns: list[str], *, check: bool = False) -> tuple[list[str], dict[str, str]]:
@@ -70,23 +72,27 @@ class Derive(Component):
     """Add or overwrite columns computed from expressions (the platform's Transform Model formulas)."""
 
     name = "derive"
+    pure_schema = True
     Params: ClassVar = DeriveParams
 
-    def _expressions(self, columns: list[str]):
-        available = list(columns)
-        parsed = []
+    def _expressions(self, columns: Sequence[str]):
+        """Each expression checked against the input's columns (a list or an Index, not copied) and the
+        columns made before it."""
+        available, added, parsed = columns, [], []
         for name, text in self.params.columns.items():
+            if added:
+                available, added = [*map(str, available), *added], []
             parsed.append((name, expression(self.ctx, text, available, f"columns.{name}")))
             if name not in available:
-                available.append(name)
+                added.append(name)
         return parsed
 
     def transform(self, inputs: list[Frame]) -> Frame:
-        parsed = self._expressions([str(c) for c in inputs[0].columns])
+        parsed = self._expressions(inputs[0].columns)
         return partitionwise(self.ctx, inputs[0], _derive, parsed, self.ctx.parameters)
 
     def required_columns(self, needed, inputs):
-        parsed = self._expressions([str(c) for c in inputs[0].columns])
+        parsed = self._expressions(inputs[0].columns)
         if needed is None:
             return [None]
         made = {name for name, _ in parsed}
@@ -111,17 +117,18 @@ class Filter(Component):
     """Keep the rows for which a condition holds (nulls count as false)."""
 
     name = "filter"
+    pure_schema = True
     Params: ClassVar = FilterParams
 
-    def condition(self, columns: list[str]):
+    def condition(self, columns: Sequence[str]):
         return expression(self.ctx, self.params.condition, columns, "condition")
 
     def transform(self, inputs: list[Frame]) -> Frame:
-        expr = self.condition([str(c) for c in inputs[0].columns])
+        expr = self.condition(inputs[0].columns)
         return partitionwise(self.ctx, inputs[0], _filter, expr, self.ctx.parameters)
 
     def required_columns(self, needed, inputs):
-        expr = self.condition([str(c) for c in inputs[0].columns])
+        expr = self.condition(inputs[0].columns)
         return [None if needed is None else set(needed) | set(expr.columns)]
 
 
@@ -147,6 +154,7 @@ class Cast(Component):
     """Convert columns to other types; bad values fail the step or become null."""
 
     name = "cast"
+    pure_schema = True
     Params: ClassVar = CastParams
 
     def transform(self, inputs: list[Frame]) -> Frame:
@@ -214,6 +222,7 @@ class FillMissing(Component):
     """Replace nulls with constants."""
 
     name = "fill_missing"
+    pure_schema = True
     Params: ClassVar = FillMissingParams
 
     def _mapping(self, columns: list[str]) -> dict[str, Any]:
@@ -244,6 +253,7 @@ class Explode(Component):
     """One row per element of a collection column (extract collections)."""
 
     name = "explode"
+    pure_schema = True
     Params: ClassVar = ExplodeParams
 
     def transform(self, inputs: list[Frame]) -> Frame:
@@ -276,6 +286,7 @@ class Unpivot(Component):
     """Turn columns into rows (wide → long)."""
 
     name = "unpivot"
+    pure_schema = True
     Params: ClassVar = UnpivotParams
 
     def transform(self, inputs: list[Frame]) -> Frame:

@@ -42,6 +42,7 @@ class Window(Component):
     """Cumulative sums, ranks, lag/lead and rolling means within groups, in a given order."""
 
     name = "window"
+    pure_schema = True
     Params: ClassVar = WindowParams
 
     def _calls(self, columns: list[str]) -> dict[str, tuple[str, str | None, int]]:
@@ -178,7 +179,9 @@ class Script(Component):
 
 
 def _call_script(frame: pd.DataFrame, function, params: dict) -> pd.DataFrame:
-    result = function(frame, **params)
+    # A shallow copy (free under copy-on-write): a function that adds columns in place must not change
+    # its input, which is another step's output (and, while planning, its schema).
+    result = function(frame.copy(deep=False), **params)
     if not isinstance(result, pd.DataFrame):
         raise TypeError(f"the script function must return a pandas DataFrame, got {type(result).__name__}")
     return result

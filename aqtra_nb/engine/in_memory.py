@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import dask
 import dask.threaded
 import pandas as pd
 
@@ -62,20 +61,45 @@ def _is_chain(plan: Plan) -> bool:
     return all(len(s.inputs) <= 1 and len(s.consumers) <= 1 for s in plan.steps.values())
 
 
+def _in_order(plan: Plan, steps: set[str], keep: list[str], task: Any) -> dict[str, Any]:
+    """Run `steps` one after another in plan order, without a scheduler (a chain has nothing to run in
+    parallel; this costs nothing per step). A frame is let go once its last consumer has run, unless kept."""
+    waiting = {sid: sum(1 for c in plan.steps[sid].consumers if c in steps) for sid in steps}
+    values: dict[str, Any] = {}
+    for sid in plan.order:
+        if sid not in steps:
+            continue
+        inputs = plan.steps[sid].inputs
+        values[sid] = task(sid)(*[values[i] for i in inputs])
+        for i in inputs:
+            waiting[i] -= 1
+            if not waiting[i] and i not in keep:
+                del values[i]
+    return {sid: values[sid] for sid in keep}
+
+
+def _wanted(plan: Plan, targets: list[str]) -> set[str]:
+    return set().union(*(ancestors(plan, t) for t in targets)) if targets else set()
+
+
 def run_in_memory(
     plan: Plan, outputs: list[str], events: EventStream, run_id: str
 ) -> dict[str, pd.DataFrame]:
-    """Every step once (sinks write), the outputs' frames returned."""
-    graph = _graph(plan, set(plan.order), events, run_id)
+    """Every step that an output or a sink needs, once (sinks write); the outputs' frames returned."""
     sinks = [sid for sid in plan.order if plan.steps[sid].component.is_sink]
-    get = dask.get if _is_chain(plan) else dask.threaded.get
-    values = get(graph, [*outputs, *sinks])
-    return dict(zip(outputs, values[: len(outputs)], strict=True))
+    if _is_chain(plan):
+        wanted = _wanted(plan, [*outputs, *sinks])
+        values = _in_order(plan, wanted, outputs, lambda sid: _StepTask(plan, sid, events, run_id))
+        return {name: values[name] for name in outputs}
+    graph = _graph(plan, set(plan.order), events, run_id)
+    computed = dask.threaded.get(graph, [*outputs, *sinks])
+    return dict(zip(outputs, computed[: len(outputs)], strict=True))
 
 
 def compute_step(plan: Plan, step_id: str) -> pd.DataFrame:
     """One step's output (and only what it depends on), without events."""
-    return dask.get(_graph(plan, ancestors(plan, step_id), None, ""), step_id)
+    task = lambda sid: _StepTask(plan, sid, None, "")  # noqa: E731
+    return _in_order(plan, ancestors(plan, step_id), [step_id], task)[step_id]
 
 
 def fits_in_memory(plan: Plan, limit: int) -> bool:

@@ -10,7 +10,7 @@ import copy
 import dataclasses
 import typing
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from ..components.registry import registry as default_registry
 from ..errors import AqtraError, FlowValidationError, StepFailed, did_you_mean
 from ..spec import FlowSpec, resolve_parameters, substitute
 from ..spec.template import refuse_placeholders
+from . import schemas
 from .graph import topological_order
 from .pushdown import predicates
 
@@ -145,12 +146,21 @@ def _plan(spec, parameters, objects, base_dir, registry, collect) -> Plan:
         raise
     by_id = {s.id: s for s in spec.steps}
     planned: dict[str, PlannedStep] = {}
+    signatures: dict[str, Hashable | None] = {}
+    parameters_key = schemas.parameters_key(values)
+    base_dir, objects = Path(base_dir), dict(objects or {})
     for step_id in order:
         step = by_id[step_id]
-        component = _instantiate(step, registry, source, Path(base_dir), values, dict(objects or {}))
+        component = _instantiate(step, registry, source, base_dir, values, objects)
         inputs = step.input_ids
         try:
-            schema = component.schema([planned[i].schema for i in inputs])
+            schema, signatures[step_id] = schemas.infer(
+                component,
+                [planned[i].schema for i in inputs],
+                [signatures[i] for i in inputs],
+                parameters_key,
+                component.schema,
+            )
         except AqtraError as exc:
             exc.at(file=source, step=step_id)
             raise
@@ -166,7 +176,7 @@ def _plan(spec, parameters, objects, base_dir, registry, collect) -> Plan:
             planned[i].consumers.append(step_id)
     _prune_columns(planned, order, collect)
     _push_filters(planned, collect)
-    return Plan(spec, values, order, planned, source, collect, dict(objects or {}), Path(base_dir))
+    return Plan(spec, values, order, planned, source, collect, objects, base_dir)
 
 
 def _instantiate(step, registry, source, base_dir, values, objects) -> Component:

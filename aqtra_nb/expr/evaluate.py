@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from aqtra_nb.errors import AqtraError, ExpressionError, did_you_mean
+from aqtra_nb.expr import numeric
 from aqtra_nb.expr.functions import FUNCTIONS, INT64, Function, align_datetimes, as_bool, power
 from aqtra_nb.expr.parse import (
     BinOp,
@@ -58,14 +59,14 @@ _LISTS = (list, tuple, set, frozenset)
 
 def evaluate(expression: Expression, frame: pd.DataFrame, params: Mapping[str, Any]) -> Any:
     """A Series aligned to ``frame.index``, or a scalar when the expression refers to no column."""
-    expression.check_columns(list(frame.columns))
+    expression.check_columns(frame.columns)
     with np.errstate(all="ignore"):
         result = _Evaluator(expression.source, frame, params).value(expression.node)
     if not expression.columns:
         return result
     if not isinstance(result, pd.Series):
-        result = pd.Series(result, index=frame.index)
-    return result.rename(None)
+        return pd.Series(result, index=frame.index)
+    return result if result.name is None else result.rename(None)
 
 
 class _Evaluator:
@@ -95,9 +96,13 @@ class _Evaluator:
             case Param():
                 return self._param(node, lists=False)
             case BinOp(op=op, left=left, right=right):
-                return _vectorized(_ARITHMETIC[op], self.value(left), self.value(right))
+                a, b = self.value(left), self.value(right)
+                fast = numeric.arithmetic(op, a, b)
+                return fast if fast is not None else _vectorized(_ARITHMETIC[op], a, b)
             case Negate(operand=operand):
-                return _vectorized(operator.neg, self.value(operand))
+                value = self.value(operand)
+                fast = numeric.negate(value)
+                return fast if fast is not None else _vectorized(operator.neg, value)
             case Not(operand=operand):
                 return _vectorized(_invert, self.value(operand))
             case BoolOp(op=op, operands=operands):

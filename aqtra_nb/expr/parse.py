@@ -133,8 +133,9 @@ class Expression:
         return evaluate(self, frame, params or {})
 
     def check_columns(self, available: Sequence[str]) -> None:
-        """Raise UnknownColumn for the first referenced column not in ``available``."""
-        if self.columns.issubset(available):  # the common case, without walking the tree
+        """Raise UnknownColumn for the first referenced column not in ``available`` (any collection with
+        ``in``: a list, a set, a pandas Index, which is not copied)."""
+        if all(name in available for name in self.columns):  # the common case, without walking the tree
             return
         names = [name for name in available if isinstance(name, str)]
         known = set(names)

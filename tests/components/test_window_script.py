@@ -234,3 +234,22 @@ def test_script_error_is_an_aqtra_error(plan_error, orders):
     f = Flow("t")
     f.from_frame("source", orders).script("step", function="not_passed")
     assert isinstance(plan_error(f), AqtraError)
+
+
+def test_script_that_changes_its_frame_in_place_leaves_its_input_alone():
+    """The function gets a shallow copy: adding a column in place changes neither the step before (its
+    output is collected here) nor that step's planned schema."""
+
+    def add_in_place(df: pd.DataFrame) -> pd.DataFrame:
+        df["added"] = 1
+        return df
+
+    f = Flow("t")
+    f.from_frame("source", pd.DataFrame({"x": [1, 2]})).derive("before", columns={"y": "x * 2"}).script(
+        "step", function=add_in_place
+    )
+    plan = f.plan()
+    result = f.run(progress=False, outputs=["before", "step"], record=False)
+    assert list(plan.steps["before"].schema.columns) == ["x", "y"]
+    assert list(result["before"].columns) == ["x", "y"]
+    assert list(result["step"].columns) == ["x", "y", "added"]

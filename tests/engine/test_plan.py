@@ -246,3 +246,67 @@ def test_plan_does_not_read_parquet_row_groups(orders_file, monkeypatch):
     monkeypatch.setattr(inputs._ReadFragment, "__call__", boom)
     plan = plan_text(orders_file, "  - {id: n, component: limit, input: orders, with: {rows: 2}}\n")
     assert list(plan.steps["n"].columns) == ["order_id", "region", "status", "amount", "discount", "note"]
+
+
+def test_schema_inference_is_memoized_for_the_same_inputs_params_and_parameters(monkeypatch):
+    """Re-planning a flow (every run) and repeated steps reuse inferred schemas; anything that can change
+    a schema (input dtypes, params, parameter values) gives its own entry."""
+    from aqtra_nb import Flow
+    from aqtra_nb.components.transforms import Derive
+    from aqtra_nb.engine import schemas
+
+    schemas.clear()
+    calls = []
+    original = Derive.schema
+    monkeypatch.setattr(
+        Derive, "schema", lambda self, inputs: calls.append(self.ctx.step_id) or original(self, inputs)
+    )
+
+    def chain(frame, parameters):
+        f = Flow("m", parameters=parameters)
+        step = f.from_frame("src", frame)
+        for i in range(3):
+            step = step.derive(f"d{i}", columns={"x": "x + @step"})
+        return f
+
+    ints = chain(pd.DataFrame({"x": [1, 2]}), {"step": 1})
+    assert ints.plan().steps["d2"].columns == {"x": "int64"}
+    assert calls == ["d0"]  # d1 and d2 have the same input schema as d0
+    ints.plan()
+    assert calls == ["d0"]
+    halves = chain(pd.DataFrame({"x": [1, 2]}), {"step": 0.5})
+    assert halves.plan().steps["d2"].columns == {"x": "float64"}
+    assert calls == ["d0", "d0", "d1"]  # d1's input is float now; d2 is the same as d1
+    floats = chain(pd.DataFrame({"x": [1.5]}), {"step": 1})
+    assert floats.plan().steps["d0"].columns == {"x": "float64"}
+    renamed = Flow("m")
+    renamed.from_frame("src", pd.DataFrame({"x": [1]})).derive("d", columns={"y": "x * 2"})
+    assert renamed.plan().steps["d"].columns == {"x": "int64", "y": "int64"}
+
+
+def test_schemas_of_components_with_user_code_are_not_memoized():
+    from aqtra_nb import Flow
+    from aqtra_nb.engine import schemas
+
+    schemas.clear()
+    seen = []
+
+    def step(df):
+        seen.append(len(df))
+        return df.assign(y=1)
+
+    f = Flow("s")
+    f.from_frame("src", pd.DataFrame({"x": [1]})).script("s", function=step)
+    f.plan()
+    f.plan()
+    assert seen == [0, 0]
+
+
+def test_an_unknown_column_fails_every_time_it_is_planned():
+    from aqtra_nb import Flow
+
+    f = Flow("u")
+    f.from_frame("src", pd.DataFrame({"amount": [1]})).derive("d", columns={"y": "amont + 1"})
+    for _ in range(2):
+        with pytest.raises(UnknownColumn, match="Did you mean 'amount'"):
+            f.plan()
