@@ -20,14 +20,11 @@ def notify_run(store: Store, run_id: str, status: str, *, retrying: bool) -> boo
         job = session.get(Job, run.job_id) if run is not None and run.job_id is not None else None
     if run is None or job is None or not job.spec.get("notify") or retrying:
         return False
+    from ..notify import Notify, send
+
     outcome = "success" if status == "succeeded" else "failure"
-    config = job.spec["notify"]
-    if outcome not in (config.get("on") or ["failure"]):
-        return False
-    try:
-        from ..notify import Notify, send
-    except ImportError:
-        logger.warning("job %s asks for notifications but aqtra_nb.notify is not available", job.name)
+    notify = Notify.model_validate(job.spec["notify"])
+    if not notify.wants(outcome):
         return False
     subject = f"[aqtra-nb] job {job.name}: run {run.id} {status}"
     lines = [
@@ -47,7 +44,7 @@ def notify_run(store: Store, run_id: str, status: str, *, retrying: bool) -> boo
         "error": run.error,
     }
     try:
-        send(Notify.model_validate(config), subject=subject, body="\n".join(lines), payload=payload)
+        send(notify, subject=subject, body="\n".join(lines), payload=payload)
     except Exception:  # a mail server that is down must not stop the scheduler
         logger.exception("job %s: notification for run %s failed", job.name, run.id)
         return False

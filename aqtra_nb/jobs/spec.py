@@ -91,10 +91,8 @@ class JobSpec(SpecModel):
     def _notify(cls, value: Any) -> Any:
         if value is None:
             return None
-        try:
-            from ..notify import Notify
-        except ImportError:  # pragma: no cover - notify ships with the workflows part
-            return value
+        from ..notify import Notify
+
         return Notify.model_validate(value)
 
     @property

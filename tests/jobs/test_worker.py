@@ -202,3 +202,45 @@ def test_flow_job_keeps_per_step_records(store, tmp_path):
     bad = jobs.run("broken", wait=True, store=store)
     assert bad.status == "failed" and "'z'" in bad.error and "scaled" in bad.error
     assert "error:" in jobs.log(bad.id, store)
+
+
+def test_notifications_by_email_and_webhook_when_a_run_ends_for_good(store, tmp_path, monkeypatch):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from http_server import ApiServer
+    from smtp_server import SmtpServer
+
+    (tmp_path / "numbers.csv").write_text("x\n1\n")
+    (tmp_path / "good.flow.yaml").write_text(FLOW.replace("tiny", "good"))
+    (tmp_path / "bad.flow.yaml").write_text(FLOW.replace("x * @factor", "x * z").replace("tiny", "bad"))
+    with SmtpServer() as smtp, ApiServer() as api:
+        monkeypatch.setenv("AQTRA_SMTP_URL", f"smtp://127.0.0.1:{smtp.port}?from=jobs@example.com")
+        notify = {"email": ["ops@example.com"], "webhook": f"{api.url}/sink/jobs", "on": ["failure"]}
+        jobs.schedule(
+            tmp_path / "bad.flow.yaml",
+            name="bad",
+            retries={"count": 1, "backoff": 0},
+            notify=notify,
+            store=store,
+        )
+        jobs.schedule(
+            tmp_path / "good.flow.yaml", name="good", notify={**notify, "on": ["success"]}, store=store
+        )
+        jobs.run("bad", store=store)
+        jobs.run("good", store=store)
+        with Scheduler(store, workers=2, heartbeat_interval=0.2) as scheduler:
+            scheduler.once()  # both run; the failure has a retry left: no failure message yet
+            assert [m[2]["Subject"] for m in smtp.messages] == [
+                next(m[2]["Subject"] for m in smtp.messages if "good" in m[2]["Subject"])
+            ]
+            scheduler.once()  # the retry fails too: now it is reported
+        subjects = sorted(m[2]["Subject"] for m in smtp.messages)
+        assert len(subjects) == 2
+        assert "job bad" in subjects[0] and "failed" in subjects[0]
+        assert "job good" in subjects[1] and "succeeded" in subjects[1]
+        assert {m[1][0] for m in smtp.messages} == {"ops@example.com"}
+        posted = sorted(api.posted, key=lambda p: p["job"])
+        assert [(p["job"], p["status"], p["attempt"]) for p in posted] == [
+            ("bad", "failed", 2),
+            ("good", "succeeded", 1),
+        ]
+        assert "'z'" in posted[0]["error"]
