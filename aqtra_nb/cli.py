@@ -166,6 +166,9 @@ def _parser() -> argparse.ArgumentParser:
 
     register_publish(sub)
     register_jobs(sub)
+    from .workflows.cli import register as register_workflows
+
+    register_workflows(sub)
     return parser
 
 

@@ -175,3 +175,4 @@ class StoredConnection(Base):
 
 
 from . import job_models  # noqa: E402, F401  (jobs' tables join the same metadata)
+from . import workflow_models  # noqa: E402, F401  (workflows' tables join the same metadata)
