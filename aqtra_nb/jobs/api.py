@@ -9,7 +9,7 @@ from ..store import Store
 from ..store.job_models import Job
 from ..store.models import Run
 from . import catalog
-from .claims import claim_runs, enqueue_now, request_cancel
+from .claims import enqueue_now, request_cancel
 from .spec import JobSpec, job_from_document, load_job
 
 
@@ -99,12 +99,13 @@ def run(
 
         spec = JobSpec.model_validate(job.spec)
         parameters = validate_job(spec.model_copy(update={"parameters": {**spec.parameters, **parameters}}))
-    run_id = enqueue_now(store, name, parameters)
-    if wait:
-        from .worker import supervise, worker_name
+    if not wait:
+        return store.run(enqueue_now(store, name, parameters))
+    from .worker import Supervision, supervise, worker_name
 
-        if claim_runs(store, f"local:{worker_name()}", 1, only=[run_id]):
-            supervise(run_id, store.url)
+    run_id = enqueue_now(store, name, parameters, claim_by=f"local:{worker_name()}")
+    # one run: a plain new process (a fork server only pays off for a scheduler's many runs)
+    supervise(run_id, store.url, Supervision(heartbeat_interval=2.0, launcher="spawn"))
     return store.run(run_id)
 
 

@@ -75,6 +75,17 @@ def set_paused(store: Store, name: str, paused: bool, now: dt.datetime | None = 
 
 
 def remove_job(store: Store, name: str) -> None:
-    """Remove a job; its runs stay in the history."""
+    """Remove a job; its runs stay in the history, and its queued runs are cancelled."""
+    from sqlalchemy import update
+
+    from ..spec.status import RunStatus
+    from ..store.models import Run
+
     with store.session.begin() as session:
-        session.delete(get_job_row(session, name))
+        job = get_job_row(session, name)
+        session.execute(
+            update(Run)
+            .where(Run.job_id == job.id, Run.status == RunStatus.queued.value)
+            .values(status=RunStatus.cancelled.value, finished_at=utcnow(), error="its job was removed")
+        )
+        session.delete(job)

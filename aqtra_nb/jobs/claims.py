@@ -113,8 +113,11 @@ def enqueue_due(store: Store, now: dt.datetime | None = None, *, grace: float = 
     return created
 
 
-def enqueue_now(store: Store, job_name: str, parameters: dict[str, Any] | None = None) -> str:
-    """Queue one run of a job now (`aqtra-nb jobs run`), with parameters overlaid on the job's."""
+def enqueue_now(
+    store: Store, job_name: str, parameters: dict[str, Any] | None = None, *, claim_by: str | None = None
+) -> str:
+    """Queue one run of a job now (`aqtra-nb jobs run`), with parameters overlaid on the job's; with
+    `claim_by`, the run is inserted already claimed by that worker (no scheduler can take it)."""
     from .catalog import get_job_row
 
     now = utcnow()
@@ -122,6 +125,8 @@ def enqueue_now(store: Store, job_name: str, parameters: dict[str, Any] | None =
         job = get_job_row(session, job_name)
         spec = JobSpec.model_validate(job.spec)
         values = run_values(job, spec, {**spec.parameters, **(parameters or {})}, scheduled_for=now, now=now)
+        if claim_by is not None:
+            values.update(status=RunStatus.running.value, worker=claim_by, heartbeat_at=now)
         session.execute(Run.__table__.insert().values(**values))
     return values["id"]
 

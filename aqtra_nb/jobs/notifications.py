@@ -18,8 +18,8 @@ def notify_run(store: Store, run_id: str, status: str, *, retrying: bool) -> boo
     with store.session() as session:
         run = session.get(Run, run_id)
         job = session.get(Job, run.job_id) if run is not None and run.job_id is not None else None
-    if run is None or job is None or not job.spec.get("notify") or retrying:
-        return False
+    if run is None or job is None or not job.spec.get("notify") or retrying or status == "cancelled":
+        return False  # a cancel is the user's own doing: nothing to report
     from ..notify import Notify, send
 
     outcome = "success" if status == "succeeded" else "failure"

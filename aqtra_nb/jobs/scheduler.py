@@ -105,6 +105,7 @@ class Scheduler:
         self.name = worker_name()
         self.inflight: dict[str, Any] = {}
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set when a run ends (a worker is free) or on stop
         self._lock = SchedulerLock(store if lock else None)
         self._lock.acquire()
         self._client = None
@@ -149,7 +150,9 @@ class Scheduler:
         started = claim_runs(self.store, self.name, free, now)
         for run_id in started:
             logger.info("%s claimed run %s", self.name, run_id)
-            self.inflight[run_id] = self.submit(run_id)
+            future = self.submit(run_id)
+            future.add_done_callback(lambda _: self._wake.set())
+            self.inflight[run_id] = future
         return started
 
     def submit(self, run_id: str) -> Any:
@@ -190,11 +193,12 @@ class Scheduler:
     def serve(self, ticks: int | None = None) -> None:
         """Tick every `interval` seconds until stopped (SIGTERM/SIGINT) or `ticks` ticks."""
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
+            signal.signal(signal.SIGTERM, lambda *_: self.stop())
         count = 0
         logger.info("scheduler %s: %d worker(s), tick every %g s", self.name, self.capacity, self.interval)
         while not self._stop.is_set():
             started = time.monotonic()
+            self._wake.clear()
             try:
                 self.tick()
             except AqtraError:
@@ -204,12 +208,14 @@ class Scheduler:
             count += 1
             if ticks is not None and count >= ticks:
                 break
-            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+            # the next tick comes after `interval`, or as soon as a run ends and frees a worker
+            self._wake.wait(max(0.0, self.interval - (time.monotonic() - started)))
         self.wait()
         self.settle()
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def close(self) -> None:
         if self._pool is not None:
