@@ -149,13 +149,13 @@ class Button(w.HBox):
         try:
             text = self.action()
         except AqtraError as exc:
-            self.message.value = f'<span class="aqtra-error" role="alert">{html.escape(str(exc))}</span>'
+            self.message.value = (
+                f'<span class="aqtra-error" role="alert" style="color:#b00020">{html.escape(str(exc))}</span>'
+            )
             return None
         except Exception as exc:
             logger.exception("button action %r failed", self.button.description)
-            self.message.value = (
-                f'<span class="aqtra-error" role="alert">{html.escape(f"{type(exc).__name__}: {exc}")}</span>'
-            )
+            self.message.value = f'<span class="aqtra-error" role="alert" style="color:#b00020">{html.escape(f"{type(exc).__name__}: {exc}")}</span>'
             return None
         self.message.value = f'<span class="aqtra-ok">{html.escape(text)}</span>' if text else ""
         return text

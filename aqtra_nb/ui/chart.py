@@ -6,6 +6,7 @@ loaded from a CDN for these chart kinds).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -79,11 +80,27 @@ class Chart(w.VBox):
     def _redraw(self, change: dict[str, Any]) -> None:
         frame = change["new"]
         traces = [] if frame is None else self._traces(frame)
-        with self.figure.batch_update():
+        current = self.figure.data
+        if len(current) == len(traces) and all(
+            a.type == b.type for a, b in zip(current, traces, strict=True)
+        ):
+            # same traces, new values: update in place (one message; plotly.js restyles, no re-creation)
+            with self.figure.batch_update():
+                for old, new in zip(current, traces, strict=True):
+                    old.update(new.to_plotly_json())
+        else:
             self.figure.data = ()
-            for trace in traces:
-                self.figure.add_trace(trace)
-            self.figure.layout.showlegend = self.kind in ("pie", "donut") or len(self.y) > 1
+            if traces:
+                self.figure.add_traces(traces)
+        self.figure.layout.showlegend = self.kind in ("pie", "donut") or len(self.y) > 1
+        self._sync_initial_state()
+
+    def _sync_initial_state(self) -> None:
+        """Plotly sends trace changes as messages to the views that exist; a view made later (a page
+        rendered after the first run, a tab opened later) starts from `_widget_data`/`_widget_layout`,
+        which plotly refreshes only when the figure itself is displayed, not inside a container."""
+        self.figure._widget_data = copy.deepcopy(self.figure._data)
+        self.figure._widget_layout = copy.deepcopy(self.figure._layout_obj._props)
 
     def _traces(self, frame: pd.DataFrame) -> list[Any]:
         import plotly.graph_objects as go

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -112,7 +113,8 @@ def check_parameters(
         try:
             values[field.name] = convert_value(field.name, parameters[field.name], value)
         except AqtraError as exc:
-            errors[field.name] = _sentence(exc.message.replace(f"parameter {field.name!r} ", ""))
+            text = exc.message.replace(f"parameter {field.name!r} ", "")
+            errors[field.name] = _sentence(re.sub(r" \([^()]*\)$", "", text))  # without Python's own detail
     return values, errors
 
 

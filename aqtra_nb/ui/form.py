@@ -208,7 +208,9 @@ class Form(w.VBox):
             for name, message in self.messages.items():
                 text = shown.get(name, "")
                 message.value = (
-                    f'<span class="aqtra-error" role="alert">{html.escape(text)}</span>' if text else ""
+                    f'<span class="aqtra-error" role="alert" style="color:#b00020">{html.escape(text)}</span>'
+                    if text
+                    else ""
                 )
                 row_input = self.inputs[name]
                 (row_input.add_class if text else row_input.remove_class)("aqtra-invalid")

@@ -48,7 +48,9 @@ def _message(runner: FlowRunner) -> str:
     if status == "running":
         return '<span class="aqtra-running">Running…</span>'
     if status == "failed":
-        return f'<div class="aqtra-error" role="alert">{html.escape(runner.error)}</div>'
+        return (
+            f'<div class="aqtra-error" role="alert" style="color:#b00020">{html.escape(runner.error)}</div>'
+        )
     if status == "succeeded":
         result = runner.result
         seconds = getattr(result, "seconds", None)

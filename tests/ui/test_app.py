@@ -205,3 +205,25 @@ def test_default_layout_has_form_button_status_and_components(flow):
         app.form in panel.children and app.run_button() in panel.children and app.status() in panel.children
     )
     assert view.children[-1] is grid
+
+
+def test_chart_kinds_and_state_for_views_made_later():
+    from aqtra_nb.ui import Chart
+
+    frame = pd.DataFrame({"region": ["N", "S"], "revenue": [3.0, 5.0], "cost": [1.0, 2.0]})
+    bar = Chart(frame, kind="bar", x="region", y="revenue")
+    assert bar.figure.data[0].type == "bar" and "aqtra-chart" in bar._dom_classes
+    bar.data = frame.assign(revenue=[7.0, 9.0])
+    assert bar.figure.data[0].y == (7.0, 9.0)
+    # a view rendered after the update (e.g. a published page) starts from the synced initial state
+    assert bar.figure._widget_data[0]["y"] == [7.0, 9.0]
+    hbar = Chart(frame, kind="hbar", x="region", y=["revenue", "cost"])
+    assert [t.orientation for t in hbar.figure.data] == ["h", "h"] and hbar.figure.layout.showlegend
+    donut = Chart(frame, kind="donut", x="region", y="revenue")
+    assert donut.figure.data[0].hole == 0.5 and donut.figure.data[0].labels == ("N", "S")
+    line = Chart(frame, kind="line", x="region", y="revenue")
+    assert line.figure.data[0].mode == "lines+markers"
+    with pytest.raises(Exception, match="column 'revnue' is not in its data.*'revenue'"):
+        Chart(frame, kind="bar", x="region", y="revnue")
+    with pytest.raises(Exception, match="unknown chart kind 'bars'"):
+        Chart(frame, kind="bars", x="region", y="revenue")

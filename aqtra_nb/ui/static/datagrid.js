@@ -1,5 +1,6 @@
 // The DataGrid view: renders the page the Python side sends; sends back page, sort, filter and selection.
-// DOM hooks for tests: .aqtra-grid[data-total][data-page][data-pages][data-revision],
+// DOM hooks for tests: .aqtra-grid[data-total][data-page][data-pages][data-revision][data-loading],
+// data-loading is "true" from a user action (page, sort, filter) until the server's answer is shown;
 // th.aqtra-grid-header[data-column][aria-sort], tr.aqtra-grid-row[data-row-id], td[data-column],
 // input.aqtra-grid-filter, .aqtra-grid-error, .aqtra-grid-first/prev/next/last, .aqtra-grid-page.
 
@@ -44,12 +45,19 @@ function render({ model, el }) {
   root.append(toolbar, error, scroll, pager);
   el.append(root);
 
+  // a user's action asks the server for a page: mark the grid busy until the next revision arrives
+  const send = () => {
+    root.dataset.loading = "true";
+    model.save_changes();
+  };
+  root.dataset.loading = "false";
+
   const pages = () => Math.max(1, Math.ceil(model.get("total_rows") / Math.max(1, model.get("page_size"))));
   const goTo = (page) => {
     const target = Math.min(Math.max(0, page), pages() - 1);
     if (target !== model.get("page")) {
       model.set("page", target);
-      model.save_changes();
+      send();
     }
   };
   buttons.first.addEventListener("click", () => goTo(0));
@@ -60,7 +68,7 @@ function render({ model, el }) {
   const applyFilter = () => {
     if (filter.value !== model.get("filter")) {
       model.set("filter", filter.value);
-      model.save_changes();
+      send();
     }
   };
   filter.addEventListener("keydown", (event) => {
@@ -94,7 +102,7 @@ function render({ model, el }) {
           model.set("sort_by", column.name);
           model.set("sort_descending", false);
         }
-        model.save_changes();
+        send();
       });
       row.append(th);
     }
@@ -150,8 +158,8 @@ function render({ model, el }) {
     title.style.display = model.get("title") ? "" : "none";
     filter.style.display = model.get("show_filter") ? "" : "none";
     if (document.activeElement !== filter) filter.value = model.get("filter");
-    count.textContent =
-      total === source ? `${total.toLocaleString("en-US")} rows` : `${total.toLocaleString("en-US")} of ${source.toLocaleString("en-US")} rows`;
+    const rows = (n) => `${n.toLocaleString("en-US")} ${n === 1 ? "row" : "rows"}`;
+    count.textContent = total === source ? rows(total) : `${total.toLocaleString("en-US")} of ${rows(source)}`;
     error.textContent = model.get("filter_error");
     error.style.display = model.get("filter_error") ? "" : "none";
     pageLabel.textContent = `Page ${(page + 1).toLocaleString("en-US")} of ${pages().toLocaleString("en-US")}`;
@@ -170,6 +178,12 @@ function render({ model, el }) {
     renderState();
   }
   renderAll();
+  model.on("change:revision", () => {
+    root.dataset.loading = "false";
+  });
+  model.on("change:filter_error", () => {
+    root.dataset.loading = "false"; // a rejected filter sends no new page
+  });
   model.on("change:columns", renderHeader);
   model.on("change:sort_by", renderHeader);
   model.on("change:sort_descending", renderHeader);
