@@ -65,7 +65,6 @@ class _Checker:
                     step,
                     "next",
                 )
-        self.reachable()
 
     def reachable(self) -> None:
         graph = {s.id: list(self.spec.successors(s).values()) for s in self.spec.steps}
@@ -165,6 +164,7 @@ class _Checker:
                 case NotifyStep():
                     for address in step.email:
                         self.template(step, "email", address)
+                    self.template(step, "webhook", step.webhook or "")
                     self.template(step, "subject", step.subject)
                     self.template(step, "body", step.body)
                 case FinishStep():
@@ -253,3 +253,4 @@ def check_workflow(spec: WorkflowSpec, *, text: str | None = None) -> None:
     checker = _Checker(spec, text)
     checker.structure()
     checker.steps()
+    checker.reachable()

@@ -390,7 +390,9 @@ class Runner:
     def fail(self, instance: WorkflowInstance, row: int | None, exc: AqtraError, step_id: str) -> None:
         from ..secrets import redact
 
-        message = redact(str(exc.at(step=step_id)))
+        # An error from inside (a flow's file and step) keeps its own location, after the workflow's step
+        inner = exc.step is not None or exc.file is not None
+        message = redact(f"step {step_id!r}: {exc}" if inner else str(exc.at(step=step_id)))
         logger.warning("workflow %s failed: %s", instance.id, message)
         with self.store.session.begin() as session:
             if row is not None:

@@ -183,11 +183,12 @@ class NotifyStep(LinearStep):
             raise ValueError("give `email` (addresses) or `webhook` (a URL)")
         # the same checks as job notifications (addresses, no clear credentials); `${field}` in an
         # address is filled in when the step runs, and checked then
-        self.notify_settings([a if "${" not in a else "checked.later@example.com" for a in self.email])
+        later = "https://checked.later/" if self.webhook and self.webhook.startswith("${") else self.webhook
+        self.notify_settings([a if "${" not in a else "checked.later@example.com" for a in self.email], later)
         return self
 
-    def notify_settings(self, email: list[str]) -> Notify:
-        return Notify(email=email, webhook=self.webhook, headers=self.headers, smtp=self.smtp)
+    def notify_settings(self, email: list[str], webhook: str | None) -> Notify:
+        return Notify(email=email, webhook=webhook, headers=self.headers, smtp=self.smtp)
 
     @field_validator("email", mode="before")
     @classmethod

@@ -165,8 +165,11 @@ def _notify(step: NotifyStep, ctx: StepContext) -> Outcome:
         "record": context.jsonable(ctx.record),
     }
     try:
-        settings = step.notify_settings([ctx.render(address) for address in step.email])
+        settings = step.notify_settings(
+            [ctx.render(address) for address in step.email],
+            ctx.render(step.webhook) if step.webhook else None,
+        )
     except ValueError as exc:  # an address filled in from the record is not one
-        raise WorkflowStepFailed(str(exc).splitlines()[-1], field="email") from None
+        raise WorkflowStepFailed(str(exc).splitlines()[-1].strip(), field="email") from None
     send(settings, subject=subject, body=body, payload=payload)
     return Outcome(ctx.successor(step), {"sent": True})

@@ -1,0 +1,89 @@
+"""Steps that run work: a failing flow fails the workflow at that step, and `resume` after the fix runs
+it again; a notebook step runs papermill on a real kernel."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from aqtra_nb import workflows
+from aqtra_nb.cli import main
+
+FLOW = """
+flow: count_rows
+parameters:
+  path: {type: string}
+steps:
+  - {id: rows, component: read_csv, with: {path: "${path}"}}
+  - {id: big, component: filter, input: rows, with: {condition: "n > 1"}}
+"""
+
+WITH_FLOW = """
+workflow: counting
+parameters:
+  data: {type: string}
+steps:
+  - id: count
+    kind: run_flow
+    flow: count.flow.yaml
+    parameters: {path: "${data}"}
+  - id: enough
+    kind: if
+    condition: "`count.rows` >= 2 and `count.status` == 'succeeded'"
+    then: yes
+    else: no
+  - {id: yes, kind: finish, message: "${count.rows} rows in run ${count.run_id}"}
+  - {id: no, kind: finish, status: failed, message: "only ${count.rows}"}
+"""
+
+
+def test_a_failed_step_is_kept_and_resume_runs_it_again(sqlite_store, tmp_path, capsys):
+    (tmp_path / "count.flow.yaml").write_text(FLOW)
+    (tmp_path / "counting.workflow.yaml").write_text(WITH_FLOW)
+    data = tmp_path / "data.csv"
+    assert main(["workflows", "start", str(tmp_path / "counting.workflow.yaml"), "-p", f"data={data}"]) == 1
+    out = capsys.readouterr().out
+    assert "failed at count" in out and "step 'count'" in out and "data.csv" in out
+    (wf,) = workflows.instances(name="counting")
+    assert [(s.step_id, s.status) for s in workflows.history(wf.id)] == [("count", "failed")]
+
+    data.write_text("n\n1\n2\n3\n")
+    done = workflows.resume(wf.id)
+    assert done.status == "succeeded"
+    run_id = done.results["count"]["run_id"]
+    assert done.message == f"2 rows in run {run_id}"
+    from aqtra_nb.runs import default_store
+
+    assert default_store().run(run_id).status == "succeeded"  # the flow run is in the run store
+    assert main(["workflows", "show", wf.id, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [h["status"] for h in shown["history"]] == ["failed", "finished", "finished", "finished"]
+
+
+def notebook(path, source: str) -> None:
+    book = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("limit = 5\nlabel = 'x'")
+    params.metadata["tags"] = ["parameters"]
+    book.cells = [params, nbformat.v4.new_code_cell(source)]
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(book, path)
+
+
+@pytest.mark.slow
+def test_run_notebook_step(sqlite_store, tmp_path):
+    notebook(tmp_path / "check.ipynb", "assert limit < 10, f'{label}: limit {limit} too high'")
+    (tmp_path / "nb.workflow.yaml").write_text(
+        "workflow: nb\nparameters:\n  limit: {type: integer}\nsteps:\n"
+        "  - {id: check, kind: run_notebook, notebook: check.ipynb, parameters: {limit: '${limit}', label: run}, "
+        "timeout: 120}\n"
+        "  - {id: done, kind: finish, message: '${check.status}'}\n"
+    )
+    good = workflows.start(tmp_path / "nb.workflow.yaml", {"limit": 3})
+    assert good.status == "succeeded" and good.message == "succeeded"
+    output = nbformat.read(good.results["check"]["output_path"], as_version=4)
+    assert "limit = 3" in output.cells[1].source  # papermill's injected parameters
+    bad = workflows.start(tmp_path / "nb.workflow.yaml", {"limit": 30})
+    assert bad.status == "failed" and bad.current_step == "check"
+    assert "run: limit 30 too high" in bad.error
