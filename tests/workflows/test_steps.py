@@ -87,3 +87,29 @@ def test_run_notebook_step(sqlite_store, tmp_path):
     bad = workflows.start(tmp_path / "nb.workflow.yaml", {"limit": 30})
     assert bad.status == "failed" and bad.current_step == "check"
     assert "run: limit 30 too high" in bad.error
+
+
+@pytest.mark.slow
+def test_docs_example_runs(tmp_path):
+    """The Python example of docs/workflows.md runs as written, in a fresh process and store."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "workflows.md").read_text()
+    block = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]
+    env = dict(os.environ, AQTRA_HOME=str(tmp_path), AQTRA_DATABASE_URL=f"sqlite:///{tmp_path / 'docs.db'}")
+    done = subprocess.run(
+        [sys.executable, "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines == [
+        "waiting ask",
+        "Refund taxi (250.0)?",
+        "succeeded refunded",
+        "approved maria",
+        "['check', 'ask', 'approved', 'done']",
+    ]
