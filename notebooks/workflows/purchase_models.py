@@ -1,10 +1,10 @@
-"""The record the purchase-request workflow works on (imported by the workflow as
-`purchase_models:PurchaseRequest`: a module beside the workflow file)."""
+"""The record the purchase-request workflow works on, a purchase requisition (imported by the workflow as
+`purchase_models:Requisition`: a module beside the workflow file)."""
 
 from aqtra_nb.entities import Entity
 
 
-class PurchaseRequest(Entity):
+class Requisition(Entity):
     item: str
     amount: float
     requester: str  # an email address: the workflow tells the requester the outcome

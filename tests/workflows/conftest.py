@@ -40,7 +40,7 @@ def purchase_request():
     """The example's entity class (a module beside the workflow file)."""
     from aqtra_nb.workflows.context import entity_class
 
-    return entity_class("purchase_models:PurchaseRequest", EXAMPLES)
+    return entity_class("purchase_models:Requisition", EXAMPLES)
 
 
 def cli(*args: str, check: int | None = 0, **popen: object) -> subprocess.CompletedProcess:

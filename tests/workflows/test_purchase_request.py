@@ -74,7 +74,7 @@ def test_approve_and_reject_from_the_cli(sqlite_store, smtp, purchase_request, t
         "start",
         str(WORKFLOW),
         "--record",
-        f"PurchaseRequest:{big.id}",
+        f"Requisition:{big.id}",
         "-p",
         f"out_dir={tmp_path}",
         "--json",
@@ -115,7 +115,7 @@ def test_approve_and_reject_from_the_cli(sqlite_store, smtp, purchase_request, t
 
 def test_small_amounts_are_approved_without_a_task(sqlite_store, smtp, purchase_request, tmp_path):
     small = purchase_request.create(item="mouse", amount=25.0, requester="dan@example.com")
-    wf = workflows.start(WORKFLOW, {"out_dir": str(tmp_path)}, record=f"PurchaseRequest:{small.id}")
+    wf = workflows.start(WORKFLOW, {"out_dir": str(tmp_path)}, record=f"Requisition:{small.id}")
     assert wf.status == "succeeded" and tasks.list() == []
     assert purchase_request.get(small.id).decided_by == "automatic"
     assert wf.results["check_amount"] == {"value": False}

@@ -120,12 +120,12 @@ def test_a_branch_that_does_not_end_in_finish(tmp_path):
 def test_record_fields_and_flow_parameters_are_checked(tmp_path):
     (tmp_path / "purchase_models.py").write_text((EXAMPLES / "purchase_models.py").read_text())
     (tmp_path / "f.flow.yaml").write_text((EXAMPLES / "place_order.flow.yaml").read_text())
-    head = "entity: purchase_models:PurchaseRequest\n"
+    head = "entity: purchase_models:Requisition\n"
     cases = [
         (
             "  - {id: a, kind: if, condition: 'amout > 1', then: approve, else: reject}",
             "condition",
-            "'amout' is not a field of purchase_models:PurchaseRequest. Did you mean 'amount'?",
+            "'amout' is not a field of purchase_models:Requisition. Did you mean 'amount'?",
         ),
         ("  - {id: a, kind: update_record, set: {staus: x}}", "set.staus", "Did you mean 'status'?"),
         ("  - {id: a, kind: update_record, set: {id: 3}}", "set.id", "'id' is not a field of"),
