@@ -4,7 +4,7 @@
 from aqtra_nb import workflows
 from aqtra_nb.workflows import tasks
 
-wf = workflows.start("purchase.workflow.yaml", {"limit": 500}, record="PurchaseRequest:7")
+wf = workflows.start("purchase.workflow.yaml", {"limit": 500}, record="Requisition:7")
 wf.status                       # "waiting": a person has to decide
 tasks.approve(tasks.list()[0].id)   # goes on down the `approve` branch
 ```

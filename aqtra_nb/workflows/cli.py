@@ -29,6 +29,9 @@ def register(sub: Any) -> None:
     validate.add_argument("file")
     validate.set_defaults(handler=_validate)
 
+    schema = wsub.add_parser("schema", help="JSON Schema of workflow files (for editors).")
+    schema.set_defaults(handler=_schema)
+
     listing = wsub.add_parser("list", help="Workflows, newest first.")
     listing.add_argument("--status")
     listing.add_argument("--name")
@@ -123,6 +126,13 @@ def _validate(args: argparse.Namespace) -> int:
 
     spec = load_workflow(args.file)
     print(f"{args.file}: workflow {spec.workflow!r} is valid ({len(spec.steps)} steps)")
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .spec import WorkflowSpec
+
+    print(json.dumps(WorkflowSpec.model_json_schema(by_alias=True), indent=2))
     return EXIT_OK
 
 

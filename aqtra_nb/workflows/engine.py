@@ -127,7 +127,7 @@ def parse_record(text: str) -> tuple[str | None, int]:
     try:
         return (entity or None), int(raw)
     except ValueError:
-        raise WorkflowError(f"--record {text!r}: write ENTITY:ID (e.g. PurchaseRequest:7) or ID") from None
+        raise WorkflowError(f"--record {text!r}: write ENTITY:ID (e.g. Requisition:7) or ID") from None
 
 
 def _record_of(spec: WorkflowSpec, record: Any) -> tuple[Any, int | None, dict[str, Any]]:

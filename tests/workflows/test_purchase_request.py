@@ -108,6 +108,9 @@ def test_approve_and_reject_from_the_cli(sqlite_store, smtp, purchase_request, t
     assert "rejected by lee. over budget" in rejection.get_payload()
     assert main(["tasks", "list"]) == 0
     assert capsys.readouterr().out.strip() == "no open tasks"
+    assert main(["workflows", "list", "--status", "cancelled"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith(second["id"][:12]) and f"Requisition:{other.id}" in line
     assert main(["workflows", "show", second["id"][:8]]) == 0
     shown = capsys.readouterr().out
     assert "mark_rejected" in shown and "tell_rejected" in shown and "approve_standard" not in shown

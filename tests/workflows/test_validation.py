@@ -157,3 +157,20 @@ def test_cli_exits_2_with_the_field(tmp_path):
     done = cli("workflows", "start", path, check=2)
     assert "step 'a', field 'else': unknown step 'rejct'. Did you mean 'reject'?" in done.stderr
     assert "(line 9)" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_json_schema_validates_the_example(capsys):
+    import json
+
+    import jsonschema
+    import yaml
+
+    from aqtra_nb.cli import main
+
+    assert main(["workflows", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    document = yaml.safe_load((EXAMPLES / "purchase_request.workflow.yaml").read_text())
+    jsonschema.validate(document, schema)
+    document["steps"][0]["kind"] = "iff"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, schema)
