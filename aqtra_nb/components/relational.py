@@ -211,7 +211,7 @@ def _prepare(frame: pd.DataFrame, by: list[str], parsed: dict, params: dict[str,
             if not isinstance(value, pd.Series):
                 value = pd.Series(value, index=frame.index)
         columns[f"__arg_{out}"] = value
-    return pd.DataFrame(columns, index=frame.index)
+    return pd.DataFrame(columns, index=frame.index, copy=False)  # no copy of the columns (copy-on-write)
 
 
 def _aggregate_dask(frame: dd.DataFrame, keys: list[str], spec: dict, drop_all: bool) -> dd.DataFrame:

@@ -195,6 +195,8 @@ def _call(function: Function, args: list[Any]) -> Any:
             args[i] = pd.Series([args[i]])
         return _unwrap(function.implementation(*args))
     index = series[0].index
+    if function.scalars:
+        return function.implementation(*args)
     for i in varying:
         if not isinstance(args[i], pd.Series) and not (args[i] is None and function.null_scalars):
             args[i] = pd.Series(args[i], index=index)

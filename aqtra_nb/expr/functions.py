@@ -2,7 +2,8 @@
 
 Implementations receive pandas Series for ordinary arguments (the evaluator broadcasts scalars) and plain
 scalars for the ``constant_args`` positions. With ``null_scalars`` a null scalar arrives as ``None``, so that
-the function can keep the dtype of its other arguments.
+the function can keep the dtype of its other arguments; with ``scalars`` every scalar arrives as it is
+(``coalesce`` fills with a scalar without making a column of it).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Function:
     max_args: int | None  # None: any number
     constant_args: frozenset[int] = frozenset()  # positions that must not refer to columns
     null_scalars: bool = False
+    scalars: bool = False  # every scalar arrives as it is (implies null_scalars)
 
     @property
     def name(self) -> str:
@@ -62,12 +64,15 @@ def _function(
     arity: int | tuple[int, int | None],
     constant: tuple[int, ...] = (),
     null_scalars: bool = False,
+    scalars: bool = False,
 ) -> Callable[[Callable[..., pd.Series]], Callable[..., pd.Series]]:
     """Register the decorated implementation under the name that starts ``signature``."""
     low, high = (arity, arity) if isinstance(arity, int) else arity
 
     def register(implementation: Callable[..., pd.Series]) -> Callable[..., pd.Series]:
-        entry = Function(signature, implementation, low, high, frozenset(constant), null_scalars)
+        entry = Function(
+            signature, implementation, low, high, frozenset(constant), null_scalars or scalars, scalars
+        )
         _TABLE[entry.name] = entry
         return implementation
 
@@ -204,12 +209,25 @@ def _not_null(x: pd.Series) -> pd.Series:
     return x.notna()
 
 
-@_function("coalesce(a, b, ...)", (2, None), null_scalars=True)
-def _coalesce(*values: pd.Series | None) -> pd.Series:
+@_function("coalesce(a, b, ...)", (2, None), scalars=True)
+def _coalesce(*values: Any) -> pd.Series:
+    index = _index(values)
     present = [v for v in values if v is not None]
     if not present:
-        return pd.Series(None, index=_index(values), dtype=object)
-    return functools.reduce(lambda result, value: result.fillna(value), present)
+        return pd.Series(None, index=index, dtype=object)
+    result = present[0] if isinstance(present[0], pd.Series) else pd.Series(present[0], index=index)
+    for value in present[1:]:
+        if not isinstance(value, pd.Series) and not _fills_like_a_column(result.dtype, value):
+            value = pd.Series(value, index=index)
+        result = result.fillna(value)
+    return result
+
+
+def _fills_like_a_column(dtype: Any, value: Any) -> bool:
+    """Whether ``fillna(value)`` gives what ``fillna`` with a column of ``value`` gives (and it is more than
+    ten times faster: no index alignment). True for numpy dtypes and text filled with text; other
+    extension dtypes differ in edge cases (a bool into Int64, a float into an Arrow integer)."""
+    return isinstance(dtype, np.dtype) or (isinstance(dtype, pd.StringDtype) and isinstance(value, str))
 
 
 @_function("if_else(cond, a, b)", 3, null_scalars=True)

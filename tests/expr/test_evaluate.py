@@ -437,3 +437,20 @@ def test_the_implementation_never_runs_python_per_row_or_generated_code() -> Non
     for path in package.glob("*.py"):
         source = path.read_text()
         assert not re.search(r"\b(eval|exec|compile)\(|\.apply\(|\.map\(|\.agg\(|np\.vectorize", source), path
+
+
+@pytest.mark.parametrize("value", [0, 2, 0.5, "none", True, pd.Timestamp("2021-01-01")])
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore:.*not supported as a fill value")
+def test_coalesce_with_a_scalar_is_coalesce_with_a_column_of_it(frame, value):
+    """coalesce fills with a scalar directly where pandas gives the same as with a column of that scalar
+    (numpy dtypes, text with text): same values, same dtype, or an error as well, for every column type."""
+    for column in frame.columns:
+        series = frame[column]
+        try:
+            expected = series.fillna(pd.Series(value, index=frame.index)).rename(None)
+        except Exception:  # noqa: BLE001 - then the scalar path must fail as well
+            with pytest.raises(ExpressionError, match="coalesce"):
+                run(f"coalesce(`{column}`, @v)", frame, v=value)
+            continue
+        result = run(f"coalesce(`{column}`, @v)", frame, v=value)
+        pd.testing.assert_series_equal(result, expected, obj=f"coalesce({column}, {value!r})")
