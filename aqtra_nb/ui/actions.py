@@ -97,13 +97,16 @@ class Refresh:
 
 
 class StartWorkflow:
-    """Start a workflow with the form's values (the workflow engine, `aqtra_nb.workflows`, is imported
-    only when the button is pressed)."""
+    """Start a workflow (`*.workflow.yaml`) with the form's values as its parameters, on a record
+    (`record`: an `Entity:ID` string, an id, a record, or a function giving one when pressed, e.g. the
+    grid's selected row). The workflow engine, `aqtra_nb.workflows`, is imported only when pressed."""
 
     css_class = "aqtra-start-workflow"
 
-    def __init__(self, workflow: Any, form: Form | None = None, **options: Any) -> None:
-        self.workflow, self.form, self.options = workflow, form, options
+    def __init__(
+        self, workflow: Any, form: Form | None = None, *, record: Any = None, **options: Any
+    ) -> None:
+        self.workflow, self.form, self.record, self.options = workflow, form, record, options
 
     def __call__(self) -> str | None:
         values: dict[str, Any] = {}
@@ -118,12 +121,11 @@ class StartWorkflow:
             raise AqtraError(
                 "workflows are not available in this installation (no aqtra_nb.workflows)"
             ) from None
-        start = getattr(workflows, "start", None) or getattr(workflows, "start_workflow", None)
-        if start is None:
-            raise AqtraError("aqtra_nb.workflows has no start(workflow, ...) function")
-        started = start(self.workflow, values, **self.options)
-        ident = getattr(started, "id", None) or getattr(started, "run_id", None)
-        return f"Workflow started{f' ({ident})' if ident else ''}."
+        record = self.record() if callable(self.record) else self.record
+        instance = workflows.start(self.workflow, values, record=record, **self.options)
+        name = getattr(instance, "name", "workflow")
+        status = getattr(instance, "status", "")
+        return f"Workflow {name} started ({status})." if status else f"Workflow {name} started."
 
 
 class Button(w.HBox):

@@ -68,6 +68,7 @@ class App:
         self.components: list[tuple[Any, str, str]] = []  # (component, flow name, step)
         self.layout: w.Widget | None = None
         self.widgets: dict[str, Any] = {}  # by id, for apps built from a spec
+        self.folder = Path.cwd()  # an app spec's folder: its relative paths resolve against it
         self._view: w.Widget | None = None
         self._started = False
         for name, runner in self.runners.items():

@@ -55,6 +55,7 @@ def build_app(spec: AppSpec, **options: Any) -> App:
     for name, ref in spec.flows.items():
         app.runners[name].record = ref.record if record is None else record
         app.base_parameters[name].update(ref.parameters)
+    app.folder = spec.folder  # paths in the spec (workflows) resolve against the app file's folder
     with _importable(spec.folder):
         widgets: dict[str, Any] = {}
         for cid, component in spec.components.items():  # forms first: buttons refer to them
@@ -130,7 +131,7 @@ def _action(app: App, spec: ButtonSpec, widgets: dict[str, Any]) -> Any:
     if action.do == "save_record":
         return SaveRecord(_entity(_entity_of(form)), form, refresh=targets)
     if action.do == "start_workflow":
-        return StartWorkflow(action.workflow, form)
+        return StartWorkflow(app.folder / action.workflow, form)
     return _RefreshLater(targets)
 
 

@@ -42,7 +42,8 @@ def _plain(value: Any) -> Any:
 
 
 class Metric(w.HTML):
-    """A KPI card: a label over one number, computed from `data` by `value` (see `metric_value`).
+    """A KPI card: a label over one number, computed from `data` by `value` (see `metric_value`). The
+    default `format` shows whole numbers as `1,234` and others as `1,234.50`.
 
     DOM hooks: `.aqtra-metric`; inside, `.aqtra-metric-label` and `.aqtra-metric-value` (with the raw
     number in `data-value`).
@@ -59,7 +60,7 @@ class Metric(w.HTML):
         data: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
         step: str | None = None,
         flow: str | None = None,
-        format: str = "{:,.2f}",
+        format: str | None = None,
         caption: str = "",
         number: Any = None,
     ) -> None:
@@ -90,8 +91,9 @@ class Metric(w.HTML):
         """The number as shown."""
         if self.number is None:
             return "—"
+        pattern = self.format or ("{:,}" if isinstance(self.number, int) else "{:,.2f}")
         try:
-            return self.format.format(self.number)
+            return pattern.format(self.number)
         except (ValueError, TypeError):
             return str(self.number)
 

@@ -82,7 +82,7 @@ class MetricSpec(Bound):
     type: Literal["metric"]
     label: str
     value: str = Field(description="An aggregation (`sum(revenue)`) or a column of a one-row step.")
-    format: str = Field("{:,.2f}", description="Python format of the number.")
+    format: str | None = Field(None, description="Python format of the number (default: 1,234 or 1,234.50).")
     caption: str = ""
 
 

@@ -227,3 +227,32 @@ def test_chart_kinds_and_state_for_views_made_later():
         Chart(frame, kind="bar", x="region", y="revnue")
     with pytest.raises(Exception, match="unknown chart kind 'bars'"):
         Chart(frame, kind="bars", x="region", y="revenue")
+
+
+def test_start_workflow_button_runs_a_real_workflow(tmp_path):
+    from aqtra_nb import workflows
+    from aqtra_nb.entities import Entity
+    from aqtra_nb.ui import StartWorkflow
+
+    class UiRefund(Entity):
+        amount: float
+        status: str = "draft"
+
+    path = tmp_path / "refund.workflow.yaml"
+    path.write_text(
+        "workflow: ui_refund\nentity: UiRefund\nparameters:\n  limit: {type: number, default: 100}\n"
+        "steps:\n  - id: check\n    kind: if\n    condition: amount > @limit\n    then: big\n    else: small\n"
+        "  - id: big\n    kind: update_record\n    set: {status: review}\n    next: done\n"
+        "  - id: small\n    kind: update_record\n    set: {status: paid}\n"
+        "  - id: done\n    kind: finish\n"
+    )
+    refund = UiRefund.create(amount=150.0)
+    form = Form.from_parameters({"limit": {"type": "number", "default": 100}})
+    button = Button("Start", StartWorkflow(path, form, record=lambda: f"UiRefund:{refund.id}"))
+    assert "aqtra-start-workflow" in button.button._dom_classes
+    form.set_values({"limit": "x"})
+    assert button.press() is None and "Some fields need attention" in button.message.value
+    form.set_values({"limit": "200"})
+    assert button.press() == "Workflow ui_refund started (succeeded)."
+    assert UiRefund.get(refund.id).status == "paid"
+    assert workflows.instances(name="ui_refund")[0].status == "succeeded"
