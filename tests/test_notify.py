@@ -96,3 +96,16 @@ def test_both_targets_tried_and_each_failure_named(monkeypatch):
 def test_bad_settings_are_refused(settings, match):
     with pytest.raises(ValueError, match=match):
         Notify.model_validate(settings)
+
+
+def test_an_smtp_connection_refuses_a_password_in_clear_and_masks_one_from_the_environment(monkeypatch):
+    from aqtra_nb.connections import ConnectionSpec
+
+    with pytest.raises(ValueError, match="password in clear"):
+        ConnectionSpec(kind="smtp", url="smtp://bot:hunter22@mail.example.com:587")
+    ConnectionSpec(kind="smtp", url="smtp://bot:${secret:SMTP_PW}@mail.example.com:587")
+    with SmtpServer(password="right") as smtp:  # the environment may hold it in clear; it is still masked
+        monkeypatch.setenv("AQTRA_SMTP_URL", f"smtp://bot:env-pw-9981@127.0.0.1:{smtp.port}")
+        with pytest.raises(NotifyError) as info:
+            send(Notify(email="a@example.com"), subject="s", body="b", payload={})
+    assert "refused the login" in str(info.value) and "env-pw-9981" not in str(info.value)

@@ -514,7 +514,8 @@ def decide(
         raise WorkflowError(f"task {found.id} is already {found.status}{who}")
     instance = get(found.workflow_id, store=store)
     step = spec_of(instance).step(found.step_id)
-    assert isinstance(step, AskConfirmationStep)
+    if not isinstance(step, AskConfirmationStep) or instance.epoch != found.epoch:
+        raise WorkflowError(f"task {found.id} no longer belongs to a waiting step of workflow {instance.id}")
     next_step = _branch(found, step, decision, option)
     by = by or current_user()
     now = utcnow()
@@ -541,8 +542,7 @@ def decide(
             .where(WorkflowTask.id == found.id, WorkflowTask.status == "open")
             .values(status=decision, option=option, decided_by=by, comment=comment, decided_at=now)
         ).rowcount
-        if not changed or not closed:
-            session.rollback()
+        if not changed or not closed:  # raising rolls the transaction back
             raise WorkflowError(
                 f"task {found.id} was decided or its workflow changed meanwhile; see `tasks list`"
             )

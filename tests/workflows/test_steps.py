@@ -113,3 +113,39 @@ def test_docs_example_runs(tmp_path):
         "approved maria",
         "['check', 'ask', 'approved', 'done']",
     ]
+
+
+ASK = """
+workflow: ask
+steps:
+  - {id: ask, kind: ask_confirmation, title: "go?", approve: yes, reject: no}
+  - {id: yes, kind: finish}
+  - {id: no, kind: finish, status: cancelled}
+"""
+
+
+def test_two_deciders_at_once_only_one_wins(store_url, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aqtra_nb.workflows import tasks
+
+    (tmp_path / "ask.workflow.yaml").write_text(ASK)
+    wf = workflows.start(tmp_path / "ask.workflow.yaml")
+    (task,) = tasks.list()
+    barrier = __import__("threading").Barrier(2)
+
+    def decide(decision: str):
+        barrier.wait()
+        try:
+            return tasks.decide(task.id, decision, by=decision)
+        except workflows.WorkflowError as exc:
+            return exc
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(decide, ["approved", "rejected"]))
+    errors = [o for o in outcomes if isinstance(o, workflows.WorkflowError)]
+    assert len(errors) == 1
+    final = workflows.get(wf.id)
+    decided = tasks.get(task.id)
+    assert final.status == ("succeeded" if decided.status == "approved" else "cancelled")
+    assert final.results["ask"]["by"] == decided.decided_by == decided.status
