@@ -149,3 +149,27 @@ def test_two_deciders_at_once_only_one_wins(store_url, tmp_path):
     decided = tasks.get(task.id)
     assert final.status == ("succeeded" if decided.status == "approved" else "cancelled")
     assert final.results["ask"]["by"] == decided.decided_by == decided.status
+
+
+def test_a_secret_in_a_webhook_header_never_reaches_the_store_or_the_error(sqlite_store, tmp_path):
+    from http_server import ApiServer
+
+    from aqtra_nb.runs import default_store
+    from aqtra_nb.secrets import SecretStore
+
+    planted = "wf-hook-s3cret-7731"
+    SecretStore(default_store()).set("WF_HOOK", planted)
+    with ApiServer() as api:
+        (tmp_path / "hook.workflow.yaml").write_text(
+            "workflow: hook\nsteps:\n"
+            f"  - {{id: tell, kind: notify, webhook: '{api.url}/fail', subject: s,"
+            " headers: {Authorization: 'Bearer ${secret:WF_HOOK}'}}\n"
+            "  - {id: done, kind: finish}\n"
+        )
+        wf = workflows.start(tmp_path / "hook.workflow.yaml")
+        assert api.hits["/fail"] == 1  # the server got the header (and echoed it in its error page)
+    assert wf.status == "failed" and f"webhook {api.url}/fail answered 500" in wf.error
+    assert planted not in wf.error and "Bearer ***" in wf.error
+    default_store().engine.dispose()  # checkpoint nothing in memory: read the file and its WAL as they are
+    for path in tmp_path.glob("aqtra.db*"):
+        assert planted.encode() not in path.read_bytes(), path
