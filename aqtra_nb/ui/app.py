@@ -100,9 +100,9 @@ class App:
         return flow
 
     @property
-    def flow(self) -> Flow:
-        """The app's only flow."""
-        return self.runners[self._flow_name(None)].flow
+    def flow(self) -> Flow | None:
+        """The app's flow when it has exactly one (else None: say which with `runners[name].flow`)."""
+        return next(iter(self.runners.values())).flow if len(self.runners) == 1 else None
 
     @property
     def runner(self) -> FlowRunner:

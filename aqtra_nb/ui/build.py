@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 
+from ..errors import AqtraError
 from ..flow import Flow
 from .actions import Button, Refresh, RunFlow, SaveRecord, StartWorkflow
 from .app import App
@@ -30,20 +28,8 @@ from .spec import (
     PanelLayout,
     StatusSpec,
     TabsLayout,
+    importable,
 )
-
-
-@contextmanager
-def _importable(folder: Path):
-    """Entities named `module:Class` may live in a module beside the app file."""
-    added = str(folder) not in sys.path
-    if added:
-        sys.path.insert(0, str(folder))
-    try:
-        yield
-    finally:
-        if added and str(folder) in sys.path:
-            sys.path.remove(str(folder))
 
 
 def build_app(spec: AppSpec, **options: Any) -> App:
@@ -56,7 +42,7 @@ def build_app(spec: AppSpec, **options: Any) -> App:
         app.runners[name].record = ref.record if record is None else record
         app.base_parameters[name].update(ref.parameters)
     app.folder = spec.folder  # paths in the spec (workflows) resolve against the app file's folder
-    with _importable(spec.folder):
+    with importable(spec.folder):
         widgets: dict[str, Any] = {}
         for cid, component in spec.components.items():  # forms first: buttons refer to them
             if isinstance(component, FormSpec):
@@ -131,8 +117,21 @@ def _action(app: App, spec: ButtonSpec, widgets: dict[str, Any]) -> Any:
     if action.do == "save_record":
         return SaveRecord(_entity(_entity_of(form)), form, refresh=targets)
     if action.do == "start_workflow":
-        return StartWorkflow(app.folder / action.workflow, form)
+        record = _selected_record(widgets, action.record) if action.record else None
+        return StartWorkflow(app.folder / action.workflow, form, record=record)
     return _RefreshLater(targets)
+
+
+def _selected_record(widgets: dict[str, Any], grid_id: str) -> Any:
+    """A function giving the id of the record selected in a grid of entity records (asked when pressed)."""
+
+    def record() -> int:
+        selected = widgets[grid_id].selected
+        if selected.empty or "id" not in selected.columns:
+            raise AqtraError("Select a record in the list first.", field=grid_id)
+        return int(selected["id"].iloc[0])
+
+    return record
 
 
 def _entity_of(form: Form) -> str:

@@ -7,6 +7,9 @@ are checked when the file is loaded, before anything is shown.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -107,7 +110,13 @@ class ActionSpec(AppModel):
     refresh: list[str] = Field(
         default_factory=list, description="Components to refresh afterwards (or refresh)."
     )
-    workflow: str | None = Field(None, description="start_workflow: the workflow.")
+    workflow: str | None = Field(
+        None, description="start_workflow: the workflow file, relative to the app file."
+    )
+    record: str | None = Field(
+        None,
+        description="start_workflow: a datagrid of entity records; the workflow works on its selected row.",
+    )
 
 
 class ButtonSpec(AppModel):
@@ -331,7 +340,7 @@ def check_references(spec: AppSpec, text: str | None = None) -> None:
         if isinstance(component, DataGridSpec) and component.entity is not None:
             if component.step is not None:
                 raise fail("give a datagrid either `step` or `entity`, not both", "components", cid)
-            _check_entity(component.entity, fail, cid)
+            _check_entity(component.entity, fail, cid, spec.folder)
         elif isinstance(component, DataGridSpec | ChartSpec | MetricSpec):
             if component.step is None:
                 raise fail(
@@ -361,7 +370,7 @@ def check_references(spec: AppSpec, text: str | None = None) -> None:
             if component.entity is not None:
                 if component.flow is not None:
                     raise fail("give a form either `flow` or `entity`, not both", "components", cid)
-                entity = _check_entity(component.entity, fail, cid)
+                entity = _check_entity(component.entity, fail, cid, spec.folder)
                 known = list(entity.entity_fields)
             else:
                 name = flow_of(cid, component.flow)
@@ -391,11 +400,25 @@ def _check_expression(text: str, fail: Any, *loc: Any) -> None:
         raise fail(f"not a valid expression: {exc}", *loc) from None
 
 
-def _check_entity(name: str, fail: Any, cid: str) -> Any:
+@contextmanager
+def importable(folder: Path) -> Iterator[None]:
+    """Entities named `module:Class` may live in a module beside the app file."""
+    added = str(folder) not in sys.path
+    if added:
+        sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        if added and str(folder) in sys.path:
+            sys.path.remove(str(folder))
+
+
+def _check_entity(name: str, fail: Any, cid: str, folder: Path) -> Any:
     from ..entities import registry
 
     try:
-        return registry.get(name)
+        with importable(folder):
+            return registry.get(name)
     except AqtraError as exc:
         raise fail(exc.message, "components", cid, "entity") from None
 
@@ -420,8 +443,19 @@ def _check_action(spec: AppSpec, cid: str, action: ActionSpec, fail: Any, flow_o
         form = spec.components.get(action.form or "")
         if not isinstance(form, FormSpec) or form.entity is None:
             raise fail("save_record needs `form:` naming a form of an entity", *loc, "form")
-    elif action.do == "start_workflow" and not action.workflow:
-        raise fail("start_workflow needs `workflow:`", *loc, "workflow")
+    elif action.do == "start_workflow":
+        if not action.workflow:
+            raise fail("start_workflow needs `workflow:`", *loc, "workflow")
+        if not (spec.folder / action.workflow).is_file():
+            raise fail(f"workflow file not found: {spec.folder / action.workflow}", *loc, "workflow")
+        grid = spec.components.get(action.record or "")
+        if action.record is not None and not (isinstance(grid, DataGridSpec) and grid.entity):
+            grids = [k for k, c in spec.components.items() if isinstance(c, DataGridSpec) and c.entity]
+            raise fail(
+                f"`record:` names a datagrid of entity records; those here: {', '.join(grids) or 'none'}",
+                *loc,
+                "record",
+            )
     elif action.do == "refresh" and not action.refresh:
         raise fail("refresh needs `refresh: [component ids]`", *loc, "refresh")
 

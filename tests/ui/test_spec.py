@@ -179,3 +179,42 @@ def test_the_example_app_builds_and_runs(example_dir):
     assert set(table.data["region"]) == {"North"} and set(table.data["status"]) == {"paid"}
     assert widgets["region_table"].rows[0][0] == "North" and len(widgets["region_table"].rows) == 1
     assert widgets["orders"].number == table.total_rows < orders
+
+
+def test_records_app_spec_saves_lists_and_starts_the_workflow(tmp_path):
+    from aqtra_nb import workflows
+    from aqtra_nb.ui import Button, Form
+
+    source = ROOT / "notebooks" / "workflows"
+    for name in (
+        "requisitions.app.yaml",
+        "purchase_models.py",
+        "purchase_request.workflow.yaml",
+        "place_order.flow.yaml",
+    ):
+        shutil.copy(source / name, tmp_path)
+    app = App.from_yaml(tmp_path / "requisitions.app.yaml")
+    form, grid = app.widgets["new"], app.widgets["requisitions"]
+    save, approve = app.widgets["save"], app.widgets["approve"]
+    assert isinstance(form, Form) and isinstance(save, Button) and "aqtra-save" in save.button._dom_classes
+    assert list(form.inputs) == ["item", "amount", "requester", "department"]
+    before = grid.total_rows
+
+    form.set_values({"item": "Desk", "amount": "-", "requester": "ann@example.com"})
+    assert save.press() is None and set(form.errors) == {"amount"}
+    form.set_values({"amount": "900"})
+    assert save.press().startswith("Saved Requisition #")
+    assert grid.total_rows == before + 1  # refreshed after the save
+
+    assert approve.press() is None and "Select a record in the list first" in approve.message.value
+    grid.selection = [int(grid.data.index[grid.data["item"] == "Desk"][-1])]
+    assert approve.press() == "Workflow purchase_request started (waiting)."  # 900 > 500: a manager decides
+    assert workflows.instances(name="purchase_request")[0].status == "waiting"
+
+
+def test_start_workflow_spec_errors(example_dir):
+    exc = error(
+        "app: t\ncomponents:\n  b: {type: button, label: Go, action: {do: start_workflow, workflow: nope.yaml}}\n",
+        example_dir,
+    )
+    assert exc.field == "components.b.action.workflow" and "workflow file not found" in str(exc)
