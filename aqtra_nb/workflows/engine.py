@@ -135,7 +135,7 @@ def _record_of(spec: WorkflowSpec, record: Any) -> tuple[Any, int | None, dict[s
     from ..entities import Entity
 
     if record is None:
-        if spec.entity is not None and any(s.kind == "update_record" for s in spec.steps):
+        if spec.entity is not None:
             raise WorkflowError(
                 f"workflow {spec.workflow!r} works on a {spec.entity} record: give one (--record ID)",
                 field="record",

@@ -122,6 +122,10 @@ def test_small_amounts_are_approved_without_a_task(sqlite_store, smtp, purchase_
     assert wf.status == "succeeded" and tasks.list() == []
     assert purchase_request.get(small.id).decided_by == "automatic"
     assert wf.results["check_amount"] == {"value": False}
-    # a higher limit for this start only: parameters are typed
+    with pytest.raises(
+        workflows.WorkflowError, match="works on a purchase_models:Requisition record: give one"
+    ):
+        workflows.start(WORKFLOW)
+    # parameters are typed
     with pytest.raises(Exception, match="auto_approve_limit"):
         workflows.start(WORKFLOW, {"auto_approve_limit": "lots"}, record=small)
