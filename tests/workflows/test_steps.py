@@ -173,3 +173,19 @@ def test_a_secret_in_a_webhook_header_never_reaches_the_store_or_the_error(sqlit
     default_store().engine.dispose()  # checkpoint nothing in memory: read the file and its WAL as they are
     for path in tmp_path.glob("aqtra.db*"):
         assert planted.encode() not in path.read_bytes(), path
+
+
+def test_a_draft_runs_on_resume_and_a_waiting_workflow_is_not_resumed(sqlite_store, tmp_path, capsys):
+    from aqtra_nb.workflows import tasks
+
+    (tmp_path / "ask.workflow.yaml").write_text(ASK)
+    assert main(["workflows", "start", str(tmp_path / "ask.workflow.yaml"), "--draft", "--json"]) == 0
+    draft = json.loads(capsys.readouterr().out)
+    assert draft["status"] == "draft" and tasks.list() == []
+    assert workflows.resume(draft["id"]).status == "waiting"
+    (task,) = tasks.list()
+    assert main(["workflows", "resume", draft["id"]]) == 2
+    assert f"waits for task {task.id} (ask)" in capsys.readouterr().err
+    assert main(["tasks", "approve", task.id, "--no-run"]) == 0
+    assert "running" in capsys.readouterr().out  # decided, not yet run on
+    assert workflows.resume(draft["id"]).status == "succeeded"
