@@ -194,7 +194,10 @@ class App:
             if flow != name:
                 continue
             try:
-                component.data = result[step]
+                if isinstance(component, DataGrid):
+                    component.show(result[step], params=dict(result.parameters))
+                else:
+                    component.data = result[step]
             except AqtraError as exc:
                 problems.append(f"{type(component).__name__} of step {step!r}: {exc}")
         if problems:

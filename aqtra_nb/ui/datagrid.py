@@ -28,8 +28,9 @@ STATIC = Path(__file__).parent / "static"
 class DataGrid(anywidget.AnyWidget):
     """A frame (or a flow step's output, when bound by an `App`) as a paged, sortable, filterable table.
 
-    `filters` are fixed conditions in the expression language (they may use `@params`); `filter` is the
-    condition a user types in the grid. `selection` holds the selected rows' positions in `data`.
+    `filters` are fixed conditions in the expression language; their `@name` values come from `params`
+    (in an `App`: the parameters of the run shown, so they follow the form). `filter` is the condition a
+    user types in the grid. `selection` holds the selected rows' positions in `data`.
     """
 
     _esm = STATIC / "datagrid.js"
@@ -74,6 +75,7 @@ class DataGrid(anywidget.AnyWidget):
         self.visible_columns = list(columns) if columns else None
         self._query: TableQuery | None = None
         self._lock = threading.RLock()
+        self._quiet = False
         super().__init__(filters=list(filters), **kwargs)
         self.add_class("aqtra-datagrid")
         if self.loader is not None:
@@ -106,6 +108,20 @@ class DataGrid(anywidget.AnyWidget):
     def pages(self) -> int:
         return max(1, math.ceil(self.total_rows / max(self.page_size, 1)))
 
+    def show(self, data: pd.DataFrame | None, params: dict[str, Any] | None = None) -> None:
+        """New data and new `@param` values for the filters, filtered once (an app calls this after a run)."""
+        with self._lock:
+            if params is not None:
+                self._quiet = True
+                try:
+                    self.params = params
+                finally:
+                    self._quiet = False
+            if data is self.data:
+                self._apply_filters(keep_page=True)
+            else:
+                self.data = data
+
     # -- reactions -----------------------------------------------------------------------------------------
     @t.observe("data")
     def _on_data(self, change: dict[str, Any]) -> None:
@@ -133,6 +149,8 @@ class DataGrid(anywidget.AnyWidget):
 
     @t.observe("filter", "filters", "params")
     def _on_filter(self, change: dict[str, Any]) -> None:
+        if self._quiet:
+            return
         with self._lock:
             self._apply_filters(keep_page=False)
 

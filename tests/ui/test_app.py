@@ -256,3 +256,15 @@ def test_start_workflow_button_runs_a_real_workflow(tmp_path):
     assert button.press() == "Workflow ui_refund started (succeeded)."
     assert UiRefund.get(refund.id).status == "paid"
     assert workflows.instances(name="ui_refund")[0].status == "succeeded"
+
+
+def test_grid_filters_use_the_parameters_of_the_run_shown(flow):
+    app = App(flow, form=["min_amount"])
+    everything = app.grid("checked", filters=["amount >= @min_amount * 2"])  # a step before the filter
+    app.run(min_amount=20)
+    app.wait(30)
+    assert everything.params["min_amount"] == 20.0
+    assert everything.total_rows == 3 and everything.source_rows == 6  # 40, 50, 60 of 10..60
+    app.run(min_amount=8)  # amount >= 16: all but 10
+    app.wait(30)
+    assert everything.total_rows == 5
