@@ -147,7 +147,9 @@ class FlowRunner(t.HasTraits):
                 self.result = result
             self.error = message
             self.progress = 1.0 if outcome == "succeeded" else self.progress
-        except Exception as exc:  # a component failed to show the result: say so in the app
+        except AqtraError as exc:  # a component cannot show the result (e.g. a chart's column is missing)
+            outcome, self.error = "failed", str(exc)
+        except Exception as exc:  # a bug in a component: one line in the app, details in the log
             logger.exception("showing the result of flow %r failed", self.name)
             outcome, self.error = "failed", f"showing the result failed: {type(exc).__name__}: {exc}"
         with self._idle:

@@ -268,3 +268,14 @@ def test_grid_filters_use_the_parameters_of_the_run_shown(flow):
     app.run(min_amount=8)  # amount >= 16: all but 10
     app.wait(30)
     assert everything.total_rows == 5
+
+
+def test_a_component_that_cannot_show_the_result_is_a_message(flow):
+    app = App(flow)
+    app.chart("ranked", kind="bar", x="region", y="profit")  # no such column in the step's output
+    grid = app.grid("ranked")
+    app.run()
+    app.wait(30)
+    assert app.runner.status == "failed"
+    assert "column 'profit' is not in its data" in app.runner.error and "Traceback" not in app.runner.error
+    assert grid.total_rows == 3  # the other components still show the run
