@@ -80,7 +80,7 @@ def spec_notebook(spec_name: str) -> nbformat.NotebookNode:
 
     The kernel runs in the spec's folder, so the spec is referred to by its bare file name.
     """
-    code = f"from aqtra_nb.publish.page import show_app\n\nshow_app({spec_name!r})"
+    code = f"from aqtra_nb.publish.page import show_app\n\napp = show_app({spec_name!r})"
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(code)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -55,14 +55,22 @@ def show_app(spec_path: str) -> Any:
 
 
 def _apply_query(app: Any) -> None:
-    """URL parameters become the app's initial parameter values, checked against its flow."""
+    """URL parameters become the app's initial form values, each checked against the flow that declares
+    it. Only what the app's forms let a visitor change can be set from the URL: other parameters (a data
+    folder, a connection) stay as the app's author set them."""
     from .query import current_query, query_parameters
 
     if not current_query():
         return
-    flow = getattr(app, "flow", None)
-    if flow is None:
-        return
-    values = query_parameters(flow)
-    if values:
-        app.set_parameters(values)
+    editable: dict[str, dict[str, Any]] = {}
+    for name, runner in app.runners.items():
+        form = app.forms.get(name)
+        fields = set(form.inputs) if form is not None else set()
+        specs = runner.flow.spec.parameters
+        editable[name] = {param: spec for param, spec in specs.items() if param in fields}
+    declared = {param: spec for specs in reversed(editable.values()) for param, spec in specs.items()}
+    values = query_parameters(declared)
+    for name, specs in editable.items():
+        mine = {param: value for param, value in values.items() if param in specs}
+        if mine:
+            app.set_parameters(mine, flow=name)

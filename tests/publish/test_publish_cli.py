@@ -87,5 +87,5 @@ def test_staging_links_notebooks_and_generates_one_for_each_app_spec(tmp_path: P
     assert (staging / "sub" / "b.ipynb").resolve() == (apps_dir / "sub" / "b.ipynb").resolve()
     generated = nbformat.read(staging / "sales.app.ipynb", as_version=4)
     assert generated.cells[0].source == spec_notebook("sales.app.yaml").cells[0].source
-    assert "show_app('sales.app.yaml')" in generated.cells[0].source
+    assert "app = show_app('sales.app.yaml')" in generated.cells[0].source
     assert generated.metadata.kernelspec.name == "python3"
