@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,10 +178,45 @@ class Supervision:
     launcher: Launcher = "fork"
 
 
+class Heartbeat:
+    """Beats for a run from a thread of its own, from the moment the run is taken, so that a slow start
+    (a fork server still warming up, a busy machine) is never mistaken for a dead worker."""
+
+    def __init__(self, store: Store, run_id: str, interval: float) -> None:
+        self.store, self.run_id, self.interval = store, run_id, interval
+        self.pid: int | None = None
+        self.running, self.cancel = True, False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{run_id}", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.running, self.cancel = heartbeat(self.store, self.run_id, pid=self.pid)
+            except Exception:  # a database hiccup: beat again next time
+                logger.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def supervise(run_id: str, store_url: str | None = None, settings: Supervision | None = None) -> str:
     """Run a claimed run to its end and record it; returns the final status. Never raises."""
     settings = settings or Supervision()
     store = open_store(store_url)
+    beat = Heartbeat(store, run_id, settings.heartbeat_interval)
+    try:
+        return _supervise(store, run_id, store_url, settings, beat)
+    finally:
+        beat.stop()
+
+
+def _supervise(
+    store: Store, run_id: str, store_url: str | None, settings: Supervision, beat: Heartbeat
+) -> str:
     try:
         task = build_task(store, run_id, store_url)
     except Exception as exc:
@@ -197,16 +233,16 @@ def supervise(run_id: str, store_url: str | None = None, settings: Supervision |
         logger.exception("run %s: the run process did not start", run_id)
         finish_run(store, run_id, RunStatus.crashed, seconds=0.0, error=f"run process did not start: {exc}")
         return RunStatus.crashed.value
+    beat.pid = process.pid
     logger.info("started run %s (job %s) in pid %s", run_id, task["job"], process.pid)
     forced: tuple[RunStatus, str] | None = None
-    running, cancel = heartbeat(store, run_id, pid=process.pid)
     exit_code = None
     while True:
-        if not running or cancel:
+        if not beat.running or beat.cancel:
             process.kill()
             forced = (
                 (RunStatus.cancelled, "cancelled while running")
-                if cancel
+                if beat.cancel
                 else (RunStatus.crashed, "the run was finished by someone else")
             )
             break
@@ -214,10 +250,9 @@ def supervise(run_id: str, store_url: str | None = None, settings: Supervision |
             process.kill()
             forced = (RunStatus.timed_out, f"run exceeded its time limit of {task['timeout']:g} s; killed")
             break
-        exit_code = process.wait(settings.heartbeat_interval)
+        exit_code = process.wait(min(settings.heartbeat_interval, 0.5))
         if exit_code is not None:
             break
-        running, cancel = heartbeat(store, run_id)
     return _record(store, task, process, exit_code, forced, time.monotonic() - started)
 
 

@@ -48,9 +48,9 @@ def test_two_schedulers_on_postgresql_never_start_a_run_twice(postgres_database,
         subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
-    try:  # many ticks of both, until a dozen runs have finished
+    try:  # many ticks of both, until eight runs have finished
         deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and finished_runs(store) < 12:
+        while time.monotonic() < deadline and finished_runs(store) < 8:
             time.sleep(0.5)
     finally:
         for service in services:

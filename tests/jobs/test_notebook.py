@@ -109,8 +109,8 @@ def test_hung_cell_is_killed_at_the_timeout(notebook, tmp_path):
         "import os\nopen('kernel.pid', 'w').write(str(os.getpid()))\nprint('started', flush=True)",
         "import time\ntime.sleep(600)",
     )
-    outcome = execute_notebook(path, {}, output_path=tmp_path / "out" / "hang.ipynb", timeout=5)
-    assert outcome.status == "timed_out" and "time limit of 5 s" in outcome.error
+    outcome = execute_notebook(path, {}, output_path=tmp_path / "out" / "hang.ipynb", timeout=12)
+    assert outcome.status == "timed_out" and "time limit of 12 s" in outcome.error
     assert outcome.seconds < 30
     kernel_pid = int((tmp_path / "kernel.pid").read_text())
     assert not psutil.pid_exists(kernel_pid) or psutil.Process(kernel_pid).status() == psutil.STATUS_ZOMBIE
@@ -118,3 +118,15 @@ def test_hung_cell_is_killed_at_the_timeout(notebook, tmp_path):
     assert "started" in log and "timed_out" in log
     cells = json.loads(outcome.output_path.read_text())["cells"]
     assert "time.sleep(600)" in "".join(cells[outcome.failed_cell]["source"])
+
+
+@pytest.mark.slow
+def test_kernel_that_dies_fails_the_run_with_the_cell_marked(notebook, tmp_path):
+    path = notebook(
+        "dies.ipynb", None, "print('about to die', flush=True)", "import os\nos._exit(3)", "print(1)"
+    )
+    outcome = execute_notebook(path, {}, output_path=tmp_path / "out" / "dies.ipynb", timeout=120)
+    assert outcome.status == "failed" and "DeadKernelError" in outcome.error
+    cells = json.loads(outcome.output_path.read_text())["cells"]
+    assert "os._exit(3)" in "".join(cells[outcome.failed_cell]["source"])
+    assert "about to die" in outcome.log_path.read_text()
