@@ -1,0 +1,110 @@
+"""The data grid's view in real headless Chromium (served by `aqtra-nb publish` on loopback): header
+clicks sort, a typed filter filters (or shows its error), the pager pages, a row click selects and the
+selection reaches the kernel. The published dashboard itself is tested in tests/publish/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from aqtra_nb.publish.process import PublishedServer
+
+pytestmark = pytest.mark.slow
+WAIT = 120_000
+
+GRID_APP = """\
+import ipywidgets as widgets
+import pandas as pd
+from aqtra_nb.ui import DataGrid
+
+frame = pd.DataFrame({"id": range(100), "score": [(i * 37) % 101 for i in range(100)],
+                      "team": ["red", "blue", "green", "gold"] * 25})
+grid = DataGrid(frame, page_size=10, selection_mode="multiple")
+echo = widgets.HTML('<span class="echo"></span>')
+grid.observe(lambda change: setattr(echo, "value", f'<span class="echo">{sorted(change.new)}</span>'), "selection")
+widgets.VBox([grid, echo])
+"""
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    from aqtra_nb.errors import AqtraError
+    from aqtra_nb.publish.browser import launch_args
+
+    try:
+        return {**browser_type_launch_args, **launch_args()}
+    except AqtraError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("grid_app")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(GRID_APP)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "grid.ipynb")
+    with PublishedServer(["publish", "grid.ipynb", "--port", "0"], cwd=folder) as running:
+        yield running
+
+
+def settled(page) -> None:
+    """The grid shows the server's answer to the last action."""
+    page.wait_for_function("document.querySelector('.aqtra-grid').dataset.loading === 'false'", timeout=WAIT)
+
+
+def column(page, name: str) -> list[str]:
+    return page.locator(f".aqtra-grid td[data-column={name}]").all_inner_texts()
+
+
+def test_grid_sorts_filters_pages_and_selects(server: PublishedServer, page, tmp_path: Path):
+    page.goto(f"{server.url}", timeout=WAIT)
+    grid = page.locator(".aqtra-grid")
+    grid.locator(".aqtra-grid-row").first.wait_for(timeout=WAIT)
+    assert grid.get_attribute("data-total") == "100" and grid.get_attribute("data-pages") == "10"
+    assert column(page, "id")[:3] == ["0", "1", "2"]
+
+    header = grid.locator("th[data-column=score]")
+    header.click()
+    settled(page)
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert column(page, "score")[:3] == ["0", "1", "2"]
+    header.click()
+    settled(page)
+    assert header.get_attribute("aria-sort") == "descending" and column(page, "score")[0] == "100"
+
+    grid.locator(".aqtra-grid-next").click()
+    settled(page)
+    assert (
+        grid.get_attribute("data-page") == "1"
+        and grid.locator(".aqtra-grid-page").inner_text() == "Page 2 of 10"
+    )
+    assert column(page, "score")[0] == "90"  # 100..91 are on the first page
+
+    box = grid.locator("input.aqtra-grid-filter")
+    box.fill("team == 'gold' and score > 50")
+    box.press("Enter")
+    settled(page)
+    expected = sorted(((i * 37) % 101 for i in range(3, 100, 4) if (i * 37) % 101 > 50), reverse=True)
+    assert grid.get_attribute("data-total") == str(len(expected)) and grid.get_attribute("data-page") == "0"
+    assert column(page, "score") == [str(s) for s in expected[:10]]
+    assert set(column(page, "team")) == {"gold"}
+    page.screenshot(path=tmp_path / "filtered.png", full_page=True)
+
+    box.fill("score >")
+    box.press("Enter")
+    settled(page)
+    assert "invalid syntax" in grid.locator(".aqtra-grid-error").inner_text()
+    assert grid.get_attribute("data-total") == str(len(expected))  # the last good filter stays
+
+    rows = grid.locator(".aqtra-grid-row")
+    first, second = rows.nth(0), rows.nth(1)
+    ids = [first.get_attribute("data-row-id"), second.get_attribute("data-row-id")]
+    first.click()
+    second.click()
+    page.locator(".echo", has_text=str(sorted(int(i) for i in ids))).wait_for(timeout=WAIT)
+    assert (
+        first.get_attribute("aria-selected") == "true" or rows.nth(0).get_attribute("aria-selected") == "true"
+    )
+    page.screenshot(path=tmp_path / "selected.png", full_page=True)
