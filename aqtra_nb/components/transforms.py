@@ -138,6 +138,8 @@ def _filter(frame: pd.DataFrame, expr, params: dict[str, Any]) -> pd.DataFrame:
         return frame if bool(mask) else frame.iloc[:0]
     if mask.dtype != bool:
         mask = mask.fillna(False).astype(bool)
+    if mask.all():  # common after a filter pushed into the reader: no copy of every row
+        return frame
     return frame[mask]
 
 

@@ -417,3 +417,12 @@ def test_cast_rejects_an_unknown_type():
     with pytest.raises(FlowValidationError) as info:
         source.cast("step", types={"a": "float"})
     assert info.value.field == "with.types.a"
+
+
+def test_filter_that_keeps_every_row_returns_its_input_unchanged():
+    frame = pd.DataFrame({"x": [1, 2, 3]}, index=[5, 3, 9])
+    f = Flow("t")
+    f.from_frame("src", frame).filter("all", condition="x > 0").filter("some", condition="x > 1")
+    result = f.run(progress=False, record=False, outputs=["all", "some"])
+    pd.testing.assert_frame_equal(result["all"], frame.reset_index(drop=True))
+    assert list(result["some"].x) == [2, 3]
