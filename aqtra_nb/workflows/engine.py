@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +145,7 @@ def _record_of(spec: WorkflowSpec, record: Any) -> tuple[Any, int | None, dict[s
     if isinstance(record, Entity):
         entity, record_id = type(record), record.id
     else:
-        name, record_id = parse_record(record) if isinstance(record, str) else (None, int(record))
+        name, record_id = parse_record(record) if isinstance(record, str) else (None, _record_id(record))
         if name is None and spec.entity is None:
             raise WorkflowError("the workflow declares no `entity`: write --record ENTITY:ID", field="record")
         entity = context.entity_class(name or spec.entity, spec._base_dir)
@@ -157,6 +158,17 @@ def _record_of(spec: WorkflowSpec, record: Any) -> tuple[Any, int | None, dict[s
             )
     live = entity.get(record_id)
     return entity, record_id, context.jsonable(live.model_dump())
+
+
+def _record_id(record: Any) -> int:
+    """An id from an int (numpy's too) or a row with `id` (a dict, a grid's selected row)."""
+    value = record.get("id") if isinstance(record, Mapping) else record
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise WorkflowError(
+            f"record {record!r}: give 'Entity:ID', an id, an Entity record or a row with `id`", field="record"
+        ) from None
 
 
 def start(

@@ -189,3 +189,5 @@ def test_a_draft_runs_on_resume_and_a_waiting_workflow_is_not_resumed(sqlite_sto
     assert main(["tasks", "approve", task.id, "--no-run"]) == 0
     assert "running" in capsys.readouterr().out  # decided, not yet run on
     assert workflows.resume(draft["id"]).status == "succeeded"
+    with pytest.raises(workflows.WorkflowError, match="give 'Entity:ID', an id"):
+        workflows.start(tmp_path / "ask.workflow.yaml", record={"name": "no id"})
