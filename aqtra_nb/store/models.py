@@ -174,5 +174,5 @@ class StoredConnection(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-from . import job_models  # noqa: E402, F401  (jobs' tables join the same metadata)
-from . import workflow_models  # noqa: E402, F401  (workflows' tables join the same metadata)
+# The tables of jobs and of workflows join the same metadata (each has its own migration branch).
+from . import job_models, workflow_models  # noqa: E402, F401
