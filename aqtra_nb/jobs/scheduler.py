@@ -157,8 +157,11 @@ class Scheduler:
 
     def submit(self, run_id: str) -> Any:
         if self._client is not None:
+            # a URL with a password does not travel in task arguments: such workers read their own
+            # AQTRA_DATABASE_URL (the same store, configured on each machine)
+            url = None if make_url(self._store_url).password else self._store_url
             return self._client.submit(
-                supervise, run_id, self._store_url, self.supervision, pure=False, key=f"aqtra-run-{run_id}"
+                supervise, run_id, url, self.supervision, pure=False, key=f"aqtra-run-{run_id}"
             )
         return self._pool.submit(supervise, run_id, self._store_url, self.supervision)
 
