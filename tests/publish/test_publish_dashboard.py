@@ -69,6 +69,7 @@ def apps_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "flows" / "failing.flow.yaml").write_text(FAILING_FLOW)
     (folder / "failing.app.yaml").write_text(FAILING_APP)
     write_notebook(folder / "big_grid.ipynb", BIG_GRID)
+    (folder / "broken.app.yaml").write_text("app: broken\nflows:\n  main: {path: flows/nowhere.flow.yaml}\n")
     return folder
 
 
@@ -231,3 +232,12 @@ def test_a_million_row_grid_pages_on_the_server(server: PublishedServer, page, r
     # Only the visible page crosses to the browser: the whole page is far smaller than the frame.
     assert len(page.content()) < 2_000_000
     assert not request_log.outside_loopback(), request_log.outside_loopback()
+
+
+def test_a_broken_app_spec_is_a_message_naming_the_file(server: PublishedServer, page, tmp_path: Path):
+    open_app(page, server, "broken.app.ipynb")
+    error = page.locator(".aqtra-page-error")
+    error.wait_for(timeout=WAIT)
+    page.screenshot(path=tmp_path / "broken-spec.png")
+    assert "broken.app.yaml" in error.inner_text() or "nowhere.flow.yaml" in error.inner_text()
+    assert "Traceback" not in page.content()

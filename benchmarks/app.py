@@ -1,0 +1,199 @@
+"""Benchmarks of a published app, measured in headless Chromium: the sales dashboard
+(notebooks/sales_dashboard.app.yaml) served by `aqtra-nb publish` on loopback.
+
+1. **Cold first render**: a new server process, then a new page: from `goto` to the first run's results
+   on screen (the status says succeeded, the cards and the region grid show numbers). This includes the
+   kernel's start, its imports, building the app and the first flow run. Also "new visitor": a second
+   page on the same (warm) server, which still gets a kernel of its own.
+2. **Update latency**: the region filter changed and Run pressed, until the orders grid (over the
+   `net` step, every order that passes the filter) shows the new run's page. Median of the repeats.
+
+Then a breakdown of the cold render, each part measured on its own: starting a kernel, importing
+`aqtra_nb.ui` in a fresh interpreter, building the app and its first run in-process.
+
+    python benchmarks/app.py                   # 100k orders (scale 0.1), 3 cold renders, 7 updates
+    python benchmarks/app.py --scale 0.01 --cold 1 --updates 3    # a smoke test
+
+Needs Chromium (/usr/bin/chromium or $AQTRA_CHROMIUM) and Playwright (the `test` or `export` extra).
+Runs are not recorded in your run history (`AQTRA_HOME` is a temporary folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REGIONS = ["North", "South", "East", "West", "Central", "Islands", "North-East", "South-West"]
+TARGET_COLD, TARGET_UPDATE = 2.0, 0.3  # seconds
+WAIT = 180_000  # ms
+
+
+def prepare(folder: Path, scale: float) -> None:
+    from aqtra_nb import datasets
+
+    shutil.copy(REPO_ROOT / "notebooks" / "sales_dashboard.app.yaml", folder)
+    (folder / "flows").mkdir()
+    shutil.copy(REPO_ROOT / "notebooks" / "flows" / "sales_dashboard.flow.yaml", folder / "flows")
+    datasets.write_sales(folder / "data", scale=scale, formats="parquet")
+
+
+BARE_APP = "import ipywidgets as w\nw.VBox([w.IntSlider(description='n'), w.HTML('<b class=bare>ready</b>')])"
+
+
+def write_bare_app(folder: Path) -> None:
+    """The floor: Voilà and a kernel with one ipywidgets slider, none of our imports."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(BARE_APP)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "bare.ipynb")
+
+
+def first_render(
+    browser, url: str, ready: tuple[str, ...] = (".aqtra-status-succeeded", ".aqtra-grid-row")
+) -> float:
+    """Seconds from navigation to the first run's numbers on screen (`ready` selectors visible)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        start = time.perf_counter()
+        page.goto(url, timeout=WAIT)
+        for selector in ready:
+            page.locator(selector).first.wait_for(timeout=WAIT)
+        return time.perf_counter() - start
+    finally:
+        page.close()
+
+
+def update_latencies(browser, url: str, repeats: int) -> list[float]:
+    """Seconds from pressing Run (after changing the region) to the orders grid showing the new page."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        page.goto(url, timeout=WAIT)
+        page.locator(".aqtra-status-succeeded").wait_for(timeout=WAIT)
+        page.get_by_role("tab", name="Orders").click()
+        grid = page.locator(".aqtra-datagrid .aqtra-grid").nth(1)
+        grid.locator(".aqtra-grid-row").first.wait_for(timeout=WAIT)
+        times = []
+        for i in range(repeats):
+            region = REGIONS[i % len(REGIONS)]
+            revision = grid.get_attribute("data-revision")
+            page.locator(".aqtra-field-region select").select_option(region)
+            start = time.perf_counter()
+            page.locator("button.aqtra-run").click()
+            page.wait_for_function(
+                "([r, region]) => { const g = document.querySelectorAll('.aqtra-datagrid .aqtra-grid')[1];"
+                " const cell = g.querySelector('td[data-column=region]');"
+                " return g.dataset.revision !== r && g.dataset.loading === 'false'"
+                " && cell && cell.textContent === region }",
+                arg=[revision, region],
+                timeout=WAIT,
+                polling="raf",
+            )
+            times.append(time.perf_counter() - start)
+        return times
+    finally:
+        page.close()
+
+
+def run_python(code: str, cwd: Path) -> float:
+    """Wall seconds of a fresh interpreter running `code` (which prints its own timing, in seconds)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=600, check=True
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def breakdown(folder: Path) -> dict[str, float]:
+    from jupyter_client.manager import start_new_kernel
+
+    start = time.perf_counter()
+    manager, client = start_new_kernel(kernel_name="python3")
+    kernel_seconds = time.perf_counter() - start
+    client.stop_channels()
+    manager.shutdown_kernel(now=True)
+    timed = "import time; t = time.perf_counter(); {body}; print(time.perf_counter() - t)"
+    return {
+        "start a kernel (until it answers)": kernel_seconds,
+        "import ipywidgets": run_python(timed.format(body="import ipywidgets"), folder),
+        "import aqtra_nb.ui (fresh interpreter)": run_python(timed.format(body="import aqtra_nb.ui"), folder),
+        "App.from_yaml + first run (after imports)": run_python(
+            "import aqtra_nb.ui, time; t = time.perf_counter(); "
+            "app = aqtra_nb.ui.App.from_yaml('sales_dashboard.app.yaml', record=False); app.start(); "
+            "app.wait(); print(time.perf_counter() - t)",
+            folder,
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.1, help="orders in millions (0.1 = 100k)")
+    parser.add_argument("--cold", type=int, default=3, help="cold renders (a new server each)")
+    parser.add_argument("--updates", type=int, default=7, help="filter changes timed")
+    args = parser.parse_args(argv)
+
+    from aqtra_nb.publish.browser import launch_args, sync_playwright
+    from aqtra_nb.publish.process import PublishedServer
+
+    with tempfile.TemporaryDirectory(prefix="aqtra-app-bench-") as tmp:
+        folder = Path(tmp)
+        os.environ["AQTRA_HOME"] = str(folder / "home")
+        os.environ.pop("AQTRA_DATABASE_URL", None)
+        prepare(folder, args.scale)
+        write_bare_app(folder)
+        cold, warm, updates, server_start, bare = [], [], [], [], []
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(**launch_args())
+            for i in range(args.cold):
+                started = time.perf_counter()
+                with PublishedServer(
+                    ["publish", "sales_dashboard.app.yaml", "--port", "0"], cwd=folder
+                ) as server:
+                    server_start.append(time.perf_counter() - started)
+                    cold.append(first_render(browser, server.url))
+                    if i == 0:
+                        warm.append(first_render(browser, server.url))
+                        updates = update_latencies(browser, server.url, args.updates)
+            with PublishedServer(["publish", "bare.ipynb", "--port", "0"], cwd=folder) as server:
+                bare.append(first_render(browser, server.url, (".bare",)))
+            browser.close()
+        parts = breakdown(folder)
+
+    rows = int(args.scale * 1_000_000)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"\n## Published sales dashboard, {rows:,} orders ({platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, load average {load:.1f})\n"
+    )
+    print("| measure | seconds | target |")
+    print("|---|---|---|")
+    print(f"| server process start (until it listens) | {min(server_start):.2f} | |")
+    print(f"| cold first render (best of {len(cold)}) | {min(cold):.2f} | < {TARGET_COLD:.1f} |")
+    print(f"| cold first render (median) | {statistics.median(cold):.2f} | |")
+    print(f"| new visitor on a running server | {min(warm):.2f} | |")
+    print(f"| floor: a bare ipywidgets notebook, cold | {min(bare):.2f} | |")
+    print(
+        f"| form change → updated grid (median of {len(updates)}) | {statistics.median(updates):.3f} | "
+        f"< {TARGET_UPDATE:.1f} |"
+    )
+    print(f"| form change → updated grid (best) | {min(updates):.3f} | |")
+    print("\nCold render, part by part (each measured on its own):\n")
+    print("| part | seconds |")
+    print("|---|---|")
+    for name, seconds in parts.items():
+        print(f"| {name} | {seconds:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
