@@ -43,8 +43,8 @@ def _insert_ignore(session: Session, values: dict[str, Any]) -> bool:
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - the store supports SQLite and PostgreSQL
         raise NotImplementedError(dialect)
-    result = session.execute(insert(Run).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
+    statement = insert(Run).values(**values).on_conflict_do_nothing().returning(Run.id)
+    return session.execute(statement).scalar() is not None  # (rowcount is not reliable here)
 
 
 def run_values(
