@@ -3,6 +3,8 @@ lookup_reference and load_references resolve references, write_model writes in o
 
 import datetime as dt
 
+import dask
+import dask.dataframe as dd
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -239,9 +241,10 @@ def write(rows: pd.DataFrame, mode: str, run_mode: str = "auto", partitions: int
 
 
 def _dask(frame, partitions):
-    from conftest import to_dask
-
-    return to_dask(frame, partitions)
+    """Several partitions, pandas dtypes kept (no `from conftest import`: another folder's conftest may
+    hold that module name by the time this runs)."""
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_pandas(frame, npartitions=partitions, sort=False)
 
 
 @pytest.mark.parametrize("run_mode", RUN_MODES)
