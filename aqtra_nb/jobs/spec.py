@@ -99,9 +99,6 @@ class JobSpec(SpecModel):
     def kind(self) -> Literal["notebook", "flow"]:
         return "notebook" if self.target.endswith(".ipynb") else "flow"
 
-    def to_document(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_defaults=True) | {"job": self.job, "target": self.target}
-
 
 def load_job(path: str | Path) -> JobSpec:
     """A `*.job.yaml` file as a JobSpec; a relative target resolves against the file's folder."""
