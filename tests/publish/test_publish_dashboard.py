@@ -69,6 +69,7 @@ def apps_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "flows" / "failing.flow.yaml").write_text(FAILING_FLOW)
     (folder / "failing.app.yaml").write_text(FAILING_APP)
     write_notebook(folder / "big_grid.ipynb", BIG_GRID)
+    shutil.copy(ROOT / "notebooks" / "02-sales-dashboard.ipynb", folder)
     (folder / "broken.app.yaml").write_text("app: broken\nflows:\n  main: {path: flows/nowhere.flow.yaml}\n")
     return folder
 
@@ -241,3 +242,16 @@ def test_a_broken_app_spec_is_a_message_naming_the_file(server: PublishedServer,
     page.screenshot(path=tmp_path / "broken-spec.png")
     assert "broken.app.yaml" in error.inner_text() or "nowhere.flow.yaml" in error.inner_text()
     assert "Traceback" not in page.content()
+
+
+def test_the_dashboard_notebook_publishes_without_errors(
+    server: PublishedServer, page, request_log, tmp_path
+):
+    open_app(page, server, "02-sales-dashboard.ipynb")
+    page.locator(".aqtra-app .aqtra-status-succeeded").first.wait_for(timeout=WAIT)
+    page.locator(".aqtra-app .aqtra-grid-row").first.wait_for(timeout=WAIT)
+    page.screenshot(path=tmp_path / "dashboard-notebook.png", full_page=True)
+    content = page.content()
+    assert "There was an error when executing cell" not in content and "Traceback" not in content
+    assert "datasets.write_sales" not in content  # sources stripped
+    assert not request_log.outside_loopback(), request_log.outside_loopback()
