@@ -310,3 +310,19 @@ def test_an_unknown_column_fails_every_time_it_is_planned():
     for _ in range(2):
         with pytest.raises(UnknownColumn, match="Did you mean 'amount'"):
             f.plan()
+
+
+def test_schema_signature_names_columns_dtypes_and_index():
+    from aqtra_nb.engine import schemas
+
+    frame = pd.DataFrame(
+        {
+            "a": pd.Series([], dtype="int64"),
+            "b": pd.Series([], dtype="str"),
+            "c": pd.Series([], dtype="Int64"),
+        }
+    )
+    assert schemas.signature(frame)[:2] == (("a", "b", "c"), tuple(frame.dtypes))
+    assert schemas.signature(frame) != schemas.signature(frame.astype({"c": "float64"}))
+    assert schemas.signature(frame) != schemas.signature(frame.rename_axis("i"))
+    assert schemas.signature(frame) == schemas.signature(frame.copy())
