@@ -9,6 +9,8 @@ import logging
 import uuid
 from typing import Any
 
+from sqlalchemy import insert, update
+
 from ..spec import FlowSpec
 from ..spec.status import RunStatus
 from .models import Run, StepRun, utcnow
@@ -24,7 +26,7 @@ class RunRecorder:
     def __init__(self, store: Store, spec: FlowSpec, *, kind: str = "flow") -> None:
         self.store, self.spec, self.kind = store, spec, kind
         self.run_id: str | None = None
-        self.steps: dict[str, StepRun] = {}
+        self.steps: dict[str, dict[str, Any]] = {}
 
     def __call__(self, event: Any) -> None:
         if event.kind == "run_started":
@@ -59,40 +61,47 @@ class RunRecorder:
         self._start(run_id, {k: str(v) for k, v in parameters.items()}, RunStatus.failed)
         step = getattr(error, "step", None)
         if step:
-            self.steps[step] = StepRun(
-                step_id=step,
-                component=getattr(error, "component", None),
-                status=RunStatus.failed,
-                error=str(error),
-                finished_at=utcnow(),
-            )
+            self.steps[step] = {
+                "step_id": step,
+                "component": getattr(error, "component", None),
+                "status": RunStatus.failed,
+                "rows": None,
+                "seconds": None,
+                "error": str(error),
+                "finished_at": utcnow(),
+            }
         self._finish(RunStatus.failed, 0.0, str(error))
         return run_id
 
     def _step(self, event: Any, status: RunStatus) -> None:
         if event.step is None:
             return
-        self.steps[event.step] = StepRun(
-            step_id=event.step,
-            component=event.component,
-            status=status,
-            rows=event.rows,
-            seconds=event.seconds,
-            error=event.error,
-            finished_at=dt.datetime.fromtimestamp(event.time, dt.UTC),
-        )
+        self.steps[event.step] = {
+            "step_id": event.step,
+            "component": event.component,
+            "status": status,
+            "rows": event.rows,
+            "seconds": event.seconds,
+            "error": event.error,
+            "finished_at": dt.datetime.fromtimestamp(event.time, dt.UTC),
+        }
 
     def _finish(self, status: RunStatus, seconds: float | None, error: str | None) -> None:
         if self.run_id is None:
             return
+        # Plain bulk statements, not ORM objects: recording is per-step overhead on every run.
         with self.store.session.begin() as session:
-            run = session.get(Run, self.run_id)
-            if run is None:  # pragma: no cover - the row was deleted mid-run
+            found = session.execute(
+                update(Run)
+                .where(Run.id == self.run_id)
+                .values(status=status, seconds=seconds, error=error, finished_at=utcnow())
+            )
+            if found.rowcount == 0:  # pragma: no cover - the row was deleted mid-run
                 return
-            run.status, run.seconds, run.error, run.finished_at = status, seconds, error, utcnow()
-            for step in self.steps.values():
-                step.run_id = self.run_id
-                session.add(step)
+            if self.steps:
+                session.execute(
+                    insert(StepRun), [{**step, "run_id": self.run_id} for step in self.steps.values()]
+                )
 
 
 def _user() -> str | None:
