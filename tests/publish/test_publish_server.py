@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,9 @@ def websocket_status(url: str, headers: dict[str, str]) -> int:
         connection.close()
         return 101
 
-    return asyncio.run(connect())
+    # A thread of its own: Playwright's sync API (other tests) leaves an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, connect()).result()
 
 
 def test_kernel_websocket_refuses_connections_without_the_token(
