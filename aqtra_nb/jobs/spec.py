@@ -102,17 +102,10 @@ class JobSpec(SpecModel):
 
 def load_job(path: str | Path) -> JobSpec:
     """A `*.job.yaml` file as a JobSpec; a relative target resolves against the file's folder."""
-    import yaml
-
-    from ..spec.io import FlowLoader
+    from ..spec.io import parse_yaml, read_spec_file
 
     path = Path(path)
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=FlowLoader)  # noqa: S506
-    except FileNotFoundError:
-        raise JobError(f"job file not found: {path}") from None
-    except yaml.YAMLError as exc:
-        raise JobError(f"not valid YAML: {exc}", file=str(path)) from None
+    document = parse_yaml(read_spec_file(path, "job", JobError), source=str(path), error=JobError)
     if not isinstance(document, dict):
         raise JobError("a job file is a mapping with keys `job`, `target`, `cron`, ...", file=str(path))
     if isinstance(document.get("target"), str) and not Path(document["target"]).is_absolute():

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ..errors import FlowValidationError
+from ..errors import AqtraError, FlowValidationError
 from .models import FlowSpec
 
 
@@ -28,27 +28,40 @@ FlowLoader.add_implicit_resolver(
 )
 
 
+def read_spec_file(path: str | Path, what: str, error: type[AqtraError]) -> str:
+    """The text of a spec file; a missing or unreadable file is `error` ("<what> file not found: ...")
+    rather than a traceback. Shared by flow, workflow, app and job files."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{what} file not found: {path}") from None
+    except OSError as exc:
+        raise error(f"cannot read {what} file: {exc}", file=str(path)) from None
+
+
+def parse_yaml(text: str, *, source: str | None, error: type[AqtraError]) -> Any:
+    """YAML text (with FlowLoader's YAML 1.2 booleans) as plain data; a syntax error is `error` naming
+    `source` and the line and column ("not valid YAML at line L, column C: ...")."""
+    try:
+        return yaml.load(text, Loader=FlowLoader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error(f"not valid YAML{where}: {problem}", file=source) from None
+
+
 def load_flow(path: str | Path) -> FlowSpec:
     """Parse and validate a `*.flow.yaml` / `*.flow.json` file; the spec remembers where it came from."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FlowValidationError(f"flow file not found: {path}") from None
-    except OSError as exc:
-        raise FlowValidationError(f"cannot read flow file: {exc}", file=str(path)) from None
+    text = read_spec_file(path, "flow", FlowValidationError)
     return parse_flow(text, source=str(path)).located(str(path), path.parent)
 
 
 def parse_flow(text: str, *, source: str | None = None) -> FlowSpec:
     """Parse flow text (YAML, of which JSON is a subset) into a validated FlowSpec."""
-    try:
-        document = yaml.load(text, Loader=FlowLoader)  # noqa: S506 - a SafeLoader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise FlowValidationError(f"not valid YAML{where}: {problem}", file=source) from None
+    document = parse_yaml(text, source=source, error=FlowValidationError)
     if not isinstance(document, dict):
         raise FlowValidationError(
             "a flow file must be a mapping with keys `flow`, `parameters` and `steps`", file=source
@@ -88,7 +101,7 @@ def validation_error(
     message = _message(first)
     if first["type"] == "extra_forbidden":
         message += _key_hint(loc)
-    line = _line_of(text, loc) if text else None
+    line = line_of(text, loc) if text else None
     if line:
         message = f"{message} (line {line})"
     return FlowValidationError(message, file=source, step=str(step_id) if step_id else None, field=field)
@@ -121,7 +134,7 @@ def _message(error: dict[str, Any]) -> str:
     return error["msg"]
 
 
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     """1-based line of the YAML node at `loc`, or of its nearest existing parent."""
     try:
         node = yaml.compose(text, Loader=FlowLoader)

@@ -13,12 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ..errors import AqtraError, ExpressionError, did_you_mean
 from ..expr import parse_aggregation, parse_expression
-from ..spec.io import FlowLoader, _line_of
+from ..spec.io import line_of, parse_yaml, read_spec_file
 
 
 class AppSpecError(AqtraError):
@@ -215,24 +214,12 @@ def app_json_schema() -> dict[str, Any]:
 def load_app_spec(path: str | Path) -> AppSpec:
     """Parse and check an `*.app.yaml` file, including its references to flows, steps and components."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise AppSpecError(f"app file not found: {path}") from None
-    except OSError as exc:
-        raise AppSpecError(f"cannot read app file: {exc}", file=str(path)) from None
+    text = read_spec_file(path, "app", AppSpecError)
     return parse_app_spec(text, source=str(path), folder=path.parent)
 
 
 def parse_app_spec(text: str, *, source: str | None = None, folder: Path | None = None) -> AppSpec:
-    try:
-        document = yaml.load(text, Loader=FlowLoader)  # noqa: S506 - a SafeLoader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise AppSpecError(
-            f"not valid YAML{where}: {getattr(exc, 'problem', None) or exc}", file=source
-        ) from None
+    document = parse_yaml(text, source=source, error=AppSpecError)
     if not isinstance(document, dict):
         raise AppSpecError(
             "an app file must be a mapping with keys `app`, `flows`, `components`, `layout`", file=source
@@ -259,7 +246,7 @@ def _located(exc: ValidationError, source: str | None, text: str, document: Any)
         message = "required key is missing"
     else:
         message = first["msg"]
-    line = _line_of(text, loc)
+    line = line_of(text, loc)
     return AppSpecError(f"{message}{f' (line {line})' if line else ''}", file=source, field=field)
 
 
@@ -293,7 +280,7 @@ def check_references(spec: AppSpec, text: str | None = None) -> None:
     from ..spec import load_flow
 
     def fail(message: str, *loc: Any) -> AppSpecError:
-        line = _line_of(text, loc) if text else None
+        line = line_of(text, loc) if text else None
         where = f" (line {line})" if line else ""
         return AppSpecError(message + where, file=spec.source, field=".".join(str(p) for p in loc))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AqtraError, ExpressionError, did_you_mean
-from ..spec.io import _line_of
+from ..spec.io import line_of
 from . import context
 from .load import WorkflowValidationError
 from .spec import (
@@ -35,7 +35,7 @@ class _Checker:
             loc: tuple[Any, ...] = ("steps", self.index.get(step.id, 0))
             if field:
                 loc += tuple(field.split(".", 1)) if field.startswith(("cases.", "options.")) else (field,)
-            line = _line_of(self.text, loc)
+            line = line_of(self.text, loc)
             if line:
                 message = f"{message} (line {line})"
         return WorkflowValidationError(

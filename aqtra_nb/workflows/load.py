@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from ..errors import FlowValidationError, did_you_mean
-from ..spec.io import FlowLoader, _line_of
+from ..spec.io import line_of, parse_yaml, read_spec_file
 from .spec import STEP_KINDS, WorkflowSpec
 
 
@@ -20,25 +19,14 @@ class WorkflowValidationError(FlowValidationError):
 def load_workflow(path: str | Path, *, check: bool = True) -> WorkflowSpec:
     """Parse, validate and (with `check`) prove every path ends in `finish` and every reference resolves."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise WorkflowValidationError(f"workflow file not found: {path}") from None
-    except OSError as exc:
-        raise WorkflowValidationError(f"cannot read workflow file: {exc}", file=str(path)) from None
+    text = read_spec_file(path, "workflow", WorkflowValidationError)
     return parse_workflow(text, source=str(path), base_dir=path.parent, check=check)
 
 
 def parse_workflow(
     text: str, *, source: str | None = None, base_dir: Path | None = None, check: bool = True
 ) -> WorkflowSpec:
-    try:
-        document = yaml.load(text, Loader=FlowLoader)  # noqa: S506 - a SafeLoader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise WorkflowValidationError(f"not valid YAML{where}: {problem}", file=source) from None
+    document = parse_yaml(text, source=source, error=WorkflowValidationError)
     return workflow_from_document(document, source=source, base_dir=base_dir, text=text, check=check)
 
 
@@ -82,7 +70,7 @@ def _located(exc: ValidationError, document: dict[str, Any], source: str | None,
     if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
         yaml_loc = loc[:2] + ("kind",)
     message = _message(first, loc, document)
-    line = _line_of(text, yaml_loc) if text else None
+    line = line_of(text, yaml_loc) if text else None
     if line:
         message = f"{message} (line {line})"
     field = ".".join(str(p) for p in field_path) or None
