@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
@@ -18,6 +18,33 @@ class SpecModel(BaseModel):
     """Base of user-facing specs: unknown keys are errors, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def check_step_id(value: str) -> str:
+    """A step id as written in files (flows and workflows): other steps and expressions name it."""
+    if not STEP_ID.match(value):
+        raise ValueError(
+            f"step id {value!r} must start with a letter or '_' and hold only letters, digits, '_' or '-'"
+        )
+    return value
+
+
+class LocatedSpec(SpecModel):
+    """A spec that remembers the file it was loaded from and the folder its relative paths resolve against."""
+
+    _source: str | None = PrivateAttr(None)
+    _base_dir: Path | None = PrivateAttr(None)
+
+    @property
+    def source(self) -> str | None:
+        """The file this spec was loaded from or saved to, if any (for error messages and relative paths)."""
+        return self._source
+
+    def located(self, source: str | None, base_dir: Path | None) -> Self:
+        """Remember where this spec lives (for error messages and relative paths)."""
+        self._source = source
+        self._base_dir = base_dir.resolve() if base_dir is not None else None
+        return self
 
 
 class ParameterSpec(SpecModel):
@@ -46,14 +73,7 @@ class StepSpec(SpecModel):
         None, description="Editor layout hints (position); ignored by the engine."
     )
 
-    @field_validator("id")
-    @classmethod
-    def _id_is_name(cls, value: str) -> str:
-        if not STEP_ID.match(value):
-            raise ValueError(
-                f"step id {value!r} must start with a letter or '_' and hold only letters, digits, '_' or '-'"
-            )
-        return value
+    _id_is_name = field_validator("id")(check_step_id)
 
     @property
     def input_ids(self) -> list[str]:
@@ -63,31 +83,18 @@ class StepSpec(SpecModel):
         return [self.input] if self.input is not None else []
 
 
-class FlowSpec(SpecModel):
+class FlowSpec(LocatedSpec):
     """A data flow: typed parameters and a DAG of steps (listed in any order)."""
 
     flow: str = Field(description="Flow name.")
     description: str = Field("", description="What the flow computes.")
     parameters: dict[str, ParameterSpec] = Field(default_factory=dict, description="Typed parameters.")
     steps: list[StepSpec] = Field(default_factory=list, description="The steps; they form a DAG.")
-    _source: str | None = PrivateAttr(None)
-    _base_dir: Path | None = PrivateAttr(None)
-
-    @property
-    def source(self) -> str | None:
-        """The file this flow was loaded from or saved to, if any (for error messages and relative paths)."""
-        return self._source
 
     @property
     def base_dir(self) -> Path | None:
         """The folder relative paths resolve against: the flow file's, fixed when it was loaded or saved."""
         return self._base_dir
-
-    def located(self, source: str | None, base_dir: Path | None) -> FlowSpec:
-        """Remember where this flow lives (for error messages and relative paths)."""
-        self._source = source
-        self._base_dir = base_dir.resolve() if base_dir is not None else None
-        return self
 
     def __eq__(self, other: object) -> bool:
         # The same flow wherever it was loaded from: the source path takes no part in equality.

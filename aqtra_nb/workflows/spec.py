@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..notify import Notify
-from ..spec.models import STEP_ID, ParameterSpec, SpecModel
+from ..spec.models import LocatedSpec, ParameterSpec, SpecModel, check_step_id
 
 FINISH_STATUSES = ("succeeded", "failed", "cancelled")
 
@@ -21,14 +21,7 @@ class BaseStep(SpecModel):
     id: str = Field(description="Unique step id; other steps name it in `next` and branches.")
     description: str = Field("", description="What this step is for.")
 
-    @field_validator("id")
-    @classmethod
-    def _id_is_name(cls, value: str) -> str:
-        if not STEP_ID.match(value):
-            raise ValueError(
-                f"step id {value!r} must start with a letter or '_' and hold only letters, digits, '_' or '-'"
-            )
-        return value
+    _id_is_name = field_validator("id")(check_step_id)
 
     def targets(self) -> dict[str, str]:
         """Where this step may go next: {field: step id}. Empty for `finish`."""
@@ -230,7 +223,7 @@ STEP_KINDS = {
 }
 
 
-class WorkflowSpec(SpecModel):
+class WorkflowSpec(LocatedSpec):
     """A workflow: typed parameters, the entity of its record, and its steps (the first one starts)."""
 
     workflow: str = Field(description="Workflow name.")
@@ -240,22 +233,11 @@ class WorkflowSpec(SpecModel):
     )
     parameters: dict[str, ParameterSpec] = Field(default_factory=dict, description="Typed parameters.")
     steps: list[StepKind] = Field(min_length=1, description="The steps; execution starts at the first.")
-    _source: str | None = PrivateAttr(None)
-    _base_dir: Path | None = PrivateAttr(None)
-
-    @property
-    def source(self) -> str | None:
-        return self._source
 
     @property
     def base_dir(self) -> Path:
         """The folder that flow and notebook paths are relative to."""
         return self._base_dir or Path.cwd()
-
-    def located(self, source: str | None, base_dir: Path | None) -> WorkflowSpec:
-        self._source = source
-        self._base_dir = base_dir.resolve() if base_dir is not None else None
-        return self
 
     def step(self, step_id: str) -> BaseStep:
         for step in self.steps:
