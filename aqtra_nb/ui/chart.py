@@ -15,6 +15,7 @@ import pandas as pd
 import traitlets as t
 
 from ..errors import AqtraError, did_you_mean
+from .source import FrameSource
 
 ChartKind = Literal["bar", "hbar", "line", "pie", "donut", "scatter"]
 KINDS: tuple[str, ...] = ("bar", "hbar", "line", "pie", "donut", "scatter")
@@ -24,14 +25,12 @@ class ChartError(AqtraError):
     """A chart names a column its data does not have, or an unknown kind."""
 
 
-class Chart(w.VBox):
+class Chart(FrameSource, w.VBox):
     """A chart of `data`: `x` (categories or labels) against one or more `y` columns.
 
     For pie and donut charts `x` gives the labels and the first `y` the values. DOM hook: `.aqtra-chart`
     around plotly's figure; `chart.figure` is the `plotly.graph_objects.FigureWidget`.
     """
-
-    data = t.Instance(pd.DataFrame, allow_none=True)
 
     def __init__(
         self,
@@ -55,8 +54,7 @@ class Chart(w.VBox):
         self.y = [y] if isinstance(y, str) else list(y)
         if not self.y:
             raise ChartError("a chart needs at least one y column", field="y")
-        self.step, self.flow = step, flow
-        self.loader = data if callable(data) else None
+        self._bind_source(data, step, flow)
         self.figure = go.FigureWidget(
             layout={
                 "title": {"text": title},
@@ -67,14 +65,7 @@ class Chart(w.VBox):
         super().__init__([self.figure])
         self.add_class("aqtra-chart")
         self.add_class(f"aqtra-chart-{kind}")
-        if self.loader is not None:
-            self.refresh()
-        elif data is not None:
-            self.data = data
-
-    def refresh(self) -> None:
-        if self.loader is not None:
-            self.data = self.loader()
+        self._load_source(data)
 
     @t.observe("data")
     def _redraw(self, change: dict[str, Any]) -> None:

@@ -19,13 +19,14 @@ import traitlets as t
 
 from ..errors import AqtraError
 from .cells import column_kind, page_cells
+from .source import FrameSource
 from .table import TableQuery
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 
-class DataGrid(anywidget.AnyWidget):
+class DataGrid(FrameSource, anywidget.AnyWidget):
     """A frame (or a flow step's output, when bound by an `App`) as a paged, sortable, filterable table.
 
     `filters` are fixed conditions in the expression language; their `@name` values come from `params`
@@ -54,8 +55,7 @@ class DataGrid(anywidget.AnyWidget):
     show_filter = t.Bool(True).tag(sync=True)
     revision = t.Int(0).tag(sync=True)
 
-    # Python-only state
-    data = t.Instance(pd.DataFrame, allow_none=True)
+    # Python-only state (and `data`, from FrameSource)
     filters = t.List(t.Unicode())
     params = t.Dict()
     formats = t.Dict()
@@ -70,25 +70,16 @@ class DataGrid(anywidget.AnyWidget):
         columns: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
-        self.step, self.flow = step, flow
-        self.loader = data if callable(data) else None
+        self._bind_source(data, step, flow)
         self.visible_columns = list(columns) if columns else None
         self._query: TableQuery | None = None
         self._lock = threading.RLock()
         self._quiet = False
         super().__init__(filters=list(filters), **kwargs)
         self.add_class("aqtra-datagrid")
-        if self.loader is not None:
-            self.refresh()
-        elif data is not None:
-            self.data = data
+        self._load_source(data)
 
     # -- Python API ----------------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Reload the data from the callable it was given (e.g. an entity's `frame`)."""
-        if self.loader is not None:
-            self.data = self.loader()
-
     @property
     def page_frame(self) -> pd.DataFrame:
         """The rows on the current page, as a frame (what the view shows, unformatted)."""

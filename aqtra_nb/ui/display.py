@@ -12,6 +12,7 @@ import traitlets as t
 
 from ..errors import AqtraError, ExpressionError
 from ..expr import AGGREGATE_FUNCTIONS, parse_aggregation, parse_expression
+from .source import FrameSource
 
 
 def metric_value(frame: pd.DataFrame, value: str, params: dict[str, Any] | None = None) -> Any:
@@ -41,7 +42,7 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-class Metric(w.HTML):
+class Metric(FrameSource, w.HTML):
     """A KPI card: a label over one number, computed from `data` by `value` (see `metric_value`). The
     default `format` shows whole numbers as `1,234` and others as `1,234.50`.
 
@@ -49,7 +50,6 @@ class Metric(w.HTML):
     number in `data-value`).
     """
 
-    data = t.Instance(pd.DataFrame, allow_none=True)
     number = t.Any(None)
 
     def __init__(
@@ -71,20 +71,12 @@ class Metric(w.HTML):
                 parse_expression(value)  # raises for a value that is neither
         self.label, self.value_expression = label, value
         self.format, self.caption = format, caption
-        self.step, self.flow = step, flow
-        self.loader = data if callable(data) else None
+        self._bind_source(data, step, flow)
         super().__init__()
         self.add_class("aqtra-metric")
         self.number = number
         self._render()
-        if self.loader is not None:
-            self.refresh()
-        elif data is not None:
-            self.data = data
-
-    def refresh(self) -> None:
-        if self.loader is not None:
-            self.data = self.loader()
+        self._load_source(data)
 
     @property
     def text(self) -> str:
