@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import RequestLog
+from publish_helpers import RequestLog
 
 from aqtra_nb.publish.process import PublishedServer
 

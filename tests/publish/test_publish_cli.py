@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import write_notebook
+from publish_helpers import write_notebook
 
 from aqtra_nb.cli import main
 from aqtra_nb.publish.apps import find_apps, spec_notebook, stage

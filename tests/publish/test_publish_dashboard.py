@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import RequestLog, write_notebook
+from publish_helpers import RequestLog, write_notebook
 
 from aqtra_nb import datasets
 from aqtra_nb.publish.process import PublishedServer

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SIMPLE_APP, write_notebook
+from publish_helpers import SIMPLE_APP, write_notebook
 
 from aqtra_nb.cli import main
 

@@ -1,0 +1,54 @@
+"""Helpers shared by the publishing tests (a uniquely named module: `conftest` is a name every test
+folder has, so test modules import these from here)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import nbformat
+
+# A 1x1 PNG: an image next to the app, served by /voila/files/ to signed-in users only.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def write_notebook(path: Path, *sources: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+SIMPLE_APP = """\
+import os
+import ipywidgets as widgets
+
+print("APP-" + "RENDERED in", os.getcwd())
+slider = widgets.IntSlider(value=3, min=0, max=10, description="n")
+square = widgets.HTML(value='<b class="square">9</b>')
+slider.observe(lambda change: setattr(square, "value", f'<b class="square">{change.new ** 2}</b>'), "value")
+widgets.VBox([slider, square])
+"""
+
+
+class RequestLog:
+    """Every request (and websocket) a browser context makes, to check that none leaves loopback."""
+
+    def __init__(self, context) -> None:
+        self.urls: list[str] = []
+        context.on("request", lambda request: self.urls.append(request.url))
+        context.on("page", self.watch)
+        for page in context.pages:
+            self.watch(page)
+
+    def watch(self, page) -> None:
+        page.on("websocket", lambda ws: self.urls.append(ws.url))
+
+    def outside_loopback(self) -> list[str]:
+        from aqtra_nb.publish.browser import is_loopback
+
+        return [url for url in self.urls if not is_loopback(url)]
