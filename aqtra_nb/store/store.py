@@ -6,15 +6,17 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from ..errors import AqtraError
 from ..spec import FlowSpec
 from .database import default_url, make_engine, migrate, safe_url
 from .models import FlowVersion, Run
+
+T = TypeVar("T")
 
 
 class Store:
@@ -72,19 +74,37 @@ class Store:
 
     def run(self, run_id: str) -> Run:
         """A run by id or unique id prefix, with its steps and artifacts."""
-        query = (
-            select(Run)
-            .options(selectinload(Run.steps), selectinload(Run.artifacts), selectinload(Run.flow))
-            .where(Run.id.startswith(run_id, autoescape=True))
-            .limit(2)
-        )
         with self.session() as session:
-            found = list(session.scalars(query))
-        if not found:
-            raise AqtraError(f"no run with id {run_id!r}; `aqtra-nb runs list` shows recent runs")
-        if len(found) > 1:
-            raise AqtraError(f"run id prefix {run_id!r} is ambiguous; give more characters")
-        return found[0]
+            return by_id_prefix(
+                session,
+                select(Run).options(
+                    selectinload(Run.steps), selectinload(Run.artifacts), selectinload(Run.flow)
+                ),
+                Run.id,
+                run_id,
+                what="run",
+                missing=f"no run with id {run_id!r}; `aqtra-nb runs list` shows recent runs",
+            )
+
+
+def by_id_prefix(
+    session: Session,
+    query: Select[tuple[T]],
+    id_column: Any,
+    prefix: str,
+    *,
+    what: str,
+    missing: str,
+    error: type[AqtraError] = AqtraError,
+) -> T:
+    """The one row of `query` whose id starts with `prefix` (users type short ids, like git's); `error`
+    with `missing` when none does, and naming `what` when the prefix is ambiguous."""
+    found = list(session.scalars(query.where(id_column.startswith(prefix, autoescape=True)).limit(2)))
+    if not found:
+        raise error(missing)
+    if len(found) > 1:
+        raise error(f"{what} id prefix {prefix!r} is ambiguous; give more characters")
+    return found[0]
 
 
 def content_hash(document: Any) -> str:
@@ -96,4 +116,4 @@ def plain(values: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
 
 
-__all__: Sequence[str] = ["Store", "content_hash", "plain"]
+__all__: Sequence[str] = ["Store", "by_id_prefix", "content_hash", "plain"]

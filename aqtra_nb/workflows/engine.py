@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from ..errors import AqtraError, did_you_mean
 from ..store import Store, aqtra_home
 from ..store.models import utcnow
+from ..store.store import by_id_prefix
 from ..store.workflow_models import WorkflowInstance, WorkflowStepRun, WorkflowTask
 from . import context
 from .load import load_workflow, workflow_from_document
@@ -77,18 +78,15 @@ def get(workflow_id: str, *, store: Store | None = None) -> WorkflowInstance:
     """A workflow instance by id or unique id prefix."""
     store = store or default_store()
     with store.session() as session:
-        found = list(
-            session.scalars(
-                select(WorkflowInstance)
-                .where(WorkflowInstance.id.startswith(workflow_id, autoescape=True))
-                .limit(2)
-            )
+        return by_id_prefix(
+            session,
+            select(WorkflowInstance),
+            WorkflowInstance.id,
+            workflow_id,
+            what="workflow",
+            missing=f"no workflow with id {workflow_id!r}; see `aqtra-nb workflows list`",
+            error=WorkflowError,
         )
-    if not found:
-        raise WorkflowError(f"no workflow with id {workflow_id!r}; see `aqtra-nb workflows list`")
-    if len(found) > 1:
-        raise WorkflowError(f"workflow id prefix {workflow_id!r} is ambiguous; give more characters")
-    return found[0]
 
 
 def instances(
@@ -493,16 +491,15 @@ def list_tasks(
 def get_task(task_id: str, *, store: Store | None = None) -> WorkflowTask:
     store = store or default_store()
     with store.session() as session:
-        found = list(
-            session.scalars(
-                select(WorkflowTask).where(WorkflowTask.id.startswith(task_id, autoescape=True)).limit(2)
-            )
+        return by_id_prefix(
+            session,
+            select(WorkflowTask),
+            WorkflowTask.id,
+            task_id,
+            what="task",
+            missing=f"no task with id {task_id!r}; see `aqtra-nb tasks list`",
+            error=WorkflowError,
         )
-    if not found:
-        raise WorkflowError(f"no task with id {task_id!r}; see `aqtra-nb tasks list`")
-    if len(found) > 1:
-        raise WorkflowError(f"task id prefix {task_id!r} is ambiguous; give more characters")
-    return found[0]
 
 
 def decide(
