@@ -3,6 +3,7 @@ fields, and the flows and notebooks it runs. Each error names the file, the step
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -214,15 +215,9 @@ class _Checker:
             flow = load_flow(path)
         except AqtraError as exc:
             raise self.error(f"the flow is not valid: {exc}", step, "flow") from None
-        for name in step.parameters:
-            if name not in flow.parameters:
-                raise self.error(
-                    f"the flow {flow.flow!r} has no parameter {name!r}.{did_you_mean(name, flow.parameters)} "
-                    f"Its parameters: {', '.join(flow.parameters) or 'none'}",
-                    step,
-                    f"parameters.{name}",
-                )
-        self.parameter_templates(step, step.parameters)
+        self.declared_parameters(
+            step, flow.parameters, f"the flow {flow.flow!r} has no parameter", "Its parameters", "none"
+        )
 
     def run_notebook(self, step: RunNotebookStep) -> None:
         from ..jobs.notebook import notebook_parameters
@@ -232,11 +227,24 @@ class _Checker:
             declared = notebook_parameters(path)
         except AqtraError as exc:
             raise self.error(exc.message, step, "notebook") from None
+        self.declared_parameters(
+            step, declared, "the notebook declares no parameter", "Its parameters cell sets", "nothing"
+        )
+
+    def declared_parameters(
+        self,
+        step: RunFlowStep | RunNotebookStep,
+        declared: Collection[str],
+        unknown: str,
+        listing: str,
+        empty: str,
+    ) -> None:
+        """Every parameter the step passes is one the flow or notebook declares (else `unknown`, a
+        did-you-mean and the `listing` of what it declares, or `empty`); string values are templates."""
         for name in step.parameters:
             if name not in declared:
                 raise self.error(
-                    f"the notebook declares no parameter {name!r}.{did_you_mean(name, declared)} "
-                    f"Its parameters cell sets: {', '.join(declared) or 'nothing'}",
+                    f"{unknown} {name!r}.{did_you_mean(name, declared)} {listing}: {', '.join(declared) or empty}",
                     step,
                     f"parameters.{name}",
                 )
