@@ -26,6 +26,16 @@ class Action(Protocol):
     def __call__(self) -> str | None: ...
 
 
+def _form_values(form: Form | None) -> dict[str, Any]:
+    """The form's checked values ({} without a form); an invalid form stops the action, its fields say why."""
+    if form is None:
+        return {}
+    values = form.validate()
+    if values is None:
+        raise AqtraError("Some fields need attention; see the messages next to them.")
+    return values
+
+
 class RunFlow:
     """Re-run a flow in the background with the form's values as parameters (invalid form: no run)."""
 
@@ -37,12 +47,7 @@ class RunFlow:
         self.parameters = dict(parameters or {})
 
     def __call__(self) -> str | None:
-        values: dict[str, Any] = {}
-        if self.form is not None:
-            checked = self.form.validate()
-            if checked is None:
-                raise AqtraError("Some fields need attention; see the messages next to them.")
-            values = checked
+        values = _form_values(self.form)
         self.runner.submit({**self.parameters, **values})
         return None  # the run's status line reports the outcome
 
@@ -58,9 +63,7 @@ class SaveRecord:
     def __call__(self) -> str | None:
         from ..entities import EntityValidationError
 
-        values = self.form.validate()
-        if values is None:
-            raise AqtraError("Some fields need attention; see the messages next to them.")
+        values = _form_values(self.form)
         try:
             record = self.entity.create(**values)
         except EntityValidationError as exc:
@@ -109,12 +112,7 @@ class StartWorkflow:
         self.workflow, self.form, self.record, self.options = workflow, form, record, options
 
     def __call__(self) -> str | None:
-        values: dict[str, Any] = {}
-        if self.form is not None:
-            checked = self.form.validate()
-            if checked is None:
-                raise AqtraError("Some fields need attention; see the messages next to them.")
-            values = checked
+        values = _form_values(self.form)
         try:
             workflows = importlib.import_module("aqtra_nb.workflows")
         except ImportError:
