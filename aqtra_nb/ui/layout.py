@@ -15,15 +15,21 @@ def _widget(child: Any) -> w.Widget:
     return view if isinstance(view, w.Widget) and not isinstance(child, w.Widget) else child
 
 
+def _titled(children: Sequence[Any], title: str, tag: str, css_class: str) -> list[w.Widget]:
+    """The children as widgets, under a `<tag>` heading (DOM hook `css_class`) when there is a title."""
+    items = [_widget(c) for c in children]
+    if title:
+        heading = w.HTML(f"<{tag}>{html.escape(title)}</{tag}>")
+        heading.add_class(css_class)
+        items.insert(0, heading)
+    return items
+
+
 class Page(w.VBox):
     """The whole app: an optional title over its children. DOM hook: `.aqtra-page`, title `.aqtra-page-title`."""
 
     def __init__(self, children: Sequence[Any] = (), *, title: str = "", **kwargs: Any) -> None:
-        items = [_widget(c) for c in children]
-        if title:
-            heading = w.HTML(f"<h2>{html.escape(title)}</h2>")
-            heading.add_class("aqtra-page-title")
-            items.insert(0, heading)
+        items = _titled(children, title, "h2", "aqtra-page-title")
         super().__init__(items, layout=w.Layout(padding="8px", grid_gap="8px"), **kwargs)
         self.add_class("aqtra-page")
 
@@ -32,11 +38,7 @@ class Panel(w.VBox):
     """A titled, framed group. DOM hook: `.aqtra-panel`, title `.aqtra-panel-title`."""
 
     def __init__(self, children: Sequence[Any] = (), *, title: str = "", **kwargs: Any) -> None:
-        items = [_widget(c) for c in children]
-        if title:
-            heading = w.HTML(f"<b>{html.escape(title)}</b>")
-            heading.add_class("aqtra-panel-title")
-            items.insert(0, heading)
+        items = _titled(children, title, "b", "aqtra-panel-title")
         layout = w.Layout(border="1px solid #ddd", padding="8px", margin="4px 0")
         super().__init__(items, layout=layout, **kwargs)
         self.add_class("aqtra-panel")
