@@ -3,15 +3,9 @@ server, and running the CLI in a real subprocess."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from smtp_server import SmtpServer
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "notebooks" / "workflows"
+from workflow_helpers import EXAMPLES
 
 
 @pytest.fixture
@@ -41,18 +35,3 @@ def purchase_request():
     from aqtra_nb.workflows.context import entity_class
 
     return entity_class("purchase_models:Requisition", EXAMPLES)
-
-
-def cli(*args: str, check: int | None = 0, **popen: object) -> subprocess.CompletedProcess:
-    """`aqtra-nb ARGS` in a fresh process with this test's environment."""
-    done = subprocess.run(
-        [sys.executable, "-m", "aqtra_nb.cli", *args],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=120,
-        **popen,
-    )
-    if check is not None:
-        assert done.returncode == check, done.stdout + done.stderr
-    return done

@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import EXAMPLES, cli
+from workflow_helpers import EXAMPLES, cli
 
 from aqtra_nb import workflows
 from aqtra_nb.cli import main

@@ -13,8 +13,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import EXAMPLES
 from sqlalchemy import update
+from workflow_helpers import EXAMPLES
 
 from aqtra_nb import workflows
 from aqtra_nb.runs import default_store

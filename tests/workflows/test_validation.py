@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EXAMPLES, cli
+from workflow_helpers import EXAMPLES, cli
 
 from aqtra_nb.workflows import WorkflowValidationError, load_workflow
 
