@@ -132,3 +132,36 @@ def plan_error() -> Callable[..., AqtraError]:
         return info.value
 
     return plan
+
+
+# Browser tests: Playwright's sync API driving the system's Chromium (never a downloaded one). One browser
+# per test module, stopped with the module: a running Playwright keeps an event loop running in the
+# main thread, which would break later tests that call asyncio.run (pytest-playwright's own `browser`
+# lives for the whole session, so it is not used).
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from aqtra_nb.errors import AqtraError
+    from aqtra_nb.publish.browser import launch_args, sync_playwright
+
+    try:
+        options = launch_args()
+    except AqtraError as exc:  # CI installs Debian's chromium (.ci/run); elsewhere say what is missing
+        pytest.skip(str(exc))
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(**options)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser):
+    created = browser.new_context(viewport={"width": 1280, "height": 1000})
+    yield created
+    created.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()

@@ -35,9 +35,7 @@ class JobRunRecorder(RunRecorder):
         if self.run_id is None:
             return
         with self.store.session.begin() as session:
-            for step in self.steps.values():
-                step.run_id = self.run_id
-                session.add(step)
+            self._insert_steps(session)
 
 
 def run_flow_task(task: dict[str, Any]) -> dict[str, Any]:

@@ -98,10 +98,13 @@ class RunRecorder:
             )
             if found.rowcount == 0:  # pragma: no cover - the row was deleted mid-run
                 return
-            if self.steps:
-                session.execute(
-                    insert(StepRun), [{**step, "run_id": self.run_id} for step in self.steps.values()]
-                )
+            self._insert_steps(session)
+
+    def _insert_steps(self, session: Any) -> None:
+        if self.steps:
+            session.execute(
+                insert(StepRun), [{**step, "run_id": self.run_id} for step in self.steps.values()]
+            )
 
 
 def _user() -> str | None:

@@ -28,17 +28,6 @@ widgets.VBox([grid, echo])
 """
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    from aqtra_nb.errors import AqtraError
-    from aqtra_nb.publish.browser import launch_args
-
-    try:
-        return {**browser_type_launch_args, **launch_args()}
-    except AqtraError as exc:
-        pytest.skip(str(exc))
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("grid_app")
