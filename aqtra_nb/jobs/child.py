@@ -84,21 +84,30 @@ def run_papermill(
         timer.daemon = True
         timer.start()
     try:
-        papermill.execute_notebook(
-            path,
-            output_path,
-            parameters=parameters,
-            kernel_name=kernel,
-            progress_bar=False,
-            stdout_file=stream,
-            stderr_file=stream,
-            cwd=cwd,
-            kernel_manager_class=watch.manager_class(),
-        )
-    except papermill.PapermillExecutionError as exc:
-        status, error = FAILED, f"{exc.ename}: {exc.evalue}"
-    except Exception as exc:  # a dead kernel, a kernel that does not start, a broken notebook
-        status, error = FAILED, f"{type(exc).__name__}: {exc}"
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            try:
+                papermill.execute_notebook(
+                    path,
+                    output_path,
+                    parameters=parameters,
+                    kernel_name=kernel,
+                    progress_bar=False,
+                    stdout_file=stream,
+                    stderr_file=stream,
+                    cwd=cwd,
+                    kernel_manager_class=watch.manager_class(),
+                )
+            except papermill.PapermillExecutionError as exc:
+                status, error = FAILED, f"{exc.ename}: {exc.evalue}"
+            except Exception as exc:  # a dead kernel, a kernel that does not start, a broken notebook
+                if _died_starting(exc) and attempt < KERNEL_START_ATTEMPTS and not watch.fired:
+                    # No cell ran: a kernel lost at start (e.g. two kernels racing for the same ports
+                    # when runs start together) is started again.
+                    stream.write(f"[aqtra-nb] kernel died while starting ({exc}); starting it again\n")
+                    stream.flush()
+                    continue
+                status, error = FAILED, f"{type(exc).__name__}: {exc}"
+            break
     finally:
         if timer is not None:
             timer.cancel()
@@ -114,6 +123,13 @@ def run_papermill(
         "seconds": time.perf_counter() - started,
         "failed_cell": failed_cell,
     }
+
+
+KERNEL_START_ATTEMPTS = 3
+
+
+def _died_starting(exc: Exception) -> bool:
+    return "before replying to kernel_info" in str(exc)
 
 
 def mark_failure(output_path: Path, status: str, error: str | None) -> int | None:

@@ -92,7 +92,7 @@ def test_hung_cell_is_killed_at_the_timeout_and_the_scheduler_goes_on(store, not
         assert time.monotonic() - started < 40
     (hung,) = job_runs(store, "hang")
     (ok,) = job_runs(store, "quick")
-    assert ok.status == "succeeded"
+    assert ok.status == "succeeded", f"{ok.error}\n{jobs.log(ok.id, store)}"
     assert hung.status == "timed_out" and "time limit of 12 s" in hung.error
     kernel = int((tmp_path / "kernel.pid").read_text())
     assert not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == psutil.STATUS_ZOMBIE
