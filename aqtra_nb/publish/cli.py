@@ -48,15 +48,26 @@ def _server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cull-idle", type=int, default=1800, metavar="SECONDS", help="shut down kernels idle this long"
     )
+    parser.add_argument(
+        "--pool",
+        type=int,
+        metavar="N",
+        help="kernels kept started, with the app already run, for the next visitors (publish: 1, "
+        "apps: 0, i.e. each visitor waits for a kernel)",
+    )
 
 
-def _options(args: argparse.Namespace):
+def _options(args: argparse.Namespace, pool: int):
     from .server import ServeOptions
 
     if args.timeout <= 0:
         raise AqtraError("--timeout must be a positive number of seconds", field="--timeout")
     if args.port < 0 or args.port > 65535:
         raise AqtraError(f"--port must be 0..65535, got {args.port}", field="--port")
+    if args.pool is not None:
+        if args.pool < 0:
+            raise AqtraError(f"--pool must be 0 or more, got {args.pool}", field="--pool")
+        pool = args.pool
     token = os.environ.get(TOKEN_ENV) or None
     if token and args.public:
         raise AqtraError(f"--public serves without a token, but {TOKEN_ENV} sets one; choose one")
@@ -67,6 +78,7 @@ def _options(args: argparse.Namespace):
         token=token,
         timeout=args.timeout,
         cull_idle_seconds=max(0, args.cull_idle),
+        pool=pool,
     )
 
 
@@ -85,7 +97,7 @@ def _publish(args: argparse.Namespace) -> int:
         raise AqtraError("-o/--output is only used with --export html", field="--output")
     from .server import serve
 
-    return serve([app], app.path.parent, _options(args), single=True)
+    return serve([app], app.path.parent, _options(args, pool=1), single=True)
 
 
 def _apps(args: argparse.Namespace) -> int:
@@ -93,7 +105,7 @@ def _apps(args: argparse.Namespace) -> int:
     from .server import serve
 
     folder = Path(args.directory).expanduser().resolve()
-    return serve(find_apps(folder), folder, _options(args), single=False)
+    return serve(find_apps(folder), folder, _options(args, pool=0), single=False)
 
 
 def _stem(path: Path) -> str:

@@ -82,6 +82,16 @@ class PublishedServer:
             raise RuntimeError(f"server exited ({self.process.returncode}):\n{self.output}")
         return self
 
+    def wait_for_output(self, text: str, timeout: float = 120) -> None:
+        """Block until the server has printed `text` (e.g. "is filled": its kernel pool is started)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"server exited while waiting for {text!r}:\n{self.output}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"server did not print {text!r} in {timeout} s:\n{self.output}")
+            time.sleep(0.1)
+
     def stop(self) -> str:
         """SIGTERM (Voilà shuts its kernels down), then wait; returns everything the server printed."""
         if self.process and self.process.poll() is None:

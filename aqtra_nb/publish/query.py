@@ -20,8 +20,24 @@ from ..spec.params import convert_value
 RESERVED = frozenset({"token", "template", "theme", "voila-template", "voila-theme", "_xsrf"})
 
 
+def awaiting_request() -> bool:
+    """True in a pre-heated Voilà kernel that no visitor has taken yet (its request is not known)."""
+    return os.environ.get("VOILA_PREHEAT") == "True" and "QUERY_STRING" not in os.environ
+
+
+def wait_for_visitor() -> None:
+    """In a pre-heated kernel, block until a visitor takes it; Voilà then sets `QUERY_STRING` & co."""
+    if awaiting_request():
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+        os.environ.setdefault("QUERY_STRING", "")  # a failed channel: the visitor gets the defaults
+
+
 def current_query() -> str:
-    """The query string of the page this kernel renders ('' outside Voilà)."""
+    """The query string of the page this kernel renders ('' outside Voilà). In a pre-heated kernel this
+    waits for the visitor (so a notebook reading it is not pre-heated by `aqtra-nb publish`)."""
+    wait_for_visitor()
     return os.environ.get("QUERY_STRING", "")
 
 

@@ -4,12 +4,21 @@
 timeout, idle kernels culled, only images under the app folder served, and only to signed-in users).
 They are ordinary traitlets settings: a deployer may change any of them in a `voila.json`/`voila.py`
 config file. The token, address and port come from the command line and always win.
+
+Pre-heated kernels (`ServeOptions.pool`): Voilà starts a kernel per app before anyone visits and runs
+the app in it, so a visitor gets a page whose imports and first run are already done. Voilà hands the
+visitor's request (its query string) to such a kernel over a websocket, `/voila/query/<kernel id>`,
+that has no authentication. We replace it with `/aqtra-query/<key>/voila/query/<kernel id>`, where
+`key` is a random secret of this server process that only its kernels get (in their environment, as
+the `VOILA_WS_BASE_URL` Voilà's own `wait_for_request` builds the address from), and only from loopback.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
+import re
 import secrets
 import socket
 import sys
@@ -25,6 +34,7 @@ from tornado import web
 from traitlets import Unicode
 from traitlets.config import Config
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.static_file_handler import AllowListFileHandler
 
 from ..errors import AqtraError
@@ -49,6 +59,7 @@ class ServeOptions:
     timeout: int = 120  # seconds a cell may run while the page renders
     cull_idle_seconds: int = 1800  # shut down kernels idle this long (a closed or forgotten tab)
     base_url: str = "/"
+    pool: int = 0  # pre-heated kernels per app (0: every visitor waits for a kernel to start)
     extra_config: dict = field(default_factory=dict)  # {"Class": {"trait": value}} merged last
 
 
@@ -66,6 +77,10 @@ def safe_config(options: ServeOptions) -> Config:
     config.MappingKernelManager.cull_interval = max(10, min(60, options.cull_idle_seconds))
     config.MappingKernelManager.cull_connected = True  # an open but idle tab does not hold a kernel forever
     config.MappingKernelManager.cull_busy = False
+    if options.pool > 0:
+        # Pooled kernels are never culled (Voilà's pool manager skips them), only the visitors' ones.
+        config.VoilaConfiguration.preheat_kernel = True
+        config.VoilaConfiguration.default_pool_size = options.pool
     for section, values in options.extra_config.items():
         for name, value in values.items():
             config[section][name] = value
@@ -90,6 +105,41 @@ class AuthenticatedAppFileHandler(JupyterHandler, AllowListFileHandler):
     def write_error(self, status_code: int, **kwargs) -> None:
         # Jupyter Server's error page needs settings Voilà does not have; a plain status page will do.
         web.RequestHandler.write_error(self, status_code, **kwargs)
+
+
+class KeyedRequestInfoHandler(RequestInfoSocketHandler):
+    """Voilà's request-info websocket for pre-heated kernels, open only to this server's kernels: the
+    path carries the server's secret key, and the connection must come from loopback."""
+
+    key = ""  # set once per server process by `serve`
+
+    async def get(self, key: str, kernel_id: str) -> None:  # type: ignore[override]
+        if (
+            not self.key
+            or not secrets.compare_digest(key, self.key)
+            or not _is_loopback(self.request.remote_ip)
+        ):
+            self.set_status(403)
+            self.finish()
+            return
+        await super().get(key, kernel_id)
+
+    def open(self, key: str, kernel_id: str) -> None:  # type: ignore[override]
+        super().open(kernel_id)
+
+
+def _is_loopback(address: str | None) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address((address or "").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def query_base_url(server_url: str, key: str) -> str:
+    """The `VOILA_WS_BASE_URL` of this server's kernels: Voilà appends `voila/query/<kernel id>`."""
+    return f"{server_url.rstrip('/')}/aqtra-query/{key}/"
 
 
 class PublishedVoila(Voila):
@@ -122,6 +172,9 @@ class PublishedVoila(Voila):
                 kwargs = dict(rest[0]) if rest else {}
                 kwargs["path"] = self.app_dir or kwargs.get("path", self.root_dir)
                 spec = (pattern, AuthenticatedAppFileHandler, kwargs)
+            elif handler is RequestInfoSocketHandler:
+                base = query_base_url(self.server_url, "([^/]+)")
+                spec = (f"{base}voila/query/([^/]+)", KeyedRequestInfoHandler)
             handlers.append(spec)
         return handlers
 
@@ -177,7 +230,10 @@ def serve(
         ]
         if single:
             argv.append(f"--Voila.notebook_path={staging / apps[0].staged_name}")
-        app = PublishedVoila(config=safe_config(options))
+        config = safe_config(options)
+        if options.pool > 0:
+            _preheat(config, apps, options, single)
+        app = PublishedVoila(config=config)
         app.token = token  # set directly: never on a command line, where `ps` would show it
         app.initialize(argv)
         app.token = token  # a config file must not replace it
@@ -195,6 +251,47 @@ def serve(
             if exc.code:
                 raise AqtraError(f"could not listen on {options.ip}:{port} (is the port in use?)") from None
     return 0
+
+
+def _preheat(config: Config, apps: list[AppSource], options: ServeOptions, single: bool) -> None:
+    """Point pooled kernels at the keyed request channel; leave out notebooks that read the request.
+
+    A notebook that reads its query string while it runs would wait for a visitor inside a cell (and hit
+    the cell timeout in an idle pool), so it gets a kernel per visitor as without a pool. App specs read
+    it without blocking (`page.show_app`), so they are always pre-heated.
+    """
+    key = secrets.token_urlsafe(24)
+    reveal(key)
+    os.environ.pop("VOILA_WS_BASE_URL", None)  # kernels inherit this process's environment first
+    KeyedRequestInfoHandler.key = key
+    server_url = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
+    config.VoilaKernelManager.default_env_variables = {"VOILA_WS_BASE_URL": query_base_url(server_url, key)}
+    readers = [app for app in apps if not app.is_spec and reads_request(app.path)]
+    if single and readers:
+        config.VoilaConfiguration.preheat_kernel = False
+        logger.info("%s reads its URL parameters: not pre-heated", apps[0].relative)
+    elif readers:
+        config.VoilaKernelManager.preheat_denylist = [
+            re.escape(str(app.staged_name)) + "$" for app in readers
+        ]
+
+
+_REQUEST_READERS = (
+    "QUERY_STRING",
+    "get_query_string",
+    "wait_for_request",
+    "query_parameters",
+    "current_query",
+)
+
+
+def reads_request(notebook: Path) -> bool:
+    """Whether a notebook's code reads the page request (its query string) while it runs."""
+    try:
+        text = notebook.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return any(name in text for name in _REQUEST_READERS)
 
 
 def _announcement(url: str, options: ServeOptions, single: bool, apps: list[AppSource]) -> str:

@@ -240,6 +240,10 @@ class App:
         if self._view is None:
             self._view = self.layout or self._default_layout()
             self._view.add_class("aqtra-app")
+            if isinstance(self._view, w.Box):
+                from .resync import Resync
+
+                self._view.children = (*self._view.children, Resync(self._view))
         return self._view
 
     def _default_layout(self) -> w.Widget:

@@ -24,6 +24,7 @@ def simple_app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def simple_server(simple_app_dir: Path):
     """`aqtra-nb publish app.ipynb` on a free loopback port, with a token (the default)."""
     server = PublishedServer(["publish", "app.ipynb", "--port", "0"], cwd=simple_app_dir).start()
+    server.wait_for_output("is filled")  # its pre-heated kernel has started: the first page uses it
     yield server
     server.stop()
 

@@ -4,9 +4,15 @@ folder has, so test modules import these from here)."""
 from __future__ import annotations
 
 import base64
+import shutil
 from pathlib import Path
 
 import nbformat
+
+from aqtra_nb import datasets
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT = 120_000  # ms: a kernel start and a first run on a busy CI machine
 
 # A 1x1 PNG: an image next to the app, served by /voila/files/ to signed-in users only.
 PNG = base64.b64decode(
@@ -52,3 +58,32 @@ class RequestLog:
         from aqtra_nb.publish.browser import is_loopback
 
         return [url for url in self.urls if not is_loopback(url)]
+
+
+def copy_dashboard(folder: Path, scale: float = 0.002) -> Path:
+    """The sales dashboard app (spec, flow, a small sales data set) in `folder`."""
+    shutil.copy(ROOT / "notebooks" / "sales_dashboard.app.yaml", folder)
+    (folder / "flows").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "notebooks" / "flows" / "sales_dashboard.flow.yaml", folder / "flows")
+    datasets.write_sales(folder / "data", scale=scale, formats="parquet")
+    return folder
+
+
+def metric(page, label: str) -> str:
+    card = page.locator(".aqtra-metric", has=page.locator(".aqtra-metric-label", has_text=label))
+    return card.locator(".aqtra-metric-value").get_attribute("data-value")
+
+
+def wait_for_first_run(page) -> None:
+    """The run started on display succeeded and the first grid shows its rows."""
+    page.locator(".aqtra-status-succeeded").wait_for(timeout=WAIT)
+    page.locator(".aqtra-grid-row, .aqtra-metric-value").first.wait_for(timeout=WAIT)
+
+
+def chart_bars(page) -> dict[str, float]:
+    """The bars plotly drew, read from the plot's own data (x labels → y values)."""
+    data = page.evaluate(
+        "() => { const gd = document.querySelector('.aqtra-chart .js-plotly-plot');"
+        " return gd && gd.data ? gd.data.map(t => [t.x, t.y]) : [] }"
+    )
+    return {str(x): float(y) for xs, ys in data for x, y in zip(xs, ys, strict=True)}

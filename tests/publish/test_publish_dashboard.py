@@ -10,16 +10,21 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from publish_helpers import RequestLog, write_notebook
+from publish_helpers import (
+    WAIT,
+    RequestLog,
+    chart_bars,
+    copy_dashboard,
+    metric,
+    wait_for_first_run,
+    write_notebook,
+)
 
-from aqtra_nb import datasets
 from aqtra_nb.publish.process import PublishedServer
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-WAIT = 120_000  # ms: a kernel start and a first run on a busy CI machine
-
 BIG_GRID = """\
 import numpy as np
 import pandas as pd
@@ -61,11 +66,7 @@ layout:
 
 @pytest.fixture(scope="module")
 def apps_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("apps")
-    shutil.copy(ROOT / "notebooks" / "sales_dashboard.app.yaml", folder)
-    (folder / "flows").mkdir()
-    shutil.copy(ROOT / "notebooks" / "flows" / "sales_dashboard.flow.yaml", folder / "flows")
-    datasets.write_sales(folder / "data", scale=0.002, formats="parquet")
+    folder = copy_dashboard(tmp_path_factory.mktemp("apps"))
     (folder / "flows" / "failing.flow.yaml").write_text(FAILING_FLOW)
     (folder / "failing.app.yaml").write_text(FAILING_APP)
     write_notebook(folder / "big_grid.ipynb", BIG_GRID)
@@ -89,26 +90,6 @@ def orders(apps_dir: Path) -> pd.DataFrame:
 
 def open_app(page, server: PublishedServer, name: str, query: str = "") -> None:
     page.goto(f"{server.base}/voila/render/{name}?token={server.token}{query}", timeout=WAIT)
-
-
-def metric(page, label: str) -> str:
-    card = page.locator(".aqtra-metric", has=page.locator(".aqtra-metric-label", has_text=label))
-    return card.locator(".aqtra-metric-value").get_attribute("data-value")
-
-
-def wait_for_first_run(page) -> None:
-    """The run started on display succeeded and the first grid shows its rows."""
-    page.locator(".aqtra-status-succeeded").wait_for(timeout=WAIT)
-    page.locator(".aqtra-grid-row, .aqtra-metric-value").first.wait_for(timeout=WAIT)
-
-
-def chart_bars(page) -> dict[str, float]:
-    """The bars plotly drew, read from the plot's own data (x labels → y values)."""
-    data = page.evaluate(
-        "() => { const gd = document.querySelector('.aqtra-chart .js-plotly-plot');"
-        " return gd && gd.data ? gd.data.map(t => [t.x, t.y]) : [] }"
-    )
-    return {str(x): float(y) for xs, ys in data for x, y in zip(xs, ys, strict=True)}
 
 
 def test_dashboard_filters_and_run_update_grid_chart_and_cards(

@@ -92,6 +92,21 @@ def test_kernel_websocket_refuses_connections_without_the_token(
     assert websocket_status(url, {"Authorization": f"token {simple_server.token}"}) == 101
 
 
+def test_the_pre_heated_kernels_request_channel_needs_the_server_key(
+    simple_server: PublishedServer, rendered: str
+):
+    """The pooled kernel learns the visitor's request over a websocket: Voilà's own unauthenticated
+    `/voila/query/<kernel>` is gone, and ours needs the key only the server's kernels know."""
+    base = simple_server.base.replace("http://", "ws://")
+    kid = kernel_id(rendered)
+    token = {"Authorization": f"token {simple_server.token}"}
+    for headers in ({}, token):  # no such websocket (a redirect to sign-in or to a file, not a channel)
+        assert websocket_status(f"{base}/voila/query/{kid}", headers) in (302, 403, 404)
+    assert websocket_status(f"{base}/aqtra-query/guess/voila/query/{kid}", {}) == 403
+    assert websocket_status(f"{base}/aqtra-query/guess/voila/query/{kid}", token) == 403
+    assert "Using pre-heated kernel" in simple_server.output  # the page came from the pool
+
+
 def test_files_next_to_the_app_need_the_token_and_only_images_are_served(simple_server: PublishedServer):
     assert refused(get(simple_server, "/voila/files/logo.png"))
     image = get(simple_server, "/voila/files/logo.png", token=simple_server.token)

@@ -6,6 +6,7 @@ import html
 import threading
 import time
 
+import ipywidgets as w
 import pandas as pd
 import pytest
 
@@ -204,7 +205,34 @@ def test_default_layout_has_form_button_status_and_components(flow):
     assert (
         app.form in panel.children and app.run_button() in panel.children and app.status() in panel.children
     )
-    assert view.children[-1] is grid
+    assert view.children[-2] is grid
+    assert type(view.children[-1]).__name__ == "Resync"  # hidden: re-sends state to a page that asks
+
+
+def test_a_page_that_asks_gets_every_widgets_state_again_but_no_code_or_figure(flow, monkeypatch):
+    """A page that registered its widgets late (updates it dropped) asks once drawn; the kernel then
+    re-sends each app widget's state (not anywidget code, not plotly's figure)."""
+    from aqtra_nb.ui import Chart
+
+    app = App(flow, title="Sales")
+    grid = app.grid("ranked")
+    chart = app.bind(Chart(kind="bar", x="region", y="revenue"), "ranked")
+    view = app.view
+    sent: dict[str, list] = {}
+    original = w.Widget.send_state
+
+    def spy(self, key=None):
+        sent.setdefault(type(self).__name__, []).append(key)
+        return original(self, key=key)
+
+    monkeypatch.setattr(w.Widget, "send_state", spy)
+    view.children[-1]._on_message(None, {"type": "resync"}, [])
+    assert {"DataGrid", "RunStatus", "Button", "Chart"} <= set(sent)
+    assert all("_esm" not in keys and "_css" not in keys for keys in sent["DataGrid"])
+    assert "FigureWidget" not in sent and chart.figure is not None and grid is not None
+    sent.clear()
+    view.children[-1]._on_message(None, {"type": "other"}, [])
+    assert not sent
 
 
 def test_chart_kinds_and_state_for_views_made_later():
