@@ -16,6 +16,7 @@ the `VOILA_WS_BASE_URL` Voilà's own `wait_for_request` builds the address from)
 from __future__ import annotations
 
 import functools
+import gzip
 import logging
 import os
 import re
@@ -30,7 +31,9 @@ from pathlib import Path
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.log import log_request
+from jupyter_server.utils import url_path_join
 from tornado import web
+from tornado.ioloop import IOLoop
 from traitlets import Unicode
 from traitlets.config import Config
 from voila.app import Voila
@@ -39,6 +42,7 @@ from voila.static_file_handler import AllowListFileHandler
 
 from ..errors import AqtraError
 from ..secrets import redact_logs, reveal
+from . import static
 from .apps import AppSource, stage
 
 logger = logging.getLogger(__name__)
@@ -107,6 +111,52 @@ class AuthenticatedAppFileHandler(JupyterHandler, AllowListFileHandler):
         web.RequestHandler.write_error(self, status_code, **kwargs)
 
 
+class StaticHandler(JupyterHandler):
+    """`<base_url>aqtra/static/<name>`: the files of `static.static_files()` (plotly's widget bundle under
+    a content-hashed name), for signed-in users only; any other name is 404. The name changes with the
+    content, so browsers may keep a file for good; gzip-compressed once, on first request, for clients
+    that accept it."""
+
+    auth_resource = "contents"
+    _bodies: dict[tuple[str, bool], bytes] = {}  # (name, gzipped) → body, shared by all requests
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str, include_body: bool = True) -> None:
+        path = static.static_files().get(name)
+        if path is None:
+            raise web.HTTPError(404)
+        gzipped = "gzip" in self.request.headers.get("Accept-Encoding", "")
+        body = self._bodies.get((name, gzipped))
+        if body is None:
+            body = await IOLoop.current().run_in_executor(None, _read_static, path, gzipped)
+            self._bodies[(name, gzipped)] = body
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.set_header("Cache-Control", "private, max-age=31536000, immutable")
+        self.set_header("Vary", "Accept-Encoding")
+        if gzipped:
+            self.set_header("Content-Encoding", "gzip")
+        self.set_header("Content-Length", len(body))
+        if include_body:
+            self.write(body)
+
+    @web.authenticated
+    @authorized
+    async def head(self, name: str) -> None:
+        await self.get(name, include_body=False)
+
+    def compute_etag(self) -> None:
+        return None  # the name is the version
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        web.RequestHandler.write_error(self, status_code, **kwargs)
+
+
+def _read_static(path: Path, gzipped: bool) -> bytes:
+    data = path.read_bytes()
+    return gzip.compress(data, compresslevel=6, mtime=0) if gzipped else data
+
+
 class KeyedRequestInfoHandler(RequestInfoSocketHandler):
     """Voilà's request-info websocket for pre-heated kernels, open only to this server's kernels: the
     path carries the server's secret key, and the connection must come from loopback."""
@@ -165,7 +215,8 @@ class PublishedVoila(Voila):
         return settings
 
     def init_handlers(self) -> list:
-        handlers = []
+        # First: in single-app mode Voilà's page handler takes every other path.
+        handlers: list = [(url_path_join(self.server_url, static.PREFIX, "([^/]+)"), StaticHandler)]
         for spec in super().init_handlers():
             pattern, handler, *rest = spec
             if handler is AllowListFileHandler:
@@ -216,6 +267,7 @@ def serve(
         redact_logs(*_SERVER_LOGGERS)
     port = options.port or free_port(options.ip or LOOPBACK)
     announce = announce or _print
+    os.environ[static.PUBLISHED_ENV] = "1"  # kernels inherit it: charts load plotly.js from StaticHandler
     with tempfile.TemporaryDirectory(prefix="aqtra-publish-") as staging_name:
         staging = Path(staging_name)
         stage(apps, staging)

@@ -1,12 +1,14 @@
 """`Chart`: bar, horizontal bar, line, pie/donut and scatter charts of a frame, redrawn when it changes.
 
 Drawn by plotly's `FigureWidget` (an anywidget whose plotly.js ships inside the plotly package: nothing is
-loaded from a CDN for these chart kinds).
+loaded from a CDN for these chart kinds). Under `aqtra-nb publish` the figure loads plotly.js from the
+server instead of carrying it in its widget state (`aqtra_nb.publish.static`).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -15,6 +17,7 @@ import pandas as pd
 import traitlets as t
 
 from ..errors import AqtraError, did_you_mean
+from ..publish import static
 from .source import FrameSource
 
 ChartKind = Literal["bar", "hbar", "line", "pie", "donut", "scatter"]
@@ -44,8 +47,6 @@ class Chart(FrameSource, w.VBox):
         flow: str | None = None,
         height: int = 360,
     ) -> None:
-        import plotly.graph_objects as go
-
         if kind not in KINDS:
             raise ChartError(
                 f"unknown chart kind {kind!r}.{did_you_mean(kind, KINDS)} Kinds: {', '.join(KINDS)}"
@@ -55,7 +56,7 @@ class Chart(FrameSource, w.VBox):
         if not self.y:
             raise ChartError("a chart needs at least one y column", field="y")
         self._bind_source(data, step, flow)
-        self.figure = go.FigureWidget(
+        self.figure = _figure_class()(
             layout={
                 "title": {"text": title},
                 "height": height,
@@ -120,3 +121,21 @@ class Chart(FrameSource, w.VBox):
             else:
                 traces.append(go.Scatter(x=x, y=values, name=column, mode="markers"))
         return traces
+
+
+def _figure_class() -> type:
+    """Plotly's `FigureWidget`, or under a published server the same figure loading plotly.js from the
+    server (its widget state is then a few hundred bytes instead of ~5 MB)."""
+    import plotly.graph_objects as go
+
+    return _published_figure_class() if static.published() else go.FigureWidget
+
+
+@functools.cache
+def _published_figure_class() -> type:
+    import plotly.graph_objects as go
+
+    class PublishedFigureWidget(go.FigureWidget):
+        _esm = static.plotly_loader()
+
+    return PublishedFigureWidget

@@ -1,0 +1,118 @@
+"""Plotly's widget front end is served once, as a cacheable file, instead of inside every chart's widget
+state: the published sales dashboard draws its chart from it in real Chromium, the widget state sent to
+the page stays small, and the file is served only to signed-in users and only under its hashed name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import requests
+from publish_helpers import WAIT, RequestLog, chart_bars, copy_dashboard, wait_for_first_run
+
+from aqtra_nb.publish import static
+from aqtra_nb.publish.process import PublishedServer
+
+MB = 1_000_000
+
+
+def test_published_kernels_chart_carries_a_loader_named_after_the_bundle_hash(monkeypatch):
+    import hashlib
+
+    from aqtra_nb.ui import Chart
+
+    frame = pd.DataFrame({"region": ["North", "South"], "revenue": [1.0, 2.0]})
+    monkeypatch.delenv(static.PUBLISHED_ENV, raising=False)
+    assert Chart(frame, x="region", y="revenue").figure._esm == static.plotly_bundle().read_text()
+
+    monkeypatch.setenv(static.PUBLISHED_ENV, "1")
+    esm = Chart(frame, x="region", y="revenue").figure._esm
+    digest = hashlib.sha256(static.plotly_bundle().read_bytes()).hexdigest()[:16]
+    assert len(esm) < 2_000
+    assert f'"aqtra/static/plotly-widget.{digest}.js"' in esm
+    assert "export default bundle.default" in esm and "jupyter-config-data" in esm
+
+
+@pytest.fixture(scope="module")
+def app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_dashboard(tmp_path_factory.mktemp("static"))
+
+
+@pytest.fixture(scope="module")
+def server(app_dir: Path):
+    with PublishedServer(["publish", "sales_dashboard.app.yaml", "--port", "0"], cwd=app_dir) as running:
+        running.wait_for_output("is filled")  # the pre-heated kernel (its environment is built apart)
+        yield running
+
+
+def bundle_url(server: PublishedServer, name: str | None = None) -> str:
+    return f"{server.base}/aqtra/static/{name or static.plotly_bundle_name()}"
+
+
+@pytest.mark.slow
+def test_dashboard_chart_loads_plotly_from_the_server_with_small_widget_state(
+    server: PublishedServer, app_dir: Path, page, request_log: RequestLog
+):
+    frames: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))))
+    bundles: list[int] = []
+    page.on("response", lambda r: bundles.append(r.status) if "/aqtra/static/" in r.url else None)
+
+    page.goto(server.url, timeout=WAIT)  # the printed URL: ?token= signs the browser in (a cookie)
+    wait_for_first_run(page)
+    page.locator(".aqtra-chart .js-plotly-plot").wait_for(timeout=WAIT)
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.aqtra-chart .js-plotly-plot');"
+        " return gd && gd.data && gd.data.length > 0 }",
+        timeout=WAIT,
+    )
+
+    orders = pd.read_parquet(app_dir / "data" / "orders.parquet")
+    orders = orders[orders["amount"] >= 0]  # the flow's default filter
+    net = (orders["amount"] * (1 - orders["discount"].fillna(0))).round(2)
+    expected = net.groupby(orders["region"]).sum()
+    bars = chart_bars(page)
+    assert set(bars) == set(expected.index)
+    for region, value in expected.items():
+        assert bars[region] == pytest.approx(value)
+
+    assert bundles == [200]  # the browser's import() of the bundle was signed in by the login cookie
+    assert frames and max(frames) < 1 * MB, sorted(frames)[-3:]
+    assert not request_log.outside_loopback(), request_log.outside_loopback()
+
+
+@pytest.mark.slow
+def test_bundle_is_served_to_signed_in_users_with_long_caching(server: PublishedServer):
+    auth = {"Authorization": f"token {server.token}"}
+    response = requests.get(bundle_url(server), headers=auth, timeout=60)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/javascript")
+    assert "immutable" in response.headers["Cache-Control"]
+    assert response.headers["Content-Encoding"] == "gzip"  # requests asks for it; .content is decoded
+    assert response.content == static.plotly_bundle().read_bytes()
+
+
+@pytest.mark.slow
+def test_bundle_is_refused_without_the_token(server: PublishedServer):
+    response = requests.get(bundle_url(server), allow_redirects=False, timeout=60)
+    assert response.status_code == 403 or (
+        response.status_code == 302 and "/login" in response.headers.get("Location", "")
+    ), response.status_code
+    assert len(response.content) < 10_000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name",
+    [
+        "plotly-widget.0000000000000000.js",
+        "widgetbundle.js",
+        "..%2Fserver.py",
+        "..%2F..%2Fplotly%2F__init__.py",
+    ],
+)
+def test_only_the_allow_listed_files_are_served(server: PublishedServer, name: str):
+    auth = {"Authorization": f"token {server.token}"}
+    response = requests.get(bundle_url(server, name), headers=auth, allow_redirects=False, timeout=60)
+    assert response.status_code == 404
