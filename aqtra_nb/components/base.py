@@ -282,6 +282,13 @@ def _number_rows(part: pd.DataFrame, partition_info: dict | None = None) -> pd.D
     return part.assign(**{INPUT_ORDER: np.arange(start, start + len(part), dtype="int64")})
 
 
+def column_dtypes(frame: pd.DataFrame) -> Sequence[Any]:
+    """The column dtypes in order. `frame.dtypes` builds a Series (about 30 µs, a tenth of inferring a
+    simple step's schema); the block manager has them as an array."""
+    get_dtypes = getattr(getattr(frame, "_mgr", None), "get_dtypes", None)
+    return get_dtypes() if get_dtypes is not None else list(frame.dtypes)
+
+
 def partitionwise(ctx: StepContext, frame: Frame, fn: Callable[..., pd.DataFrame], *args: Any) -> Frame:
     """Apply a pandas function to each partition (or to the frame itself when it is pandas).
 

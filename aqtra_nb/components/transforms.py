@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from .base import Component, Frame, Params, partitionwise
+from ..expr.dtypes import static_dtype
+from .base import Component, Frame, Params, column_dtypes, partitionwise
 from .expressions import expression
 from .inputs import PANDAS_TYPES, ColumnType, to_datetime
 
@@ -90,6 +92,28 @@ class Derive(Component):
     def transform(self, inputs: list[Frame]) -> Frame:
         parsed = self._expressions(inputs[0].columns)
         return partitionwise(self.ctx, inputs[0], _derive, parsed, self.ctx.parameters)
+
+    def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
+        """Numeric arithmetic gets its dtype from `expr.dtypes` (no pandas run); anything else runs the
+        step on the empty input, as every component does."""
+        frame = inputs[0]
+        parsed = self._expressions(frame.columns)
+        if len(frame) or not frame.columns.is_unique:
+            return self.transform(inputs)
+        before = dict(zip(frame.columns.tolist(), column_dtypes(frame), strict=True))
+        dtypes = dict(before)
+        for name, expr in parsed:
+            dtype = static_dtype(expr.node, dtypes, self.ctx.parameters)
+            if dtype is None:
+                return self.transform(inputs)
+            dtypes[name] = dtype
+        if dtypes == before:
+            return frame  # columns replaced by values of the same dtype: the schema is the input's (frames
+            # that are schemas are never changed in place; the memo shares them too)
+        output = frame.copy(deep=False)
+        for name, _ in parsed:
+            output[name] = np.empty(0, dtype=dtypes[name])
+        return output
 
     def required_columns(self, needed, inputs):
         parsed = self._expressions(inputs[0].columns)
