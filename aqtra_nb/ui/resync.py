@@ -48,8 +48,8 @@ def resend(root: w.Widget) -> None:
     """Send the state of `root` and every widget under it (plotly figures excepted: they update by
     messages of their own, which a full state would replay)."""
     for widget in _walk(root):
-        if type(widget).__module__.startswith("plotly"):
-            continue
+        if any(cls.__module__.startswith("plotly") for cls in type(widget).__mro__):
+            continue  # a plotly figure or a subclass (chart.py's published figure)
         keys = [key for key in widget.keys if key not in _STATIC_KEYS]
         if widget.comm is not None:
             widget.send_state(key=keys)

@@ -81,7 +81,12 @@ def wait_for_first_run(page) -> None:
 
 
 def chart_bars(page) -> dict[str, float]:
-    """The bars plotly drew, read from the plot's own data (x labels → y values)."""
+    """The bars plotly drew, read from the plot's own data (x labels → y values). Waits for plotly to
+    have drawn: a published page loads plotly.js from the server after the other widgets show."""
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.aqtra-chart .js-plotly-plot'); return gd && gd.data }",
+        timeout=WAIT,
+    )
     data = page.evaluate(
         "() => { const gd = document.querySelector('.aqtra-chart .js-plotly-plot');"
         " return gd && gd.data ? gd.data.map(t => [t.x, t.y]) : [] }"

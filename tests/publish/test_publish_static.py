@@ -34,6 +34,27 @@ def test_published_kernels_chart_carries_a_loader_named_after_the_bundle_hash(mo
     assert "export default bundle.default" in esm and "jupyter-config-data" in esm
 
 
+def test_resync_leaves_the_published_figure_alone(monkeypatch):
+    """A page's resync re-sends app widgets' state, never a plotly figure's (it would replay it)."""
+    import ipywidgets as w
+
+    from aqtra_nb.ui import Chart
+    from aqtra_nb.ui.resync import resend
+
+    monkeypatch.setenv(static.PUBLISHED_ENV, "1")
+    chart = Chart(pd.DataFrame({"region": ["North"], "revenue": [1.0]}), x="region", y="revenue")
+    sent: list[str] = []
+    original = w.Widget.send_state
+
+    def spy(self, key=None):
+        sent.append(type(self).__name__)
+        return original(self, key=key)
+
+    monkeypatch.setattr(w.Widget, "send_state", spy)
+    resend(chart)
+    assert "Chart" in sent and type(chart.figure).__name__ not in sent
+
+
 @pytest.fixture(scope="module")
 def app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_dashboard(tmp_path_factory.mktemp("static"))
