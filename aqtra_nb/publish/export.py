@@ -119,6 +119,12 @@ def _render(url: str, *, timeout: int, settle_seconds: float) -> str:
             browser.close()
 
 
+# A chart's plotly.js may load after the other widgets have drawn (published pages fetch it as a file).
+_CHARTS_DRAWN = (
+    "() => [...document.querySelectorAll('.aqtra-chart')].every(c => c.querySelector('.main-svg'))"
+)
+
+
 def _wait_until_settled(page, *, timeout: float, settle_seconds: float) -> None:
     """Widgets draw after the kernel's messages arrive: wait until the page stops changing."""
     deadline = time.monotonic() + timeout
@@ -126,7 +132,7 @@ def _wait_until_settled(page, *, timeout: float, settle_seconds: float) -> None:
     while time.monotonic() < deadline:
         size = page.evaluate(_CONTENT_SIZE)
         now = time.monotonic()
-        if size != last:
+        if size != last or not page.evaluate(_CHARTS_DRAWN):
             last, stable_since = size, now
         elif now - stable_since >= settle_seconds:
             return
