@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 TEMPLATES = Path(__file__).with_name("templates")
+SPEC_UNUSED_EXTENSIONS = ("jupyterlab-plotly", "jupyterlab_pygments")
 _SERVER_LOGGERS = ("tornado.access", "tornado.application", "tornado.general", "PublishedVoila")
 
 
@@ -283,6 +284,10 @@ def serve(
         if single:
             argv.append(f"--Voila.notebook_path={staging / apps[0].staged_name}")
         config = safe_config(options)
+        if all(app.is_spec for app in apps):
+            # App specs draw charts with our FigureWidget only: plotly's JupyterLab renderer (4.8 MB of
+            # plotly.js every page would load first) and the code-highlighting theme go unused.
+            config.VoilaConfiguration.extension_denylist = list(SPEC_UNUSED_EXTENSIONS)
         if options.pool > 0:
             _preheat(config, apps, options, single)
         app = PublishedVoila(config=config)

@@ -42,7 +42,7 @@ def pooled_visits(server: PublishedServer) -> int:
 
 
 def test_a_visitor_gets_the_pre_run_app_and_its_url_parameters_start_a_new_run(
-    server: PublishedServer, page, dashboard_dir: Path, tmp_path: Path
+    server: PublishedServer, page, request_log, dashboard_dir: Path, tmp_path: Path
 ):
     orders = pd.read_parquet(dashboard_dir / "data" / "orders.parquet")
     visit(page, server)
@@ -76,6 +76,9 @@ def test_a_visitor_gets_the_pre_run_app_and_its_url_parameters_start_a_new_run(
     )
     assert int(metric(page, "Orders")) == len(south)
     assert pooled_visits(server) == 2
+    # An app spec's page skips the front-end extensions it does not use (plotly's 4.8 MB renderer).
+    assert not [url for url in request_log.urls if "jupyterlab-plotly" in url or "jupyterlab_pygments" in url]
+    assert any("/labextensions/" in url for url in request_log.urls)
 
 
 def test_bad_url_parameters_replace_the_pre_run_app_with_a_message(server: PublishedServer, page, tmp_path):
