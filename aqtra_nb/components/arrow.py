@@ -61,18 +61,25 @@ def _compatible(kind: pa.DataType, value: object) -> bool:
     return False
 
 
+def applicable(predicate, schema: pa.Schema) -> bool:
+    """Whether Arrow applies `predicate` to this schema as the expression language would: a column of
+    the file compared with values of its own kind (nulls fail the comparison in both)."""
+    if predicate.column not in schema.names:
+        return False
+    kind = schema.field(predicate.column).type
+    values = predicate.value if predicate.op == "in" else (predicate.value,)
+    return all(_compatible(kind, value) for value in values)
+
+
 def dataset_filter(predicates: list, schema: pa.Schema):
     """The predicates that apply to `schema`'s column types, as one Arrow expression (None: none do)."""
     import pyarrow.compute as pc
 
     parts = []
     for predicate in predicates:
-        if predicate.column not in schema.names:
+        if not applicable(predicate, schema):
             continue
-        kind = schema.field(predicate.column).type
         values = predicate.value if predicate.op == "in" else (predicate.value,)
-        if not all(_compatible(kind, value) for value in values):
-            continue
         field = pc.field(predicate.column)
         parts.append(
             field.isin(list(values))

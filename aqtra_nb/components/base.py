@@ -201,6 +201,11 @@ class InputComponent(Component):
         always correct: the filter step still applies the whole condition."""
         return None
 
+    def applies_all(self, predicates: list[Predicate]) -> bool:
+        """True when `push_filter(predicates)` applies every one of them exactly as the expression
+        language would (nulls and types alike); a filter made only of them then has nothing left to do."""
+        return False
+
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         raise NotImplementedError
 

@@ -139,6 +139,9 @@ class ReadParquet(InputComponent):
         """An Arrow dataset filter, checked against the files' own schema (before casting)."""
         return arrow.dataset_filter(predicates, self.dataset.schema)
 
+    def applies_all(self, predicates) -> bool:
+        return all(arrow.applicable(predicate, self.dataset.schema) for predicate in predicates)
+
     def read_schema(self) -> pd.DataFrame:
         meta = arrow.empty_frame(self.dataset.schema)
         if self.params.columns:

@@ -33,6 +33,8 @@ class _StepTask:
         try:
             if isinstance(component, InputComponent):
                 frame = component.read_pandas(step.read_columns, step.read_filter)
+            elif step.applied_at_source:
+                frame = inputs[0]  # the reader kept only the rows the condition keeps
             else:
                 frame = component.transform(list(inputs))
             rows = int(component.write(frame)) if component.is_sink else len(frame)

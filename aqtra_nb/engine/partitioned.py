@@ -62,6 +62,8 @@ def build_frames(plan: Plan, until: str | None = None) -> tuple[dict[str, dd.Dat
         try:
             if isinstance(component, InputComponent):
                 frame = component.read(step.read_columns, step.read_filter)
+            elif step.applied_at_source:
+                frame = frames[step.inputs[0]]  # the reader kept only the rows the condition keeps
             else:
                 frame = component.transform([frames[i] for i in step.inputs])
             if component.is_sink and until is None:

@@ -26,7 +26,7 @@ from ..spec import FlowSpec, resolve_parameters, substitute
 from ..spec.template import refuse_placeholders
 from . import schemas
 from .graph import topological_order
-from .pushdown import predicates
+from .pushdown import conjuncts, predicates
 
 
 @dataclass
@@ -41,6 +41,7 @@ class PlannedStep:
     needed: set[str] | None = None
     read_columns: list[str] | None = None
     read_filter: Any = None
+    applied_at_source: bool = False  # a filter whose whole condition its reader applies: passes rows on
 
     @property
     def columns(self) -> dict[str, str]:
@@ -95,6 +96,8 @@ class Plan:
                 lines.append("      reads only: " + ", ".join(step.read_columns))
             if step.read_filter is not None:
                 lines.append(f"      filter pushed into reader: {step.read_filter}")
+            if step.applied_at_source:
+                lines.append("      condition applied entirely by the reader")
         return "\n".join(lines)
 
 
@@ -301,3 +304,6 @@ def _push_filters(planned: dict[str, PlannedStep], collect: frozenset[str]) -> N
         pushed = source.component.push_filter(found) if found else None
         if pushed is not None:
             source.read_filter = pushed
+            step.applied_at_source = len(found) == len(conjuncts(expr.node)) and source.component.applies_all(
+                found
+            )

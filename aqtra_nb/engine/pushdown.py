@@ -5,6 +5,8 @@ reader turns them into an Arrow dataset filter (row groups whose statistics excl
 the SQL reader into a WHERE clause with bound parameters. Only conjuncts of the form
 `column <op> literal|@param` and `column in (...)` are offered; the reader keeps those it can apply to its
 column types, and the filter step still applies the whole condition, so pushing a subset is always safe.
+When the reader applies every conjunct exactly (`InputComponent.applies_all`), the filter step passes its
+input on (`PlannedStep.applied_at_source`) instead of evaluating the condition again.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ VALUE_TYPES = (bool, int, float, str, dt.date)  # dt.datetime is a dt.date
 
 def predicates(expr: Expression, params: Mapping[str, Any]) -> list[Predicate]:
     """The conjuncts of `expr` (joined by `and`) that are simple comparisons of a column with a value."""
-    found = [_translate(node, params) for node in _conjuncts(expr.node)]
+    found = [_translate(node, params) for node in conjuncts(expr.node)]
     return [p for p in found if p is not None]
 
 
-def _conjuncts(node: Any) -> list[Any]:
+def conjuncts(node: Any) -> list[Any]:
+    """The operands of a top-level `and` (nested ones flattened); the node itself otherwise."""
     if isinstance(node, BoolOp) and node.op == "and":
-        return [c for operand in node.operands for c in _conjuncts(operand)]
+        return [c for operand in node.operands for c in conjuncts(operand)]
     return [node]
 
 
