@@ -39,6 +39,7 @@ from traitlets.config import Config
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.static_file_handler import AllowListFileHandler
+from voila.tornado.handler import TornadoVoilaHandler
 
 from ..errors import AqtraError
 from ..secrets import redact_logs, reveal
@@ -179,6 +180,16 @@ class KeyedRequestInfoHandler(RequestInfoSocketHandler):
         super().open(kernel_id)
 
 
+class AppPageHandler(TornadoVoilaHandler):
+    """Voilà's page, which also sets the `_xsrf` cookie: the page shuts its kernel down when the tab
+    closes with a beacon that sends that cookie's value back, and is refused (the kernel then lives
+    until culled) when the page never set it."""
+
+    async def prepare(self, *args, **kwargs) -> None:  # type: ignore[override]
+        await super().prepare(*args, **kwargs)
+        self.xsrf_token  # noqa: B018 (reading it sets the cookie)
+
+
 def _is_loopback(address: str | None) -> bool:
     import ipaddress
 
@@ -227,6 +238,8 @@ class PublishedVoila(Voila):
             elif handler is RequestInfoSocketHandler:
                 base = query_base_url(self.server_url, "([^/]+)")
                 spec = (f"{base}voila/query/([^/]+)", KeyedRequestInfoHandler)
+            elif handler is TornadoVoilaHandler:
+                spec = (pattern, AppPageHandler, *rest)
             handlers.append(spec)
         return handlers
 

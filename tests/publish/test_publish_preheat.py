@@ -5,6 +5,7 @@ notebook that reads its query string itself is served without a pool, so it stil
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -133,3 +134,27 @@ def test_pool_zero_serves_without_pre_heated_kernels(dashboard_dir: Path):
         assert requests.get(server.url, timeout=120).status_code == 200
         assert time.monotonic() - started < 120
         assert "Using pre-heated kernel" not in server.output
+
+
+def test_closing_the_tab_shuts_its_kernel_down(server: PublishedServer, browser):
+    """Voilà's page sends a beacon on unload with the `_xsrf` cookie's value; the page sets that cookie,
+    so the visitor's kernel goes when the tab closes instead of living until it is culled."""
+
+    def status(kernel: str) -> int:
+        headers = {"Authorization": f"token {server.token}"}
+        return requests.get(f"{server.base}/api/kernels/{kernel}", headers=headers, timeout=30).status_code
+
+    context = browser.new_context()
+    page = context.new_page()
+    visit(page, server)
+    wait_for_first_run(page)
+    kernel = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page.content()).group(1)
+    assert any(cookie["name"] == "_xsrf" for cookie in context.cookies())
+    assert status(kernel) == 200
+    page.close(run_before_unload=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and status(kernel) == 200:
+        time.sleep(0.5)
+    context.close()
+    assert status(kernel) == 404, "the kernel of the closed tab is still running"
+    assert "'_xsrf' argument missing" not in server.output
