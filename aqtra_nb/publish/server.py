@@ -15,6 +15,7 @@ the `VOILA_WS_BASE_URL` Voilà's own `wait_for_request` builds the address from)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import logging
@@ -281,8 +282,12 @@ def serve(
         redact_logs(*_SERVER_LOGGERS)
     port = options.port or free_port(options.ip or LOOPBACK)
     announce = announce or _print
-    os.environ[static.PUBLISHED_ENV] = "1"  # kernels inherit it: charts load plotly.js from StaticHandler
-    with tempfile.TemporaryDirectory(prefix="aqtra-publish-") as staging_name:
+    # Kernels inherit it: charts load plotly.js from StaticHandler. Set only while serving, so that a
+    # caller in the same process (tests, a notebook) keeps its own environment afterwards.
+    with (
+        _environment(static.PUBLISHED_ENV, "1"),
+        tempfile.TemporaryDirectory(prefix="aqtra-publish-") as staging_name,
+    ):
         staging = Path(staging_name)
         stage(apps, staging)
         argv = [
@@ -321,6 +326,19 @@ def serve(
             if exc.code:
                 raise AqtraError(f"could not listen on {options.ip}:{port} (is the port in use?)") from None
     return 0
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str):
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 def _preheat(config: Config, apps: list[AppSource], options: ServeOptions, single: bool) -> None:
