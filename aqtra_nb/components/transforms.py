@@ -97,9 +97,9 @@ class Derive(Component):
         """Numeric arithmetic gets its dtype from `expr.dtypes` (no pandas run); anything else runs the
         step on the empty input, as every component does."""
         frame = inputs[0]
-        parsed = self._expressions(frame.columns)
         if len(frame) or not frame.columns.is_unique:
             return self.transform(inputs)
+        parsed = self._expressions(frame.columns)
         before = dict(zip(frame.columns.tolist(), column_dtypes(frame), strict=True))
         dtypes = dict(before)
         for name, expr in parsed:

@@ -68,7 +68,7 @@ def show_app(spec_path: str) -> Any:
 
         from ..ui.resync import Resync
 
-        page = w.VBox([app.view])
+        page = w.VBox()
         page.children = (app.view, Resync(page))  # a page that missed the URL's outcome asks again
         display(page)
         if app.run_on_start:

@@ -94,7 +94,14 @@ def safe_config(options: ServeOptions) -> Config:
     return config
 
 
-class AuthenticatedAppFileHandler(JupyterHandler, AllowListFileHandler):
+class _PlainErrors(JupyterHandler):
+    """Jupyter Server's error page needs settings Voilà does not have; a plain status page will do."""
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        web.RequestHandler.write_error(self, status_code, **kwargs)
+
+
+class AuthenticatedAppFileHandler(_PlainErrors, AllowListFileHandler):
     """Voilà's `/voila/files/` (images next to the app), for signed-in users only."""
 
     auth_resource = "contents"
@@ -109,12 +116,8 @@ class AuthenticatedAppFileHandler(JupyterHandler, AllowListFileHandler):
     def head(self, path: str):  # type: ignore[override]
         return AllowListFileHandler.head(self, path)
 
-    def write_error(self, status_code: int, **kwargs) -> None:
-        # Jupyter Server's error page needs settings Voilà does not have; a plain status page will do.
-        web.RequestHandler.write_error(self, status_code, **kwargs)
 
-
-class StaticHandler(JupyterHandler):
+class StaticHandler(_PlainErrors):
     """`<base_url>aqtra/static/<name>`: the files of `static.static_files()` (plotly's widget bundle under
     a content-hashed name), for signed-in users only; any other name is 404. The name changes with the
     content, so browsers may keep a file for good; gzip-compressed once, on first request, for clients
@@ -150,9 +153,6 @@ class StaticHandler(JupyterHandler):
 
     def compute_etag(self) -> None:
         return None  # the name is the version
-
-    def write_error(self, status_code: int, **kwargs) -> None:
-        web.RequestHandler.write_error(self, status_code, **kwargs)
 
 
 def _read_static(path: Path, gzipped: bool) -> bytes:
