@@ -118,8 +118,8 @@ class AuthenticatedAppFileHandler(_PlainErrors, AllowListFileHandler):
 
 
 class StaticHandler(_PlainErrors):
-    """`<base_url>aqtra/static/<name>`: the files of `static.static_files()` (plotly's widget bundle under
-    a content-hashed name), for signed-in users only; any other name is 404. The name changes with the
+    """`<base_url>aqtra/static/<name>`: the files of `static.static_files()` (the chart module, plotly.js
+    included, under a content-hashed name), for signed-in users only; any other name is 404. The name changes with the
     content, so browsers may keep a file for good; gzip-compressed once, on first request, for clients
     that accept it."""
 
@@ -129,13 +129,13 @@ class StaticHandler(_PlainErrors):
     @web.authenticated
     @authorized
     async def get(self, name: str, include_body: bool = True) -> None:
-        path = static.static_files().get(name)
-        if path is None:
+        content = static.static_files().get(name)
+        if content is None:
             raise web.HTTPError(404)
         gzipped = "gzip" in self.request.headers.get("Accept-Encoding", "")
         body = self._bodies.get((name, gzipped))
         if body is None:
-            body = await IOLoop.current().run_in_executor(None, _read_static, path, gzipped)
+            body = await IOLoop.current().run_in_executor(None, _encode_static, content, gzipped)
             self._bodies[(name, gzipped)] = body
         self.set_header("Content-Type", "text/javascript; charset=utf-8")
         self.set_header("Cache-Control", "private, max-age=31536000, immutable")
@@ -155,8 +155,8 @@ class StaticHandler(_PlainErrors):
         return None  # the name is the version
 
 
-def _read_static(path: Path, gzipped: bool) -> bytes:
-    data = path.read_bytes()
+def _encode_static(content: str, gzipped: bool) -> bytes:
+    data = content.encode()
     return gzip.compress(data, compresslevel=6, mtime=0) if gzipped else data
 
 
@@ -303,9 +303,11 @@ def serve(
             argv.append(f"--Voila.notebook_path={staging / apps[0].staged_name}")
         config = safe_config(options)
         if all(app.is_spec for app in apps):
-            # App specs draw charts with our FigureWidget only: plotly's JupyterLab renderer (4.8 MB of
-            # plotly.js every page would load first) and the code-highlighting theme go unused.
+            # App specs draw charts with our own figure widget only: plotly's JupyterLab renderer, if
+            # installed (4.8 MB of plotly.js every page would load first), and the code-highlighting
+            # theme go unused.
             config.VoilaConfiguration.extension_denylist = list(SPEC_UNUSED_EXTENSIONS)
+            config.VoilaConfiguration.resources = {"aqtra_preload": [static.chart_url_path()]}
         if options.pool > 0:
             _preheat(config, apps, options, single)
         app = PublishedVoila(config=config)

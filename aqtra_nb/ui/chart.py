@@ -1,18 +1,24 @@
 """`Chart`: bar, horizontal bar, line, pie/donut and scatter charts of a frame, redrawn when it changes.
 
-Drawn by plotly's `FigureWidget` (an anywidget whose plotly.js ships inside the plotly package: nothing is
-loaded from a CDN for these chart kinds). Under `aqtra-nb publish` the figure loads plotly.js from the
-server instead of carrying it in its widget state (`aqtra_nb.publish.static`).
+Drawn by plotly.js (its basic bundle ships in this package, `ui/static/plotly-basic.min.js`: nothing is
+loaded from a CDN) through `PlotlyFigure`, a small anywidget whose state is the figure as plotly.js takes
+it (`{"data": [traces], "layout": {...}}`). The traces are built here from the frame, so neither plotly's
+Python package nor its 4.8 MB front end is needed. Under `aqtra-nb publish` the figure loads plotly.js
+from the server instead of carrying it in its widget state (`aqtra_nb.publish.static`).
 """
 
 from __future__ import annotations
 
-import copy
+import datetime as dt
+import decimal
 import functools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
+import anywidget
 import ipywidgets as w
+import numpy as np
 import pandas as pd
 import traitlets as t
 
@@ -28,11 +34,28 @@ class ChartError(AqtraError):
     """A chart names a column its data does not have, or an unknown kind."""
 
 
+class PlotlyFigure(anywidget.AnyWidget):
+    """A plotly.js figure, `{"data": [trace, ...], "layout": {...}}` (plotly.js's own JSON), drawn in
+    the browser and redrawn (`Plotly.react`) whenever `figure` is assigned. DOM hook: `.js-plotly-plot`."""
+
+    figure = t.Dict().tag(sync=True)
+
+    @property
+    def data(self) -> list[dict[str, Any]]:
+        """The traces."""
+        return self.figure.get("data", [])
+
+    @property
+    def layout(self) -> dict[str, Any]:
+        return self.figure.get("layout", {})
+
+
 class Chart(FrameSource, w.VBox):
     """A chart of `data`: `x` (categories or labels) against one or more `y` columns.
 
     For pie and donut charts `x` gives the labels and the first `y` the values. DOM hook: `.aqtra-chart`
-    around plotly's figure; `chart.figure` is the `plotly.graph_objects.FigureWidget`.
+    around the plot; `chart.figure` is the `PlotlyFigure` (its `data` are the traces, as plotly.js takes
+    them).
     """
 
     def __init__(
@@ -51,18 +74,12 @@ class Chart(FrameSource, w.VBox):
             raise ChartError(
                 f"unknown chart kind {kind!r}.{did_you_mean(kind, KINDS)} Kinds: {', '.join(KINDS)}"
             )
-        self.kind, self.x = kind, x
+        self.kind, self.x, self.title, self.height = kind, x, title, height
         self.y = [y] if isinstance(y, str) else list(y)
         if not self.y:
             raise ChartError("a chart needs at least one y column", field="y")
         self._bind_source(data, step, flow)
-        self.figure = _figure_class()(
-            layout={
-                "title": {"text": title},
-                "height": height,
-                "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
-            }
-        )
+        self.figure = _figure_class()(figure={"data": [], "layout": self._layout()})
         super().__init__([self.figure])
         self.add_class("aqtra-chart")
         self.add_class(f"aqtra-chart-{kind}")
@@ -71,32 +88,22 @@ class Chart(FrameSource, w.VBox):
     @t.observe("data")
     def _redraw(self, change: dict[str, Any]) -> None:
         frame = change["new"]
-        traces = [] if frame is None else self._traces(frame)
-        current = self.figure.data
-        if len(current) == len(traces) and all(
-            a.type == b.type for a, b in zip(current, traces, strict=True)
-        ):
-            # same traces, new values: update in place (one message; plotly.js restyles, no re-creation)
-            with self.figure.batch_update():
-                for old, new in zip(current, traces, strict=True):
-                    old.update(new.to_plotly_json())
-        else:
-            self.figure.data = ()
-            if traces:
-                self.figure.add_traces(traces)
-        self.figure.layout.showlegend = self.kind in ("pie", "donut") or len(self.y) > 1
-        self._sync_initial_state()
+        self.figure.figure = {
+            "data": [] if frame is None else self._traces(frame),
+            "layout": self._layout(),
+        }
 
-    def _sync_initial_state(self) -> None:
-        """Plotly sends trace changes as messages to the views that exist; a view made later (a page
-        rendered after the first run, a tab opened later) starts from `_widget_data`/`_widget_layout`,
-        which plotly refreshes only when the figure itself is displayed, not inside a container."""
-        self.figure._widget_data = copy.deepcopy(self.figure._data)
-        self.figure._widget_layout = copy.deepcopy(self.figure._layout_obj._props)
+    def _layout(self) -> dict[str, Any]:
+        return {
+            "title": {"text": self.title},
+            "height": self.height,
+            "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
+            "showlegend": self.kind in ("pie", "donut") or len(self.y) > 1,
+            "xaxis": {"automargin": True},
+            "yaxis": {"automargin": True},
+        }
 
-    def _traces(self, frame: pd.DataFrame) -> list[Any]:
-        import plotly.graph_objects as go
-
+    def _traces(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
         columns = [str(c) for c in frame.columns]
         for name, field in [(self.x, "x"), *((c, "y") for c in self.y)]:
             if name not in frame.columns:
@@ -105,37 +112,72 @@ class Chart(FrameSource, w.VBox):
                     f"Columns: {', '.join(columns)}",
                     field=field,
                 )
-        x = frame[self.x].tolist()
+        x = jsonable(frame[self.x])
         if self.kind in ("pie", "donut"):
             hole = 0.5 if self.kind == "donut" else 0.0
-            return [go.Pie(labels=x, values=frame[self.y[0]].tolist(), hole=hole, name=self.y[0], sort=False)]
+            values = jsonable(frame[self.y[0]])
+            return [
+                {"type": "pie", "labels": x, "values": values, "hole": hole, "name": self.y[0], "sort": False}
+            ]
         traces = []
         for column in self.y:
-            values = frame[column].tolist()
+            values = jsonable(frame[column])
             if self.kind == "bar":
-                traces.append(go.Bar(x=x, y=values, name=column))
+                traces.append({"type": "bar", "x": x, "y": values, "name": column})
             elif self.kind == "hbar":
-                traces.append(go.Bar(x=values, y=x, name=column, orientation="h"))
-            elif self.kind == "line":
-                traces.append(go.Scatter(x=x, y=values, name=column, mode="lines+markers"))
+                traces.append({"type": "bar", "x": values, "y": x, "name": column, "orientation": "h"})
             else:
-                traces.append(go.Scatter(x=x, y=values, name=column, mode="markers"))
+                mode = "lines+markers" if self.kind == "line" else "markers"
+                traces.append({"type": "scatter", "x": x, "y": values, "name": column, "mode": mode})
         return traces
 
 
-def _figure_class() -> type:
-    """Plotly's `FigureWidget`, or under a published server the same figure loading plotly.js from the
-    server (its widget state is then a few hundred bytes instead of ~5 MB)."""
-    import plotly.graph_objects as go
+def jsonable(series: pd.Series) -> list[Any]:
+    """A column's values as JSON carries them to plotly.js: missing and non-finite values → null, times →
+    ISO text, decimals → numbers (JSON has no NaN: one would break the whole widget message)."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_integer_dtype(dtype) and not series.hasnans):
+        return series.tolist()
+    if pd.api.types.is_numeric_dtype(dtype):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        out = values.astype(object)
+        out[~np.isfinite(values)] = None
+        return out.tolist()
+    return [_scalar(value) for value in series.tolist()]
 
-    return _published_figure_class() if static.published() else go.FigureWidget
+
+def _scalar(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float | decimal.Decimal):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, dt.date | dt.time):  # datetimes and pandas Timestamps too
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return _scalar(value.item())
+    return str(value)
+
+
+@functools.cache
+def _inline_figure_class() -> type:
+    class InlinePlotlyFigure(PlotlyFigure):
+        _esm = static.chart_module()
+
+    return InlinePlotlyFigure
 
 
 @functools.cache
 def _published_figure_class() -> type:
-    import plotly.graph_objects as go
+    class PublishedPlotlyFigure(PlotlyFigure):
+        _esm = static.chart_loader()
 
-    class PublishedFigureWidget(go.FigureWidget):
-        _esm = static.plotly_loader()
+    return PublishedPlotlyFigure
 
-    return PublishedFigureWidget
+
+def _figure_class() -> type:
+    """The figure carrying plotly.js in its state, or under a published server the same figure loading
+    plotly.js from the server (its widget state is then a few hundred bytes instead of 1.2 MB)."""
+    return _published_figure_class() if static.published() else _inline_figure_class()

@@ -1,5 +1,5 @@
-"""Plotly's widget front end is served once, as a cacheable file, instead of inside every chart's widget
-state: the published sales dashboard draws its chart from it in real Chromium, the widget state sent to
+"""The charts' front end (plotly.js and the view) is served once, as a cacheable file, instead of inside
+every chart's widget state: the published sales dashboard draws its chart from it in real Chromium, the widget state sent to
 the page stays small, and the file is served only to signed-in users and only under its hashed name."""
 
 from __future__ import annotations
@@ -17,42 +17,21 @@ from aqtra_nb.publish.process import PublishedServer
 MB = 1_000_000
 
 
-def test_published_kernels_chart_carries_a_loader_named_after_the_bundle_hash(monkeypatch):
+def test_published_kernels_chart_carries_a_loader_named_after_the_module_hash(monkeypatch):
     import hashlib
 
     from aqtra_nb.ui import Chart
 
     frame = pd.DataFrame({"region": ["North", "South"], "revenue": [1.0, 2.0]})
     monkeypatch.delenv(static.PUBLISHED_ENV, raising=False)
-    assert Chart(frame, x="region", y="revenue").figure._esm == static.plotly_bundle().read_text()
+    assert Chart(frame, x="region", y="revenue").figure._esm == static.chart_module()
 
     monkeypatch.setenv(static.PUBLISHED_ENV, "1")
     esm = Chart(frame, x="region", y="revenue").figure._esm
-    digest = hashlib.sha256(static.plotly_bundle().read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(static.chart_module().encode()).hexdigest()[:16]
     assert len(esm) < 2_000
-    assert f'"aqtra/static/plotly-widget.{digest}.js"' in esm
-    assert "export default bundle.default" in esm and "jupyter-config-data" in esm
-
-
-def test_resync_leaves_the_published_figure_alone(monkeypatch):
-    """A page's resync re-sends app widgets' state, never a plotly figure's (it would replay it)."""
-    import ipywidgets as w
-
-    from aqtra_nb.ui import Chart
-    from aqtra_nb.ui.resync import resend
-
-    monkeypatch.setenv(static.PUBLISHED_ENV, "1")
-    chart = Chart(pd.DataFrame({"region": ["North"], "revenue": [1.0]}), x="region", y="revenue")
-    sent: list[str] = []
-    original = w.Widget.send_state
-
-    def spy(self, key=None):
-        sent.append(type(self).__name__)
-        return original(self, key=key)
-
-    monkeypatch.setattr(w.Widget, "send_state", spy)
-    resend(chart)
-    assert "Chart" in sent and type(chart.figure).__name__ not in sent
+    assert f'"aqtra/static/chart.{digest}.js"' in esm
+    assert "export default chart.default" in esm and "jupyter-config-data" in esm
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +47,11 @@ def server(app_dir: Path):
 
 
 def bundle_url(server: PublishedServer, name: str | None = None) -> str:
-    return f"{server.base}/aqtra/static/{name or static.plotly_bundle_name()}"
+    return f"{server.base}/aqtra/static/{name or static.chart_module_name()}"
 
 
 @pytest.mark.slow
-def test_dashboard_chart_loads_plotly_from_the_server_with_small_widget_state(
+def test_dashboard_chart_loads_its_module_from_the_server_with_small_widget_state(
     server: PublishedServer, app_dir: Path, page, request_log: RequestLog
 ):
     frames: list[int] = []
@@ -98,7 +77,7 @@ def test_dashboard_chart_loads_plotly_from_the_server_with_small_widget_state(
     for region, value in expected.items():
         assert bars[region] == pytest.approx(value)
 
-    assert bundles == [200]  # the browser's import() of the bundle was signed in by the login cookie
+    assert bundles == [200]  # the browser's import() of the module was signed in by the login cookie
     assert frames and max(frames) < 1 * MB, sorted(frames)[-3:]
     assert not request_log.outside_loopback(), request_log.outside_loopback()
 
@@ -111,7 +90,7 @@ def test_bundle_is_served_to_signed_in_users_with_long_caching(server: Published
     assert response.headers["Content-Type"].startswith("text/javascript")
     assert "immutable" in response.headers["Cache-Control"]
     assert response.headers["Content-Encoding"] == "gzip"  # requests asks for it; .content is decoded
-    assert response.content == static.plotly_bundle().read_bytes()
+    assert response.content == static.chart_module().encode()
 
 
 @pytest.mark.slow
@@ -127,10 +106,11 @@ def test_bundle_is_refused_without_the_token(server: PublishedServer):
 @pytest.mark.parametrize(
     "name",
     [
-        "plotly-widget.0000000000000000.js",
-        "widgetbundle.js",
+        "chart.0000000000000000.js",
+        "plotly-basic.min.js",
+        "chart.js",
         "..%2Fserver.py",
-        "..%2F..%2Fplotly%2F__init__.py",
+        "..%2F..%2Fui%2Fstatic%2Fchart.js",
     ],
 )
 def test_only_the_allow_listed_files_are_served(server: PublishedServer, name: str):

@@ -69,11 +69,8 @@ def test_app_runs_in_the_background_and_updates_components(flow):
     app.wait(30)
     assert app.runner.status == "succeeded", app.runner.error
     assert grid.rows == [["North", "100.00", "3"], ["South", "70.00", "2"], ["East", "40.00", "1"]]
-    assert chart.figure.data[0].x == ("North", "South", "East") and chart.figure.data[0].y == (
-        100.0,
-        70.0,
-        40.0,
-    )
+    assert chart.figure.data[0]["x"] == ["North", "South", "East"]
+    assert chart.figure.data[0]["y"] == [100.0, 70.0, 40.0]
     assert revenue.text == "210" and orders.number == 6
     assert 'data-value="210.0"' in revenue.value
     status = app.status()
@@ -209,9 +206,9 @@ def test_default_layout_has_form_button_status_and_components(flow):
     assert type(view.children[-1]).__name__ == "Resync"  # hidden: re-sends state to a page that asks
 
 
-def test_a_page_that_asks_gets_every_widgets_state_again_but_no_code_or_figure(flow, monkeypatch):
+def test_a_page_that_asks_gets_every_widgets_state_again_but_no_code(flow, monkeypatch):
     """A page that registered its widgets late (updates it dropped) asks once drawn; the kernel then
-    re-sends each app widget's state (not anywidget code, not plotly's figure)."""
+    re-sends each app widget's state (the chart's figure too), never anywidget code (plotly.js)."""
     from aqtra_nb.ui import Chart
 
     app = App(flow, title="Sales")
@@ -229,32 +226,111 @@ def test_a_page_that_asks_gets_every_widgets_state_again_but_no_code_or_figure(f
     view.children[-1]._on_message(None, {"type": "resync"}, [])
     assert {"DataGrid", "RunStatus", "Button", "Chart"} <= set(sent)
     assert all("_esm" not in keys and "_css" not in keys for keys in sent["DataGrid"])
-    assert "FigureWidget" not in sent and chart.figure is not None and grid is not None
+    figure = type(chart.figure).__name__
+    assert figure in sent and all("figure" in keys and "_esm" not in keys for keys in sent[figure])
+    assert grid is not None
     sent.clear()
     view.children[-1]._on_message(None, {"type": "other"}, [])
     assert not sent
 
 
-def test_chart_kinds_and_state_for_views_made_later():
+def test_resync_is_skipped_when_the_pages_snapshot_is_current(flow, monkeypatch):
+    """The page sends back the send count it got with its snapshot: unchanged, and nothing was sent
+    just before the snapshot, means nothing was dropped, so no second round of state."""
+    from aqtra_nb.ui import resync
+
+    app = App(flow, title="Sales")
+    app.grid("ranked")
+    view = app.view
+    marker = view.children[-1]
+    sent: list[str] = []
+    original = w.Widget.send_state
+
+    def spy(self, key=None):
+        sent.append(type(self).__name__)
+        return original(self, key=key)
+
+    monkeypatch.setattr(w.Widget, "send_state", resync._counting(spy))
+    monkeypatch.setattr(resync, "QUIET_SECONDS", 0.2)
+    view.children[0].send_state()  # an update shortly before the snapshot: the count is not trusted
+    assert marker.get_state()["revision"] == -1
+    time.sleep(0.3)
+    snapshot = marker.get_state()["revision"]
+    assert snapshot >= 0
+    sent.clear()
+    marker._on_message(None, {"type": "resync", "revision": snapshot}, [])
+    assert sent == []  # current: nothing re-sent
+    view.children[0].send_state()  # an update after the snapshot, which the page may have dropped
+    sent.clear()
+    marker._on_message(None, {"type": "resync", "revision": snapshot}, [])
+    assert "DataGrid" in sent
+    sent.clear()
+    marker._on_message(None, {"type": "resync", "revision": -1}, [])
+    assert "DataGrid" in sent
+
+
+def test_chart_kinds_build_plotly_traces_and_redraw_on_new_data():
     from aqtra_nb.ui import Chart
 
     frame = pd.DataFrame({"region": ["N", "S"], "revenue": [3.0, 5.0], "cost": [1.0, 2.0]})
-    bar = Chart(frame, kind="bar", x="region", y="revenue")
-    assert bar.figure.data[0].type == "bar" and "aqtra-chart" in bar._dom_classes
+    bar = Chart(frame, kind="bar", x="region", y="revenue", title="Revenue")
+    assert bar.figure.data == [{"type": "bar", "x": ["N", "S"], "y": [3.0, 5.0], "name": "revenue"}]
+    assert bar.figure.layout["title"] == {"text": "Revenue"} and not bar.figure.layout["showlegend"]
+    assert "aqtra-chart" in bar._dom_classes and "aqtra-chart-bar" in bar._dom_classes
     bar.data = frame.assign(revenue=[7.0, 9.0])
-    assert bar.figure.data[0].y == (7.0, 9.0)
-    # a view rendered after the update (e.g. a published page) starts from the synced initial state
-    assert bar.figure._widget_data[0]["y"] == [7.0, 9.0]
+    assert bar.figure.data[0]["y"] == [7.0, 9.0]
+    bar.data = None
+    assert bar.figure.data == []
     hbar = Chart(frame, kind="hbar", x="region", y=["revenue", "cost"])
-    assert [t.orientation for t in hbar.figure.data] == ["h", "h"] and hbar.figure.layout.showlegend
+    assert [(t["orientation"], t["y"], t["x"]) for t in hbar.figure.data] == [
+        ("h", ["N", "S"], [3.0, 5.0]),
+        ("h", ["N", "S"], [1.0, 2.0]),
+    ]
+    assert hbar.figure.layout["showlegend"]
     donut = Chart(frame, kind="donut", x="region", y="revenue")
-    assert donut.figure.data[0].hole == 0.5 and donut.figure.data[0].labels == ("N", "S")
+    assert donut.figure.data[0]["hole"] == 0.5 and donut.figure.data[0]["labels"] == ["N", "S"]
+    assert donut.figure.data[0]["values"] == [3.0, 5.0] and donut.figure.layout["showlegend"]
+    assert Chart(frame, kind="pie", x="region", y="revenue").figure.data[0]["hole"] == 0.0
     line = Chart(frame, kind="line", x="region", y="revenue")
-    assert line.figure.data[0].mode == "lines+markers"
+    assert line.figure.data[0]["mode"] == "lines+markers" and line.figure.data[0]["type"] == "scatter"
+    scatter = Chart(frame, kind="scatter", x="cost", y="revenue")
+    assert scatter.figure.data[0]["mode"] == "markers" and scatter.figure.data[0]["x"] == [1.0, 2.0]
     with pytest.raises(Exception, match="column 'revnue' is not in its data.*'revenue'"):
         Chart(frame, kind="bar", x="region", y="revnue")
     with pytest.raises(Exception, match="unknown chart kind 'bars'"):
         Chart(frame, kind="bars", x="region", y="revenue")
+
+
+def test_chart_values_are_json_plotly_takes_nulls_for_missing_and_iso_times():
+    """JSON has no NaN (one would break the widget's whole message): missing and non-finite values
+    become null; times become ISO text; decimals and numpy scalars plain numbers."""
+    import datetime as dt
+    import decimal
+    import json
+
+    from aqtra_nb.ui import Chart
+
+    frame = pd.DataFrame(
+        {
+            "day": pd.to_datetime(["2026-01-01", None, "2026-01-03"]),
+            "amount": [1.5, float("nan"), float("inf")],
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "price": [decimal.Decimal("2.50"), None, decimal.Decimal("NaN")],
+            "label": ["a", None, dt.date(2026, 1, 2)],
+            "flag": [True, False, True],
+            "n": [1, 2, 3],
+        }
+    )
+    chart = Chart(frame, kind="line", x="day", y=["amount", "count", "price", "flag", "n"])
+    traces = {t["name"]: t for t in chart.figure.data}
+    assert traces["amount"]["x"] == ["2026-01-01T00:00:00", None, "2026-01-03T00:00:00"]
+    assert traces["amount"]["y"] == [1.5, None, None]
+    assert traces["count"]["y"] == [1.0, None, 3.0]
+    assert traces["price"]["y"] == [2.5, None, None]
+    assert traces["flag"]["y"] == [True, False, True] and traces["n"]["y"] == [1, 2, 3]
+    labels = Chart(frame, kind="pie", x="label", y="n").figure.data[0]["labels"]
+    assert labels == ["a", None, "2026-01-02"]
+    json.dumps(chart.figure.figure, allow_nan=False)  # what the kernel's message packer demands
 
 
 def test_start_workflow_button_runs_a_real_workflow(tmp_path):

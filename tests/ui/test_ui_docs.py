@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow  # a fresh process: importing plotly (and through it jsonschema) takes seconds
+@pytest.mark.slow  # a fresh process: pandas, Dask and the run store's imports take seconds
 def test_ui_doc_examples_run(tmp_path):
     text = (ROOT / "docs" / "ui.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
@@ -35,15 +35,31 @@ def test_ui_doc_examples_run(tmp_path):
 
 
 def test_our_javascript_loads_nothing_from_the_network():
+    import pandas as pd
+
+    from aqtra_nb.publish import static as chart_static
     from aqtra_nb.ui import Chart, DataGrid
 
     static = ROOT / "aqtra_nb" / "ui" / "static"
     for path in static.iterdir():
+        if path.name.startswith("plotly-basic."):
+            continue  # plotly.js itself: its URLs are checked below
         assert "http" not in path.read_text(), f"{path.name} refers to a URL"
     assert "import " not in str(DataGrid._esm)  # one self-contained module: no imports to fetch
-    import pandas as pd
-    import plotly
-
     chart = Chart(pd.DataFrame({"x": ["a"], "y": [1]}), x="x", y="y")
-    bundle = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
-    assert str(chart.figure._esm) == bundle.read_text()  # the view's code ships in the plotly wheel
+    assert str(chart.figure._esm) == chart_static.chart_module()  # plotly.js included: nothing to fetch
+    assert "plotly.js (basic - minified) v" in str(chart.figure._esm)
+    assert not re.search(r"\bimport\s*\(|\bimport\s+[\w{*]", str(chart.figure._esm))
+    # plotly.js's own URLs: XML namespaces, links in messages and licences, the topojson CDN (geo
+    # traces, not in the basic bundle) and "send to cloud" (a mode-bar button that is off by default).
+    urls = set(re.findall(r"https?://[\w.-]+(?:/[\w./-]*)?", (static / "plotly-basic.min.js").read_text()))
+    hosts = {re.sub(r"https?://([^/]+).*", r"\1", url) for url in urls}
+    assert hosts <= {
+        "www.w3.org",
+        "plotly.com",
+        "github.com",
+        "cdn.plot.ly",
+        "cloud.plotly.com",
+        "syntheti.cc",
+        "getify.mit-license.org",
+    }, hosts
