@@ -95,3 +95,53 @@ def test_grid_sorts_filters_pages_and_selects(server: PublishedServer, page, tmp
     page.locator(".echo", has_text=str(sorted(int(i) for i in ids))).wait_for(timeout=WAIT)
     assert [rows.nth(i).get_attribute("aria-selected") for i in range(3)] == ["true", "true", "false"]
     page.screenshot(path=tmp_path / "selected.png", full_page=True)
+
+
+CHART_PAGE = """
+<div id="one" style="width: 600px"></div><div id="two" style="width: 600px"></div>
+<script>window.Plotly = "the page's own";</script>
+"""
+
+MOUNT = """async ([code, figure]) => {
+  const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+  const views = [await import(url), await import(url + "#again")];  // two charts: two module instances
+  const listeners = [];
+  const model = {
+    get: (name) => (name === "figure" ? window.figure : undefined),
+    on: (event, callback) => { if (event === "change:figure") listeners.push(callback); },
+    off: () => {},
+  };
+  window.figure = figure;
+  views[0].default.render({ model, el: document.getElementById("one") });
+  views[1].default.render({ model, el: document.getElementById("two") });
+  window.redraw = (next) => { window.figure = next; listeners.forEach((callback) => callback()); };
+}"""
+
+
+def test_a_notebook_charts_inline_module_draws_and_redraws_without_the_network(page):
+    """The module a chart carries in a notebook (plotly.js + view) runs from a blob: URL as anywidget
+    runs it: it draws the figure, redraws on change, evaluates plotly.js once for several charts and
+    leaves the page's own `window.Plotly` alone."""
+    import pandas as pd
+
+    from aqtra_nb.publish import static
+    from aqtra_nb.ui import Chart
+
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.set_content(CHART_PAGE)
+    chart = Chart(
+        pd.DataFrame({"region": ["North", "South"], "revenue": [3.0, 5.0]}), x="region", y="revenue"
+    )
+    page.evaluate(MOUNT, [static.chart_module(), chart.figure.figure])
+    page.wait_for_function("document.querySelectorAll('.main-svg').length >= 2", timeout=WAIT)
+    drawn = page.evaluate("document.getElementById('one').data.map(t => [t.type, t.x, t.y])")
+    assert drawn == [["bar", ["North", "South"], [3.0, 5.0]]]
+    assert page.evaluate("window.Plotly") == "the page's own"
+    assert page.evaluate("typeof globalThis.__aqtraPlotly.react") == "function"
+
+    chart.data = pd.DataFrame({"region": ["East"], "revenue": [7.0]})
+    page.evaluate("figure => window.redraw(figure)", chart.figure.figure)
+    page.wait_for_function("document.getElementById('one').data[0].x[0] === 'East'", timeout=WAIT)
+    assert page.locator("#one .bars .point").count() == 1
+    assert [url for url in requests if not url.startswith(("blob:", "about:", "data:"))] == []
