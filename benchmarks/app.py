@@ -2,7 +2,7 @@
 (notebooks/sales_dashboard.app.yaml) served by `aqtra-nb publish` on loopback.
 
 1. **First render**: from `goto` to the first run's results on screen (the status says succeeded, the
-   cards and the region grid show numbers), in a new browser context (nothing cached). With the default
+   cards and the region grid show numbers, the chart is drawn), in a new browser context (nothing cached). With the default
    pre-heated kernel (`publish --pool 1`): a visitor after the pool had `--settle` seconds to start a
    kernel and run the app in it, and a visitor as soon as the server listens. Without a pool
    (`--pool 0`): a new server per measure, so the kernel's start, its imports, building the app and the
