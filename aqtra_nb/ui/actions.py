@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import importlib
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
@@ -19,7 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 class Action(Protocol):
-    """Called when its button is pressed; returns a short message to show, raises AqtraError to fail."""
+    """Called when its button is pressed; returns a short message to show, raises AqtraError to fail.
+    An action with `background = True` may take long: a click runs it in a thread (see `Button.click`)."""
 
     css_class: str
 
@@ -105,6 +107,7 @@ class StartWorkflow:
     grid's selected row). The workflow engine, `aqtra_nb.workflows`, is imported only when pressed."""
 
     css_class = "aqtra-start-workflow"
+    background = True  # a workflow runs its automatic steps (flows, HTTP calls) before it returns
 
     def __init__(
         self, workflow: Any, form: Form | None = None, *, record: Any = None, **options: Any
@@ -131,7 +134,7 @@ class Button(w.HBox):
 
     DOM hooks: `.aqtra-button` and the action's class (`.aqtra-run`, `.aqtra-save`, `.aqtra-refresh`,
     `.aqtra-start-workflow`) on the `<button>`; the message `.aqtra-action-message` (`.aqtra-error` inside
-    on failure).
+    on failure, `.aqtra-pending` while a background action works).
     """
 
     def __init__(self, label: str, action: Action, *, style: str = "primary", **kwargs: Any) -> None:
@@ -139,10 +142,46 @@ class Button(w.HBox):
         self.button = w.Button(description=label, button_style=style)
         self.button.add_class("aqtra-button")
         self.button.add_class(getattr(action, "css_class", "aqtra-action"))
-        self.button.on_click(lambda _: self.press())
+        self.button.on_click(lambda _: self.click())
         self.message = w.HTML("")
         self.message.add_class("aqtra-action-message")
+        self._worker: threading.Thread | None = None
         super().__init__([self.button, self.message], **kwargs)
+
+    def click(self) -> None:
+        """What a click does: `press()`, or for an action marked `background` (starting a workflow) the
+        same in a thread, so that the kernel goes on answering the page (other widgets, the grid's
+        pages) meanwhile; the button is disabled and says it is working until the action is done."""
+        if not getattr(self.action, "background", False):
+            self.press()
+            return
+        if self.busy:
+            return  # a second click while the first one works
+        self.button.disabled = True
+        self.message.value = '<span class="aqtra-pending">Working…</span>'
+
+        def work() -> None:
+            try:
+                self.press()
+            finally:
+                self.button.disabled = False
+
+        self._worker = threading.Thread(
+            target=work, daemon=True, name=f"aqtra-button-{self.button.description}"
+        )
+        self._worker.start()
+
+    @property
+    def busy(self) -> bool:
+        """Whether a background action started by a click is still working."""
+        return self._worker is not None and self._worker.is_alive()
+
+    def wait(self, timeout: float | None = 60) -> None:
+        """Block until a background action started by a click is done (scripts and tests)."""
+        if self._worker is not None:
+            self._worker.join(timeout)
+            if self._worker.is_alive():
+                raise TimeoutError(f"the action of button {self.button.description!r} took over {timeout} s")
 
     def press(self) -> str | None:
         """Do the action now (the button's click does this); errors become the message."""

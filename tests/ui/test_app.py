@@ -360,6 +360,47 @@ def test_start_workflow_button_runs_a_real_workflow(tmp_path):
     assert button.press() == "Workflow ui_refund started (succeeded)."
     assert UiRefund.get(refund.id).status == "paid"
     assert workflows.instances(name="ui_refund")[0].status == "succeeded"
+    button.button.click()  # the page's click: the workflow starts in a thread
+    button.wait(30)
+    assert "Workflow ui_refund started (succeeded)." in button.message.value
+    assert len(workflows.instances(name="ui_refund")) == 2
+
+
+def test_a_click_on_a_background_action_leaves_the_kernel_free():
+    """A click on a long action (starting a workflow) returns at once: the kernel goes on answering the
+    page; the button is disabled and says it works, a second click is ignored, errors are messages."""
+    from aqtra_nb.errors import AqtraError
+
+    gate, threads = threading.Event(), []
+
+    class Slow:
+        css_class, background = "aqtra-slow", True
+
+        def __call__(self) -> str:
+            threads.append(threading.current_thread())
+            assert gate.wait(10)
+            return "done"
+
+    button = Button("Go", Slow())
+    button.button.click()  # what a click in the page does
+    assert button.busy and button.button.disabled and "aqtra-pending" in button.message.value
+    button.button.click()
+    gate.set()
+    button.wait(10)
+    assert not button.busy and not button.button.disabled
+    assert '<span class="aqtra-ok">done</span>' == button.message.value
+    assert len(threads) == 1 and threads[0] is not threading.current_thread()
+
+    class Failing:
+        css_class, background = "aqtra-failing", True
+
+        def __call__(self) -> str:
+            raise AqtraError("workflow 'nope' not found")
+
+    failing = Button("Go", Failing())
+    failing.button.click()
+    failing.wait(10)
+    assert "workflow &#x27;nope&#x27; not found" in failing.message.value and not failing.button.disabled
 
 
 def test_grid_filters_use_the_parameters_of_the_run_shown(flow):
