@@ -17,6 +17,7 @@ import importlib
 _HOMES = {
     "tasks": ".tasks",
     "WorkflowError": ".engine",
+    "cancel": ".engine",
     "get": ".engine",
     "history": ".engine",
     "instances": ".engine",
@@ -44,6 +45,7 @@ __all__ = [
     "WorkflowSpec",
     "WorkflowStepFailed",
     "WorkflowValidationError",
+    "cancel",
     "get",
     "history",
     "instances",

@@ -55,6 +55,14 @@ def register(sub: Any) -> None:
     reset.add_argument("--force", action="store_true")
     reset.set_defaults(handler=_reset)
 
+    cancel = wsub.add_parser("cancel", help="Stop a workflow for good (its open task is cancelled).")
+    cancel.add_argument("id")
+    cancel.add_argument("--reason", help="Why; kept with the workflow and its task")
+    cancel.add_argument("--by", help="Who cancels (default: the current user)")
+    cancel.add_argument("--force", action="store_true", help="Cancel even if a live process runs it")
+    cancel.add_argument("--json", action="store_true")
+    cancel.set_defaults(handler=_cancel)
+
     tasks = sub.add_parser("tasks", help="Human tasks of workflows: list, approve, reject.")
     tsub = tasks.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")
     tlist = tsub.add_parser("list", help="Open tasks (oldest first).")
@@ -193,6 +201,12 @@ def _reset(args: argparse.Namespace) -> int:
     instance = reset(args.id, force=args.force)
     print(f"workflow {instance.name} {instance.id[:12]}: draft at {instance.current_step} (resume to run it)")
     return EXIT_OK
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    from .engine import cancel
+
+    return _report(cancel(args.id, reason=args.reason, by=args.by, force=args.force), args.json)
 
 
 def _tasks_list(args: argparse.Namespace) -> int:

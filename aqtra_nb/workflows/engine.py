@@ -1,5 +1,5 @@
 """Running workflows: start, advance step by step with the state written after each, wait for people,
-resume after a crash, reset to draft.
+resume after a crash, reset to draft, cancel.
 
 A step is written as `running` before it runs and `finished` (with its result and the next step) in one
 transaction after, so a crash can only interrupt the one step that was running: `resume` runs that step
@@ -264,6 +264,53 @@ def reset(workflow_id: str, *, store: Store | None = None, force: bool = False) 
         finished_at=None,
         epoch=instance.epoch + 1,
     )
+    return get(instance.id, store=store)
+
+
+def cancel(
+    workflow_id: str,
+    *,
+    reason: str | None = None,
+    by: str | None = None,
+    store: Store | None = None,
+    force: bool = False,
+) -> WorkflowInstance:
+    """Stop a workflow for good: status `cancelled`, its open task cancelled (history and results kept).
+    A workflow a live process is running is refused unless `force`: that process then stops after its
+    current step (its next write finds the workflow changed)."""
+    from ..entities import current_user
+
+    store = store or default_store()
+    instance = get(workflow_id, store=store)
+    if instance.status in FINISHED:
+        raise WorkflowError(f"workflow {instance.id} has already {instance.status}")
+    if instance.status == "running" and _owner_alive(instance.owner) and not force:
+        raise WorkflowError(
+            f"workflow {instance.id} is running in process {instance.owner}; wait, or --force to cancel it"
+        )
+    by = by or current_user()
+    now = utcnow()
+    with store.session.begin() as session:
+        session.execute(
+            update(WorkflowTask)
+            .where(WorkflowTask.workflow_id == instance.id, WorkflowTask.status == "open")
+            .values(status="cancelled", decided_by=by, comment=reason, decided_at=now)
+        )
+        changed = session.execute(
+            update(WorkflowInstance)
+            .where(WorkflowInstance.id == instance.id, WorkflowInstance.version == instance.version)
+            .values(
+                version=instance.version + 1,
+                status="cancelled",
+                owner=None,
+                message="cancelled" + (f" by {by}" if by else "") + (f": {reason}" if reason else ""),
+                finished_at=now,
+                updated_at=now,
+            )
+        ).rowcount
+        if not changed:  # raising rolls the task update back too
+            raise WorkflowError(f"workflow {instance.id} was changed by another process meanwhile; try again")
+    logger.info("workflow %s cancelled by %s", instance.id, by)
     return get(instance.id, store=store)
 
 

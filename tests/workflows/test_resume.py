@@ -149,3 +149,55 @@ def test_reset_to_draft_starts_over(sqlite_store, smtp, purchase_request, tmp_pa
         workflows.resume(wf.id)
     epochs = [(s.epoch, s.step_id) for s in workflows.history(wf.id)]
     assert epochs[:2] == [(1, "check_amount"), (1, "ask_manager")] and epochs[2] == (2, "check_amount")
+
+
+def test_cancel_stops_a_waiting_workflow_for_good(sqlite_store, smtp, purchase_request, tmp_path, capsys):
+    from aqtra_nb.cli import main
+
+    request = purchase_request.create(item="chair", amount=700.0, requester="eve@example.com")
+    wf = workflows.start(
+        EXAMPLES / "purchase_request.workflow.yaml", {"out_dir": str(tmp_path)}, record=request
+    )
+    (task,) = tasks.list()
+    done = workflows.cancel(wf.id[:8], reason="bought elsewhere", by="maria")
+    assert (done.status, done.message) == ("cancelled", "cancelled by maria: bought elsewhere")
+    assert done.finished_at is not None and done.owner is None and done.current_step == "ask_manager"
+    cancelled = tasks.get(task.id)
+    assert (cancelled.status, cancelled.decided_by, cancelled.comment) == (
+        "cancelled",
+        "maria",
+        "bought elsewhere",
+    )
+    assert tasks.list() == []
+    with pytest.raises(workflows.WorkflowError, match="already cancelled"):
+        tasks.approve(task.id, option="standard")
+    with pytest.raises(workflows.WorkflowError, match="has cancelled; `reset` it"):
+        workflows.resume(wf.id)
+    with pytest.raises(workflows.WorkflowError, match="has already cancelled"):
+        workflows.cancel(wf.id)
+    assert [s.step_id for s in workflows.history(wf.id)] == ["check_amount", "ask_manager"]  # kept
+
+    other = purchase_request.create(item="desk", amount=800.0, requester="cy@example.com")
+    second = workflows.start(
+        EXAMPLES / "purchase_request.workflow.yaml", {"out_dir": str(tmp_path)}, record=other
+    )
+    assert main(["workflows", "cancel", second.id, "--reason", "duplicate", "--by", "lee"]) == 0
+    assert "cancelled: cancelled by lee: duplicate" in capsys.readouterr().out
+    assert main(["workflows", "cancel", second.id]) == 2
+    err = capsys.readouterr().err
+    assert "has already cancelled" in err and "Traceback" not in err
+
+
+def test_cancel_refuses_a_workflow_a_live_process_runs(sqlite_store, tmp_path):
+    path = tmp_path / "busy.workflow.yaml"
+    path.write_text("workflow: busy\nsteps:\n  - id: done\n    kind: finish\n")
+    wf = workflows.start(path, run=False)  # a draft: nobody runs it
+    with default_store().session.begin() as session:  # as if our (live) parent process were running it
+        session.execute(
+            update(WorkflowInstance)
+            .where(WorkflowInstance.id == wf.id)
+            .values(status="running", owner=f"{socket.gethostname()}:{os.getppid()}")
+        )
+    with pytest.raises(workflows.WorkflowError, match="is running in process .*--force"):
+        workflows.cancel(wf.id)
+    assert workflows.cancel(wf.id, force=True).status == "cancelled"
