@@ -119,9 +119,9 @@ class AuthenticatedAppFileHandler(_PlainErrors, AllowListFileHandler):
 
 class StaticHandler(_PlainErrors):
     """`<base_url>aqtra/static/<name>`: the files of `static.static_files()` (the chart module, plotly.js
-    included, under a content-hashed name), for signed-in users only; any other name is 404. The name changes with the
-    content, so browsers may keep a file for good; gzip-compressed once, on first request, for clients
-    that accept it."""
+    included, under a content-hashed name), for signed-in users only; any other name is 404. The name
+    changes with the content, so browsers may keep a file for good; gzip-compressed once, on first
+    request, for clients that accept it."""
 
     auth_resource = "contents"
     _bodies: dict[tuple[str, bool], bytes] = {}  # (name, gzipped) → body, shared by all requests
