@@ -79,7 +79,7 @@ class Chart(FrameSource, w.VBox):
         if not self.y:
             raise ChartError("a chart needs at least one y column", field="y")
         self._bind_source(data, step, flow)
-        self.figure = _figure_class()(figure={"data": [], "layout": self._layout()})
+        self.figure = _figure_class(static.published())(figure={"data": [], "layout": self._layout()})
         super().__init__([self.figure])
         self.add_class("aqtra-chart")
         self.add_class(f"aqtra-chart-{kind}")
@@ -162,22 +162,9 @@ def _scalar(value: Any) -> Any:
 
 
 @functools.cache
-def _inline_figure_class() -> type:
-    class InlinePlotlyFigure(PlotlyFigure):
-        _esm = static.chart_module()
-
-    return InlinePlotlyFigure
-
-
-@functools.cache
-def _published_figure_class() -> type:
-    class PublishedPlotlyFigure(PlotlyFigure):
-        _esm = static.chart_loader()
-
-    return PublishedPlotlyFigure
-
-
-def _figure_class() -> type:
+def _figure_class(published: bool) -> type:
     """The figure carrying plotly.js in its state, or under a published server the same figure loading
     plotly.js from the server (its widget state is then a few hundred bytes instead of 1.2 MB)."""
-    return _published_figure_class() if static.published() else _inline_figure_class()
+    if published:
+        return type("PublishedPlotlyFigure", (PlotlyFigure,), {"_esm": static.chart_loader()})
+    return type("InlinePlotlyFigure", (PlotlyFigure,), {"_esm": static.chart_module()})

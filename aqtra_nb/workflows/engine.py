@@ -247,11 +247,7 @@ def reset(workflow_id: str, *, store: Store | None = None, force: bool = False) 
         raise WorkflowError(f"workflow {instance.id} is running in process {instance.owner}; wait or --force")
     spec = spec_of(instance)
     with store.session.begin() as session:
-        session.execute(
-            update(WorkflowTask)
-            .where(WorkflowTask.workflow_id == instance.id, WorkflowTask.status == "open")
-            .values(status="cancelled", decided_at=utcnow())
-        )
+        _cancel_open_tasks(session, instance)
     _claim(
         store,
         instance,
@@ -291,11 +287,7 @@ def cancel(
     by = by or current_user()
     now = utcnow()
     with store.session.begin() as session:
-        session.execute(
-            update(WorkflowTask)
-            .where(WorkflowTask.workflow_id == instance.id, WorkflowTask.status == "open")
-            .values(status="cancelled", decided_by=by, comment=reason, decided_at=now)
-        )
+        _cancel_open_tasks(session, instance, decided_by=by, comment=reason)
         changed = session.execute(
             update(WorkflowInstance)
             .where(WorkflowInstance.id == instance.id, WorkflowInstance.version == instance.version)
@@ -312,6 +304,15 @@ def cancel(
             raise WorkflowError(f"workflow {instance.id} was changed by another process meanwhile; try again")
     logger.info("workflow %s cancelled by %s", instance.id, by)
     return get(instance.id, store=store)
+
+
+def _cancel_open_tasks(session: Any, instance: WorkflowInstance, **values: Any) -> None:
+    """Mark the workflow's open task (if any) cancelled, in the caller's transaction."""
+    session.execute(
+        update(WorkflowTask)
+        .where(WorkflowTask.workflow_id == instance.id, WorkflowTask.status == "open")
+        .values(status="cancelled", decided_at=utcnow(), **values)
+    )
 
 
 def _claim(store: Store, instance: WorkflowInstance, **values: Any) -> None:
