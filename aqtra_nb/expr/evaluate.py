@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from aqtra_nb.errors import AqtraError, ExpressionError, did_you_mean
-from aqtra_nb.expr import numeric
+from aqtra_nb.expr import limits, numeric
 from aqtra_nb.expr.functions import FUNCTIONS, INT64, Function, align_datetimes, as_bool, power
 from aqtra_nb.expr.parse import (
     BinOp,
@@ -74,6 +74,7 @@ class _Evaluator:
         self.source = source
         self.frame = frame
         self.params = params
+        self._text_budget: int | None = None
 
     def error(self, message: str, node: Node) -> ExpressionError:
         return ExpressionError(message, source=self.source, position=node.position)
@@ -98,7 +99,10 @@ class _Evaluator:
             case BinOp(op=op, left=left, right=right):
                 a, b = self.value(left), self.value(right)
                 fast = numeric.arithmetic(op, a, b)
-                return fast if fast is not None else _vectorized(_ARITHMETIC[op], a, b)
+                if fast is not None:
+                    return fast
+                self._check_text_operator(op, a, b)
+                return _vectorized(_ARITHMETIC[op], a, b)
             case Negate(operand=operand):
                 value = self.value(operand)
                 fast = numeric.negate(value)
@@ -114,8 +118,31 @@ class _Evaluator:
             case In(operand=operand, options=options, negated=negated):
                 return self._in(self.value(operand), options, negated)
             case Call(name=name, args=args):
-                return _call(FUNCTIONS[name], [self.value(a) for a in args])
+                values = [self.value(a) for a in args]
+                self._check_text_function(name, values)
+                return _call(FUNCTIONS[name], values)
         raise self.error(f"cannot evaluate {type(node).__name__}", node)  # pragma: no cover
+
+    @property
+    def text_budget(self) -> int:
+        if self._text_budget is None:
+            self._text_budget = limits.text_budget(self.frame)
+        return self._text_budget
+
+    def _check_text_operator(self, op: str, a: Any, b: Any) -> None:
+        """Refuse `+` and `*` on text whose result would exceed the limits (`limits.py`)."""
+        if op == "+" and (limits.is_text(a) or limits.is_text(b)):
+            limits.check_concatenation([a, b], self.text_budget)
+        elif op == "*" and limits.is_text(a):
+            limits.check_repetition(a, b, self.text_budget)
+        elif op == "*" and limits.is_text(b):
+            limits.check_repetition(b, a, self.text_budget)
+
+    def _check_text_function(self, name: str, args: list[Any]) -> None:
+        if name == "concat":
+            limits.check_concatenation(args, self.text_budget)
+        elif name == "replace" and len(args) == 3:
+            limits.check_replacement(args[0], args[1], args[2], self.text_budget)
 
     def _column(self, node: Column, name: str) -> pd.Series:
         values = self.frame[name]

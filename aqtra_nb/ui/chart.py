@@ -24,6 +24,7 @@ import traitlets as t
 
 from ..errors import AqtraError, did_you_mean
 from ..publish import static
+from .page_state import PageWritable
 from .source import FrameSource
 
 ChartKind = Literal["bar", "hbar", "line", "pie", "donut", "scatter"]
@@ -34,7 +35,7 @@ class ChartError(AqtraError):
     """A chart names a column its data does not have, or an unknown kind."""
 
 
-class PlotlyFigure(anywidget.AnyWidget):
+class PlotlyFigure(PageWritable, anywidget.AnyWidget):
     """A plotly.js figure, `{"data": [trace, ...], "layout": {...}}` (plotly.js's own JSON), drawn in
     the browser and redrawn (`Plotly.react`) whenever `figure` is assigned. DOM hook: `.js-plotly-plot`."""
 

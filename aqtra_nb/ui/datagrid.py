@@ -11,14 +11,16 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import anywidget
 import pandas as pd
 import traitlets as t
 
 from ..errors import AqtraError
+from ..expr.parse import MAX_LENGTH
 from .cells import column_kind, page_cells
+from .page_state import PageWritable
 from .source import FrameSource
 from .table import TableQuery
 
@@ -26,12 +28,13 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 
-class DataGrid(FrameSource, anywidget.AnyWidget):
+class DataGrid(FrameSource, PageWritable, anywidget.AnyWidget):
     """A frame (or a flow step's output, when bound by an `App`) as a paged, sortable, filterable table.
 
     `filters` are fixed conditions in the expression language; their `@name` values come from `params`
     (in an `App`: the parameters of the run shown, so they follow the form). `filter` is the condition a
-    user types in the grid. `selection` holds the selected rows' positions in `data`.
+    user types in the grid (only when `show_filter`: a page cannot send one to a grid without the box).
+    `selection` holds the selected rows' positions in `data`.
     """
 
     _esm = STATIC / "datagrid.js"
@@ -59,6 +62,11 @@ class DataGrid(FrameSource, anywidget.AnyWidget):
     filters = t.List(t.Unicode())
     params = t.Dict()
     formats = t.Dict()
+
+    #: what the view sets (`static/datagrid.js`); every other trait is the kernel's alone
+    page_writable: ClassVar[frozenset[str]] = frozenset(
+        {"page", "sort_by", "sort_descending", "filter", "selection"}
+    )
 
     def __init__(
         self,
@@ -112,6 +120,33 @@ class DataGrid(FrameSource, anywidget.AnyWidget):
                 self._apply_filters(keep_page=True)
             else:
                 self.data = data
+
+    def refuse_from_page(self, name: str, value: Any) -> str | None:
+        if name == "filter":
+            if not self.show_filter:
+                return "this grid offers no filter"
+            if not isinstance(value, str) or len(value) > MAX_LENGTH:
+                return f"a filter is text of at most {MAX_LENGTH} characters"
+        elif name == "page" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            return "a page is a number from 0"
+        elif name == "sort_by" and value != "" and value not in {c["name"] for c in self.columns}:
+            return "not a column of the grid"
+        elif name == "sort_descending" and not isinstance(value, bool):
+            return "true or false"
+        elif name == "selection":
+            return self._refuse_selection(value)
+        return None
+
+    def _refuse_selection(self, value: Any) -> str | None:
+        if not isinstance(value, list) or not all(type(i) is int for i in value):
+            return "a selection is a list of row positions"
+        if self.selection_mode == "none" and value:
+            return "this grid offers no selection"
+        if self.selection_mode == "single" and len(value) > 1:
+            return "this grid selects one row"
+        if len(set(value)) != len(value) or any(not 0 <= i < self.source_rows for i in value):
+            return "row positions must be distinct rows of the grid"
+        return None
 
     # -- reactions -----------------------------------------------------------------------------------------
     @t.observe("data")

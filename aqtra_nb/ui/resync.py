@@ -25,6 +25,8 @@ import anywidget
 import ipywidgets as w
 import traitlets as t
 
+from .page_state import PageWritable
+
 _ESM = """
 export default {
   render({ model, el }) {
@@ -63,7 +65,7 @@ if not getattr(w.Widget.send_state, "aqtra_counting", False):
     w.Widget.send_state = _counting(w.Widget.send_state)
 
 
-class Resync(anywidget.AnyWidget):
+class Resync(PageWritable, anywidget.AnyWidget):
     """Hidden; on each page that draws it, the widgets under `root` send their state again if the
     page may have missed an update."""
 
