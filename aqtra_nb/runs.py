@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,17 +9,15 @@ from .engine import EventStream, Mode, RunResult
 from .engine import run_flow as run_engine
 from .errors import AqtraError
 from .spec import FlowSpec
-from .store import RunRecorder, Store, default_url
-
-
-@functools.lru_cache(maxsize=8)
-def _store_for(url: str) -> Store:
-    return Store(url)
+from .store import RunRecorder, Store
 
 
 def default_store() -> Store:
-    """The store at `$AQTRA_DATABASE_URL` or `$AQTRA_HOME/aqtra.db`, opened (and migrated) once per process."""
-    return _store_for(default_url())
+    """The current resources' store (`resources.current()`): `$AQTRA_DATABASE_URL` or `$AQTRA_HOME/aqtra.db`
+    unless an edge installed other resources; opened (and migrated) once per process."""
+    from .resources import current
+
+    return current().store
 
 
 def run_flow(

@@ -1,0 +1,105 @@
+"""`AqtraNb`: every setting a deployer may change, as one traitlets `Configurable`.
+
+As for every Jupyter setting, a value comes from `jupyter_server_config.py` (`c.AqtraNb.database_url =
+...`), the command line (`jupyter lab --AqtraNb.database_url=...`) or, for the settings that have one,
+the `AQTRA_*` environment variable (which is how a CLI command, a scheduler or a run process started by
+them receives it). A value given in config wins over the environment.
+
+This module imports nothing else of the package: the store, the engine and the server all read it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from traitlets import Bool, Float, Int, Unicode, default
+from traitlets.config import LoggingConfigurable
+
+#: trait name -> the environment variable it falls back to
+ENVIRONMENT = {
+    "home": "AQTRA_HOME",
+    "database_url": "AQTRA_DATABASE_URL",
+    "smtp_url": "AQTRA_SMTP_URL",
+    "in_memory_bytes": "AQTRA_IN_MEMORY_BYTES",
+    "log_level": "AQTRA_LOG_LEVEL",
+}
+
+
+class AqtraNb(LoggingConfigurable):
+    """aqtra-nb's settings (one object per process edge: CLI command, scheduler, server, notebook)."""
+
+    home = Unicode(
+        help="Folder of the embedded database, the secret key, run folders and caches "
+        "($AQTRA_HOME, default ~/.aqtra_nb)."
+    ).tag(config=True)
+    database_url = Unicode(
+        help="SQLAlchemy URL of the store ($AQTRA_DATABASE_URL; default: the SQLite file HOME/aqtra.db). "
+        "A password belongs in a reference, e.g. postgresql+psycopg://app:${env:PGPASSWORD}@db/aqtra."
+    ).tag(config=True)
+    smtp_url = Unicode(
+        help="SMTP server for email notifications ($AQTRA_SMTP_URL), credentials as references."
+    ).tag(config=True)
+    in_memory_bytes = Int(
+        0,
+        help="Inputs smaller than this run as one pandas task per step ($AQTRA_IN_MEMORY_BYTES; "
+        "0: 1/32 of the machine's memory, at most 1 GiB).",
+    ).tag(config=True)
+    log_level = Unicode("WARNING", help="Log level of aqtra-nb's loggers ($AQTRA_LOG_LEVEL).").tag(
+        config=True
+    )
+
+    # -- the Jupyter server extension --------------------------------------------------------------------
+    run_scheduler = Bool(
+        False,
+        help="Run the jobs scheduler inside the Jupyter server (one-person installs). It claims runs "
+        "through the database like `aqtra-nb scheduler`, so running both never doubles a run.",
+    ).tag(config=True)
+    scheduler_interval = Float(5.0, help="Seconds between the in-server scheduler's ticks.").tag(config=True)
+    run_workers = Int(2, help="How many API-started runs may execute at once; more wait queued.").tag(
+        config=True
+    )
+    metrics_token = Unicode(
+        help="A separate bearer token Prometheus may scrape /aqtra/api/metrics with "
+        "(`Authorization: Bearer ...`); empty: Jupyter's own auth only."
+    ).tag(config=True)
+    max_request_bytes = Int(
+        8 * 2**20, help="Largest request body the API accepts (a flow document, a record)."
+    ).tag(config=True)
+    max_preview_rows = Int(1000, help="Most rows one preview request may ask for.").tag(config=True)
+
+    @default("home")
+    def _home_default(self) -> str:
+        return str(Path(os.environ.get("AQTRA_HOME") or Path.home() / ".aqtra_nb").expanduser())
+
+    @default("database_url")
+    def _database_url_default(self) -> str:
+        return os.environ.get("AQTRA_DATABASE_URL", "")
+
+    @default("smtp_url")
+    def _smtp_url_default(self) -> str:
+        return os.environ.get("AQTRA_SMTP_URL", "")
+
+    @default("in_memory_bytes")
+    def _in_memory_bytes_default(self) -> int:
+        value = os.environ.get("AQTRA_IN_MEMORY_BYTES", "")
+        return int(value) if value.strip().isdigit() else 0
+
+    @default("log_level")
+    def _log_level_default(self) -> str:
+        return os.environ.get("AQTRA_LOG_LEVEL", "WARNING").upper()
+
+    @property
+    def home_path(self) -> Path:
+        return Path(self.home).expanduser()
+
+    @property
+    def store_url(self) -> str:
+        """The database URL, or the embedded SQLite file under `home`."""
+        return self.database_url or f"sqlite:///{self.home_path / 'aqtra.db'}"
+
+    def environment(self) -> dict[str, str]:
+        """These settings as `AQTRA_*` variables, for processes this one starts (a run, a kernel)."""
+        values: dict[str, Any] = {name: getattr(self, name) for name in ENVIRONMENT}
+        return {ENVIRONMENT[name]: str(value) for name, value in values.items() if value not in ("", 0, None)}
