@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -20,15 +19,21 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """One command: its settings and resources (store, secrets, connections) are made here, once."""
+    from .resources import Resources, use
+    from .settings import AqtraNb
+
     parser = _parser()
     args = parser.parse_args(argv)
-    level = os.environ.get("AQTRA_LOG_LEVEL", "WARNING").upper()
+    settings = AqtraNb()
+    level = settings.log_level.upper()
     logging.basicConfig(
         level=level if level in logging.getLevelNamesMapping() else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        return args.handler(args)
+        with use(Resources(settings)):
+            return args.handler(args)
     except StepFailed as exc:
         _error(exc, args)
         return EXIT_FAILED
@@ -300,9 +305,9 @@ def _job_fields(run) -> dict:
 
 
 def _runs_list(args: argparse.Namespace) -> int:
-    from .runs import default_store
+    from .resources import current
 
-    runs = default_store().runs(name=args.flow, status=args.status, limit=args.limit)
+    runs = current().store.runs(name=args.flow, status=args.status, limit=args.limit)
     if args.json:
         print(json.dumps([_run_record(r) for r in runs], indent=2, default=str))
         return EXIT_OK
@@ -314,9 +319,9 @@ def _runs_list(args: argparse.Namespace) -> int:
 
 
 def _runs_show(args: argparse.Namespace) -> int:
-    from .runs import default_store
+    from .resources import current
 
-    run = default_store().run(args.run_id)
+    run = current().store.run(args.run_id)
     record = _run_record(run)
     if args.json:
         print(json.dumps(record, indent=2, default=str))
@@ -338,10 +343,9 @@ def _runs_show(args: argparse.Namespace) -> int:
 
 
 def _secret_store():
-    from .runs import default_store
-    from .secrets import SecretStore
+    from .resources import current
 
-    return SecretStore(default_store())
+    return current().secrets
 
 
 def _secrets_set(args: argparse.Namespace) -> int:
@@ -372,9 +376,9 @@ def _secrets_delete(args: argparse.Namespace) -> int:
 
 
 def _connections_list(args: argparse.Namespace) -> int:
-    from .connections import Connections
+    from .resources import current
 
-    connections = Connections()
+    connections = current().connections()
     files, stored = connections.file_specs, connections.stored_specs()
     for name in connections.names():
         spec = files.get(name) or stored[name]
@@ -386,7 +390,8 @@ def _connections_list(args: argparse.Namespace) -> int:
 def _connections_add(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from .connections import Connections, ConnectionSpec
+    from .connections import ConnectionSpec
+    from .resources import current
     from .spec import parse_assignments
 
     try:
@@ -395,15 +400,15 @@ def _connections_add(args: argparse.Namespace) -> int:
         )
     except ValidationError as exc:
         raise AqtraError(f"connection {args.name!r}: {exc.errors()[0]['msg']}") from None
-    Connections().add(args.name, spec)
+    current().connections().add(args.name, spec)
     print(f"connection {args.name!r} saved")
     return EXIT_OK
 
 
 def _connections_remove(args: argparse.Namespace) -> int:
-    from .connections import Connections
+    from .resources import current
 
-    if not Connections().remove(args.name):
+    if not current().connections().remove(args.name):
         raise AqtraError(f"no stored connection named {args.name!r}")
     print(f"connection {args.name!r} removed")
     return EXIT_OK

@@ -183,10 +183,12 @@ class Connections:
 
     @property
     def store(self) -> Any:
-        if self._store is None:
-            from .runs import default_store
+        """The store (or resources) given, else the current resources' store: in a Dask worker, the one its
+        own settings name (tasks carry connection names, never a store or secrets)."""
+        from .resources import Resources, store_or_current
 
-            self._store = default_store()
+        if self._store is None or isinstance(self._store, Resources):
+            self._store = store_or_current(self._store)
         return self._store
 
     def stored_specs(self) -> dict[str, ConnectionSpec]:

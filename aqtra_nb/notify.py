@@ -2,15 +2,15 @@
 
 The SMTP server is a URL, `smtp://user:${secret:PW}@host:587?starttls=true&from=bot@example.com`
 (`smtps://` for TLS from the start), taken from the named connection `Notify.smtp` (kind `smtp` in
-`aqtra.yaml` or the store) or else from `$AQTRA_SMTP_URL`. Credentials are references (`${secret:NAME}`,
-`${env:NAME}`), resolved only when a message is sent, and scrubbed from every error (`secrets.redact`).
+`aqtra.yaml` or the store) or else from the `smtp_url` setting (`$AQTRA_SMTP_URL`). Credentials are
+references (`${secret:NAME}`, `${env:NAME}`), resolved only when a message is sent, and scrubbed from
+every error (`secrets.redact`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import smtplib
 import socket
 import ssl
@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from .errors import AqtraError
-from .secrets import REFERENCE, SecretStore, redact, redact_logs, reveal, reveal_basic_auth
+from .secrets import REFERENCE, redact, redact_logs, reveal, reveal_basic_auth
 from .spec.models import SpecModel
 
 logger = logging.getLogger(__name__)
@@ -146,19 +146,22 @@ def _shown(url: str) -> str:
 
 
 def smtp_server(connection: str | None = None) -> SmtpServer:
-    """The SMTP server: the named connection, else `$AQTRA_SMTP_URL`, else a connection named `smtp`."""
-    from .connections import Connections, ConnectorError, check_url_userinfo, resolve_url
+    """The SMTP server: the named connection, else the `smtp_url` setting (`$AQTRA_SMTP_URL`), else a
+    connection named `smtp`."""
+    from .connections import ConnectorError, check_url_userinfo, resolve_url
+    from .resources import current
 
-    if connection is None and os.environ.get(SMTP_URL_ENV):
-        raw = os.environ[SMTP_URL_ENV]
-        secrets = _secrets() if "${secret:" in raw else None
+    resources = current()
+    if connection is None and resources.settings.smtp_url:
+        raw = resources.settings.smtp_url
+        secrets = resources.secrets if "${secret:" in raw else None
         resolved = resolve_url(raw, secrets, where=f"${SMTP_URL_ENV}: ")
         if REFERENCE.sub("", raw) == raw:  # no references: a password in clear is still a secret
             parts = urlsplit(raw)
             if parts.password:
                 reveal(unquote(parts.password))
         return SmtpServer.from_url(resolved)
-    connections = Connections()
+    connections = resources.connections()
     name = connection or "smtp"
     try:
         spec = connections.spec(name)
@@ -179,12 +182,6 @@ def smtp_server(connection: str | None = None) -> SmtpServer:
         separator = "&" if "?" in url else "?"
         url += separator + "&".join(f"{k}={v}" for k, v in options.items())
     return SmtpServer.from_url(url)
-
-
-def _secrets() -> SecretStore:
-    from .runs import default_store
-
-    return SecretStore(default_store())
 
 
 def send(notify: Notify, *, subject: str, body: str, payload: dict[str, Any]) -> None:
@@ -265,13 +262,14 @@ def post_webhook(notify: Notify, payload: dict[str, Any]) -> None:
     import requests
 
     from .connections import resolve_url
+    from .resources import current
     from .secrets import resolve_references
 
     raw = notify.webhook or ""
     shown = _shown(raw)
     needs_secrets = "${secret:" in raw or any("${secret:" in v for v in notify.headers.values())
     try:
-        secrets = _secrets() if needs_secrets else None
+        secrets = current().secrets if needs_secrets else None
         url = resolve_url(raw, secrets, where="webhook: ")
         headers = {
             k: resolve_references(v, secrets, where=f"webhook header {k!r}: ", credential=True)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .settings import AqtraNb
+from .settings import AqtraNb, environment_key
 
 if TYPE_CHECKING:
     from .connections import Connections
@@ -63,7 +63,7 @@ class Resources:
         """Named connections as seen from `folder` (its `aqtra.yaml` or a parent's), then the store's."""
         from .connections import Connections
 
-        return Connections(folder, store=self.store)
+        return Connections(folder, store=self)  # the store opens when a stored connection is looked up
 
     def runs_dir(self) -> Path:
         return self.settings.home_path / "runs"
@@ -89,12 +89,12 @@ def current() -> Resources:
         return found
     if _PROCESS:
         return _PROCESS[-1]
-    return _from_environment(AqtraNb().store_url)
+    return _from_environment(environment_key())
 
 
 @functools.lru_cache(maxsize=8)
-def _from_environment(url: str) -> Resources:
-    # Keyed by URL: a test (or a notebook) that changes AQTRA_DATABASE_URL gets the store it names.
+def _from_environment(key: tuple[str | None, ...]) -> Resources:
+    # Keyed by the AQTRA_* variables: a test (or a notebook) that changes one gets what it names.
     return Resources(AqtraNb())
 
 

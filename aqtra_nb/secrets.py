@@ -1,6 +1,7 @@
-"""Encrypted secrets (Fernet). The key comes from `$AQTRA_SECRET_KEY` or `$AQTRA_HOME/secret.key` (created
-with 0600 permissions); the store keeps only ciphertext. Flows and connections refer to secrets as
-`${secret:NAME}` and to environment variables as `${env:NAME}`; values are resolved only when used."""
+"""Encrypted secrets (Fernet). The key comes from `$AQTRA_SECRET_KEY` or `secret.key` in the settings' home
+(`AqtraNb.home`; created with 0600 permissions); the store keeps only ciphertext. Flows and connections
+refer to secrets as `${secret:NAME}` and to environment variables as `${env:NAME}`; values are resolved
+only when used."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, select
 
 from .errors import AqtraError, did_you_mean
-from .store import Store, aqtra_home
+from .store import Store
 from .store.models import Secret
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
@@ -112,8 +113,10 @@ def resolve_references(
 
 
 def key_file() -> Path:
-    """Where the generated key lives when `$AQTRA_SECRET_KEY` is not set."""
-    return aqtra_home() / "secret.key"
+    """Where the generated key lives when `$AQTRA_SECRET_KEY` is not set: the current settings' home."""
+    from .resources import current
+
+    return current().settings.home_path / "secret.key"
 
 
 # -- redaction -----------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ ENVIRONMENT = {
     "smtp_url": "AQTRA_SMTP_URL",
     "in_memory_bytes": "AQTRA_IN_MEMORY_BYTES",
     "log_level": "AQTRA_LOG_LEVEL",
+    "chromium": "AQTRA_CHROMIUM",
 }
 
 
@@ -49,6 +50,10 @@ class AqtraNb(LoggingConfigurable):
     log_level = Unicode("WARNING", help="Log level of aqtra-nb's loggers ($AQTRA_LOG_LEVEL).").tag(
         config=True
     )
+    chromium = Unicode(
+        help="Chromium executable for static snapshots of apps ($AQTRA_CHROMIUM; default: "
+        "/usr/bin/chromium, else chromium on the PATH). None is ever downloaded."
+    ).tag(config=True)
 
     # -- the Jupyter server extension --------------------------------------------------------------------
     run_scheduler = Bool(
@@ -90,6 +95,10 @@ class AqtraNb(LoggingConfigurable):
     def _log_level_default(self) -> str:
         return os.environ.get("AQTRA_LOG_LEVEL", "WARNING").upper()
 
+    @default("chromium")
+    def _chromium_default(self) -> str:
+        return os.environ.get("AQTRA_CHROMIUM", "")
+
     @property
     def home_path(self) -> Path:
         return Path(self.home).expanduser()
@@ -99,7 +108,13 @@ class AqtraNb(LoggingConfigurable):
         """The database URL, or the embedded SQLite file under `home`."""
         return self.database_url or f"sqlite:///{self.home_path / 'aqtra.db'}"
 
-    def environment(self) -> dict[str, str]:
-        """These settings as `AQTRA_*` variables, for processes this one starts (a run, a kernel)."""
-        values: dict[str, Any] = {name: getattr(self, name) for name in ENVIRONMENT}
+    def environment(self, **overrides: Any) -> dict[str, str]:
+        """These settings (with `overrides`, by trait name) as `AQTRA_*` variables, for processes this one
+        starts (a run, a kernel): they read them back as their own settings."""
+        values: dict[str, Any] = {name: getattr(self, name) for name in ENVIRONMENT} | overrides
         return {ENVIRONMENT[name]: str(value) for name, value in values.items() if value not in ("", 0, None)}
+
+
+def environment_key() -> tuple[str | None, ...]:
+    """The `AQTRA_*` variables as they are now: settings made from the environment are cached by it."""
+    return tuple(os.environ.get(variable) for variable in ENVIRONMENT.values())

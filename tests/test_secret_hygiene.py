@@ -150,10 +150,11 @@ for run in default_store().runs(limit=50):
     print(run.id, run.status, run.error, run.parameters)
 # The store is still open here, so its write-ahead log exists: keep a copy to search.
 import os, shutil
-from aqtra_nb.store import aqtra_home
+from aqtra_nb.resources import current
+database = current().settings.home_path / "aqtra.db"
 for suffix in ("-wal", "-shm"):
-    if os.path.exists(f"{aqtra_home() / 'aqtra.db'}{suffix}"):
-        shutil.copy(f"{aqtra_home() / 'aqtra.db'}{suffix}", f"copy-of-aqtra.db{suffix}")
+    if os.path.exists(f"{database}{suffix}"):
+        shutil.copy(f"{database}{suffix}", f"copy-of-aqtra.db{suffix}")
 """
 
 

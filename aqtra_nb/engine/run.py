@@ -23,10 +23,13 @@ Mode = Literal["auto", "partitioned", "in_memory"]
 
 
 def _in_memory_limit() -> int:
-    """`$AQTRA_IN_MEMORY_BYTES`, or 1/32 of the machine's memory (at most 1 GiB): below it, a run is
+    """The `in_memory_bytes` setting, or 1/32 of the machine's memory (at most 1 GiB): below it, a run is
     faster as one pandas task per step than as partitions."""
-    if os.environ.get("AQTRA_IN_MEMORY_BYTES"):
-        return int(os.environ["AQTRA_IN_MEMORY_BYTES"])
+    from ..resources import current
+
+    configured = current().settings.in_memory_bytes
+    if configured > 0:
+        return configured
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):

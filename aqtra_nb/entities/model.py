@@ -85,14 +85,14 @@ class Entity(BaseModel):
 
     @classmethod
     def bound_store(cls) -> Store:
-        """The store of this entity: bound with `bind`, else the default store (`AQTRA_DATABASE_URL`)."""
+        """The store of this entity: bound with `bind`, else the current resources' store."""
         with _LOCK:
             for klass in cls.__mro__:
                 if klass in _BOUND:
                     return _BOUND[klass]
-        from ..runs import default_store
+        from ..resources import current
 
-        return default_store()
+        return current().store
 
     # -- records -------------------------------------------------------------------------------------------
     @classmethod

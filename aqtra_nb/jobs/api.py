@@ -5,20 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..resources import store_or_current
 from ..store import Store
 from ..store.job_models import Job
 from ..store.models import Run
 from . import catalog
 from .claims import enqueue_now, request_cancel
 from .spec import JobSpec, job_from_document, load_job
-
-
-def _store(store: Store | None) -> Store:
-    if store is not None:
-        return store
-    from ..runs import default_store
-
-    return default_store()
 
 
 def schedule(
@@ -64,27 +57,27 @@ def add(spec: JobSpec | str | Path, *, replace: bool = False, store: Store | Non
     if not isinstance(spec, JobSpec):
         source = str(spec)
         spec = load_job(spec)
-    return catalog.add_job(_store(store), spec, source=source, replace=replace)
+    return catalog.add_job(store_or_current(store), spec, source=source, replace=replace)
 
 
 def jobs(store: Store | None = None) -> list[Job]:
-    return catalog.list_jobs(_store(store))
+    return catalog.list_jobs(store_or_current(store))
 
 
 def get(name: str, store: Store | None = None) -> Job:
-    return catalog.get_job(_store(store), name)
+    return catalog.get_job(store_or_current(store), name)
 
 
 def pause(name: str, store: Store | None = None) -> Job:
-    return catalog.set_paused(_store(store), name, True)
+    return catalog.set_paused(store_or_current(store), name, True)
 
 
 def resume(name: str, store: Store | None = None) -> Job:
-    return catalog.set_paused(_store(store), name, False)
+    return catalog.set_paused(store_or_current(store), name, False)
 
 
 def remove(name: str, store: Store | None = None) -> None:
-    catalog.remove_job(_store(store), name)
+    catalog.remove_job(store_or_current(store), name)
 
 
 def run(
@@ -92,7 +85,7 @@ def run(
 ) -> Run:
     """Queue a run of job `name` now (a scheduler picks it up), or with `wait=True` run it here, in a
     fresh process like a worker would, and return it when it has ended."""
-    store = _store(store)
+    store = store_or_current(store)
     job = catalog.get_job(store, name)
     if parameters:
         from .spec import validate_job
@@ -111,14 +104,14 @@ def run(
 
 def cancel(run_id: str, store: Store | None = None) -> str:
     """Cancel a queued run, or ask the worker of a running one to kill it; returns the new state."""
-    return request_cancel(_store(store), run_id)
+    return request_cancel(store_or_current(store), run_id)
 
 
 def log(run_id: str, store: Store | None = None) -> str:
     """The captured output of a job run (cell output, kernel messages, the outcome)."""
     from .worker import runs_dir
 
-    run = _store(store).run(run_id)
+    run = store_or_current(store).run(run_id)
     for artifact in run.artifacts:
         if artifact.kind == "log":
             return Path(artifact.uri).read_text(encoding="utf-8", errors="replace")

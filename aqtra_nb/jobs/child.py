@@ -169,6 +169,7 @@ def main(task: dict[str, Any]) -> int:
     """Run one task (a dict from the worker) in this process; the outcome goes to `task["result"]`."""
     _detach(task["log"])
     if task["kind"] == "notebook":
+        _export_settings(task)
         with open(task["log"], "a", encoding="utf-8", buffering=1) as stream:
             outcome = run_papermill(
                 task["target"],
@@ -187,6 +188,14 @@ def main(task: dict[str, Any]) -> int:
     Path(tmp).write_text(json.dumps(outcome), encoding="utf-8")
     os.replace(tmp, task["result"])
     return 0
+
+
+def _export_settings(task: dict[str, Any]) -> None:
+    """The notebook's kernel reads its settings from the environment: the supervisor's, with its store."""
+    from aqtra_nb.settings import AqtraNb
+
+    overrides = {"database_url": task["store_url"]} if task.get("store_url") else {}
+    os.environ.update(AqtraNb().environment(**overrides))
 
 
 def _detach(log: str) -> None:

@@ -99,9 +99,10 @@ def register_runs(runs_sub: Any) -> None:
 
 
 def _store():
-    from ..runs import default_store
+    """The store of the command's resources (made once by `aqtra-nb`'s `main`)."""
+    from ..resources import current
 
-    return default_store()
+    return current().store
 
 
 def _add(args: argparse.Namespace) -> int:

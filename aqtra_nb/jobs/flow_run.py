@@ -40,19 +40,18 @@ class JobRunRecorder(RunRecorder):
 
 def run_flow_task(task: dict[str, Any]) -> dict[str, Any]:
     """Run the flow of `task`; returns {status, error, seconds} (never raises for a failing flow)."""
-    from ..engine import EventStream
+    from ..engine import EventStream, run_flow
     from ..errors import AqtraError
-    from ..runs import run_flow
     from ..spec import load_flow
 
     started = time.perf_counter()
-    store = Store(task.get("store_url"), upgrade=False)
+    store = _install_resources(task)
     status, error = RunStatus.succeeded, None
     try:
         spec = load_flow(task["target"])
         events = EventStream()
         events.subscribe(JobRunRecorder(store, spec, task["run_id"]))
-        result = run_flow(spec, task["parameters"], record=False, events=events, progress=False)
+        result = run_flow(spec, task["parameters"], events=events, progress=False)
         print(f"flow {spec.flow}: {result.status} in {result.seconds:.3f} s", flush=True)
         for step in result.steps.values():
             print(f"  {step.id:<24} {step.rows or 0:>10} rows {step.seconds or 0:8.3f} s", flush=True)
@@ -69,13 +68,25 @@ def run_flow_task(task: dict[str, Any]) -> dict[str, Any]:
     return {"status": status.value, "error": error, "seconds": time.perf_counter() - started}
 
 
+def _install_resources(task: dict[str, Any]) -> Store:
+    """This run process's resources: the supervisor's store (already migrated), whose named connections
+    the flow's steps look up, in whatever thread Dask runs them."""
+    from ..resources import Resources, install
+    from ..settings import AqtraNb
+
+    settings = AqtraNb(database_url=task["store_url"]) if task.get("store_url") else AqtraNb()
+    store = Store(settings.store_url, upgrade=False)
+    install(Resources(settings, store=store))
+    return store
+
+
 def warm() -> None:
     """Run a tiny flow once, so that forked run processes find the engine's lazy imports (Dask's
     schedulers, readers, the component library) already done."""
     import tempfile
     from pathlib import Path
 
-    from ..runs import run_flow
+    from ..engine import run_flow
     from ..spec import flow_from_document
 
     with tempfile.TemporaryDirectory(prefix="aqtra-warm-") as folder:
@@ -88,6 +99,6 @@ def warm() -> None:
             ],
         }
         try:
-            run_flow(flow_from_document(document), {}, record=False, progress=False)
+            run_flow(flow_from_document(document), {}, progress=False)
         except Exception:  # warming is an optimisation; a run will report any real problem
             logger.debug("warm-up flow failed", exc_info=True)

@@ -39,12 +39,15 @@ class ForkServer:
 
     def _start(self) -> None:
         if self._process is None or self._process.poll() is not None:
+            from .worker import child_environment
+
             self._process = subprocess.Popen(
                 [sys.executable, "-c", _BOOT],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
                 bufsize=1,
+                env=child_environment(),  # the settings of the process that starts it, for every run
             )
 
     def launch(self, task: dict[str, Any]) -> int:

@@ -8,6 +8,7 @@ tests. Several schedulers may share a PostgreSQL store; on SQLite one holds a lo
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import fcntl
 import logging
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from ..errors import AqtraError
+from ..resources import Resources, store_or_current
 from ..store import Store
 from ..store.models import utcnow
 from .claims import claim_runs, enqueue_due, reap_dead, settle_finished
@@ -81,11 +83,12 @@ class Tick:
 
 
 class Scheduler:
-    """Ticks over a store; runs go to `workers` local run slots, or to the Dask cluster at `dask`."""
+    """Ticks over a store (default: the current resources'); runs go to `workers` local run slots, or to
+    the Dask cluster at `dask`."""
 
     def __init__(
         self,
-        store: Store | None = None,
+        store: Store | Resources | None = None,
         *,
         workers: int = 2,
         dask: str | Any | None = None,
@@ -95,11 +98,7 @@ class Scheduler:
         grace: float = 60.0,
         lock: bool = True,
     ) -> None:
-        if store is None:
-            from ..runs import default_store
-
-            store = default_store()
-        self.store = store
+        self.store = store = store_or_current(store)
         self.interval, self.grace = interval, grace
         self.heartbeat_timeout = heartbeat_timeout
         self.name = worker_name()
@@ -163,7 +162,9 @@ class Scheduler:
             return self._client.submit(
                 supervise, run_id, url, self.supervision, pure=False, key=f"aqtra-run-{run_id}"
             )
-        return self._pool.submit(supervise, run_id, self._store_url, self.supervision)
+        # run threads see the resources current here (the edge's), as the scheduler's own thread does
+        context = contextvars.copy_context()
+        return self._pool.submit(context.run, supervise, run_id, self._store_url, self.supervision)
 
     def _forget_done(self) -> None:
         for run_id, future in list(self.inflight.items()):

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..resources import current
 from ..spec.status import RunStatus
 from ..store import Store
-from ..store.database import aqtra_home
 from ..store.job_models import Job
 from ..store.models import Run
 from . import child
@@ -38,13 +38,14 @@ Launcher = Literal["fork", "spawn"]
 KILL_GRACE = 10.0  # seconds past the time limit before the worker kills a run that did not stop itself
 
 
-@functools.lru_cache(maxsize=8)
 def open_store(url: str | None) -> Store:
-    """One store per process and URL (a Dask worker reuses it across runs)."""
-    if url is None:
-        from ..runs import default_store
+    """The store at `url`, else the current resources' (a Dask worker's own settings)."""
+    return current().store if url is None else _store_at(url)
 
-        return default_store()
+
+@functools.lru_cache(maxsize=8)
+def _store_at(url: str) -> Store:
+    # one store per process and URL: a Dask worker reuses it across runs
     return Store(url, upgrade=False)
 
 
@@ -53,7 +54,7 @@ def worker_name() -> str:
 
 
 def runs_dir() -> Path:
-    return aqtra_home() / "runs"
+    return current().runs_dir()
 
 
 def build_task(store: Store, run_id: str, store_url: str | None) -> dict[str, Any]:
@@ -106,9 +107,7 @@ class RunProcess:
             self.pid = _FORK_SERVER.launch(task)
             self._popen = None
         else:
-            env = dict(os.environ)
-            if task.get("store_url"):
-                env["AQTRA_DATABASE_URL"] = task["store_url"]
+            env = child_environment(task.get("store_url"))
             plain = {k: v for k, v in task.items() if k != "store_url"}
             boot = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')"
             with open(task["log"], "ab") as log:
@@ -140,6 +139,13 @@ class RunProcess:
         """SIGKILL the run process, its kernel and whatever they started."""
         kill_tree(self.pid)
         self.wait(5)
+
+
+def child_environment(store_url: str | None = None) -> dict[str, str]:
+    """The environment of a process this one starts: ours, with the current settings (and the run's
+    store) as `AQTRA_*` variables, so that it reads the settings this process was given."""
+    overrides = {"database_url": store_url} if store_url else {}
+    return {**os.environ, **current().settings.environment(**overrides)}
 
 
 def _alive(pid: int) -> bool:

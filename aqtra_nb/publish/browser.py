@@ -24,8 +24,12 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def chromium_executable() -> str:
-    """`$AQTRA_CHROMIUM`, else Debian's `/usr/bin/chromium`, else `chromium` on the PATH."""
-    for candidate in (os.environ.get(CHROMIUM_ENV), "/usr/bin/chromium", shutil.which("chromium")):
+    """The `chromium` setting (`$AQTRA_CHROMIUM`), else Debian's `/usr/bin/chromium`, else `chromium` on
+    the PATH."""
+    from ..resources import current
+
+    configured = current().settings.chromium
+    for candidate in (configured, "/usr/bin/chromium", shutil.which("chromium")):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     raise AqtraError(

@@ -1,7 +1,7 @@
 """The data layer: the run store (SQLite by default, PostgreSQL by URL), migrated on open."""
 
-from .database import StoreError, aqtra_home, default_url
+from .database import StoreError, default_url
 from .recorder import RunRecorder
 from .store import Store
 
-__all__ = ["RunRecorder", "Store", "StoreError", "aqtra_home", "default_url"]
+__all__ = ["RunRecorder", "Store", "StoreError", "default_url"]

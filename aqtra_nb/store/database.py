@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from alembic import command
@@ -12,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from ..errors import AqtraError
+from ..settings import AqtraNb
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -20,19 +20,12 @@ class StoreError(AqtraError):
     """The store cannot be opened or used (bad URL, unreachable server, missing driver)."""
 
 
-def aqtra_home() -> Path:
-    """`$AQTRA_HOME`, by default `~/.aqtra_nb`: the embedded database, secret key and files live here."""
-    return Path(os.environ.get("AQTRA_HOME") or Path.home() / ".aqtra_nb").expanduser()
-
-
 def default_url() -> str:
-    """`$AQTRA_DATABASE_URL`, or the embedded SQLite file `$AQTRA_HOME/aqtra.db`."""
-    url = os.environ.get("AQTRA_DATABASE_URL")
-    if url:
-        return url
-    home = aqtra_home()
-    home.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{home / 'aqtra.db'}"
+    """The settings' database URL (`AqtraNb.store_url`); the embedded SQLite file's folder is made here."""
+    settings = AqtraNb()
+    if not settings.database_url:
+        settings.home_path.mkdir(parents=True, exist_ok=True)
+    return settings.store_url
 
 
 def safe_url(url: str) -> str:

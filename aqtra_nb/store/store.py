@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 
 class Store:
-    """Opens (and migrates) the database at `url` (default: `$AQTRA_DATABASE_URL` or the embedded SQLite)."""
+    """Opens (and migrates) the database at `url` (default: the settings' database)."""
 
     def __init__(self, url: str | None = None, *, engine: Engine | None = None, upgrade: bool = True) -> None:
         self.url = url or (str(engine.url) if engine is not None else default_url())

@@ -97,11 +97,11 @@ def _summary(instance: Any) -> dict[str, Any]:
 
 
 def _report(instance: Any, as_json: bool) -> int:
-    from .engine import default_store as store
+    from ..resources import current
     from .engine import open_task
 
     info = _summary(instance)
-    task = open_task(store(), instance) if instance.status == "waiting" else None
+    task = open_task(current().store, instance) if instance.status == "waiting" else None
     if task is not None:
         info["task"] = task.id
     if as_json:

@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from ..errors import AqtraError, did_you_mean
-from ..store import Store, aqtra_home
+from ..resources import current, store_or_current
+from ..store import Store
 from ..store.models import utcnow
 from ..store.store import by_id_prefix
 from ..store.workflow_models import WorkflowInstance, WorkflowStepRun, WorkflowTask
@@ -65,18 +66,12 @@ def _owner_alive(owner: str | None) -> bool:
         return False
 
 
-def default_store() -> Store:
-    from ..runs import default_store as store
-
-    return store()
-
-
 # -- looking up -----------------------------------------------------------------------------------------
 
 
 def get(workflow_id: str, *, store: Store | None = None) -> WorkflowInstance:
     """A workflow instance by id or unique id prefix."""
-    store = store or default_store()
+    store = store_or_current(store)
     with store.session() as session:
         return by_id_prefix(
             session,
@@ -93,7 +88,7 @@ def instances(
     *, store: Store | None = None, status: str | None = None, name: str | None = None, limit: int = 50
 ) -> list[WorkflowInstance]:
     """Newest first."""
-    store = store or default_store()
+    store = store_or_current(store)
     query = select(WorkflowInstance).order_by(WorkflowInstance.created_at.desc()).limit(limit)
     if status:
         query = query.where(WorkflowInstance.status == status)
@@ -105,7 +100,7 @@ def instances(
 
 def history(workflow_id: str, *, store: Store | None = None) -> list[WorkflowStepRun]:
     """Every step execution of a workflow, in order (all epochs)."""
-    store = store or default_store()
+    store = store_or_current(store)
     with store.session() as session:
         query = select(WorkflowStepRun).where(WorkflowStepRun.workflow_id == workflow_id)
         return list(session.scalars(query.order_by(WorkflowStepRun.id)))
@@ -193,7 +188,7 @@ def start(
     except AqtraError as exc:
         raise exc.at(file=spec.source) from None
     _, record_id, snapshot = _record_of(spec, record)
-    store = store or default_store()
+    store = store_or_current(store)
     instance = WorkflowInstance(
         id=uuid.uuid4().hex,
         name=spec.workflow,
@@ -220,7 +215,7 @@ def start(
 
 def resume(workflow_id: str, *, store: Store | None = None, force: bool = False) -> WorkflowInstance:
     """Continue a workflow that crashed, failed (its failed step runs again), or is a draft."""
-    store = store or default_store()
+    store = store_or_current(store)
     instance = get(workflow_id, store=store)
     if instance.status in FINISHED and instance.status != "failed":
         raise WorkflowError(f"workflow {instance.id} has {instance.status}; `reset` it to run it again")
@@ -241,7 +236,7 @@ def resume(workflow_id: str, *, store: Store | None = None, force: bool = False)
 def reset(workflow_id: str, *, store: Store | None = None, force: bool = False) -> WorkflowInstance:
     """Back to draft: the first step, no results, open tasks cancelled (history kept, `epoch` + 1).
     `resume` then runs it from the start on the record as it is now."""
-    store = store or default_store()
+    store = store_or_current(store)
     instance = get(workflow_id, store=store)
     if instance.status == "running" and _owner_alive(instance.owner) and not force:
         raise WorkflowError(f"workflow {instance.id} is running in process {instance.owner}; wait or --force")
@@ -276,7 +271,7 @@ def cancel(
     current step (its next write finds the workflow changed)."""
     from ..entities import current_user
 
-    store = store or default_store()
+    store = store_or_current(store)
     instance = get(workflow_id, store=store)
     if instance.status in FINISHED:
         raise WorkflowError(f"workflow {instance.id} has already {instance.status}")
@@ -370,7 +365,7 @@ class Runner:
             params=dict(instance.parameters),
             entity=entity,
             record_id=instance.record_id,
-            output_dir=aqtra_home() / "workflows" / instance.id,
+            output_dir=current().settings.home_path / "workflows" / instance.id,
             epoch=instance.epoch,
         )
 
@@ -526,7 +521,7 @@ def list_tasks(
     *, store: Store | None = None, status: str | None = "open", assignee: str | None = None, limit: int = 100
 ) -> list[WorkflowTask]:
     """Human tasks, oldest first (default: the open ones)."""
-    store = store or default_store()
+    store = store_or_current(store)
     query = select(WorkflowTask).order_by(WorkflowTask.created_at).limit(limit)
     if status:
         query = query.where(WorkflowTask.status == status)
@@ -537,7 +532,7 @@ def list_tasks(
 
 
 def get_task(task_id: str, *, store: Store | None = None) -> WorkflowTask:
-    store = store or default_store()
+    store = store_or_current(store)
     with store.session() as session:
         return by_id_prefix(
             session,
@@ -564,7 +559,7 @@ def decide(
     this process when `run`."""
     from ..entities import current_user
 
-    store = store or default_store()
+    store = store_or_current(store)
     found = get_task(task_id, store=store)
     if found.status != "open":
         who = f" by {found.decided_by}" if found.decided_by else ""

@@ -126,7 +126,7 @@ def _target(ctx: StepContext, name: str) -> Path:
 
 
 def _run_flow(step: RunFlowStep, ctx: StepContext) -> Outcome:
-    from ..runs import run_flow
+    from ..recording import run_flow
     from ..spec import load_flow
 
     flow = load_flow(_target(ctx, step.flow))

@@ -1,0 +1,52 @@
+"""A flow run with its run record: the engine, plus a `RunRecorder` on its event stream.
+
+What `aqtra-nb run`, `Flow.run`, apps and workflow steps share (`runs.run_flow` is this function); the
+store is the one given, else the current resources' (`resources.current()`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .engine import EventStream, Mode, RunResult
+from .engine import run_flow as run_engine
+from .errors import AqtraError
+from .resources import Resources, store_or_current
+from .spec import FlowSpec
+from .store import RunRecorder, Store
+
+
+def run_flow(
+    spec: FlowSpec,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    record: bool | Store | Resources = True,
+    scheduler: Any = None,
+    outputs: Sequence[str] | None = None,
+    objects: Mapping[str, Any] | None = None,
+    progress: bool | None = None,
+    events: EventStream | None = None,
+    mode: Mode = "auto",
+) -> RunResult:
+    """Plan and run `spec`; unless `record=False`, the run (or its failure) goes into the store."""
+    events = events or EventStream()
+    recorder = None
+    if record:
+        recorder = RunRecorder(store_or_current(None if record is True else record), spec)
+        events.subscribe(recorder)
+    try:
+        return run_engine(
+            spec,
+            parameters,
+            scheduler=scheduler,
+            outputs=outputs,
+            objects=objects,
+            progress=progress,
+            mode=mode,
+            events=events,
+        )
+    except AqtraError as exc:
+        if recorder is not None and recorder.run_id is None:
+            recorder.failed_before_start(dict(parameters or {}), exc)
+        raise
