@@ -21,7 +21,9 @@ from ..entities import frames as entity_frames
 from ..entities.query import FILTERABLE, predicate_clause, where_clause
 from ..entities.records import CHUNK, read_frame, select, write_records
 from ..errors import AqtraError, FlowValidationError, UnknownColumn, did_you_mean
+from ..resources import current
 from ..store import Store
+from ..store.database import safe_url
 from ..store.entity_tables import SYSTEM_COLUMNS, build_table
 from .base import (
     Component,
@@ -51,13 +53,17 @@ def entity_class(ctx: StepContext, name: str) -> type[Entity]:
 
 
 class _Store:
-    """The entity's store, handed to tasks: on a dask.distributed worker it is opened again by URL."""
+    """The entity's store, handed to tasks: on a dask.distributed worker it is opened again by URL. A URL
+    with a password does not travel in the task graph: the worker opens the store its own settings name
+    (`$AQTRA_DATABASE_URL`), checked to be the same database."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def __reduce__(self) -> tuple:
-        return (_open_store, (self.store.url,))
+        if sa.engine.make_url(self.store.url).password is None:
+            return (_open_store, (self.store.url,))
+        return (_worker_store, (safe_url(self.store.url),))
 
 
 _OPENED: dict[str, Store] = {}
@@ -67,6 +73,16 @@ def _open_store(url: str) -> _Store:
     if url not in _OPENED:
         _OPENED[url] = Store(url)
     return _Store(_OPENED[url])
+
+
+def _worker_store(shown: str) -> _Store:
+    store = current().store
+    if safe_url(store.url) != shown:
+        raise AqtraError(
+            f"this worker's store is {safe_url(store.url)}, the flow's entities are in {shown}: set "
+            "AQTRA_DATABASE_URL on the workers (a URL with a password is not sent with tasks)"
+        )
+    return _Store(store)
 
 
 # -- read_model -------------------------------------------------------------------------------------------
