@@ -21,12 +21,19 @@ class AqtraError(Exception):
     """
 
     def __init__(
-        self, message: str, *, file: str | None = None, step: str | None = None, field: str | None = None
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        step: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
     ) -> None:
         self.message = message
         self.file = file
         self.step = step
         self.field = field
+        self.line = line  # 1-based line in the file, when known (editors point at it)
         super().__init__(self._render())
 
     @property
@@ -65,6 +72,10 @@ def _rebuild(cls: type[AqtraError], state: dict) -> AqtraError:
     error.__dict__.update(state)
     error.args = (error._render(),)
     return error
+
+
+class NotFound(AqtraError):
+    """What a request names (a run, a job, a task, a record) does not exist."""
 
 
 class FlowValidationError(AqtraError):

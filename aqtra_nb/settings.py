@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from traitlets import Bool, Float, Int, Unicode, default
+from traitlets import Bool, Float, Int, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 #: trait name -> the environment variable it falls back to
@@ -73,6 +73,11 @@ class AqtraNb(LoggingConfigurable):
         8 * 2**20, help="Largest request body the API accepts (a flow document, a record)."
     ).tag(config=True)
     max_preview_rows = Int(1000, help="Most rows one preview request may ask for.").tag(config=True)
+    entity_modules = List(
+        Unicode(),
+        help="Modules the server imports at start so that their entities are served by "
+        "/aqtra/api/entities (besides those of the `aqtra_nb.entities` entry points).",
+    ).tag(config=True)
 
     @default("home")
     def _home_default(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -46,3 +48,20 @@ class EventStream:
                 listener(event)
             except Exception:
                 logger.exception("run event listener %r failed", listener)
+
+
+class EventLog:
+    """A listener that appends each event as one JSON line to a file, flushed at once: another process
+    (the Jupyter server's `runs/{id}/events`) follows a run by reading the file as it grows."""
+
+    def __init__(self, path: str, run_id: str | None = None) -> None:
+        self.path = path
+        self.run_id = run_id  # the stored run's id, when the engine's own differs (job and API runs)
+
+    def __call__(self, event: RunEvent) -> None:
+        record = dataclasses.asdict(event)
+        if self.run_id is not None:
+            record["run_id"] = self.run_id
+        line = json.dumps(record, default=str, separators=(",", ":"))
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")

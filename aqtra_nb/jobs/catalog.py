@@ -14,7 +14,7 @@ from ..errors import did_you_mean
 from ..store import Store
 from ..store.job_models import Job
 from ..store.models import utcnow
-from .spec import JobError, JobSpec, validate_job
+from .spec import JobError, JobNotFound, JobSpec, validate_job
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,9 @@ def get_job_row(session: Session, name: str) -> Job:
     job = session.scalar(select(Job).where(Job.name == name))
     if job is None:
         names = session.scalars(select(Job.name)).all()
-        raise JobError(f"no job named {name!r}.{did_you_mean(name, names)} `aqtra-nb jobs list` shows them")
+        raise JobNotFound(
+            f"no job named {name!r}.{did_you_mean(name, names)} `aqtra-nb jobs list` shows them"
+        )
     return job
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
@@ -41,6 +42,7 @@ class JobRunRecorder(RunRecorder):
 def run_flow_task(task: dict[str, Any]) -> dict[str, Any]:
     """Run the flow of `task`; returns {status, error, seconds} (never raises for a failing flow)."""
     from ..engine import EventStream, run_flow
+    from ..engine.events import EventLog
     from ..errors import AqtraError
     from ..spec import load_flow
 
@@ -49,8 +51,12 @@ def run_flow_task(task: dict[str, Any]) -> dict[str, Any]:
     status, error = RunStatus.succeeded, None
     try:
         spec = load_flow(task["target"])
+        if task.get("base_dir"):  # a flow sent to the server: relative paths resolve in its folder
+            spec.located(task.get("source") or spec.source, Path(task["base_dir"]))
         events = EventStream()
         events.subscribe(JobRunRecorder(store, spec, task["run_id"]))
+        if task.get("events"):
+            events.subscribe(EventLog(task["events"], task["run_id"]))
         result = run_flow(spec, task["parameters"], events=events, progress=False)
         print(f"flow {spec.flow}: {result.status} in {result.seconds:.3f} s", flush=True)
         for step in result.steps.values():

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from ..errors import AqtraError, FlowValidationError, ParameterError
+from ..errors import AqtraError, FlowValidationError, NotFound, ParameterError
 from ..spec.models import SpecModel
 
 JOB_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")
@@ -24,6 +24,10 @@ _UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 class JobError(AqtraError):
     """A job cannot be added or run as given (the message names the job file and field)."""
+
+
+class JobNotFound(JobError, NotFound):
+    """No job has the name given."""
 
 
 def seconds(value: Any) -> float | None:

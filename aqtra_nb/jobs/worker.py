@@ -82,6 +82,7 @@ def build_task(store: Store, run_id: str, store_url: str | None) -> dict[str, An
             "log": str(folder / "run.log"),
             "result": str(folder / "result.json"),
             "exit": str(folder / "exit_code"),
+            "events": str(folder / "events.jsonl") if job.kind == "flow" else None,
             "store_url": store_url,
         }
 
@@ -229,6 +230,12 @@ def _supervise(
         logger.exception("run %s cannot start", run_id)
         finish_run(store, run_id, RunStatus.failed, seconds=0.0, error=f"cannot start: {exc}")
         return RunStatus.failed.value
+    return run_task(store, task, settings, beat)
+
+
+def run_task(store: Store, task: dict[str, Any], settings: Supervision, beat: Heartbeat) -> str:
+    """Start the run process of `task` (a job's, or a run the Jupyter server made) and see it to its end."""
+    run_id = task["run_id"]
     started = time.monotonic()
     deadline = started + task["timeout"] + KILL_GRACE if task.get("timeout") else None
     Path(task["result"]).unlink(missing_ok=True)
@@ -240,7 +247,7 @@ def _supervise(
         finish_run(store, run_id, RunStatus.crashed, seconds=0.0, error=f"run process did not start: {exc}")
         return RunStatus.crashed.value
     beat.pid = process.pid
-    logger.info("started run %s (job %s) in pid %s", run_id, task["job"], process.pid)
+    logger.info("started run %s (%s) in pid %s", run_id, task.get("job") or task["target"], process.pid)
     forced: tuple[RunStatus, str] | None = None
     exit_code = None
     while True:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, Select, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from ..errors import AqtraError
+from ..errors import AqtraError, NotFound
 from ..spec import FlowSpec
 from .database import default_url, make_engine, migrate, safe_url
 from .models import FlowVersion, Run
@@ -95,7 +95,7 @@ def by_id_prefix(
     *,
     what: str,
     missing: str,
-    error: type[AqtraError] = AqtraError,
+    error: type[AqtraError] = NotFound,
 ) -> T:
     """The one row of `query` whose id starts with `prefix` (users type short ids, like git's); `error`
     with `missing` when none does, and naming `what` when the prefix is ambiguous."""

@@ -1,0 +1,111 @@
+"""Jobs: scheduled notebooks and flows (the same operations as `aqtra-nb jobs ...`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tornado import web
+
+from ...jobs import api as jobs
+from ..api import AqtraHandler, operation
+from ..models import CreateJob, Deleted, JobInfo, JobList, RunInfo, RunJob
+from ..run_service import run_info
+
+
+def job_info(job: Any) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "name": job.name,
+        "kind": job.kind,
+        "target": job.target,
+        "paused": job.paused,
+        "spec": job.spec,
+        "next_run": next_due(job),
+        "created_at": job.created_at,
+    }
+
+
+def next_due(job: Any) -> Any:
+    if not job.spec.get("cron") or job.paused:
+        return None
+    from ...jobs.cron import CronSchedule
+    from ...store.models import utcnow
+
+    return CronSchedule(job.spec["cron"], job.spec.get("timezone", "UTC")).next_after(utcnow())
+
+
+def target_path(root: Path, relative: str) -> Path:
+    """A job's notebook or flow file under the server's root."""
+    root = root.resolve()
+    path = (root / relative).resolve()
+    if relative.startswith("/") or root not in path.parents:
+        raise web.HTTPError(400, f"{relative!r} is not a file under the server's root")
+    return path
+
+
+class JobsHandler(AqtraHandler):
+    @operation("Every job with its spec and next due time.", response=JobList)
+    async def get(self) -> None:
+        found = await self.blocking(jobs.jobs, self.services.resources.store)
+        self.reply({"jobs": [job_info(j) for j in found]})
+
+    @operation(
+        "Add a job from a notebook or flow file; cron, target and parameters are checked now.",
+        action="execute",
+        body=CreateJob,
+        response=JobInfo,
+        status=201,
+    )
+    async def post(self) -> None:
+        request = self.body(CreateJob)
+        options = request.model_dump(exclude={"target"})
+        target = target_path(self.services.root_dir, request.target)
+        job = await self.blocking(jobs.schedule, target, store=self.services.resources.store, **options)
+        self.reply(job_info(job), status=201)
+
+
+class JobHandler(AqtraHandler):
+    @operation("One job.", response=JobInfo)
+    async def get(self, name: str) -> None:
+        self.reply(job_info(await self.blocking(jobs.get, name, self.services.resources.store)))
+
+    @operation("Delete a job (its runs stay in the history).", response=Deleted)
+    async def delete(self, name: str) -> None:
+        await self.blocking(jobs.remove, name, self.services.resources.store)
+        self.reply({"deleted": name})
+
+
+class PauseHandler(AqtraHandler):
+    @operation("Pause a job: no new runs are queued until it is resumed.", response=JobInfo)
+    async def post(self, name: str) -> None:
+        self.reply(job_info(await self.blocking(jobs.pause, name, self.services.resources.store)))
+
+
+class ResumeHandler(AqtraHandler):
+    @operation("Resume a paused job.", response=JobInfo)
+    async def post(self, name: str) -> None:
+        self.reply(job_info(await self.blocking(jobs.resume, name, self.services.resources.store)))
+
+
+class RunNowHandler(AqtraHandler):
+    @operation(
+        "Queue a run of the job now (parameters overlaid on the job's, checked).",
+        action="execute",
+        body=RunJob,
+        response=RunInfo,
+        status=202,
+    )
+    async def post(self, name: str) -> None:
+        request = self.body(RunJob)
+        run = await self.blocking(jobs.run, name, request.parameters, store=self.services.resources.store)
+        self.reply(run_info(run), status=202)
+
+
+ROUTES = [
+    (r"jobs", JobsHandler),
+    (r"jobs/(?P<name>[^/]+)", JobHandler),
+    (r"jobs/(?P<name>[^/]+)/pause", PauseHandler),
+    (r"jobs/(?P<name>[^/]+)/resume", ResumeHandler),
+    (r"jobs/(?P<name>[^/]+)/run", RunNowHandler),
+]

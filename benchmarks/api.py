@@ -1,0 +1,231 @@
+"""The REST API under load: concurrent clients on loopback against a real Jupyter server.
+
+Seeds the store with `--runs` runs (three steps each), starts `jupyter server` with the aqtra-nb
+extension, then for each endpoint sends `--requests` requests from `--clients` concurrent clients
+(httpx, one asyncio loop) and prints requests/s and p50/p95/p99 latencies, next to Jupyter's own
+`GET /api/status` (an authenticated handler doing nothing: the floor any handler stands on) as the
+ratio `p99 / p99 of /api/status`. Then `POST runs` → first server-sent event, a few times in a row.
+
+    python benchmarks/api.py                                  # SQLite, 10,000 runs, 100 clients
+    python benchmarks/api.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+    python benchmarks/api.py --quick                          # 1,000 runs, 20 clients, few requests
+
+The client runs on the same 2-core machine as the server, so the numbers include its CPU share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pandas as pd
+
+TOKEN = "aqtra-bench-token"
+FLOW = """\
+flow: sales
+parameters:
+  min_amount: {type: number, default: 10}
+steps:
+  - id: orders
+    component: read_csv
+    with: {path: data/orders.csv}
+  - id: big
+    component: filter
+    input: orders
+    with: {condition: "amount >= @min_amount and status in ('paid', 'shipped')"}
+  - id: totals
+    component: aggregate
+    input: big
+    with:
+      by: [status]
+      aggregations: {n: "count()", revenue: "sum(amount)"}
+"""
+
+
+def seed(url: str, runs: int) -> list[str]:
+    """`runs` finished runs with three steps each, inserted in bulk; returns their ids."""
+    from aqtra_nb.store import Store
+    from aqtra_nb.store.models import Run, StepRun, utcnow
+
+    store = Store(url)
+    now = utcnow()
+    ids = [f"bench{i:07d}" for i in range(runs)]
+    statuses = ["succeeded"] * 8 + ["failed", "cancelled"]
+    with store.session.begin() as session:
+        session.execute(
+            Run.__table__.insert(),
+            [
+                {"id": run_id, "kind": "flow", "name": f"flow{i % 20}", "status": statuses[i % 10],
+                 "parameters": {"min_amount": i % 100}, "started_at": now, "finished_at": now,
+                 "seconds": 0.5 + i % 7, "attempt": 1, "cancel_requested": False, "retried": False}
+                for i, run_id in enumerate(ids)
+            ],
+        )  # fmt: skip
+        session.execute(
+            StepRun.__table__.insert(),
+            [
+                {"run_id": run_id, "step_id": step, "component": "filter", "status": "succeeded",
+                 "rows": 1000, "seconds": 0.1}
+                for run_id in ids
+                for step in ("orders", "big", "totals")
+            ],
+        )  # fmt: skip
+    store.close()
+    return ids
+
+
+def start_server(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [
+        sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root", f"--port={port}",
+        "--ip=127.0.0.1", f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={TOKEN}",
+        "--ServerApp.log_level=WARN",
+    ]  # fmt: skip
+    log = open(root / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=root
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(f"{url}/api/status", headers=headers(), timeout=2)
+            return process, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise SystemExit(f"the server did not start:\n{(root / 'server.log').read_text()[-3000:]}")
+
+
+def headers() -> dict[str, str]:
+    return {"Authorization": f"token {TOKEN}"}
+
+
+async def load(url: str, make, requests: int, clients: int) -> dict[str, float]:
+    """`requests` requests (`make(client, i)` each) with at most `clients` in flight."""
+    latencies: list[float] = []
+    errors = 0
+    gate = asyncio.Semaphore(clients)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, headers=headers(), limits=limits, timeout=60) as client:
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            async with gate:
+                started = time.perf_counter()
+                reply = await make(client, i)
+                latencies.append(time.perf_counter() - started)
+                errors += reply.status_code >= 400
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(requests)))
+        elapsed = time.perf_counter() - began
+    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {
+        "rps": requests / elapsed,
+        "p50": quantiles[49] * 1000,
+        "p95": quantiles[94] * 1000,
+        "p99": quantiles[98] * 1000,
+        "errors": errors,
+    }
+
+
+async def first_event(url: str, repeat: int) -> list[float]:
+    """Seconds from `POST runs` to the run's first server-sent event."""
+    found = []
+    async with httpx.AsyncClient(base_url=url, headers=headers(), timeout=120) as client:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            reply = await client.post("/aqtra/api/runs", json={"path": "sales.flow.yaml"})
+            run_id = reply.json()["run_id"]
+            async with client.stream("GET", f"/aqtra/api/runs/{run_id}/events") as events:
+                async for line in events.aiter_lines():
+                    if line.startswith("data: "):
+                        found.append(time.perf_counter() - started)
+                        break
+            await asyncio.sleep(1)  # let the run finish before the next
+    return found
+
+
+def scenarios(ids: list[str], flow_text: str) -> dict[str, object]:
+    body = {"flow": flow_text, "parameters": {"min_amount": 50}}
+    return {
+        "GET /api/status (Jupyter's own)": lambda c, i: c.get("/api/status"),
+        "GET runs": lambda c, i: c.get("/aqtra/api/runs", params={"limit": 50}),
+        "GET runs?status=failed": lambda c, i: c.get("/aqtra/api/runs", params={"status": "failed"}),
+        "GET runs/{id}": lambda c, i: c.get(f"/aqtra/api/runs/{random.choice(ids)}"),
+        "POST flows/validate": lambda c, i: c.post("/aqtra/api/flows/validate", json=body),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=3_000, help="per endpoint")
+    parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary AQTRA_HOME")
+    parser.add_argument("--first-event", type=int, default=5, help="POST runs → first event, this many times")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.runs, args.clients, args.requests, args.first_event = 1_000, 20, 300, 2
+    with tempfile.TemporaryDirectory(prefix="aqtra-api-bench-") as folder:
+        root = Path(folder)
+        (root / "data").mkdir()
+        rows = 10_000
+        pd.DataFrame({"amount": [i % 500 for i in range(rows)], "status": ["paid", "shipped", "open"] * (rows // 3) + ["paid"]}).to_csv(root / "data" / "orders.csv", index=False)  # fmt: skip
+        (root / "sales.flow.yaml").write_text(FLOW)
+        env = {"AQTRA_HOME": str(root / "home"), "AQTRA_DATABASE_URL": args.database_url or ""}
+        url = args.database_url or f"sqlite:///{root / 'home' / 'aqtra.db'}"
+        (root / "home").mkdir()
+        print(f"seeding {args.runs:,} runs into {url.split('@')[-1]} ...", flush=True)
+        ids = seed(url, args.runs)
+        process, base = start_server(root, env)
+        try:
+            table = run_all(base, ids, args)
+        finally:
+            process.terminate()
+            process.wait(20)
+    print(table)
+    return 0
+
+
+def run_all(base: str, ids: list[str], args: argparse.Namespace) -> str:
+    results = {}
+    for name, make in scenarios(ids, FLOW).items():
+        asyncio.run(load(base, make, min(200, args.requests), args.clients))  # warm-up
+        results[name] = asyncio.run(load(base, make, args.requests, args.clients))
+        print(f"  {name}: {json.dumps({k: round(v, 1) for k, v in results[name].items()})}", flush=True)
+    floor = results["GET /api/status (Jupyter's own)"]["p99"]
+    lines = [
+        f"\n{args.clients} concurrent clients, {args.requests} requests per endpoint, {len(ids):,} runs stored\n",
+        "| endpoint | requests/s | p50 ms | p95 ms | p99 ms | p99 / Jupyter's /api/status | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | "
+            f"{r['p99'] / floor:.2f} | {int(r['errors'])} |"
+        )
+    firsts = asyncio.run(first_event(base, args.first_event)) if args.first_event else []
+    if firsts:
+        lines.append(
+            f"\n`POST runs` → first event: median {statistics.median(firsts):.2f} s, "
+            f"best {min(firsts):.2f} s of {len(firsts)}"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
