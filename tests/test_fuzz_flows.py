@@ -164,3 +164,33 @@ def test_random_conditions_and_aggregations_give_only_aqtra_errors(text):
             plan_flow(flow_from_document(document), objects={"src": FRAME})
         except AqtraError:
             pass
+
+
+YAML_PIECES = [
+    "flow: f\n", "steps: []\n", "a: &x [1, 2, 3]\n", "b: [*x, *x, *x, *x]\n", "c: *x\n", "d: *nope\n",
+    "parameters: {p: {type: number, default: 1}}\n", "parameters: {p: {type: string}}\n", "flow: g\n",
+    "e: [[[[[[[[[[1]]]]]]]]]]\n", "f: {a: 1, a: 2}\n", "<<: *x\n", "g: !!python/object:os.system x\n",
+    "  - id: a\n", "h: &y {k: *y}\n", "steps:\n  - {id: s, component: from_frame, with: {name: src}}\n",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(YAML_PIECES), max_size=10),
+    st.integers(0, 3000),
+    st.binary(max_size=8),
+)
+def test_yaml_with_aliases_nesting_bytes_and_duplicates_gives_only_aqtra_errors(pieces, depth, junk):
+    text = "".join(pieces) + ("z: " + "[" * depth + "]" * depth + "\n" if depth else "")
+    for candidate in (text, text.encode() + junk):
+        try:
+            if isinstance(candidate, bytes):
+                from aqtra_nb.spec.io import parse_yaml
+
+                parse_yaml(candidate.decode("utf-8", errors="strict"), source=None, error=AqtraError)
+            else:
+                parse_flow(candidate)
+        except AqtraError:
+            pass
+        except UnicodeDecodeError:
+            pass  # undecodable bytes never reach YAML: `read_spec_file` refuses them (tested in tests/spec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,84 @@ from pydantic import ValidationError
 from ..errors import AqtraError, FlowValidationError
 from .models import FlowSpec
 
+#: largest spec file read (a flow of thousands of steps is far below it; bigger is a mistake or an attack)
+MAX_FILE_BYTES = 5 * 2**20
+#: most values a document may hold once its aliases are expanded (a "billion laughs" file holds 10**9)
+MAX_NODES = 200_000
+#: deepest nesting of mappings and lists
+MAX_DEPTH = 200
+
+
+class DocumentError(ValueError):
+    """A YAML document beyond the bounds above, or with a key given twice; `line` is 1-based."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
 
 class FlowLoader(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false. (YAML 1.1 reads `on:`, `yes`, `no` as booleans, and `on` is a
-    join parameter.)"""
+    """YAML 1.2 booleans: only true/false (YAML 1.1 reads `on:`, `yes`, `no` as booleans, and `on` is a
+    join parameter). Documents are bounded in alias expansion and depth, and a key may appear once."""
+
+    def compose_document(self) -> yaml.Node | None:
+        node = super().compose_document()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = (
+                self.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
+            )
+            if key is not None and key in seen and key_node.tag != "tag:yaml.org,2002:merge":
+                raise DocumentError(
+                    f"key {str(key)[:80]!r} appears twice in one mapping (first at line {seen[key]}); "
+                    "the second would silently replace the first",
+                    key_node.start_mark.line + 1,
+                )
+            if key is not None:
+                seen.setdefault(key, key_node.start_mark.line + 1)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Count the values the document holds with aliases expanded, and its depth, without expanding it:
+    a node reached through several aliases is counted once per path (memoised by identity)."""
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    order: list[yaml.Node] = []
+    stack, seen = [root], set()
+    while stack:  # children before parents, each node once
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        order.append(node)
+        stack.extend(_children(node))
+    for node in reversed(order):
+        children = _children(node)
+        sizes[id(node)] = 1 + sum(sizes.get(id(c), 1) for c in children)
+        depths[id(node)] = 1 + max((depths.get(id(c), 1) for c in children), default=0)
+        if sizes[id(node)] > MAX_NODES:
+            raise DocumentError(
+                f"the document holds more than {MAX_NODES:,} values once its aliases (*name) are expanded",
+                node.start_mark.line + 1,
+            )
+        if depths[id(node)] > MAX_DEPTH:
+            raise DocumentError(
+                f"the document is nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1
+            )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 FlowLoader.yaml_implicit_resolvers = {
@@ -33,18 +108,41 @@ def read_spec_file(path: str | Path, what: str, error: type[AqtraError]) -> str:
     rather than a traceback. Shared by flow, workflow, app and job files."""
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{what} file is not a regular file (a folder, a pipe or a device)", file=str(path))
+        if info.st_size > MAX_FILE_BYTES:
+            raise error(
+                f"{what} file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}", file=str(path)
+            )
+        data = path.read_bytes()
     except FileNotFoundError:
         raise error(f"{what} file not found: {path}") from None
     except OSError as exc:
         raise error(f"cannot read {what} file: {exc}", file=str(path)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(
+            f"{what} file is not UTF-8 text (byte {exc.start} is invalid); save it as UTF-8",
+            file=str(path),
+            line=line,
+        ) from None
 
 
 def parse_yaml(text: str, *, source: str | None, error: type[AqtraError]) -> Any:
     """YAML text (with FlowLoader's YAML 1.2 booleans) as plain data; a syntax error is `error` naming
     `source` and the line and column ("not valid YAML at line L, column C: ...")."""
+    if len(text) > MAX_FILE_BYTES:
+        raise error(f"the document is {len(text):,} characters; the limit is {MAX_FILE_BYTES:,}", file=source)
     try:
         return yaml.load(text, Loader=FlowLoader)  # noqa: S506 - a SafeLoader
+    except DocumentError as exc:
+        where = f" (line {exc.line})" if exc.line else ""
+        raise error(f"{exc}{where}", file=source, line=exc.line) from None
+    except RecursionError:
+        raise error(f"the document is nested more than {MAX_DEPTH} levels deep", file=source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -104,7 +202,9 @@ def validation_error(
     line = line_of(text, loc) if text else None
     if line:
         message = f"{message} (line {line})"
-    return FlowValidationError(message, file=source, step=str(step_id) if step_id else None, field=field)
+    return FlowValidationError(
+        message, file=source, step=str(step_id) if step_id else None, field=field, line=line
+    )
 
 
 def _key_hint(loc: tuple[Any, ...]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,13 +44,53 @@ def convert_value(name: str, spec: ParameterSpec, value: Any) -> Any:
         converted = _convert(spec.type, value)
     except (ValueError, TypeError) as exc:
         raise ParameterError(
-            f"parameter {name!r} expects a {spec.type}, got {value!r} ({exc})", field=name
+            f"parameter {name!r} expects a {spec.type}, got {short(value)} ({short(exc, 200)})", field=name
         ) from None
     if spec.choices is not None and converted not in spec.choices:
         raise ParameterError(
-            f"parameter {name!r} must be one of {spec.choices!r}, got {converted!r}", field=name
+            f"parameter {name!r} must be one of {short(spec.choices)}, got {short(converted)}", field=name
         )
     return converted
+
+
+#: integers beyond 64 bits are no parameter a flow can use (and 10,000-digit text costs to parse)
+MAX_DIGITS = 20
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an integer")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text.lstrip("+-")) > MAX_DIGITS:
+            raise ValueError(f"more than {MAX_DIGITS} digits")
+        value = int(text)
+    if not isinstance(value, int):
+        raise TypeError("not an integer")
+    if not -(2**63) <= value < 2**63:
+        raise ValueError("beyond the 64-bit range")
+    return value
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > 64:
+            raise ValueError("too long for a number")
+        value = float(text)
+    elif isinstance(value, int):
+        if abs(value) > 2**1023:
+            raise ValueError("too large")
+        value = float(value)
+    if not isinstance(value, float):
+        raise TypeError("not a number")
+    if not math.isfinite(value):
+        raise ValueError("not a finite number (nan and infinity are refused)")
+    return value
 
 
 def _convert(kind: str, value: Any) -> Any:
@@ -64,23 +105,9 @@ def _convert(kind: str, value: Any) -> Any:
             return value.strip().lower() in _TRUE
         raise ValueError("use true or false")
     if kind == "integer":
-        if isinstance(value, bool):
-            raise TypeError("a boolean is not an integer")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            return int(value.strip())
-        raise TypeError("not an integer")
+        return _integer(value)
     if kind == "number":
-        if isinstance(value, bool):
-            raise TypeError("a boolean is not a number")
-        if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, str):
-            return float(value.strip())
-        raise TypeError("not a number")
+        return _number(value)
     if kind == "date":
         if isinstance(value, dt.datetime):
             return value.date()
@@ -132,3 +159,15 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
             raise ParameterError(f"parameter {pair!r} must be written NAME=VALUE")
         result[name.strip()] = value
     return result
+
+
+def short(value: object, limit: int = 80) -> str:
+    """`repr(value)` cut to about `limit` characters without building the whole text: a value may be
+    huge (a document's aliases expand to millions of items; a URL parameter may be megabytes)."""
+    import reprlib
+
+    shortener = reprlib.Repr()
+    shortener.maxlevel, shortener.maxlist, shortener.maxdict = 3, 8, 8
+    shortener.maxstring = shortener.maxother = limit
+    text = shortener.repr(value) if not isinstance(value, BaseException) else shortener.repr(str(value))
+    return text if len(text) <= limit + 20 else text[:limit] + "...'"
