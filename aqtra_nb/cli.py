@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .resources import Resources, use
     from .settings import AqtraNb
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["server"] and not {"-h", "--help"} & set(argv[1:]):
+        return _server(argv[1:])  # every other option is Jupyter's
     parser = _parser()
     args = parser.parse_args(argv)
     settings = AqtraNb()
@@ -167,6 +171,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=float, default=0.1)
     demo.set_defaults(handler=_demo)
 
+    server = sub.add_parser(
+        "server",
+        help="Start JupyterLab with the aqtra-nb API (`--no-lab`: Jupyter Server only); other options go "
+        "to Jupyter, e.g. --port 8888 --AqtraNb.run_scheduler=True.",
+    )
+    server.add_argument("--no-lab", action="store_true", help="Jupyter Server without the JupyterLab UI")
+
     from .publish.cli import register as register_publish
 
     register_publish(sub)
@@ -175,6 +186,15 @@ def _parser() -> argparse.ArgumentParser:
 
     register_workflows(sub)
     return parser
+
+
+def _server(options: list[str]) -> int:
+    """Replace this process with `jupyter lab` (or `jupyter server` with `--no-lab`): the extension is
+    enabled by the package's `jupyter_server_config.d` file, so this is plain Jupyter with its options."""
+    module = "jupyter_server" if "--no-lab" in options else "jupyterlab"
+    rest = [option for option in options if option != "--no-lab"]
+    os.execvp(sys.executable, [sys.executable, "-m", module, *rest])
+    return EXIT_OK  # pragma: no cover - exec does not return
 
 
 def _load(path: str):
