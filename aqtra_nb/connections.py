@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .errors import AqtraError, did_you_mean
+from .resources import Resources, store_or_current
 from .secrets import REFERENCE, SecretStore, resolve_references
 from .spec.io import FlowLoader
 from .spec.models import SpecModel
@@ -156,6 +157,7 @@ class Connections:
     def __init__(self, folder: Path | None = None, store: Any = None) -> None:
         self.folder = folder or Path.cwd()
         self._store = store
+        self._resources = store if isinstance(store, Resources) else None
 
     @functools.cached_property
     def file_specs(self) -> dict[str, ConnectionSpec]:
@@ -185,11 +187,12 @@ class Connections:
     def store(self) -> Any:
         """The store (or resources) given, else the current resources' store: in a Dask worker, the one its
         own settings name (tasks carry connection names, never a store or secrets)."""
-        from .resources import Resources, store_or_current
-
         if self._store is None or isinstance(self._store, Resources):
             self._store = store_or_current(self._store)
         return self._store
+
+    def _secrets(self) -> SecretStore:
+        return self._resources.secrets if self._resources is not None else SecretStore(self.store)
 
     def stored_specs(self) -> dict[str, ConnectionSpec]:
         from .store.models import StoredConnection
@@ -227,7 +230,7 @@ class Connections:
         return self._resolve("url", spec)
 
     def _resolve(self, name: str, spec: ConnectionSpec) -> Connection:
-        secrets = SecretStore(self.store) if _needs_secrets(spec) else None
+        secrets = self._secrets() if _needs_secrets(spec) else None
         where = f"connection {name!r}: "
         resolved = {
             "url": resolve_url(spec.url, secrets, where=where) if spec.url else None,

@@ -57,7 +57,7 @@ class Resources:
     def secrets(self) -> SecretStore:
         from .secrets import SecretStore
 
-        return SecretStore(self.store)
+        return SecretStore(self.store, self.settings.home_path)
 
     def connections(self, folder: Path | None = None) -> Connections:
         """Named connections as seen from `folder` (its `aqtra.yaml` or a parent's), then the store's."""

@@ -28,11 +28,11 @@ class SecretError(AqtraError):
     """A secret or environment variable is missing, or the key cannot decrypt it."""
 
 
-def _key() -> bytes:
+def _key(home: Path | None) -> bytes:
     env = os.environ.get("AQTRA_SECRET_KEY")
     if env:
         return env.encode()
-    path = key_file()
+    path = key_file(home)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -41,9 +41,9 @@ def _key() -> bytes:
     return path.read_bytes().strip()
 
 
-def _fernet() -> Fernet:
+def _fernet(home: Path | None = None) -> Fernet:
     try:
-        return Fernet(_key())
+        return Fernet(_key(home))
     except ValueError:
         raise SecretError(
             "the secret key (AQTRA_SECRET_KEY or secret.key) is not a valid Fernet key"
@@ -51,15 +51,16 @@ def _fernet() -> Fernet:
 
 
 class SecretStore:
-    """Set, get, list and delete secrets in the store, encrypted."""
+    """Set, get, list and delete secrets in the store, encrypted (with the key in `home`: by default the
+    current settings' home)."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, home: Path | None = None) -> None:
+        self.store, self.home = store, home
 
     def set(self, name: str, value: str) -> None:
         if not NAME.match(name):
             raise SecretError(f"secret name {name!r} may hold only letters, digits, '_', '.', '-'")
-        token = _fernet().encrypt(value.encode())
+        token = _fernet(self.home).encrypt(value.encode())
         with self.store.session.begin() as session:
             found = session.get(Secret, name)
             if found is None:
@@ -74,7 +75,7 @@ class SecretStore:
             hint = did_you_mean(name, self.names())
             raise SecretError(f"secret {name!r} is not set.{hint} Set it with `aqtra-nb secrets set {name}`")
         try:
-            return reveal(_fernet().decrypt(found.token).decode())
+            return reveal(_fernet(self.home).decrypt(found.token).decode())
         except InvalidToken:
             raise SecretError(
                 f"secret {name!r} cannot be decrypted with this key (AQTRA_SECRET_KEY changed?)"
@@ -112,11 +113,14 @@ def resolve_references(
     return REFERENCE.sub(replace, text)
 
 
-def key_file() -> Path:
-    """Where the generated key lives when `$AQTRA_SECRET_KEY` is not set: the current settings' home."""
-    from .resources import current
+def key_file(home: Path | None = None) -> Path:
+    """Where the generated key lives when `$AQTRA_SECRET_KEY` is not set: `home`, else the current
+    settings' home."""
+    if home is None:
+        from .resources import current
 
-    return current().settings.home_path / "secret.key"
+        home = current().settings.home_path
+    return home / "secret.key"
 
 
 # -- redaction -----------------------------------------------------------------------------------------

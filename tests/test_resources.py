@@ -124,6 +124,15 @@ def test_installed_resources_reach_threads_the_edge_did_not_start(monkeypatch, t
     assert seen == [a]
 
 
+def test_secrets_of_resources_use_the_key_in_their_home(monkeypatch, two_stores):
+    monkeypatch.delenv("AQTRA_SECRET_KEY", raising=False)
+    a, _ = two_stores
+    a.secrets.set("RESOURCE_PW", "pw-in-a")
+    assert (a.settings.home_path / "secret.key").exists()
+    a.connections().add("with_secret", ConnectionSpec(kind="sql", url="sqlite:///${secret:RESOURCE_PW}.db"))
+    assert a.connections().get("with_secret").resolved["url"] == "sqlite:///pw-in-a.db"
+
+
 def test_dask_tasks_resolve_connections_from_the_current_store(two_stores, tmp_path):
     a, _ = two_stores
     data = tmp_path / "warehouse.db"
