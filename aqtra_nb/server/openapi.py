@@ -88,3 +88,17 @@ def _operation(path: str, method: str, op: Operation, refs: dict[type, dict[str,
 
 def _content(kind: str, schema: dict[str, Any] | None) -> dict[str, Any]:
     return {"description": kind, "content": {kind: {"schema": schema or {}}}}
+
+
+def main() -> None:
+    """Print the document (`python -m aqtra_nb.server.openapi`): the front end's types are made from it."""
+    import json
+
+    from .. import __version__
+    from .handlers import routes
+
+    print(json.dumps(document(routes(), __version__), indent=1, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -78,7 +78,11 @@ def make_root(root: Path) -> Path:
 def start_server(tmp: Path, database_url: str | None, extra: list[str] | None = None) -> JupyterServer:
     env = {"AQTRA_HOME": str(tmp / "home"), "PYTHONPATH": str(HERE)}
     env["AQTRA_DATABASE_URL"] = database_url or ""
-    extra = ["--AqtraNb.entity_modules=server_entities", *(extra or [])]
+    extra = [
+        "--AqtraNb.entity_modules=server_entities",
+        "--LabApp.expose_app_in_browser=True",
+        *(extra or []),
+    ]
     return JupyterServer(tmp, env, extra=extra).start()
 
 

@@ -1,0 +1,100 @@
+// The one way the front end talks to the server: `requestAPI` and a typed method per route.
+// Types come from the server's OpenAPI document (src/api-types.ts, generated: `npm run build:types`).
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import type { components } from './api-types';
+
+export type Schemas = components['schemas'];
+export type RunInfo = Schemas['RunInfo'];
+export type RunPage = Schemas['RunPage'];
+export type JobInfo = Schemas['JobInfo'];
+export type TaskInfo = Schemas['TaskInfo'];
+export type ComponentInfo = Schemas['ComponentInfo'];
+export type ValidateResponse = Schemas['ValidateResponse'];
+export type PreviewResponse = Schemas['PreviewResponse'];
+export type ErrorBody = Schemas['ErrorBody'];
+
+/** An API error: the server's message, and where (step, field, line) when it says. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Partial<ErrorBody>
+  ) {
+    super(body.error || `request failed with status ${status}`);
+  }
+}
+
+/** A request to `/aqtra/api/<endpoint>` with Jupyter's auth and XSRF handling; JSON in and out. */
+export async function requestAPI<T>(
+  endpoint: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, 'aqtra', 'api', endpoint);
+  const response = await ServerConnection.makeRequest(url, init, settings);
+  const text = await response.text();
+  const data = text && response.headers.get('Content-Type')?.includes('json') ? JSON.parse(text) : text;
+  if (!response.ok) {
+    throw new ApiError(response.status, typeof data === 'object' ? data : { error: String(data) });
+  }
+  return data as T;
+}
+
+function post<T>(endpoint: string, body: unknown): Promise<T> {
+  return requestAPI<T>(endpoint, { method: 'POST', body: JSON.stringify(body) });
+}
+
+/** One method per route of the REST API (docs/api.md). */
+export class AqtraApi {
+  components(): Promise<{ components: ComponentInfo[] }> {
+    return requestAPI('components');
+  }
+
+  validate(flow: unknown, parameters: Record<string, unknown> = {}, path?: string): Promise<ValidateResponse> {
+    return post('flows/validate', { flow, parameters, path });
+  }
+
+  preview(flow: unknown, step: string, rows = 20, path?: string): Promise<PreviewResponse> {
+    return post('flows/preview', { flow, step, rows, path, parameters: {} });
+  }
+
+  runs(query: { flow?: string; status?: string; limit?: number; offset?: number } = {}): Promise<RunPage> {
+    const params = new URLSearchParams();
+    Object.entries(query).forEach(([key, value]) => value !== undefined && params.set(key, String(value)));
+    const suffix = params.toString() ? `?${params}` : '';
+    return requestAPI(`runs${suffix}`);
+  }
+
+  run(id: string): Promise<RunInfo> {
+    return requestAPI(`runs/${encodeURIComponent(id)}`);
+  }
+
+  startRun(path: string, parameters: Record<string, unknown> = {}): Promise<{ run_id: string }> {
+    return post('runs', { path, parameters });
+  }
+
+  cancelRun(id: string): Promise<{ run_id: string; state: string }> {
+    return post(`runs/${encodeURIComponent(id)}/cancel`, {});
+  }
+
+  runLog(id: string): Promise<string> {
+    return requestAPI(`runs/${encodeURIComponent(id)}/log`);
+  }
+
+  jobs(): Promise<{ jobs: JobInfo[] }> {
+    return requestAPI('jobs');
+  }
+
+  tasks(): Promise<{ tasks: TaskInfo[] }> {
+    return requestAPI('tasks');
+  }
+
+  approve(taskId: string, option?: string, comment?: string): Promise<unknown> {
+    return post(`tasks/${encodeURIComponent(taskId)}/approve`, { option, comment });
+  }
+
+  reject(taskId: string, comment?: string): Promise<unknown> {
+    return post(`tasks/${encodeURIComponent(taskId)}/reject`, { comment });
+  }
+}

@@ -1,0 +1,71 @@
+// The aqtra-nb JupyterLab extension: a left panel of runs (live), commands in the palette.
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { LabIcon } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
+
+import { AqtraApi, RunInfo } from './api';
+import { RunsPanel } from './runs-panel';
+
+const FLOW_ICON = new LabIcon({
+  name: 'aqtra-nb:flow',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<rect x="2" y="3" width="7" height="5" rx="1"/><rect x="15" y="9" width="7" height="5" rx="1"/>' +
+    '<rect x="2" y="16" width="7" height="5" rx="1"/><path d="M9 5.5h3v5h3v1h-4v-5H9zM9 18.5h3v-5h3v-1h-4v5H9z"/>' +
+    '</g></svg>'
+});
+
+export const COMMANDS = {
+  showRuns: 'aqtra:show-runs',
+  showLog: 'aqtra:show-run-log'
+};
+
+function logWidget(api: AqtraApi, run: RunInfo): MainAreaWidget {
+  const content = new Widget({ node: document.createElement('pre') });
+  content.addClass('aqtra-run-log');
+  content.node.textContent = 'loading…';
+  api.runLog(run.id).then(
+    text => (content.node.textContent = text || '(the log is empty)'),
+    reason => (content.node.textContent = `cannot read the log: ${reason.message ?? reason}`)
+  );
+  const widget = new MainAreaWidget({ content });
+  widget.id = `aqtra-log-${run.id}`;
+  widget.title.label = `Log ${run.name} ${run.id.slice(0, 8)}`;
+  widget.title.closable = true;
+  return widget;
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: '@aqtra-nb/labextension:plugin',
+  description: 'aqtra-nb: runs, jobs and tasks in JupyterLab.',
+  autoStart: true,
+  optional: [ICommandPalette, ILayoutRestorer],
+  activate: (app: JupyterFrontEnd, palette: ICommandPalette | null, restorer: ILayoutRestorer | null) => {
+    const api = new AqtraApi();
+    const showLog = (run: RunInfo) => void app.commands.execute(COMMANDS.showLog, { id: run.id, name: run.name });
+    const panel = new RunsPanel(api, showLog);
+    panel.id = 'aqtra-runs';
+    panel.title.icon = FLOW_ICON;
+    panel.title.caption = 'aqtra-nb runs';
+    app.shell.add(panel, 'left', { rank: 600 });
+    restorer?.add(panel, 'aqtra-runs');
+
+    app.commands.addCommand(COMMANDS.showRuns, {
+      label: 'aqtra-nb: Show Runs',
+      execute: () => app.shell.activateById(panel.id)
+    });
+    app.commands.addCommand(COMMANDS.showLog, {
+      label: 'aqtra-nb: Show Run Log',
+      execute: args => {
+        const run = { id: String(args.id), name: String(args.name ?? args.id) } as RunInfo;
+        const widget = logWidget(api, run);
+        app.shell.add(widget, 'main');
+        app.shell.activateById(widget.id);
+      }
+    });
+    palette?.addItem({ command: COMMANDS.showRuns, category: 'aqtra-nb' });
+  }
+};
+
+export default plugin;

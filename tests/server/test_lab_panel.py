@@ -1,0 +1,50 @@
+"""The JupyterLab extension in a real `jupyter lab` page (Debian's Chromium through Playwright): the runs
+panel lists runs live, shows a run's log, and reads well in the light and dark themes."""
+
+from __future__ import annotations
+
+import pytest
+from server_process import TOKEN
+
+pytestmark = pytest.mark.slow
+
+
+def open_lab(page, server) -> None:
+    page.goto(f"{server.url}/lab?token={TOKEN}")
+    page.wait_for_selector('.jp-SideBar [data-id="aqtra-runs"]', timeout=60_000)
+    if not page.locator(".aqtra-runs-panel").is_visible():  # the layout may be restored with it open
+        page.locator('.jp-SideBar [data-id="aqtra-runs"]').click()
+    page.wait_for_selector(".aqtra-runs-panel", timeout=30_000)
+
+
+def test_the_runs_panel_follows_a_run_and_opens_its_log(server, http, page, tmp_path):
+    open_lab(page, server)
+    run_id = http.post(f"{server.api}/runs", json={"path": "sales.flow.yaml"}).json()["run_id"]
+    row = page.locator(f'[data-aqtra-run="{run_id}"]')
+    row.wait_for(timeout=30_000)
+    page.wait_for_selector(f'[data-aqtra-run="{run_id}"][data-aqtra-status="succeeded"]', timeout=60_000)
+    assert row.locator(".aqtra-run-name").inner_text() == "sales"
+    page.screenshot(path=str(tmp_path / "runs-light.png"))
+    row.get_by_role("button", name="log").click()
+    log = page.locator(".aqtra-run-log")
+    log.wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('.aqtra-run-log').textContent.includes('flow sales: succeeded')",
+        timeout=30_000,
+    )
+
+
+def test_the_panel_uses_the_theme_and_shows_errors(server, page, tmp_path):
+    open_lab(page, server)
+    light = page.locator(".aqtra-sidebar").evaluate("el => getComputedStyle(el).backgroundColor")
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
+    )
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+    page.wait_for_timeout(500)
+    dark = page.locator(".aqtra-sidebar").evaluate("el => getComputedStyle(el).backgroundColor")
+    assert light != dark
+    page.screenshot(path=str(tmp_path / "runs-dark.png"))
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})"
+    )
