@@ -289,6 +289,6 @@ def post_webhook(notify: Notify, payload: dict[str, Any]) -> None:
     except requests.RequestException as exc:
         raise NotifyError(f"webhook {shown} failed: {redact(type(exc).__name__ + ': ' + str(exc))}") from None
     if not response.ok:
-        excerpt = " ".join(response.text.split())[:200]
-        raise NotifyError(f"webhook {shown} answered {response.status_code}: {redact(excerpt)}")
+        excerpt = " ".join(redact(response.text).split())[:200]  # redacted before it is cut
+        raise NotifyError(f"webhook {shown} answered {response.status_code}: {excerpt}")
     logger.info("posted webhook %s (%d)", shown, response.status_code)

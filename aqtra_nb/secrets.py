@@ -6,6 +6,7 @@ only when used."""
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import re
@@ -138,15 +139,36 @@ def reveal(value: str) -> str:
     the secret store is; environment values are where they are used as credentials (they may be mere
     settings, such as a base URL)."""
     if len(value) >= MIN_REDACTED:
-        forms = {value, quote(value, safe=""), quote_plus(value)}
+        forms = {form for form in encodings(value) if len(form) >= MIN_REDACTED}
         with _REVEALED_LOCK:
-            _REVEALED.update(f for f in forms if len(f) >= MIN_REDACTED)
+            _REVEALED.update(forms)
     return value
 
 
+def encodings(value: str) -> set[str]:
+    """The forms `value` takes in URLs, JSON and Python reprs, as servers and messages echo it."""
+    escaped = json.dumps(value)[1:-1]
+    return {
+        value,
+        quote(value, safe=""),
+        quote(value),  # in a URL path
+        quote_plus(value),  # in a query string or form body
+        escaped,
+        re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m.group(1).upper(), escaped),  # \u00E9
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        escaped.replace("/", "\\/"),  # PHP's json_encode escapes slashes
+        repr(value)[1:-1],
+    }
+
+
 def reveal_basic_auth(username: str, password: str) -> None:
-    """The `Authorization: Basic` form of a user name and password is secret too."""
-    reveal(base64.b64encode(f"{username}:{password}".encode()).decode())
+    """The `Authorization: Basic` form of a user name and password is secret too (UTF-8, and latin-1 as
+    `requests` encodes it)."""
+    for encoding in ("utf-8", "latin-1"):
+        try:
+            reveal(base64.b64encode(f"{username}:{password}".encode(encoding)).decode())
+        except UnicodeEncodeError:
+            pass
 
 
 def redact(text: str) -> str:

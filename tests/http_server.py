@@ -9,6 +9,8 @@ GET  /secure[?page=N]                   needs `Authorization: Bearer <token>` (a
                                         `query_token`), else 401 echoing what it got
 GET  /basic                             needs HTTP basic auth with password <token>
 GET  /fail                              always 500, echoing the request's Authorization header
+GET  /echo-fail[?unicode=1]             always 500 with a JSON body echoing the Authorization header and
+                                        the query (JSON-escaped; non-ASCII kept as is with unicode=1)
 GET  /fail-on-page-3?page=N             /items, but page 3 is a 500
 GET  /slow                               answers after a second
 GET  /not-json                          an HTML page
@@ -106,6 +108,15 @@ def _handler(api: ApiServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def send_echo(self, query: dict[str, list[str]]) -> None:
+            echoed = {
+                "error": "refused",
+                "authorization": self.headers.get("Authorization", ""),
+                "query": query,
+            }
+            unicode = query.get("unicode") == ["1"]
+            self.send_text(500, json.dumps(echoed, ensure_ascii=not unicode), "application/json")
+
         def items_page(self, query: dict[str, list[str]]) -> None:
             page = int(query.get("page", ["1"])[0])
             size = int(query.get("per_page", [str(PAGE)])[0])
@@ -155,6 +166,8 @@ def _handler(api: ApiServer) -> type[BaseHTTPRequestHandler]:
             elif path == "/fail":
                 got = self.headers.get("Authorization", "")
                 self.send_text(500, f"Internal error while serving {self.path} for Authorization: {got}")
+            elif path == "/echo-fail":
+                self.send_echo(query)
             elif path == "/fail-on-page-3":
                 if query.get("page") == ["3"]:
                     self.send_text(500, "page 3 is broken")

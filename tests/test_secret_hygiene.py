@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
+import requests
 from http_server import ApiServer
 
 PLANTED = "PLANTED-s3cr3t+Zq/9=Lw"  # distinctive, and changed by URL encoding ('+', '/', '=')
@@ -286,3 +287,97 @@ def test_references_in_a_url_password_are_percent_encoded_and_clear_passwords_fo
         with pytest.raises(ValueError, match="password in clear") as info:
             check_url_userinfo(clear)
         assert not leaks(str(info.value))
+
+
+# A secret that JSON, URL encoding and latin-1 Basic auth all write differently from its raw form.
+ESCAPED = 'Esc"ape\\d-\u00e9-s3cr3tCORE+/='
+ESCAPED_CORE = "s3cr3tCORE"  # in every text form of it (raw, URL-encoded, JSON-escaped)
+ESCAPED_BASIC = [
+    base64.b64encode(f"user:{ESCAPED}".encode(encoding)).decode() for encoding in ("utf-8", "latin-1")
+]
+
+
+def escaped_leaks(text: str | bytes) -> list[str]:
+    data = text.encode() if isinstance(text, str) else text
+    found = [ESCAPED_CORE] if ESCAPED_CORE.encode() in data else []
+    return found + [form for form in ESCAPED_BASIC if form.encode() in data]
+
+
+def write_echo_project(project: Path, api: ApiServer) -> None:
+    (project / "aqtra.yaml").write_text(
+        "connections:\n"
+        f"  api: {{kind: http, base_url: '{api.url}', headers: {{Authorization: 'Bearer ${{secret:TOKEN}}'}}}}\n"
+        f"  basic: {{kind: http, base_url: '{api.url}', auth: {{username: user, password: '${{secret:TOKEN}}'}}}}\n"
+    )
+    # `columns` are declared: the request is made while running, so the step's record holds the error.
+    step = "{{id: items, component: http_get, with: {{connection: {}, path: /echo-fail, query: {}, retries: 0, columns: {{id: integer}}}}}}"
+    flows = {
+        "ascii": step.format("api", "{api_key: '${secret:TOKEN}'}"),
+        "unicode": step.format("api", "{api_key: '${secret:TOKEN}', unicode: '1'}"),
+        "basic": step.format("basic", "{unicode: '1'}"),
+    }
+    for name, steps in flows.items():
+        (project / f"{name}.flow.yaml").write_text(f"flow: echo_{name}\nsteps:\n- {steps}\n")
+
+
+@pytest.mark.slow  # 12 CLI processes and a job run
+def test_a_secret_echoed_json_escaped_or_as_basic_auth_is_masked_everywhere(tmp_path):
+    """A server that echoes the request's credentials in a JSON error body: the secret's JSON-escaped
+    forms (with and without ensure_ascii) and its latin-1 Basic form reach no output, record or log."""
+    home, project = tmp_path / "home", tmp_path / "project"
+    project.mkdir()
+    session = Session(home, project)
+    with ApiServer(token=ESCAPED) as api:
+        write_echo_project(project, api)
+        assert session.run(["secrets", "set", "TOKEN"], stdin=ESCAPED + "\n").returncode == 0
+        for name in ("ascii", "unicode", "basic"):
+            failed = session.run(["run", f"{name}.flow.yaml", "-v", "--no-progress"])
+            assert failed.returncode == 1 and "HTTP 500" in failed.stderr, failed.stderr
+        assert session.run(["jobs", "add", "unicode.flow.yaml", "--name", "echo"]).returncode == 0
+        job = session.run(["jobs", "run", "echo", "--wait"])
+        assert job.returncode == 1 and "HTTP 500" in job.stdout, job.stdout + job.stderr
+    runs = json.loads(session.run(["runs", "list", "--json"]).stdout)
+    assert len(runs) == 4 and {r["status"] for r in runs} == {"failed"}
+    for run in runs:
+        shown = session.run(["runs", "show", run["run_id"], "--json"])
+        assert json.loads(shown.stdout)["steps"]["items"]["error"], shown.stdout
+        session.run(["runs", "show", run["run_id"]])
+    log = session.run(["runs", "log", runs[0]["run_id"]])
+    assert "HTTP 500" in log.stdout and "***" in log.stdout, log.stdout
+    # The server got (and echoed) the secret: in the query, a Bearer header and Basic auth (latin-1).
+    assert [path for path, _ in api.queries].count("/echo-fail") == 4
+    assert [q["api_key"] for path, q in api.queries if "api_key" in q][0] == [ESCAPED]
+    assert requests.auth._basic_auth_str("user", ESCAPED) == "Basic " + ESCAPED_BASIC[1]
+
+    for label, text in session.printed:
+        assert not escaped_leaks(text), f"`{label}` printed the secret:\n{text[-3000:]}"
+    everything = "\n".join(text for _, text in session.printed)
+    for masked in ('"authorization": "Bearer ***"', '"authorization": "Basic ***"', '"api_key": ["***"]'):
+        assert masked in everything  # the echo is shown, with the secret masked
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert {"aqtra.db", "run.log"} <= {p.name for p in files}
+    for path in files:
+        assert not escaped_leaks(path.read_bytes()), f"{path} holds the secret"
+
+
+def test_every_encoding_of_a_secret_is_redacted():
+    from aqtra_nb.secrets import redact, reveal, reveal_basic_auth
+
+    reveal(ESCAPED)
+    reveal_basic_auth("user", ESCAPED)
+    forms = [
+        ESCAPED,
+        quote(ESCAPED, safe=""),
+        quote(ESCAPED),
+        quote_plus(ESCAPED),
+        json.dumps(ESCAPED)[1:-1],
+        json.dumps(ESCAPED, ensure_ascii=False)[1:-1],
+        json.dumps(ESCAPED)[1:-1].replace("\\u00e9", "\\u00E9"),
+        json.dumps(ESCAPED)[1:-1].replace("/", "\\/"),
+        repr(ESCAPED)[1:-1],
+        *ESCAPED_BASIC,
+    ]
+    for form in forms:
+        assert redact(f"echo: {form}!") == "echo: ***!", form
+    body = json.dumps({"got": f"Bearer {ESCAPED}", "query": {"key": [ESCAPED]}}, ensure_ascii=False)
+    assert ESCAPED_CORE not in redact(body) and redact(body).count("***") == 2

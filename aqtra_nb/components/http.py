@@ -306,9 +306,8 @@ def excerpt(response: requests.Response, limit: int = BODY_EXCERPT) -> str:
         text = response.text
     except Exception:  # undecodable bytes
         text = repr(response.content[:limit])
-    text = " ".join(text.split())
-    text = text[:limit] + ("..." if len(text) > limit else "")
-    return redact(text) or "(empty body)"
+    text = " ".join(redact(text).split())  # redacted first: cutting or joining could split a secret
+    return (text[:limit] + ("..." if len(text) > limit else "")) or "(empty body)"
 
 
 def retry_after(response: requests.Response, default: float) -> float:
