@@ -10,10 +10,14 @@ pytestmark = pytest.mark.slow
 
 
 def open_lab(page, server) -> None:
+    """JupyterLab with the runs panel shown, through its command (the layout may restore it open)."""
     page.goto(f"{server.url}/lab?token={TOKEN}")
-    page.wait_for_selector('.jp-SideBar [data-id="aqtra-runs"]', timeout=60_000)
-    if not page.locator(".aqtra-runs-panel").is_visible():  # the layout may be restored with it open
-        page.locator('.jp-SideBar [data-id="aqtra-runs"]').click()
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.commands.hasCommand('aqtra:show-runs')", timeout=60_000
+    )
+    page.evaluate(
+        "async () => { await window.jupyterapp.restored; await window.jupyterapp.commands.execute('aqtra:show-runs'); }"
+    )
     page.wait_for_selector(".aqtra-runs-panel", timeout=30_000)
 
 
