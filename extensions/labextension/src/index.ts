@@ -1,10 +1,12 @@
 // The aqtra-nb JupyterLab extension: a left panel of runs (live), commands in the palette.
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { ILauncher } from '@jupyterlab/launcher';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { AqtraApi, RunInfo } from './api';
+import { FACTORY, FILE_TYPE, FlowEditorFactory } from './editor-widget';
 import { RunsPanel } from './runs-panel';
 
 const FLOW_ICON = new LabIcon({
@@ -18,8 +20,11 @@ const FLOW_ICON = new LabIcon({
 
 export const COMMANDS = {
   showRuns: 'aqtra:show-runs',
-  showLog: 'aqtra:show-run-log'
+  showLog: 'aqtra:show-run-log',
+  newFlow: 'aqtra:new-flow'
 };
+
+const NEW_FLOW = 'flow: untitled\nparameters: {}\nsteps: []\n';
 
 function logWidget(api: AqtraApi, run: RunInfo): MainAreaWidget {
   const content = new Widget({ node: document.createElement('pre') });
@@ -40,9 +45,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: '@aqtra-nb/labextension:plugin',
   description: 'aqtra-nb: runs, jobs and tasks in JupyterLab.',
   autoStart: true,
-  optional: [ICommandPalette, ILayoutRestorer],
-  activate: (app: JupyterFrontEnd, palette: ICommandPalette | null, restorer: ILayoutRestorer | null) => {
+  optional: [ICommandPalette, ILayoutRestorer, ILauncher],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    launcher: ILauncher | null
+  ) => {
     const api = new AqtraApi();
+    registerEditor(app, api, palette, launcher);
     const showLog = (run: RunInfo) => void app.commands.execute(COMMANDS.showLog, { id: run.id, name: run.name });
     const panel = new RunsPanel(api, showLog);
     panel.id = 'aqtra-runs';
@@ -67,5 +78,44 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette?.addItem({ command: COMMANDS.showRuns, category: 'aqtra-nb' });
   }
 };
+
+function registerEditor(
+  app: JupyterFrontEnd,
+  api: AqtraApi,
+  palette: ICommandPalette | null,
+  launcher: ILauncher | null
+): void {
+  app.docRegistry.addFileType({
+    name: FILE_TYPE,
+    displayName: 'aqtra-nb flow',
+    extensions: ['.flow.yaml', '.flow.yml', '.flow.json'],
+    mimeTypes: ['text/x-yaml'],
+    contentType: 'file',
+    fileFormat: 'text',
+    icon: FLOW_ICON
+  });
+  const factory = new FlowEditorFactory(
+    { name: FACTORY, label: 'Flow Editor', fileTypes: [FILE_TYPE], defaultFor: [FILE_TYPE], modelName: 'text' },
+    api
+  );
+  factory.widgetCreated.connect((_, widget) => {
+    widget.title.icon = FLOW_ICON;
+  });
+  app.docRegistry.addWidgetFactory(factory);
+
+  app.commands.addCommand(COMMANDS.newFlow, {
+    label: args => (args.isPalette ? 'aqtra-nb: New Flow' : 'Flow'),
+    caption: 'A new flow file, opened in the visual editor',
+    icon: args => (args.isPalette ? undefined : FLOW_ICON),
+    execute: async args => {
+      const cwd = String(args.cwd ?? '');
+      const model = await app.serviceManager.contents.newUntitled({ path: cwd, type: 'file', ext: '.flow.yaml' });
+      await app.serviceManager.contents.save(model.path, { type: 'file', format: 'text', content: NEW_FLOW });
+      return app.commands.execute('docmanager:open', { path: model.path, factory: FACTORY });
+    }
+  });
+  palette?.addItem({ command: COMMANDS.newFlow, category: 'aqtra-nb', args: { isPalette: true } });
+  launcher?.add({ command: COMMANDS.newFlow, category: 'Other', rank: 1 });
+}
 
 export default plugin;

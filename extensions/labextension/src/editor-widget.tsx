@@ -1,0 +1,65 @@
+// The flow editor as a JupyterLab document widget on the file's text model: a text editor opened on the
+// same file ("Open With > Editor") shares the model, so the canvas and the text stay in sync.
+import { ReactWidget } from '@jupyterlab/apputils';
+import { ABCWidgetFactory, DocumentRegistry, DocumentWidget } from '@jupyterlab/docregistry';
+import * as React from 'react';
+
+import { AqtraApi } from './api';
+import { FlowEditor, IEditorModel } from './flow-editor';
+
+export const FACTORY = 'Flow Editor';
+export const FILE_TYPE = 'aqtra-flow';
+
+class ContextModel implements IEditorModel {
+  constructor(private readonly context: DocumentRegistry.Context) {}
+
+  text(): string {
+    return this.context.model.toString();
+  }
+
+  setText(text: string): void {
+    if (text !== this.text()) {
+      this.context.model.fromString(text);
+    }
+  }
+
+  path(): string {
+    return this.context.path;
+  }
+
+  onChange(callback: () => void): () => void {
+    const listener = () => callback();
+    this.context.model.contentChanged.connect(listener);
+    return () => this.context.model.contentChanged.disconnect(listener);
+  }
+}
+
+class FlowCanvas extends ReactWidget {
+  constructor(
+    private readonly context: DocumentRegistry.Context,
+    private readonly api: AqtraApi
+  ) {
+    super();
+    this.addClass('aqtra-flow-editor-widget');
+  }
+
+  render(): JSX.Element {
+    return <FlowEditor model={new ContextModel(this.context)} api={this.api} />;
+  }
+}
+
+export class FlowEditorFactory extends ABCWidgetFactory<DocumentWidget<FlowCanvas>, DocumentRegistry.IModel> {
+  constructor(
+    options: DocumentRegistry.IWidgetFactoryOptions<DocumentWidget<FlowCanvas>>,
+    private readonly api: AqtraApi
+  ) {
+    super(options);
+  }
+
+  protected createNewWidget(context: DocumentRegistry.Context): DocumentWidget<FlowCanvas> {
+    const content = new FlowCanvas(context, this.api);
+    const widget = new DocumentWidget({ content, context });
+    void context.ready.then(() => content.update());
+    return widget;
+  }
+}

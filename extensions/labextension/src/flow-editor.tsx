@@ -1,0 +1,347 @@
+// The visual flow editor: a canvas of steps (React Flow, ELK layout), a palette of components, a
+// properties form for the selected step (its JSON Schema, JupyterLab's FormComponent), problems from the
+// server's validation and a preview of the selected step's rows. The text is the model: every edit goes
+// through `flow-document.ts` into the file, and every change of the file redraws the canvas.
+import { FormComponent } from '@jupyterlab/ui-components';
+import validator from '@rjsf/validator-ajv8';
+import {
+  Background,
+  BaseEdge,
+  EdgeProps,
+  getBezierPath,
+  MarkerType,
+  Connection,
+  Controls,
+  Edge,
+  Handle,
+  MiniMap,
+  Node,
+  NodeProps,
+  Position,
+  ReactFlow,
+  ReactFlowProvider
+} from '@xyflow/react';
+import * as React from 'react';
+
+import { AqtraApi, ApiError, ComponentInfo, PreviewResponse, ValidateResponse } from './api';
+import * as flow from './flow-document';
+import { layout } from './layout';
+
+export interface IEditorModel {
+  text(): string;
+  setText(text: string): void;
+  path(): string;
+  onChange(callback: () => void): () => void;
+}
+
+interface IStepData extends Record<string, unknown> {
+  step: flow.IStep;
+  status: string;
+  rows?: number | null;
+  problem?: string;
+  columns?: Record<string, string>;
+}
+
+const GROUPS = ['input', 'transform', 'output', 'script'];
+
+function StepNode({ data, selected }: NodeProps<Node<IStepData>>): JSX.Element {
+  const { step, status, rows, problem, columns } = data;
+  const hover = problem
+    ? problem
+    : columns
+      ? Object.entries(columns)
+          .map(([name, dtype]) => `${name}: ${dtype}`)
+          .join('\n')
+      : step.component;
+  return (
+    <div
+      className={`aqtra-node${selected ? ' aqtra-selected' : ''}${problem ? ' aqtra-node-problem' : ''}`}
+      data-aqtra-step={step.id}
+      data-aqtra-component={step.component}
+      data-aqtra-status={status}
+      data-aqtra-rows={rows ?? ''}
+      title={hover}
+    >
+      <Handle type="target" position={Position.Left} />
+      <div className="aqtra-node-id">{step.id}</div>
+      <div className="aqtra-node-component">
+        {step.component}
+        {rows !== undefined && rows !== null && <span className="aqtra-node-rows"> · {rows} rows</span>}
+      </div>
+      <Handle type="source" position={Position.Right} />
+    </div>
+  );
+}
+
+const NODE_TYPES = { step: StepNode };
+
+function StepEdge(props: EdgeProps): JSX.Element {
+  const [path] = getBezierPath(props);
+  return (
+    <g data-aqtra-edge={props.id}>
+      <BaseEdge id={props.id} path={path} markerEnd={props.markerEnd} />
+    </g>
+  );
+}
+
+const EDGE_TYPES = { step: StepEdge };
+
+function Palette({ components, onAdd }: { components: ComponentInfo[]; onAdd: (name: string) => void }): JSX.Element {
+  const [search, setSearch] = React.useState('');
+  const shown = components.filter(c => !search || c.name.includes(search) || c.description.toLowerCase().includes(search.toLowerCase()));
+  return (
+    <div className="aqtra-palette">
+      <input
+        className="jp-mod-styled aqtra-palette-search"
+        placeholder="Search components"
+        value={search}
+        onChange={event => setSearch(event.target.value)}
+      />
+      {GROUPS.map(group => (
+        <div key={group} className="aqtra-palette-group">
+          <div className="aqtra-palette-title">{group}</div>
+          {shown
+            .filter(c => c.group === group)
+            .map(c => (
+              <div
+                key={c.name}
+                className="aqtra-palette-item"
+                data-aqtra-component={c.name}
+                title={c.description}
+                draggable
+                onDragStart={event => event.dataTransfer.setData('application/aqtra-component', c.name)}
+                onDoubleClick={() => onAdd(c.name)}
+              >
+                {c.name}
+              </div>
+            ))}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function Preview({ preview, error, seconds }: { preview: PreviewResponse | null; error: string; seconds: number | null }): JSX.Element {
+  if (error) {
+    return <div className="aqtra-preview aqtra-error">{error}</div>;
+  }
+  if (!preview) {
+    return <div className="aqtra-preview aqtra-empty">Select a step to see its first rows.</div>;
+  }
+  const columns = Object.keys(preview.columns);
+  return (
+    <div className="aqtra-preview" data-aqtra-rows={preview.rows.length}>
+      <div className="aqtra-preview-head">
+        {preview.step}: {preview.rows.length} rows{seconds !== null && ` in ${seconds.toFixed(2)} s`}
+      </div>
+      <table>
+        <thead>
+          <tr>
+            {columns.map(c => (
+              <th key={c} title={preview.columns[c]}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {preview.rows.map((row, i) => (
+            <tr key={i}>
+              {row.map((value, j) => (
+                <td key={j}>{value === null ? '' : String(value)}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi }): JSX.Element {
+  const [text, setText] = React.useState(model.text());
+  const [components, setComponents] = React.useState<ComponentInfo[]>([]);
+  const [positions, setPositions] = React.useState(new Map<string, { x: number; y: number }>());
+  const [laidOut, setLaidOut] = React.useState(0); // a new layout mounts the canvas again: fit to view
+  const [selected, setSelected] = React.useState<string | null>(null);
+  const [checked, setChecked] = React.useState<ValidateResponse | null>(null);
+  const [preview, setPreview] = React.useState<PreviewResponse | null>(null);
+  const [previewError, setPreviewError] = React.useState('');
+  const [seconds, setSeconds] = React.useState<number | null>(null);
+  const [error, setError] = React.useState('');
+  const parsed = React.useMemo(() => flow.view(text), [text]);
+  const [shown, setShown] = React.useState<flow.IFlowView>(parsed);
+
+  React.useEffect(() => model.onChange(() => setText(model.text())), [model]);
+  React.useEffect(() => {
+    api.components().then(
+      reply => setComponents(reply.components),
+      reason => setError(`cannot load the components: ${reason.message ?? reason}`)
+    );
+  }, [api]);
+  React.useEffect(() => {
+    if (!parsed.error) {
+      setShown(parsed);
+    }
+  }, [parsed]);
+  React.useEffect(() => {
+    let live = true;
+    void layout(shown.steps).then(placed => {
+      if (live) {
+        setPositions(placed);
+        setLaidOut(n => n + 1);
+      }
+    });
+    return () => {
+      live = false;
+    };
+  }, [shown.steps.map(s => `${s.id}<${s.inputs.join(',')}`).join(';')]);
+
+  // server validation, a moment after the last edit
+  React.useEffect(() => {
+    if (parsed.error || !text.trim()) {
+      return; // nothing to check yet (the file is still loading) or text the canvas cannot read
+    }
+    const timer = window.setTimeout(() => {
+      api.validate(text, {}, model.path()).then(setChecked, reason => setError(String(reason.message ?? reason)));
+    }, 300);
+    return () => window.clearTimeout(timer);
+  }, [text]);
+
+  // preview of the selected step, refreshed after edits
+  React.useEffect(() => {
+    if (!selected || parsed.error) {
+      setPreview(null);
+      return;
+    }
+    const timer = window.setTimeout(() => {
+      const started = performance.now();
+      api.preview(text, selected, 20, model.path()).then(
+        reply => {
+          setPreview(reply);
+          setPreviewError('');
+          setSeconds((performance.now() - started) / 1000);
+        },
+        reason => {
+          setPreview(null);
+          setPreviewError(reason instanceof ApiError ? reason.message : String(reason));
+        }
+      );
+    }, 400);
+    return () => window.clearTimeout(timer);
+  }, [selected, text]);
+
+  const edit = (next: string) => {
+    if (next !== text) {
+      model.setText(next);
+      setText(next);
+    }
+  };
+  const add = (component: string) => {
+    const added = flow.addStep(text, model.path(), component, selected ?? undefined);
+    edit(added.text);
+    setSelected(added.id);
+  };
+  const problems = checked?.errors ?? [];
+  const byStep = new Map(problems.filter(p => p.step).map(p => [p.step as string, p]));
+
+  const nodes: Node<IStepData>[] = shown.steps.map(step => ({
+    id: step.id,
+    type: 'step',
+    position: step.position ?? positions.get(step.id) ?? { x: 0, y: 0 },
+    selected: step.id === selected,
+    data: {
+      step,
+      status: 'idle',
+      problem: byStep.get(step.id) ? `${byStep.get(step.id)?.field ?? ''}: ${byStep.get(step.id)?.error}` : undefined,
+      columns: checked?.steps?.[step.id]?.columns
+    }
+  }));
+  const edges: Edge[] = shown.steps.flatMap(step =>
+    step.inputs.map(input => ({
+      id: `${input}->${step.id}`,
+      source: input,
+      target: step.id,
+      type: 'step',
+      markerEnd: { type: MarkerType.ArrowClosed }
+    }))
+  );
+  const info = (name: string) => components.find(c => c.name === name);
+  const current = shown.steps.find(s => s.id === selected);
+
+  return (
+    <div className="aqtra-flow-editor">
+      <Palette components={components} onAdd={add} />
+      <div
+        className="aqtra-canvas"
+        onDragOver={event => event.preventDefault()}
+        onDrop={event => {
+          const name = event.dataTransfer.getData('application/aqtra-component');
+          if (name) {
+            add(name);
+          }
+        }}
+      >
+        {parsed.error && <div className="aqtra-error aqtra-parse-error">{parsed.error}</div>}
+        {error && <div className="aqtra-error">{error}</div>}
+        <ReactFlowProvider>
+          <ReactFlow
+            key={laidOut}
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={NODE_TYPES}
+            edgeTypes={EDGE_TYPES}
+            fitView
+            onNodeClick={(_, node) => setSelected(node.id)}
+            onPaneClick={() => setSelected(null)}
+            onConnect={(connection: Connection) =>
+              edit(flow.connect(text, model.path(), connection.source, connection.target, info(shown.steps.find(s => s.id === connection.target)?.component ?? '')?.max_inputs ?? 1))
+            }
+            onNodesDelete={deleted => edit(deleted.reduce((t, n) => flow.removeStep(t, model.path(), n.id), text))}
+            onNodeDragStop={(_, node) => edit(flow.setPosition(text, model.path(), node.id, node.position.x, node.position.y))}
+            deleteKeyCode={['Delete', 'Backspace']}
+          >
+            <Background />
+            <Controls />
+            <MiniMap pannable zoomable />
+          </ReactFlow>
+        </ReactFlowProvider>
+      </div>
+      <div className="aqtra-side">
+        <div className="aqtra-problems">
+          {problems.map((p, i) => (
+            <div key={i} className="aqtra-problem" data-aqtra-step={p.step ?? ''} data-aqtra-field={p.field ?? ''} onClick={() => p.step && setSelected(p.step)}>
+              {p.step ? `${p.step}${p.field ? `.${p.field}` : ''}: ` : ''}
+              {p.error}
+              {p.line ? ` (line ${p.line})` : ''}
+            </div>
+          ))}
+        </div>
+        {current && info(current.component) && (
+          <div className="aqtra-step-form" data-aqtra-step={current.id}>
+            <div className="aqtra-form-title">
+              {current.id} <span className="aqtra-node-component">{current.component}</span>
+            </div>
+            <FormComponent
+              schema={info(current.component)!.parameters as any}
+              formData={current.with as any}
+              validator={validator as any}
+              liveValidate={false}
+              onChange={(event: { formData?: Record<string, unknown> }) => {
+                if (event.formData && JSON.stringify(event.formData) !== JSON.stringify(current.with)) {
+                  edit(flow.setParams(text, model.path(), current.id, clean(event.formData)));
+                }
+              }}
+            />
+          </div>
+        )}
+        <Preview preview={preview} error={previewError} seconds={seconds} />
+      </div>
+    </div>
+  );
+}
+
+/** A form's data without the empty values rjsf adds for untouched optional fields. */
+function clean(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+}

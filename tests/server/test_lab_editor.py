@@ -1,0 +1,68 @@
+"""The visual flow editor in a real JupyterLab page: a flow file opens as a canvas of its steps and
+edges; a step shows its properties and preview rows; the server's errors land on the step; a step added
+from the palette is written into the file with its comments kept."""
+
+from __future__ import annotations
+
+import pytest
+from test_lab_panel import open_lab
+
+pytestmark = pytest.mark.slow
+
+
+def open_flow(page, path: str) -> None:
+    page.evaluate(
+        "async path => { await window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Flow Editor'}); }",
+        path,
+    )
+    page.wait_for_selector(".aqtra-flow-editor [data-aqtra-step]", timeout=60_000)
+
+
+def test_a_flow_opens_as_steps_and_edges_with_properties_and_preview(server, page, tmp_path):
+    open_lab(page, server)
+    open_flow(page, "sales.flow.yaml")
+    steps = page.locator(".aqtra-flow-editor .aqtra-node[data-aqtra-step]")
+    page.wait_for_function("() => document.querySelectorAll('.aqtra-flow-editor .aqtra-node').length === 4")
+    assert sorted(steps.evaluate_all("els => els.map(e => e.dataset.aqtraStep)")) == [
+        "big", "orders", "slow", "totals",
+    ]  # fmt: skip
+    for edge in ["orders->big", "big->slow", "slow->totals"]:
+        page.wait_for_selector(f'[data-aqtra-edge="{edge}"]', state="attached", timeout=10_000)
+    assert (
+        page.locator('.aqtra-node[data-aqtra-step="big"]').get_attribute("data-aqtra-component") == "filter"
+    )
+    page.locator('.aqtra-node[data-aqtra-step="big"]').click()
+    page.wait_for_selector('.aqtra-step-form[data-aqtra-step="big"]', timeout=10_000)
+    preview = page.locator(".aqtra-preview[data-aqtra-rows]")
+    preview.wait_for(timeout=30_000)
+    assert preview.get_attribute("data-aqtra-rows") == "20"
+    first = preview.locator("tbody tr").first.locator("td").all_inner_texts()
+    assert first == ["10", "paid"]  # amount >= 10 (the default): row 10 of the file
+    page.wait_for_function(
+        "() => (document.querySelector('.aqtra-node[data-aqtra-step=\"totals\"]').title || '').includes('revenue: float64')",
+        timeout=30_000,
+    )  # columns and types on hover once the server validated the flow
+    page.screenshot(path=str(tmp_path / "editor.png"))
+
+
+def test_errors_land_on_their_step_and_a_palette_step_is_saved(server, http, page):
+    flow = (server.root / "sales.flow.yaml").read_text().replace("amount >= @min_amount", "amout >= 1")
+    (server.root / "broken.flow.yaml").write_text(flow)
+    open_lab(page, server)
+    open_flow(page, "broken.flow.yaml")
+    problem = page.locator('.aqtra-problem[data-aqtra-step="big"]')
+    problem.wait_for(timeout=30_000)
+    assert problem.get_attribute("data-aqtra-field") == "condition" and "amount" in problem.inner_text()
+    assert "aqtra-node-problem" in page.locator('.aqtra-node[data-aqtra-step="big"]').get_attribute("class")
+
+    page.locator('.aqtra-node[data-aqtra-step="totals"]').click()
+    page.locator('.aqtra-palette-item[data-aqtra-component="sort"]').dblclick()
+    page.wait_for_selector('.aqtra-node[data-aqtra-step="sort"]', timeout=10_000)
+    page.wait_for_selector('[data-aqtra-edge="totals->sort"]', state="attached", timeout=10_000)
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('docmanager:save'); }")
+    page.wait_for_function("() => !document.querySelector('.jp-mod-current.jp-mod-dirty')", timeout=10_000)
+    saved = (server.root / "broken.flow.yaml").read_text()
+    assert "component: sort" in saved and "input: totals" in saved
+    assert "# a comment the editor keeps" in saved and saved.index("flow: sales") < saved.index(
+        "component: sort"
+    )
