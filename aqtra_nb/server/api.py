@@ -161,6 +161,8 @@ class AqtraHandler(APIHandler):
             data = json.loads(self.request.body or b"{}")
         except ValueError as exc:
             raise web.HTTPError(400, f"the request body is not JSON: {exc}") from None
+        except RecursionError:
+            raise web.HTTPError(400, "the request body is nested too deeply") from None
         return model.model_validate(data)
 
     def query_int(self, name: str, default: int, *, low: int = 0, high: int = 10_000) -> int:

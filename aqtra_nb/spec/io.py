@@ -34,6 +34,21 @@ class FlowLoader(yaml.SafeLoader):
     """YAML 1.2 booleans: only true/false (YAML 1.1 reads `on:`, `yes`, `no` as booleans, and `on` is a
     join parameter). Documents are bounded in alias expansion and depth, and a key may appear once."""
 
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # Depth is bounded while composing (PyYAML composes recursively): a 10,000-level document is
+        # refused at level MAX_DEPTH instead of ending in a RecursionError, which on some CPython 3.11
+        # releases leaves the interpreter's recursion bookkeeping broken for later `ast.parse` calls.
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise DocumentError(
+                    f"the document is nested more than {MAX_DEPTH} levels deep", mark.line + 1
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
     def compose_document(self) -> yaml.Node | None:
         node = super().compose_document()
         if node is not None:
