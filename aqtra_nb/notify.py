@@ -23,11 +23,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from .errors import AqtraError
-from .secrets import REFERENCE, redact, redact_logs, reveal, reveal_basic_auth
+from .secrets import REFERENCE, redact, reveal, reveal_basic_auth
 from .spec.models import SpecModel
 
 logger = logging.getLogger(__name__)
-redact_logs(__name__)
 
 SMTP_URL_ENV = "AQTRA_SMTP_URL"
 DEFAULT_TIMEOUT = 10.0

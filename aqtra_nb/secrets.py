@@ -12,6 +12,7 @@ import os
 import re
 import threading
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -142,6 +143,7 @@ def reveal(value: str) -> str:
         forms = {form for form in encodings(value) if len(form) >= MIN_REDACTED}
         with _REVEALED_LOCK:
             _REVEALED.update(forms)
+        redact_logs()
     return value
 
 
@@ -184,26 +186,54 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that scrubs secret values from records (attach it to a logger or handler)."""
+    """Scrubs secret values from a record's message, traceback and stack. `redact_logs()` applies it to
+    every record of the process; it may also be attached to a logger or handler."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if _REVEALED:
-            try:
-                message = record.getMessage()
-            except Exception:  # a malformed record: leave it to logging's own error handling
-                return True
-            scrubbed = redact(message)
-            if scrubbed != message:
-                record.msg, record.args = scrubbed, None
+            _scrub_message(record)
+            _scrub_traceback(record)
         return True
 
 
+def _scrub_message(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed record: leave it to logging's own error handling
+        return
+    scrubbed = redact(message)
+    if scrubbed != message:
+        record.msg, record.args = scrubbed, ()
+
+
+def _scrub_traceback(record: logging.LogRecord) -> None:
+    if record.exc_info and not record.exc_text:
+        text = logging.Formatter().formatException(record.exc_info)  # as formatters print it
+        if redact(text) != text:
+            record.exc_text = redact(text)  # formatters print exc_text when it is set
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
 _FILTER = RedactingFilter()
+_LOGS_REDACTED = threading.Event()
 
 
-def redact_logs(*names: str) -> None:
-    """Scrub secret values from what the loggers `names` (exactly these, e.g. urllib3's) emit."""
-    for name in names:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+def redact_logs() -> None:
+    """Scrub every log record of this process from now on (called by `reveal`): whatever its logger
+    (ours, urllib3, requests, SQLAlchemy, tornado) and whatever handler prints it, also handlers added
+    later, because records are scrubbed as they are made (logging's record factory)."""
+    with _REVEALED_LOCK:
+        if _LOGS_REDACTED.is_set():
+            return
+        make_record = logging.getLogRecordFactory()
+
+        def scrubbed_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = make_record(*args, **kwargs)
+            _FILTER.filter(record)
+            return record
+
+        logging.setLogRecordFactory(scrubbed_record)
+        _LOGS_REDACTED.set()

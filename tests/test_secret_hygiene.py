@@ -6,6 +6,7 @@ errors. And a connection spec with a credential in clear is refused without echo
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import subprocess
@@ -381,3 +382,73 @@ def test_every_encoding_of_a_secret_is_redacted():
         assert redact(f"echo: {form}!") == "echo: ***!", form
     body = json.dumps({"got": f"Bearer {ESCAPED}", "query": {"key": [ESCAPED]}}, ensure_ascii=False)
     assert ESCAPED_CORE not in redact(body) and redact(body).count("***") == 2
+
+
+@pytest.mark.slow  # a job run by the scheduler, a workflow
+def test_a_secret_in_a_webhook_path_is_scrubbed_from_third_party_debug_logs(tmp_path):
+    """urllib3 logs each request line at DEBUG: a job's and a workflow's webhook whose path holds a
+    secret are posted from processes that never loaded the HTTP connectors (whose loggers were scrubbed)."""
+    home, project = tmp_path / "home", tmp_path / "project"
+    project.mkdir()
+    session = Session(home, project)  # AQTRA_LOG_LEVEL=DEBUG
+    (project / "ok.flow.yaml").write_text(
+        "flow: ok\nsteps:\n- {id: rows, component: sample_data, with: {table: regions}}\n"
+    )
+    assert session.run(["secrets", "set", "HOOK"], stdin=PLANTED + "\n").returncode == 0
+    with ApiServer() as api:
+        hook = f"{api.url}/sink/${{secret:HOOK}}"
+        (project / "hook.workflow.yaml").write_text(
+            f"workflow: hook\nsteps:\n- {{id: tell, kind: notify, webhook: '{hook}', subject: s}}\n"
+            "- {id: done, kind: finish}\n"
+        )
+        added = session.run(
+            [
+                "jobs",
+                "add",
+                "ok.flow.yaml",
+                "--name",
+                "hooked",
+                "--notify-webhook",
+                hook,
+                "--notify-on",
+                "success",
+            ]
+        )
+        assert added.returncode == 0, added.stderr
+        assert session.run(["jobs", "run", "hooked"]).returncode == 0
+        assert session.run(["scheduler", "--once"]).returncode == 0  # runs it, then notifies
+        started = session.run(["workflows", "start", "hook.workflow.yaml"])
+        assert started.returncode == 0, started.stdout + started.stderr
+    assert len(api.posted) == 2  # both webhooks were posted, to the secret path
+    everything = "\n".join(text for _, text in session.printed)
+    assert everything.count("urllib3.connectionpool: http://127.0.0.1") >= 2, everything  # DEBUG was on
+    assert everything.count('"POST /sink/*** HTTP/1.1" 200') == 2, everything
+    for label, text in session.printed:
+        assert not leaks(text), f"`{label}` printed the secret ({leaks(text)}):\n{text[-3000:]}"
+
+
+def test_every_logger_is_scrubbed_through_handlers_made_after_a_secret(caplog):
+    """Third-party loggers (urllib3, requests, sqlalchemy, ...) and handlers added later: every record
+    is scrubbed, its message, arguments and traceback."""
+    import logging
+
+    from aqtra_nb.secrets import reveal
+
+    reveal(PLANTED)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            for name in ("urllib3.connectionpool", "requests.sessions", "sqlalchemy.engine", "some.library"):
+                logging.getLogger(name).warning('%s "POST /hook/%s HTTP/1.1" 200', "http://h", PLANTED)
+            try:
+                raise ValueError(f"bad hook /hook/{quote(PLANTED, safe='')}")
+            except ValueError:
+                logging.getLogger("tornado.application").exception("failed")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    printed = stream.getvalue()
+    assert printed.count('"POST /hook/*** HTTP/1.1" 200') == 4 and "bad hook /hook/***" in printed, printed
+    assert not leaks(printed) and not leaks(caplog.text), printed

@@ -30,7 +30,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from ..errors import AqtraError
-from ..secrets import REFERENCE, redact, redact_logs, reveal, reveal_basic_auth
+from ..secrets import REFERENCE, redact, reveal, reveal_basic_auth
 from .base import Frame, InputComponent, OutputComponent, Params, StepContext
 from .inputs import PANDAS_TYPES, ColumnType, to_datetime
 from .outputs import _write_single
@@ -39,8 +39,6 @@ if TYPE_CHECKING:  # imported when first used: `requests` takes a while to impor
     import requests
 
 logger = logging.getLogger(__name__)
-# urllib3 logs request lines (with query strings) at DEBUG: scrub secret values from them.
-redact_logs("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry", "requests", __name__)
 
 RETRY_STATUS = frozenset({408, 425, 429})  # and every 5xx
 MAX_WAIT_SECONDS = 60.0

@@ -43,7 +43,7 @@ from voila.static_file_handler import AllowListFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from ..errors import AqtraError
-from ..secrets import redact_logs, reveal
+from ..secrets import reveal
 from . import static
 from .apps import AppSource, stage
 
@@ -52,7 +52,6 @@ logger = logging.getLogger(__name__)
 LOOPBACK = "127.0.0.1"
 TEMPLATES = Path(__file__).with_name("templates")
 SPEC_UNUSED_EXTENSIONS = ("jupyterlab-plotly", "jupyterlab_pygments")
-_SERVER_LOGGERS = ("tornado.access", "tornado.application", "tornado.general", "PublishedVoila")
 
 
 @dataclass(frozen=True)
@@ -279,7 +278,6 @@ def serve(
     if token:
         # Tornado logs failed requests with their URL; the token must not reach any log line.
         reveal(token)
-        redact_logs(*_SERVER_LOGGERS)
     port = options.port or free_port(options.ip or LOOPBACK)
     announce = announce or _print
     # Kernels inherit it: charts load plotly.js from StaticHandler. Set only while serving, so that a
