@@ -66,3 +66,23 @@ def test_errors_land_on_their_step_and_a_palette_step_is_saved(server, http, pag
     assert "# a comment the editor keeps" in saved and saved.index("flow: sales") < saved.index(
         "component: sort"
     )
+
+
+def test_run_shows_live_progress_on_the_canvas_and_undo_works(server, page):
+    open_lab(page, server)
+    open_flow(page, "sales.flow.yaml")
+    page.locator(".aqtra-run-button").click()
+    for step, rows in [("orders", "100"), ("big", "90"), ("slow", "90"), ("totals", "3")]:
+        node = page.locator(f'.aqtra-node[data-aqtra-step="{step}"][data-aqtra-status="succeeded"]')
+        node.wait_for(timeout=60_000)
+        assert node.get_attribute("data-aqtra-rows") == rows
+    page.wait_for_function(
+        "() => document.querySelector('.aqtra-run-state').textContent.endsWith('succeeded')", timeout=30_000
+    )
+    page.locator('.aqtra-node[data-aqtra-step="totals"]').click()
+    page.locator('.aqtra-palette-item[data-aqtra-component="limit"]').dblclick()
+    page.wait_for_selector('.aqtra-node[data-aqtra-step="limit"]', timeout=10_000)
+    page.get_by_title("Undo (Ctrl+Z)").click()
+    page.wait_for_selector('.aqtra-node[data-aqtra-step="limit"]', state="detached", timeout=10_000)
+    page.get_by_title("Redo (Ctrl+Shift+Z)").click()
+    page.wait_for_selector('.aqtra-node[data-aqtra-step="limit"]', timeout=10_000)

@@ -78,6 +78,11 @@ export class AqtraApi {
     return post(`runs/${encodeURIComponent(id)}/cancel`, {});
   }
 
+  /** The URL of a run's server-sent events (an EventSource sends the login cookie). */
+  eventsUrl(id: string, settings: ServerConnection.ISettings = ServerConnection.makeSettings()): string {
+    return URLExt.join(settings.baseUrl, 'aqtra', 'api', 'runs', encodeURIComponent(id), 'events');
+  }
+
   runLog(id: string): Promise<string> {
     return requestAPI(`runs/${encodeURIComponent(id)}/log`);
   }

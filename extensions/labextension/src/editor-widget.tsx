@@ -27,6 +27,18 @@ class ContextModel implements IEditorModel {
     return this.context.path;
   }
 
+  save(): Promise<void> {
+    return this.context.save();
+  }
+
+  undo(): void {
+    this.context.model.sharedModel.undo();
+  }
+
+  redo(): void {
+    this.context.model.sharedModel.redo();
+  }
+
   onChange(callback: () => void): () => void {
     const listener = () => callback();
     this.context.model.contentChanged.connect(listener);

@@ -32,6 +32,15 @@ export interface IEditorModel {
   setText(text: string): void;
   path(): string;
   onChange(callback: () => void): () => void;
+  save(): Promise<void>;
+  undo(): void;
+  redo(): void;
+}
+
+interface IStepRun {
+  status: string;
+  rows?: number | null;
+  seconds?: number | null;
 }
 
 interface IStepData extends Record<string, unknown> {
@@ -169,6 +178,8 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
   const [previewError, setPreviewError] = React.useState('');
   const [seconds, setSeconds] = React.useState<number | null>(null);
   const [error, setError] = React.useState('');
+  const [runs, setRuns] = React.useState(new Map<string, IStepRun>());
+  const [runState, setRunState] = React.useState('');
   const parsed = React.useMemo(() => flow.view(text), [text]);
   const [shown, setShown] = React.useState<flow.IFlowView>(parsed);
 
@@ -231,6 +242,18 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
     return () => window.clearTimeout(timer);
   }, [selected, text]);
 
+  const run = async () => {
+    try {
+      await model.save();
+      const { run_id } = await api.startRun(model.path());
+      setRuns(new Map(shown.steps.map(step => [step.id, { status: 'idle' }])));
+      setRunState(`run ${run_id.slice(0, 8)}: queued`);
+      follow(api.eventsUrl(run_id), setRuns, setRunState, run_id);
+    } catch (reason) {
+      setRunState('');
+      setError(reason instanceof ApiError ? reason.message : String(reason));
+    }
+  };
   const edit = (next: string) => {
     if (next !== text) {
       model.setText(next);
@@ -252,7 +275,8 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
     selected: step.id === selected,
     data: {
       step,
-      status: 'idle',
+      status: runs.get(step.id)?.status ?? 'idle',
+      rows: runs.get(step.id)?.rows,
       problem: byStep.get(step.id) ? `${byStep.get(step.id)?.field ?? ''}: ${byStep.get(step.id)?.error}` : undefined,
       columns: checked?.steps?.[step.id]?.columns
     }
@@ -270,7 +294,21 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
   const current = shown.steps.find(s => s.id === selected);
 
   return (
-    <div className="aqtra-flow-editor">
+    <div
+      className="aqtra-flow-editor"
+      tabIndex={-1}
+      onKeyDown={event => {
+        const mod = event.ctrlKey || event.metaKey;
+        if (mod && event.key.toLowerCase() === 'z' && (event.target as HTMLElement).tagName !== 'INPUT') {
+          event.preventDefault();
+          if (event.shiftKey) {
+            model.redo();
+          } else {
+            model.undo();
+          }
+        }
+      }}
+    >
       <Palette components={components} onAdd={add} />
       <div
         className="aqtra-canvas"
@@ -282,6 +320,18 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
           }
         }}
       >
+        <div className="aqtra-toolbar">
+          <button className="jp-Button jp-mod-styled jp-mod-accept aqtra-run-button" onClick={() => void run()}>
+            ▶ Run
+          </button>
+          <button className="jp-Button jp-mod-styled" title="Undo (Ctrl+Z)" onClick={() => model.undo()}>
+            ↶
+          </button>
+          <button className="jp-Button jp-mod-styled" title="Redo (Ctrl+Shift+Z)" onClick={() => model.redo()}>
+            ↷
+          </button>
+          <span className="aqtra-run-state">{runState}</span>
+        </div>
         {parsed.error && <div className="aqtra-error aqtra-parse-error">{parsed.error}</div>}
         {error && <div className="aqtra-error">{error}</div>}
         <ReactFlowProvider>
@@ -339,6 +389,34 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
       </div>
     </div>
   );
+}
+
+/** Follow a run's server-sent events: each step's status and rows, then the run's end. */
+function follow(
+  url: string,
+  setRuns: React.Dispatch<React.SetStateAction<Map<string, IStepRun>>>,
+  setRunState: (state: string) => void,
+  runId: string
+): void {
+  const source = new EventSource(url, { withCredentials: true });
+  const step = (status: string) => (event: MessageEvent) => {
+    const data = JSON.parse(event.data);
+    setRuns(current => new Map(current).set(data.step, { status, rows: data.rows, seconds: data.seconds }));
+  };
+  source.addEventListener('step_started', step('running'));
+  source.addEventListener('step_finished', step('succeeded'));
+  source.addEventListener('step_failed', step('failed'));
+  source.addEventListener('run_started', () => setRunState(`run ${runId.slice(0, 8)}: running`));
+  source.addEventListener('end', (event: MessageEvent) => {
+    const data = JSON.parse(event.data);
+    setRunState(`run ${runId.slice(0, 8)}: ${data.status}${data.error ? ` (${data.error})` : ''}`);
+    source.close();
+  });
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) {
+      setRunState(`run ${runId.slice(0, 8)}: lost the connection`);
+    }
+  };
 }
 
 /** A form's data without the empty values rjsf adds for untouched optional fields. */
