@@ -188,6 +188,12 @@ class RunJob(Body):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
+class NextRuns(BaseModel):
+    cron: str
+    timezone: str
+    next: list[dt.datetime] = Field(description="The next due times, in the schedule's time zone.")
+
+
 class Deleted(BaseModel):
     deleted: str
 

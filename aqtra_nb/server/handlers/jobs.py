@@ -9,7 +9,7 @@ from tornado import web
 
 from ...jobs import api as jobs
 from ..api import AqtraHandler, operation
-from ..models import CreateJob, Deleted, JobInfo, JobList, RunInfo, RunJob
+from ..models import CreateJob, Deleted, JobInfo, JobList, NextRuns, RunInfo, RunJob
 from ..run_service import run_info
 
 
@@ -102,7 +102,33 @@ class RunNowHandler(AqtraHandler):
         self.reply(run_info(run), status=202)
 
 
+def next_runs(cron: str, timezone: str, count: int) -> dict[str, Any]:
+    """The next `count` due times of a schedule (a bad cron or zone is a 400 naming the field)."""
+    from ...jobs.cron import CronSchedule
+    from ...store.models import utcnow
+
+    schedule = CronSchedule(cron, timezone)
+    moments, moment = [], utcnow()
+    for _ in range(count):
+        moment = schedule.next_after(moment)
+        moments.append(moment.astimezone(schedule.tz))
+    return {"cron": cron, "timezone": timezone, "next": moments}
+
+
+class ScheduleHandler(AqtraHandler):
+    @operation("The next due times of a cron schedule in a time zone (forms preview a job with it).",
+               response=NextRuns, query=("cron", "timezone", "count"))  # fmt: skip
+    async def get(self) -> None:
+        cron = self.get_query_argument("cron", "")
+        if not cron.strip():
+            raise web.HTTPError(400, "give a cron expression, e.g. cron=0 6 * * 1-5")
+        timezone = self.get_query_argument("timezone", "UTC")
+        count = self.query_int("count", 5, low=1, high=50)
+        self.reply(await self.blocking(next_runs, cron, timezone, count))
+
+
 ROUTES = [
+    (r"schedule/next", ScheduleHandler),
     (r"jobs", JobsHandler),
     (r"jobs/(?P<name>[^/]+)", JobHandler),
     (r"jobs/(?P<name>[^/]+)/pause", PauseHandler),

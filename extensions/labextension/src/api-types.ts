@@ -334,6 +334,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/aqtra/api/schedule/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The next due times of a cron schedule in a time zone (forms preview a job with it). */
+        get: operations["get_schedule_next"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/aqtra/api/schema/app": {
         parameters: {
             query?: never;
@@ -682,6 +699,18 @@ export interface components {
         /** JsonSchema */
         JsonSchema: {
             [key: string]: unknown;
+        };
+        /** NextRuns */
+        NextRuns: {
+            /** Cron */
+            cron: string;
+            /**
+             * Next
+             * @description The next due times, in the schedule's time zone.
+             */
+            next: string[];
+            /** Timezone */
+            timezone: string;
         };
         /** PreviewRequest */
         PreviewRequest: {
@@ -1845,6 +1874,39 @@ export interface operations {
                 };
                 content: {
                     "application/x-ipynb+json": unknown;
+                };
+            };
+            /** @description application/json */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_schedule_next: {
+        parameters: {
+            query?: {
+                cron?: string;
+                timezone?: string;
+                count?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description application/json */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NextRuns"];
                 };
             };
             /** @description application/json */

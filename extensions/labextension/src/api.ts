@@ -14,6 +14,8 @@ export type ComponentInfo = Schemas['ComponentInfo'];
 export type ValidateResponse = Schemas['ValidateResponse'];
 export type PreviewResponse = Schemas['PreviewResponse'];
 export type ErrorBody = Schemas['ErrorBody'];
+export type CreateJob = Schemas['CreateJob'];
+export type NextRuns = Schemas['NextRuns'];
 
 /** An API error: the server's message, and where (step, field, line) when it says. */
 export class ApiError extends Error {
@@ -89,6 +91,31 @@ export class AqtraApi {
 
   jobs(): Promise<{ jobs: JobInfo[] }> {
     return requestAPI('jobs');
+  }
+
+  createJob(job: Partial<CreateJob> & { target: string }): Promise<JobInfo> {
+    return post('jobs', job);
+  }
+
+  pauseJob(name: string): Promise<JobInfo> {
+    return post(`jobs/${encodeURIComponent(name)}/pause`, {});
+  }
+
+  resumeJob(name: string): Promise<JobInfo> {
+    return post(`jobs/${encodeURIComponent(name)}/resume`, {});
+  }
+
+  runJob(name: string): Promise<RunInfo> {
+    return post(`jobs/${encodeURIComponent(name)}/run`, { parameters: {} });
+  }
+
+  deleteJob(name: string): Promise<unknown> {
+    return requestAPI(`jobs/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  }
+
+  nextRuns(cron: string, timezone: string, count = 5): Promise<NextRuns> {
+    const params = new URLSearchParams({ cron, timezone, count: String(count) });
+    return requestAPI(`schedule/next?${params}`);
   }
 
   tasks(): Promise<{ tasks: TaskInfo[] }> {

@@ -1,6 +1,7 @@
 // The aqtra-nb JupyterLab extension: a left panel of runs (live), commands in the palette.
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
@@ -8,6 +9,7 @@ import { Widget } from '@lumino/widgets';
 import { AqtraApi, RunInfo } from './api';
 import { FACTORY, FILE_TYPE, FlowEditorFactory } from './editor-widget';
 import { RunsPanel } from './runs-panel';
+import { scheduleFile } from './schedule-dialog';
 
 const FLOW_ICON = new LabIcon({
   name: 'aqtra-nb:flow',
@@ -21,7 +23,8 @@ const FLOW_ICON = new LabIcon({
 export const COMMANDS = {
   showRuns: 'aqtra:show-runs',
   showLog: 'aqtra:show-run-log',
-  newFlow: 'aqtra:new-flow'
+  newFlow: 'aqtra:new-flow',
+  schedule: 'aqtra:schedule-file'
 };
 
 const NEW_FLOW = 'flow: untitled\nparameters: {}\nsteps: []\n';
@@ -45,15 +48,34 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: '@aqtra-nb/labextension:plugin',
   description: 'aqtra-nb: runs, jobs and tasks in JupyterLab.',
   autoStart: true,
-  optional: [ICommandPalette, ILayoutRestorer, ILauncher],
+  optional: [ICommandPalette, ILayoutRestorer, ILauncher, IFileBrowserFactory],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
-    launcher: ILauncher | null
+    launcher: ILauncher | null,
+    browsers: IFileBrowserFactory | null
   ) => {
     const api = new AqtraApi();
     registerEditor(app, api, palette, launcher);
+    app.commands.addCommand(COMMANDS.schedule, {
+      label: 'Schedule…',
+      caption: 'Run this notebook or flow on a schedule (a job)',
+      execute: async args => {
+        const selected = browsers?.tracker.currentWidget?.selectedItems().next();
+        const path = String(args.path ?? (selected && !selected.done ? selected.value.path : ''));
+        if (path) {
+          await scheduleFile(api, path);
+        }
+      }
+    });
+    for (const type of ['notebook', FILE_TYPE]) {
+      app.contextMenu.addItem({
+        command: COMMANDS.schedule,
+        selector: `.jp-DirListing-item[data-file-type="${type}"]`,
+        rank: 20
+      });
+    }
     const showLog = (run: RunInfo) => void app.commands.execute(COMMANDS.showLog, { id: run.id, name: run.name });
     const panel = new RunsPanel(api, showLog);
     panel.id = 'aqtra-runs';

@@ -5,6 +5,8 @@ import * as React from 'react';
 
 import { AqtraApi, ApiError, RunInfo } from './api';
 import { ago, duration, isFinished } from './format';
+import { JobsList } from './jobs-panel';
+import { TasksList } from './tasks-panel';
 
 const REFRESH_MS = 2000;
 
@@ -82,7 +84,7 @@ export function RunsList({ api, onLog }: IRunsProps): JSX.Element {
   );
 }
 
-/** The panel as a Lumino widget for JupyterLab's left area. */
+/** Runs, jobs and tasks in one Lumino widget for JupyterLab's left area. */
 export class RunsPanel extends ReactWidget {
   constructor(
     private readonly api: AqtraApi,
@@ -93,6 +95,12 @@ export class RunsPanel extends ReactWidget {
   }
 
   render(): JSX.Element {
-    return <RunsList api={this.api} onLog={this.onLog} />;
+    return (
+      <div className="aqtra-sidebar-sections">
+        <RunsList api={this.api} onLog={this.onLog} />
+        <JobsList api={this.api} />
+        <TasksList api={this.api} />
+      </div>
+    );
   }
 }

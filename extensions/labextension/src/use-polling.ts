@@ -1,0 +1,30 @@
+// Load something from the server now and every `ms`, with the error kept for the panel to show.
+import * as React from 'react';
+
+import { ApiError } from './api';
+
+export function usePolling<T>(load: () => Promise<T>, ms: number): { data: T | null; error: string; refresh: () => Promise<void> } {
+  const [data, setData] = React.useState<T | null>(null);
+  const [error, setError] = React.useState('');
+  const refresh = React.useCallback(async () => {
+    try {
+      setData(await load());
+      setError('');
+    } catch (reason) {
+      setError(message(reason));
+    }
+  }, [load]);
+  React.useEffect(() => {
+    void refresh();
+    const timer = window.setInterval(() => void refresh(), ms);
+    return () => window.clearInterval(timer);
+  }, [refresh, ms]);
+  return { data, error, refresh };
+}
+
+export function message(reason: unknown): string {
+  if (reason instanceof ApiError) {
+    return reason.body.field ? `${reason.body.field}: ${reason.message}` : reason.message;
+  }
+  return reason instanceof Error ? reason.message : String(reason);
+}
