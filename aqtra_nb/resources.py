@@ -74,7 +74,9 @@ def _open_store(url: str, home: str) -> Store:
     from .store import Store
 
     if url.startswith("sqlite:///") and url.endswith("/aqtra.db"):
-        Path(home).expanduser().mkdir(parents=True, exist_ok=True)
+        from .private_files import private_folder
+
+        private_folder(Path(home).expanduser())
     return Store(url)
 
 

@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, select
 
 from .errors import AqtraError, did_you_mean
+from .private_files import private_folder
 from .store import Store
 from .store.models import Secret
 
@@ -36,7 +37,7 @@ def _key(home: Path | None) -> bytes:
         return env.encode()
     path = key_file(home)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(Fernet.generate_key())

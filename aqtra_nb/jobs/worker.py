@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..private_files import private_file, private_folder
 from ..resources import current
 from ..spec.status import RunStatus
 from ..store import Store
@@ -65,8 +66,8 @@ def build_task(store: Store, run_id: str, store_url: str | None) -> dict[str, An
         if run is None or job is None:
             raise LookupError(f"run {run_id} or its job no longer exists")
         spec = dict(job.spec)
-        folder = runs_dir() / run_id
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_folder(runs_dir() / run_id)
+        private_file(folder / "run.log")
         target = Path(job.target)
         return {
             "run_id": run_id,

@@ -26,7 +26,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jupyter_server.auth.decorator import authorized
@@ -43,6 +43,7 @@ from voila.static_file_handler import AllowListFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from ..errors import AqtraError
+from ..private_files import private_file, private_folder
 from ..secrets import reveal
 from . import static
 from .apps import AppSource, stage
@@ -66,6 +67,7 @@ class ServeOptions:
     cull_idle_seconds: int = 1800  # shut down kernels idle this long (a closed or forgotten tab)
     base_url: str = "/"
     pool: int = 0  # pre-heated kernels per app (0: every visitor waits for a kernel to start)
+    runtime_dir: Path | None = None  # the server's runtime files; None: AQTRA_HOME/publish
     extra_config: dict = field(default_factory=dict)  # {"Class": {"trait": value}} merged last
 
 
@@ -83,6 +85,10 @@ def safe_config(options: ServeOptions) -> Config:
     config.MappingKernelManager.cull_interval = max(10, min(60, options.cull_idle_seconds))
     config.MappingKernelManager.cull_connected = True  # an open but idle tab does not hold a kernel forever
     config.MappingKernelManager.cull_busy = False
+    if options.runtime_dir is not None:
+        # Kernels' connection files (with their keys) and Jupyter's notebook-signing key and signatures.
+        config.Voila.connection_dir_root = str(options.runtime_dir)
+        config.NotebookNotary.data_dir = str(options.runtime_dir)
     if options.pool > 0:
         # Pooled kernels are never culled (Voilà's pool manager skips them), only the visitors' ones.
         config.VoilaConfiguration.preheat_kernel = True
@@ -280,10 +286,13 @@ def serve(
         reveal(token)
     port = options.port or free_port(options.ip or LOOPBACK)
     announce = announce or _print
-    # Kernels inherit it: charts load plotly.js from StaticHandler. Set only while serving, so that a
-    # caller in the same process (tests, a notebook) keeps its own environment afterwards.
+    options = replace(options, runtime_dir=private_runtime_dir(options.runtime_dir))
+    # Kernels inherit them: charts load plotly.js from StaticHandler, Jupyter's runtime files stay in
+    # ours. Set only while serving, so that a caller in the same process (tests, a notebook) keeps its
+    # own environment afterwards.
     with (
         _environment(static.PUBLISHED_ENV, "1"),
+        _environment("JUPYTER_RUNTIME_DIR", str(options.runtime_dir)),
         tempfile.TemporaryDirectory(prefix="aqtra-publish-") as staging_name,
     ):
         staging = Path(staging_name)
@@ -326,6 +335,17 @@ def serve(
             if exc.code:
                 raise AqtraError(f"could not listen on {options.ip}:{port} (is the port in use?)") from None
     return 0
+
+
+def private_runtime_dir(folder: Path | None) -> Path:
+    """The server's runtime folder (default `AQTRA_HOME/publish`), 0700, with Jupyter's signature
+    database made 0600 before Jupyter opens it (its signing key Jupyter writes 0600 itself)."""
+    if folder is None:
+        from ..resources import current
+
+        folder = current().settings.home_path / "publish"
+    private_file(private_folder(folder) / "nbsignatures.db")
+    return folder
 
 
 @contextlib.contextmanager

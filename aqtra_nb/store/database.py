@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from ..errors import AqtraError
+from ..private_files import private_file, private_folder
 from ..settings import AqtraNb
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -24,7 +26,7 @@ def default_url() -> str:
     """The settings' database URL (`AqtraNb.store_url`); the embedded SQLite file's folder is made here."""
     settings = AqtraNb()
     if not settings.database_url:
-        settings.home_path.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.home_path)
     return settings.store_url
 
 
@@ -57,8 +59,17 @@ def make_engine(url: str, connect_args: dict | None = None, *, tuned: bool = Tru
         hint = ' pip install "aqtra-nb[postgres]"' if parsed.get_backend_name() == "postgresql" else ""
         raise StoreError(f"no database driver for {parsed.drivername!r}: {exc}.{hint}") from None
     if tuned and parsed.get_backend_name() == "sqlite":
+        _private_database_file(parsed.database)
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_database_file(database: str | None) -> None:
+    """The store's SQLite file is made 0600 before SQLite opens it; its -wal and -shm files take the
+    file's mode. A missing folder is left for SQLite to report."""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            private_file(Path(database))
 
 
 def _sqlite_pragmas(connection, record) -> None:

@@ -4,6 +4,8 @@ refuse requests without the token; sources and tracebacks stay hidden; the token
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -169,3 +171,45 @@ def test_gallery_lists_apps_and_renders_them_in_their_folders(tmp_path: Path):
         assert f"SECOND-APP {tmp_path / 'team'}" in second.text
     finally:
         server.stop()
+
+
+def test_runtime_files_stay_private_in_aqtra_home(tmp_path: Path, simple_app_dir: Path):
+    """Jupyter's notebook-signing key and database and Voilà's kernel connection files go to
+    `AQTRA_HOME/publish` (0700), not the user's Jupyter folders, under umask 022."""
+    user_home, aqtra_home = tmp_path / "user", tmp_path / "aqtra"
+    user_home.mkdir()
+    env = {
+        "HOME": str(user_home),
+        "AQTRA_HOME": str(aqtra_home),
+        "JUPYTER_DATA_DIR": "",
+        "JUPYTER_RUNTIME_DIR": "",
+    }
+    server = PublishedServer(["publish", "app.ipynb", "--port", "0"], cwd=simple_app_dir, env=env)
+    server.env = {k: v for k, v in server.env.items() if v != "" and not k.startswith("XDG_")}
+    with umask(0o022):
+        server.start()
+    try:
+        assert requests.get(server.url, timeout=120).status_code == 200  # a page: the notebook is read
+        runtime = aqtra_home / "publish"
+        connections = [p for p in runtime.glob("voila_*/*.json")]
+        assert connections, sorted(runtime.rglob("*"))  # the kernels' connection files are here
+    finally:
+        server.stop()
+    jupyter = sorted(p.relative_to(user_home) for p in user_home.rglob("*") if "jupyter" in str(p))
+    assert jupyter == [], jupyter
+    assert (runtime / "notebook_secret").is_file() and (runtime / "nbsignatures.db").is_file()
+    assert mode(aqtra_home) == mode(runtime) == 0o700
+    assert mode(runtime / "notebook_secret") == mode(runtime / "nbsignatures.db") == 0o600
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@contextlib.contextmanager
+def umask(value: int):
+    previous = os.umask(value)  # the server process inherits it
+    try:
+        yield
+    finally:
+        os.umask(previous)
