@@ -57,3 +57,53 @@ describe('edits keep comments and order', () => {
     expect(JSON.parse(text)).toEqual({ flow: 'j', steps: [{ id: 'read_csv', component: 'read_csv', with: {} }] });
   });
 });
+
+describe('an edit rewrites only the lines it changes', () => {
+  const TEXT = `flow: report
+description: >-
+  A long folded description that a formatter
+  would fold differently
+parameters:
+  min: {type: number, default: 1}
+steps:
+  - id: orders   # spaced comment
+    component: read_csv
+    with: {path: data/orders.csv}
+
+  # about big
+  - id: big
+    component: filter
+    input: orders
+    with: {condition: "amount > @min"}
+`;
+  it('keeps every other byte when a step changes, is added or removed', () => {
+    const params = setParams(TEXT, 'r.flow.yaml', 'big', { condition: 'amount > 2' });
+    expect(params).toBe(TEXT.replace('with: {condition: "amount > @min"}', 'with: {condition: amount > 2}'));
+    const added = addStep(TEXT, 'r.flow.yaml', 'sort', 'big').text;
+    expect(added).toBe(TEXT + '  - id: sort\n    component: sort\n    input: big\n    with: {}\n');
+    const removed = removeStep(TEXT, 'r.flow.yaml', 'orders');
+    expect(removed).toContain('A long folded description that a formatter\n  would fold differently');
+    expect(removed).not.toContain('read_csv');
+    expect(view(removed).steps.map(s => [s.id, s.inputs])).toEqual([['big', []]]);
+    expect(removed).toContain('# about big');
+  });
+  it('opens and saves every example flow of the repository unchanged', async () => {
+    const fs = await import('fs');
+    const path = await import('path');
+    const root = path.resolve(__dirname, '../../..');
+    const examples = ['aqtra_nb/examples', 'notebooks/flows', 'notebooks/workflows']
+      .flatMap(folder => fs.readdirSync(path.join(root, folder)).filter(f => f.endsWith('.flow.yaml')).map(f => path.join(root, folder, f)));
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+    for (const file of examples) {
+      const text = fs.readFileSync(file, 'utf8');
+      const flow = view(text);
+      expect(flow.error).toBeUndefined();
+      expect(flow.steps.length).toBeGreaterThan(0);
+      const first = flow.steps[flow.steps.length - 1];
+      const touched = setParams(text, file, first.id, first.with); // the same parameters: nothing to change but that step's layout
+      expect(view(touched).steps).toEqual(flow.steps);
+      const other = text.split('\n').filter(line => !touched.includes(line));
+      expect(other.length).toBeLessThanOrEqual(Object.keys(first.with).length + 2);
+    }
+  });
+});

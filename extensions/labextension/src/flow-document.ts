@@ -66,7 +66,67 @@ function stepNode(doc: Document, id: string): YAMLMap | undefined {
 }
 
 function render(doc: Document, path: string): string {
-  return isJson(path) ? JSON.stringify(doc.toJS(), null, 2) + '\n' : doc.toString({ lineWidth: 110 });
+  return isJson(path) ? JSON.stringify(doc.toJS(), null, 2) + '\n' : doc.toString(FORMAT);
+}
+
+const FORMAT = { lineWidth: 0, flowCollectionPadding: false };
+
+interface IEdits {
+  changed?: YAMLMap[];
+  removed?: YAMLMap[];
+  added?: YAMLMap[];
+}
+
+/**
+ * The text with only the edited steps rewritten: each changed step's own lines are replaced, a removed
+ * step's lines are cut, an added step goes after the last one. Every other byte stays as it was, so a
+ * diff of a saved edit shows the edit. JSON files (and YAML without block steps to anchor on) are
+ * rendered whole.
+ */
+function splice(text: string, doc: Document, path: string, edits: IEdits): string {
+  const steps = stepsOf(doc);
+  const anchored = steps.items.filter(item => isMap(item) && item.range) as YAMLMap[];
+  if (isJson(path) || steps.flow || (edits.added?.length && anchored.length === 0)) {
+    return render(doc, path);
+  }
+  const ops: [number, number, string][] = [];
+  for (const node of edits.changed ?? []) {
+    const [start, end] = node.range as [number, number, number];
+    ops.push([start, end, indented(node, column(text, start))]);
+  }
+  for (const node of edits.removed ?? []) {
+    const [start, end] = node.range as [number, number, number];
+    ops.push([lineStart(text, start), end, '']);
+  }
+  if (edits.added?.length) {
+    const last = anchored[anchored.length - 1].range as [number, number, number];
+    const dash = column(text, anchored[0].range![0]) - 2;
+    const at = last[1];
+    const lead = at > 0 && text[at - 1] !== '\n' ? '\n' : '';
+    const body = edits.added.map(node => ' '.repeat(dash) + '- ' + indented(node, dash + 2)).join('');
+    ops.push([at, at, lead + body]);
+  }
+  ops.sort((a, b) => b[0] - a[0]);
+  return ops.reduce((result, [start, end, replacement]) => result.slice(0, start) + replacement + result.slice(end), text);
+}
+
+/** One step as YAML, its lines after the first indented to `indent` (the step's column in the file). */
+function indented(node: YAMLMap, indent: number): string {
+  const copy = node.clone() as YAMLMap;
+  copy.commentBefore = undefined; // stays in the file above the step
+  copy.spaceBefore = false;
+  const single = new Document();
+  single.contents = copy;
+  const lines = single.toString(FORMAT).replace(/\n$/, '').split('\n');
+  return lines.map((line, i) => (i === 0 || !line ? line : ' '.repeat(indent) + line)).join('\n') + '\n';
+}
+
+function column(text: string, offset: number): number {
+  return offset - lineStart(text, offset);
+}
+
+function lineStart(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
 }
 
 /** A fresh id for a new step of `component` (`read_csv`, `read_csv_2`, ...). */
@@ -87,48 +147,69 @@ export function addStep(text: string, path: string, component: string, input?: s
     step.input = input;
   }
   step.with = {};
-  stepsOf(doc).add(doc.createNode(step));
-  return { text: render(doc, path), id };
+  const node = doc.createNode(step) as YAMLMap;
+  stepsOf(doc).add(node);
+  return { text: splice(text, doc, path, { added: [node] }), id };
 }
 
 export function removeStep(text: string, path: string, id: string): string {
   const doc = parse(text);
   const steps = stepsOf(doc);
-  steps.items = steps.items.filter(item => !(isMap(item) && item.get('id') === id));
+  const removed = steps.items.filter(item => isMap(item) && item.get('id') === id) as YAMLMap[];
+  steps.items = steps.items.filter(item => !removed.includes(item as YAMLMap));
+  const changed: YAMLMap[] = [];
   for (const item of steps.items) {
     if (!isMap(item)) {
       continue;
     }
+    let touched = false;
     if (item.get('input') === id) {
       item.delete('input');
+      touched = true;
     }
     const inputs = item.get('inputs');
-    if (isSeq(inputs)) {
-      inputs.items = inputs.items.filter(i => String((i as { value?: unknown }).value ?? i) !== id);
+    if (isSeq(inputs) && inputs.items.some(i => scalar(i) === id)) {
+      inputs.items = inputs.items.filter(i => scalar(i) !== id);
+      touched = true;
+    }
+    if (touched) {
+      changed.push(item);
     }
   }
-  return render(doc, path);
+  return splice(text, doc, path, { changed, removed });
+}
+
+function scalar(node: unknown): string {
+  return String((node as { value?: unknown })?.value ?? node);
 }
 
 /** Rename a step and every reference to it as an input, so ids stay valid. */
 export function renameStep(text: string, path: string, from: string, to: string): string {
   const doc = parse(text);
+  const changed: YAMLMap[] = [];
   for (const item of stepsOf(doc).items) {
     if (!isMap(item)) {
       continue;
     }
+    let touched = false;
     if (item.get('id') === from) {
       item.set('id', to);
+      touched = true;
     }
     if (item.get('input') === from) {
       item.set('input', to);
+      touched = true;
     }
     const inputs = item.get('inputs');
-    if (isSeq(inputs)) {
-      inputs.items = inputs.items.map(i => (String((i as { value?: unknown }).value ?? i) === from ? doc.createNode(to) : i));
+    if (isSeq(inputs) && inputs.items.some(i => scalar(i) === from)) {
+      inputs.items = inputs.items.map(i => (scalar(i) === from ? doc.createNode(to) : i));
+      touched = true;
+    }
+    if (touched) {
+      changed.push(item);
     }
   }
-  return render(doc, path);
+  return splice(text, doc, path, { changed });
 }
 
 /** Connect `source` into `target`: its one input, or one more of its `inputs` (joins take two). */
@@ -147,9 +228,9 @@ export function connect(text: string, path: string, source: string, target: stri
     node.set('input', source);
   } else {
     node.delete('input');
-    node.set('inputs', doc.createNode([...current, source]));
+    node.set('inputs', doc.createNode([...current, source], { flow: true }));
   }
-  return render(doc, path);
+  return splice(text, doc, path, { changed: [node] });
 }
 
 /** Replace a step's `with:` block. */
@@ -159,8 +240,10 @@ export function setParams(text: string, path: string, id: string, params: Record
   if (!node) {
     return text;
   }
-  node.set('with', doc.createNode(params));
-  return render(doc, path);
+  const before = node.get('with', true);
+  const short = JSON.stringify(params).length <= 80;
+  node.set('with', doc.createNode(params, { flow: short && (!isMap(before) || before.flow === true) }));
+  return splice(text, doc, path, { changed: [node] });
 }
 
 /** Remember where a step sits on the canvas (`ui: {x, y}`, which the engine ignores). */
@@ -170,6 +253,6 @@ export function setPosition(text: string, path: string, id: string, x: number, y
   if (!node) {
     return text;
   }
-  node.set('ui', doc.createNode({ x: Math.round(x), y: Math.round(y) }));
-  return render(doc, path);
+  node.set('ui', doc.createNode({ x: Math.round(x), y: Math.round(y) }, { flow: true }));
+  return splice(text, doc, path, { changed: [node] });
 }
