@@ -13,7 +13,6 @@ import io
 import json
 import os
 import posixpath
-import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar, Literal
 
@@ -25,6 +24,7 @@ from ..secrets import redact
 from .base import Frame, FrameInput, OutputComponent, Params, StepContext
 from .http import to_frame
 from .outputs import _write_single
+from .temporary import remove_stale, temporary_name
 
 Format = Literal["auto", "csv", "xlsx", "json"]
 EXTENSIONS = {
@@ -246,7 +246,8 @@ class _Export:
     def __call__(self, frame: pd.DataFrame) -> int:
         fs, full = self.location.resolve()
         parent, name = fs._parent(full), posixpath.basename(full)
-        tmp = posixpath.join(parent, f".{name}.{uuid.uuid4().hex[:8]}.tmp") if parent else f".{name}.tmp"
+        remove_stale(fs, parent, name)
+        tmp = posixpath.join(parent, temporary_name(name)) if parent else temporary_name(name)
         data = self._serialize(frame)
         try:
             if parent:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import dask.dataframe as dd
+import fsspec
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -17,6 +18,7 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from .base import Component, Frame, OutputComponent, Params, is_dask
+from .temporary import remove_stale, temporary_name
 
 
 class FileOutputParams(Params):
@@ -29,7 +31,9 @@ class WriteCsvParams(FileOutputParams):
 
 
 def _temporary(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    """A temporary name next to `path`; what killed writers left for the same target goes first."""
+    remove_stale(fsspec.filesystem("file"), str(path.parent), path.name)
+    return path.with_name(temporary_name(path.name))
 
 
 def _replace(tmp: Path, final: Path) -> None:

@@ -4,7 +4,12 @@ memory filesystem) or paths; column mapping; atomic writes; errors that name the
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import textwrap
+import time
 import uuid
 
 import pandas as pd
@@ -268,3 +273,66 @@ def test_cli_runs_a_flow_file_and_records_a_failure(project, capsys):
     assert "Traceback" not in stderr
     run_record = default_store().runs(name=name, limit=1)[0]
     assert run_record.status == "failed" and "unknown column 'Kund'" in run_record.error
+
+
+KILLED_EXPORT = """
+import sys, time
+from pathlib import Path
+from fsspec.implementations.local import LocalFileOpener
+from aqtra_nb.cli import main
+
+original = LocalFileOpener.write
+
+
+def slow_write(self, data):  # 1 MiB at a time: the test kills us in the middle of the file
+    view = memoryview(data)
+    for start in range(0, len(view), 1 << 20):
+        original(self, view[start : start + (1 << 20)])
+        self.flush()
+        time.sleep(0.05)
+    return len(view)
+
+
+LocalFileOpener.write = slow_write
+sys.exit(main(["run", "export.flow.yaml", "--no-progress", "--no-record"]))
+"""
+
+
+def test_a_killed_export_leaves_a_temporary_file_that_the_next_run_removes(tmp_path, monkeypatch, capsys):
+    (tmp_path / "export.flow.yaml").write_text(
+        "flow: export\nsteps:\n"
+        "- {id: orders, component: sample_data, with: {table: orders, scale: 0.2}}\n"
+        "- {id: out, component: export_file, input: orders, with: {path: out/orders.csv}}\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_EXPORT], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        partial = wait_for_a_partial_file(tmp_path / "out", process, size=4 << 20)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [partial.name]  # what a kill leaves
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "export.flow.yaml", "--no-progress", "--no-record"]) == 0, capsys.readouterr()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["orders.csv"]
+    written = pd.read_csv(tmp_path / "out" / "orders.csv")
+    assert len(written) == Flow.load(tmp_path / "export.flow.yaml").run(progress=False).steps["out"].rows
+    assert len(written) > 100_000
+
+
+def wait_for_a_partial_file(folder, process, size):
+    """The export's temporary file once it holds `size` bytes (of many more)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        found = list(folder.glob(".orders.csv.*.tmp")) if folder.is_dir() else []
+        if found and found[0].stat().st_size >= size:
+            return found[0]
+        time.sleep(0.02)
+    raise AssertionError("the export did not start writing")

@@ -3,6 +3,9 @@ failed run leaves earlier outputs alone."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import pandas as pd
@@ -197,3 +200,35 @@ def test_unknown_parameter(component, params, bad):
     with pytest.raises(FlowValidationError) as info:
         f.add("step", component, [source], **params)
     assert info.value.step == "step" and info.value.field == f"with.{bad}"
+
+
+def test_a_write_removes_only_the_temporary_files_of_its_target_whose_writers_are_gone(orders, tmp_path):
+    from aqtra_nb.components.temporary import HOST
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # ended and reaped: its pid is free
+    dead = ended.pid
+    hour_ago = time.time() - 2 * 3600
+    planted = {
+        f".orders.csv.{HOST}-{dead}-0000000a.tmp": "removed",  # its writer was killed
+        f".orders.csv.{HOST}-{os.getpid()}-0000000b.tmp": "kept",  # its writer still runs
+        ".orders.csv.ffffffff-1-0000000c.tmp": "kept",  # another host's writer, recently
+        ".orders.csv.ffffffff-1-0000000d.tmp@old": "removed",  # ... and not for hours
+        ".orders.csv.0000000e.tmp@old": "removed",  # an older version's name
+        ".orders.csv.0000000f.tmp": "kept",
+        f".other.csv.{HOST}-{dead}-00000010.tmp": "kept",  # another target
+        f"orders.csv.{HOST}-{dead}-00000011.tmp": "kept",  # not our pattern
+        f".orders.csv.{HOST}-{dead}-00000012.tmp/": "removed",  # a partitioned write's folder
+    }
+    for name in planted:
+        path = tmp_path / name.split("@")[0].rstrip("/")
+        if name.endswith("/"):
+            (path / "region=North").mkdir(parents=True)
+            (path / "region=North" / "part-0.parquet").write_bytes(b"x" * 100)
+        else:
+            path.write_bytes(b"x" * 100)
+        if name.endswith("@old"):
+            os.utime(path, (hour_ago, hour_ago))
+    write(lambda frame, n: frame, orders, "write_csv", path=str(tmp_path / "orders.csv"))
+    kept = {name.split("@")[0].rstrip("/") for name, fate in planted.items() if fate == "kept"}
+    assert {p.name for p in tmp_path.iterdir()} == kept | {"orders.csv"}
