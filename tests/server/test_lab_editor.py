@@ -86,3 +86,31 @@ def test_run_shows_live_progress_on_the_canvas_and_undo_works(server, page):
     page.wait_for_selector('.aqtra-node[data-aqtra-step="limit"]', state="detached", timeout=10_000)
     page.get_by_title("Redo (Ctrl+Shift+Z)").click()
     page.wait_for_selector('.aqtra-node[data-aqtra-step="limit"]', timeout=10_000)
+
+
+def test_rename_keeps_references_and_copy_paste_adds_a_step(server, page):
+    (server.root / "rename.flow.yaml").write_text((server.root / "sales.flow.yaml").read_text())
+    open_lab(page, server)
+    open_flow(page, "rename.flow.yaml")
+    page.locator('.aqtra-node[data-aqtra-step="big"] .aqtra-node-id').dblclick()
+    page.locator(".aqtra-rename").fill("orders")
+    page.locator(".aqtra-rename").press("Enter")
+    assert "exists already" in page.locator(".aqtra-rename-error").inner_text()
+    page.locator(".aqtra-rename").fill("large")
+    page.locator(".aqtra-rename").press("Enter")
+    page.wait_for_selector('.aqtra-node[data-aqtra-step="large"]', timeout=10_000)
+    for edge in ["orders->large", "large->slow"]:
+        page.wait_for_selector(f'[data-aqtra-edge="{edge}"]', state="attached", timeout=10_000)
+    page.locator('.aqtra-node[data-aqtra-step="large"]').click()
+    page.locator(".aqtra-flow-editor").press("Control+c")
+    page.locator(".aqtra-flow-editor").press("Control+v")
+    page.wait_for_selector('.aqtra-node[data-aqtra-step="filter"]', timeout=10_000)
+    page.wait_for_selector('[data-aqtra-edge="large->filter"]', state="attached", timeout=10_000)
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('docmanager:save'); }")
+    page.wait_for_function("() => !document.querySelector('.jp-mod-current.jp-mod-dirty')", timeout=10_000)
+    saved = (server.root / "rename.flow.yaml").read_text()
+    assert "id: large" in saved and "input: large" in saved and "id: big" not in saved
+    assert (
+        saved.count('condition: "amount >= @min_amount"') + saved.count("condition: amount >= @min_amount")
+        == 2
+    )

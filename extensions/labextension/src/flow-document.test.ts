@@ -107,3 +107,13 @@ steps:
     }
   });
 });
+
+describe('step ids', () => {
+  it('follow the server rule and stay unique', async () => {
+    const { badId } = await import('./flow-document');
+    expect(badId(FLOW, 'orders')).toMatch(/exists already/);
+    expect(badId(FLOW, '1st')).toMatch(/starts with a letter/);
+    expect(badId(FLOW, 'has space')).toMatch(/starts with a letter/);
+    expect(badId(FLOW, 'clean_orders-2')).toBe('');
+  });
+});

@@ -139,14 +139,30 @@ export function freshId(text: string, component: string): string {
   return id;
 }
 
-export function addStep(text: string, path: string, component: string, input?: string): { text: string; id: string } {
+const STEP_ID = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** Why `id` cannot name a new or renamed step, or '' when it can (the server's own rule). */
+export function badId(text: string, id: string): string {
+  if (!STEP_ID.test(id)) {
+    return `a step id starts with a letter or '_' and holds only letters, digits, '_' or '-'`;
+  }
+  return view(text).steps.some(s => s.id === id) ? `a step named ${id} exists already` : '';
+}
+
+export function addStep(
+  text: string,
+  path: string,
+  component: string,
+  input?: string,
+  params: Record<string, unknown> = {}
+): { text: string; id: string } {
   const doc = parse(text);
   const id = freshId(text, component);
   const step: Record<string, unknown> = { id, component };
   if (input) {
     step.input = input;
   }
-  step.with = {};
+  step.with = params;
   const node = doc.createNode(step) as YAMLMap;
   stepsOf(doc).add(node);
   return { text: splice(text, doc, path, { added: [node] }), id };

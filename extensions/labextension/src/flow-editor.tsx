@@ -45,6 +45,9 @@ interface IStepRun {
 
 interface IStepData extends Record<string, unknown> {
   step: flow.IStep;
+  onRename: (from: string, to: string) => string;
+  renaming: boolean;
+  onRenameEnd: () => void;
   status: string;
   rows?: number | null;
   problem?: string;
@@ -54,7 +57,9 @@ interface IStepData extends Record<string, unknown> {
 const GROUPS = ['input', 'transform', 'output', 'script'];
 
 function StepNode({ data, selected }: NodeProps<Node<IStepData>>): JSX.Element {
-  const { step, status, rows, problem, columns } = data;
+  const { step, status, rows, problem, columns, onRename, renaming, onRenameEnd } = data;
+  const [draft, setDraft] = React.useState(step.id);
+  const [renameError, setRenameError] = React.useState('');
   const hover = problem
     ? problem
     : columns
@@ -72,7 +77,38 @@ function StepNode({ data, selected }: NodeProps<Node<IStepData>>): JSX.Element {
       title={hover}
     >
       <Handle type="target" position={Position.Left} />
-      <div className="aqtra-node-id">{step.id}</div>
+      {renaming ? (
+        <input
+          className="aqtra-rename nodrag"
+          autoFocus
+          value={draft}
+          title={renameError}
+          onChange={event => setDraft(event.target.value)}
+          onKeyDown={event => {
+            event.stopPropagation();
+            if (event.key === 'Enter') {
+              const problem = draft === step.id ? '' : onRename(step.id, draft);
+              setRenameError(problem);
+              if (!problem) {
+                onRenameEnd();
+              }
+            } else if (event.key === 'Escape') {
+              setRenameError('');
+              setDraft(step.id);
+              onRenameEnd();
+            }
+          }}
+          onBlur={() => {
+            setRenameError('');
+            onRenameEnd();
+          }}
+        />
+      ) : (
+        <div className="aqtra-node-id" title="Double-click to rename">
+          {step.id}
+        </div>
+      )}
+      {renameError && <div className="aqtra-rename-error">{renameError}</div>}
       <div className="aqtra-node-component">
         {step.component}
         {rows !== undefined && rows !== null && <span className="aqtra-node-rows"> · {rows} rows</span>}
@@ -265,6 +301,16 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
     edit(added.text);
     setSelected(added.id);
   };
+  const rename = (from: string, to: string): string => {
+    const problem = flow.badId(text, to);
+    if (!problem) {
+      edit(flow.renameStep(text, model.path(), from, to));
+      setSelected(to);
+    }
+    return problem;
+  };
+  const [copied, setCopied] = React.useState<flow.IStep | null>(null);
+  const [renaming, setRenaming] = React.useState<string | null>(null);
   const problems = checked?.errors ?? [];
   const byStep = new Map(problems.filter(p => p.step).map(p => [p.step as string, p]));
 
@@ -275,6 +321,9 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
     selected: step.id === selected,
     data: {
       step,
+      onRename: rename,
+      renaming: renaming === step.id,
+      onRenameEnd: () => setRenaming(null),
       status: runs.get(step.id)?.status ?? 'idle',
       rows: runs.get(step.id)?.rows,
       problem: byStep.get(step.id) ? `${byStep.get(step.id)?.field ?? ''}: ${byStep.get(step.id)?.error}` : undefined,
@@ -299,7 +348,15 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
       tabIndex={-1}
       onKeyDown={event => {
         const mod = event.ctrlKey || event.metaKey;
-        if (mod && event.key.toLowerCase() === 'z' && (event.target as HTMLElement).tagName !== 'INPUT') {
+        const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes((event.target as HTMLElement).tagName);
+        if (mod && !typing && event.key.toLowerCase() === 'c' && selected) {
+          setCopied(shown.steps.find(s => s.id === selected) ?? null);
+        } else if (mod && !typing && event.key.toLowerCase() === 'v' && copied) {
+          event.preventDefault();
+          const pasted = flow.addStep(text, model.path(), copied.component, selected ?? undefined, copied.with);
+          edit(pasted.text);
+          setSelected(pasted.id);
+        } else if (mod && !typing && event.key.toLowerCase() === 'z') {
           event.preventDefault();
           if (event.shiftKey) {
             model.redo();
@@ -343,6 +400,8 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
             edgeTypes={EDGE_TYPES}
             fitView
             onNodeClick={(_, node) => setSelected(node.id)}
+            onNodeDoubleClick={(_, node) => setRenaming(node.id)}
+            zoomOnDoubleClick={false}
             onPaneClick={() => setSelected(null)}
             onConnect={(connection: Connection) =>
               edit(flow.connect(text, model.path(), connection.source, connection.target, info(shown.steps.find(s => s.id === connection.target)?.component ?? '')?.max_inputs ?? 1))
