@@ -92,7 +92,12 @@ def test_rename_keeps_references_and_copy_paste_adds_a_step(server, page):
     (server.root / "rename.flow.yaml").write_text((server.root / "sales.flow.yaml").read_text())
     open_lab(page, server)
     open_flow(page, "rename.flow.yaml")
-    page.locator('.aqtra-node[data-aqtra-step="big"] .aqtra-node-id').dblclick()
+    page.wait_for_selector('[data-aqtra-edge="orders->big"]', state="attached", timeout=30_000)
+    for _ in range(20):  # the canvas mounts again once laid out; a double-click before that is lost
+        page.locator('.aqtra-node[data-aqtra-step="big"]').dblclick()
+        if page.locator(".aqtra-rename").count():
+            break
+        page.wait_for_timeout(250)
     page.locator(".aqtra-rename").fill("orders")
     page.locator(".aqtra-rename").press("Enter")
     assert "exists already" in page.locator(".aqtra-rename-error").inner_text()
