@@ -210,8 +210,9 @@ def _scrub_message(record: logging.LogRecord) -> None:
 def _scrub_traceback(record: logging.LogRecord) -> None:
     if record.exc_info and not record.exc_text:
         text = logging.Formatter().formatException(record.exc_info)  # as formatters print it
-        if redact(text) != text:
-            record.exc_text = redact(text)  # formatters print exc_text when it is set
+        scrubbed = redact(text)
+        if scrubbed != text:
+            record.exc_text = scrubbed  # formatters print exc_text when it is set
     elif record.exc_text:
         record.exc_text = redact(record.exc_text)
     if record.stack_info:
