@@ -18,6 +18,16 @@ def open_flow(page, path: str) -> None:
     page.wait_for_selector(".aqtra-flow-editor [data-aqtra-step]", timeout=60_000)
 
 
+def select(page, step: str) -> None:
+    """Click a step until the editor shows it selected (a click while the view is being fitted can miss)."""
+    for _ in range(20):
+        page.locator(f'.aqtra-node[data-aqtra-step="{step}"]').click()
+        if page.locator(f'.aqtra-node.aqtra-selected[data-aqtra-step="{step}"]').count():
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"step {step} could not be selected")
+
+
 def test_a_flow_opens_as_steps_and_edges_with_properties_and_preview(server, page, tmp_path):
     open_lab(page, server)
     open_flow(page, "sales.flow.yaml")
@@ -27,11 +37,11 @@ def test_a_flow_opens_as_steps_and_edges_with_properties_and_preview(server, pag
         "big", "orders", "slow", "totals",
     ]  # fmt: skip
     for edge in ["orders->big", "big->slow", "slow->totals"]:
-        page.wait_for_selector(f'[data-aqtra-edge="{edge}"]', state="attached", timeout=10_000)
+        page.wait_for_selector(f'[data-aqtra-edge="{edge}"]', state="attached", timeout=30_000)
     assert (
         page.locator('.aqtra-node[data-aqtra-step="big"]').get_attribute("data-aqtra-component") == "filter"
     )
-    page.locator('.aqtra-node[data-aqtra-step="big"]').click()
+    select(page, "big")
     page.wait_for_selector('.aqtra-step-form[data-aqtra-step="big"]', timeout=10_000)
     preview = page.locator(".aqtra-preview[data-aqtra-rows]")
     preview.wait_for(timeout=30_000)
@@ -42,6 +52,17 @@ def test_a_flow_opens_as_steps_and_edges_with_properties_and_preview(server, pag
         "() => (document.querySelector('.aqtra-node[data-aqtra-step=\"totals\"]').title || '').includes('revenue: float64')",
         timeout=30_000,
     )  # columns and types on hover once the server validated the flow
+    assert page.locator(".jp-mod-current.jp-mod-dirty").count() == 0  # looking at a step changes nothing
+    condition = page.locator('.aqtra-step-form input[id$="condition"]')
+    condition.fill("amount >= 95")
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.context.model.toString().includes('amount >= 95')",
+        timeout=10_000,
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.aqtra-preview[data-aqtra-rows]')?.dataset.aqtraRows === '5'",
+        timeout=30_000,
+    )  # the preview follows the edit: amounts 95 to 99
     page.screenshot(path=str(tmp_path / "editor.png"))
 
 
@@ -55,10 +76,15 @@ def test_errors_land_on_their_step_and_a_palette_step_is_saved(server, http, pag
     assert problem.get_attribute("data-aqtra-field") == "condition" and "amount" in problem.inner_text()
     assert "aqtra-node-problem" in page.locator('.aqtra-node[data-aqtra-step="big"]').get_attribute("class")
 
-    page.locator('.aqtra-node[data-aqtra-step="totals"]').click()
+    select(page, "totals")
     page.locator('.aqtra-palette-item[data-aqtra-component="sort"]').dblclick()
     page.wait_for_selector('.aqtra-node[data-aqtra-step="sort"]', timeout=10_000)
-    page.wait_for_selector('[data-aqtra-edge="totals->sort"]', state="attached", timeout=10_000)
+    try:
+        page.wait_for_selector('[data-aqtra-edge="totals->sort"]', state="attached", timeout=30_000)
+    except Exception:
+        edges = page.locator("[data-aqtra-edge]").evaluate_all("els => els.map(e => e.dataset.aqtraEdge)")
+        text = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.model.toString()")
+        raise AssertionError(f"edges {edges}; text {text}")
     page.evaluate("async () => { await window.jupyterapp.commands.execute('docmanager:save'); }")
     page.wait_for_function("() => !document.querySelector('.jp-mod-current.jp-mod-dirty')", timeout=10_000)
     saved = (server.root / "broken.flow.yaml").read_text()
@@ -79,7 +105,7 @@ def test_run_shows_live_progress_on_the_canvas_and_undo_works(server, page):
     page.wait_for_function(
         "() => document.querySelector('.aqtra-run-state').textContent.endsWith('succeeded')", timeout=30_000
     )
-    page.locator('.aqtra-node[data-aqtra-step="totals"]').click()
+    select(page, "totals")
     page.locator('.aqtra-palette-item[data-aqtra-component="limit"]').dblclick()
     page.wait_for_selector('.aqtra-node[data-aqtra-step="limit"]', timeout=10_000)
     page.get_by_title("Undo (Ctrl+Z)").click()
@@ -105,15 +131,24 @@ def test_rename_keeps_references_and_copy_paste_adds_a_step(server, page):
     page.locator(".aqtra-rename").press("Enter")
     page.wait_for_selector('.aqtra-node[data-aqtra-step="large"]', timeout=10_000)
     for edge in ["orders->large", "large->slow"]:
-        page.wait_for_selector(f'[data-aqtra-edge="{edge}"]', state="attached", timeout=10_000)
-    page.locator('.aqtra-node[data-aqtra-step="large"]').click()
+        page.wait_for_selector(f'[data-aqtra-edge="{edge}"]', state="attached", timeout=30_000)
+    select(page, "large")
     page.locator(".aqtra-flow-editor").press("Control+c")
     page.locator(".aqtra-flow-editor").press("Control+v")
     page.wait_for_selector('.aqtra-node[data-aqtra-step="filter"]', timeout=10_000)
-    page.wait_for_selector('[data-aqtra-edge="large->filter"]', state="attached", timeout=10_000)
+    page.wait_for_selector('[data-aqtra-edge="large->filter"]', state="attached", timeout=30_000)
+    box = page.locator('.aqtra-node[data-aqtra-step="orders"]').bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 80, box["y"] + 120, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    moved = page.locator('.aqtra-node[data-aqtra-step="orders"]').bounding_box()
+    assert moved["y"] > box["y"] + 50  # the step stays where it was dropped
     page.evaluate("async () => { await window.jupyterapp.commands.execute('docmanager:save'); }")
     page.wait_for_function("() => !document.querySelector('.jp-mod-current.jp-mod-dirty')", timeout=10_000)
     saved = (server.root / "rename.flow.yaml").read_text()
+    assert "ui: {x:" in saved  # its position is kept in the file
     assert "id: large" in saved and "input: large" in saved and "id: big" not in saved
     assert (
         saved.count('condition: "amount >= @min_amount"') + saved.count("condition: amount >= @min_amount")

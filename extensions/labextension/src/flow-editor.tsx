@@ -19,13 +19,22 @@ import {
   NodeProps,
   Position,
   ReactFlow,
-  ReactFlowProvider
+  ReactFlowProvider,
+  useNodesState,
+  useReactFlow
 } from '@xyflow/react';
 import * as React from 'react';
 
 import { AqtraApi, ApiError, ComponentInfo, PreviewResponse, ValidateResponse } from './api';
 import * as flow from './flow-document';
-import { layout } from './layout';
+import { layout, NODE_HEIGHT, NODE_WIDTH } from './layout';
+
+// Where a node's edges attach, given with the node: React Flow then knows them without measuring the
+// node first (a node re-created before it was measured would otherwise have none, and no edge).
+const HANDLES = [
+  { type: 'target' as const, position: Position.Left, x: -4, y: NODE_HEIGHT / 2 - 4, width: 8, height: 8 },
+  { type: 'source' as const, position: Position.Right, x: NODE_WIDTH - 4, y: NODE_HEIGHT / 2 - 4, width: 8, height: 8 }
+];
 
 export interface IEditorModel {
   text(): string;
@@ -207,7 +216,7 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
   const [text, setText] = React.useState(model.text());
   const [components, setComponents] = React.useState<ComponentInfo[]>([]);
   const [positions, setPositions] = React.useState(new Map<string, { x: number; y: number }>());
-  const [laidOut, setLaidOut] = React.useState(0); // a new layout mounts the canvas again: fit to view
+  const [laidOut, setLaidOut] = React.useState(0); // counts layouts: each one fits the view
   const [selected, setSelected] = React.useState<string | null>(null);
   const [checked, setChecked] = React.useState<ValidateResponse | null>(null);
   const [preview, setPreview] = React.useState<PreviewResponse | null>(null);
@@ -310,26 +319,47 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
     return problem;
   };
   const [copied, setCopied] = React.useState<flow.IStep | null>(null);
+  const touched = React.useRef<string | null>(null); // the step whose form the user has focused
   const [renaming, setRenaming] = React.useState<string | null>(null);
+  // The canvas's nodes are React Flow state (`useNodesState`): React Flow writes each node's measured
+  // size and drag position into it; what the file says (steps, positions, status, problems) is merged
+  // in, keeping those, so a node never loses its measured handles (no edge could reach it then).
+  const [rfNodes, setRfNodes, onNodesChange] = useNodesState<Node<IStepData>>([]);
+  const handlers = React.useRef<{ rename: (from: string, to: string) => string; endRename: () => void }>({
+    rename: () => '',
+    endRename: () => undefined
+  });
   const problems = checked?.errors ?? [];
   const byStep = new Map(problems.filter(p => p.step).map(p => [p.step as string, p]));
 
+  handlers.current = { rename, endRename: () => setRenaming(null) };
   const nodes: Node<IStepData>[] = shown.steps.map(step => ({
     id: step.id,
     type: 'step',
     position: step.position ?? positions.get(step.id) ?? { x: 0, y: 0 },
+    handles: HANDLES,
     selected: step.id === selected,
     data: {
       step,
-      onRename: rename,
+      onRename: (from: string, to: string) => handlers.current.rename(from, to),
       renaming: renaming === step.id,
-      onRenameEnd: () => setRenaming(null),
+      onRenameEnd: () => handlers.current.endRename(),
       status: runs.get(step.id)?.status ?? 'idle',
       rows: runs.get(step.id)?.rows,
       problem: byStep.get(step.id) ? `${byStep.get(step.id)?.field ?? ''}: ${byStep.get(step.id)?.error}` : undefined,
       columns: checked?.steps?.[step.id]?.columns
     }
   }));
+  const nodesKey = JSON.stringify(nodes.map(n => [n.id, n.position, n.selected, { ...n.data, onRename: 0, onRenameEnd: 0 }]));
+  React.useEffect(() => {
+    setRfNodes(previous => {
+      const before = new Map(previous.map(node => [node.id, node]));
+      return nodes.map(node => {
+        const old = before.get(node.id);
+        return old ? { ...old, ...node, measured: old.measured, position: old.dragging ? old.position : node.position } : node;
+      });
+    });
+  }, [nodesKey]);
   const edges: Edge[] = shown.steps.flatMap(step =>
     step.inputs.map(input => ({
       id: `${input}->${step.id}`,
@@ -392,9 +422,11 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
         {parsed.error && <div className="aqtra-error aqtra-parse-error">{parsed.error}</div>}
         {error && <div className="aqtra-error">{error}</div>}
         <ReactFlowProvider>
+          <FitOnLayout version={laidOut} />
           <ReactFlow
-            key={laidOut}
-            nodes={nodes}
+            nodes={rfNodes}
+            minZoom={0.1}
+            maxZoom={1.5}
             edges={edges}
             nodeTypes={NODE_TYPES}
             edgeTypes={EDGE_TYPES}
@@ -407,6 +439,7 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
               edit(flow.connect(text, model.path(), connection.source, connection.target, info(shown.steps.find(s => s.id === connection.target)?.component ?? '')?.max_inputs ?? 1))
             }
             onNodesDelete={deleted => edit(deleted.reduce((t, n) => flow.removeStep(t, model.path(), n.id), text))}
+            onNodesChange={onNodesChange}
             onNodeDragStop={(_, node) => edit(flow.setPosition(text, model.path(), node.id, node.position.x, node.position.y))}
             deleteKeyCode={['Delete', 'Backspace']}
           >
@@ -427,7 +460,7 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
           ))}
         </div>
         {current && info(current.component) && (
-          <div className="aqtra-step-form" data-aqtra-step={current.id}>
+          <div className="aqtra-step-form" data-aqtra-step={current.id} onFocusCapture={() => (touched.current = current.id)}>
             <div className="aqtra-form-title">
               {current.id} <span className="aqtra-node-component">{current.component}</span>
             </div>
@@ -437,7 +470,8 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
               validator={validator as any}
               liveValidate={false}
               onChange={(event: { formData?: Record<string, unknown> }) => {
-                if (event.formData && JSON.stringify(event.formData) !== JSON.stringify(current.with)) {
+                // rjsf reports its defaults on mount: only what the user changes goes into the file
+                if (touched.current === current.id && event.formData && JSON.stringify(clean(event.formData)) !== JSON.stringify(current.with)) {
                   edit(flow.setParams(text, model.path(), current.id, clean(event.formData)));
                 }
               }}
@@ -448,6 +482,18 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
       </div>
     </div>
   );
+}
+
+/** Fit the view to the steps each time a new layout is applied (the canvas itself stays mounted). */
+function FitOnLayout({ version }: { version: number }): null {
+  const { fitView } = useReactFlow();
+  React.useEffect(() => {
+    if (version > 0) {
+      const frame = window.requestAnimationFrame(() => void fitView({ padding: 0.15 }));
+      return () => window.cancelAnimationFrame(frame);
+    }
+  }, [version]);
+  return null;
 }
 
 /** Follow a run's server-sent events: each step's status and rows, then the run's end. */

@@ -786,6 +786,7 @@ svg.react-flow__connectionline {
 
 .aqtra-node {
   width: 190px;
+  min-height: 56px;
   box-sizing: border-box;
   padding: 6px 10px;
   border: 1px solid var(--jp-border-color1);
