@@ -14,6 +14,7 @@ from traitlets.config import Config
 
 from aqtra_nb import Flow, resources
 from aqtra_nb.connections import ConnectionSpec, ConnectorError
+from aqtra_nb.expr.parse import python_ast
 from aqtra_nb.jobs import api as jobs
 from aqtra_nb.resources import Resources, current, install, store_or_current, use
 from aqtra_nb.settings import AqtraNb
@@ -183,7 +184,7 @@ def _modules() -> list[tuple[str, Path, ast.Module]]:
         parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts.pop()
-        found.append((".".join(parts), path, ast.parse(path.read_text(encoding="utf-8"))))
+        found.append((".".join(parts), path, python_ast(path.read_text(encoding="utf-8"))))
     return found
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -17,6 +18,10 @@ from aqtra_nb.errors import ExpressionError, UnknownColumn, did_you_mean
 from aqtra_nb.expr.functions import AGGREGATE_FUNCTIONS, FUNCTIONS, INT64
 
 MAX_LENGTH = 10_000
+#: CPython 3.11 keeps the AST builder's recursion counter in one per-interpreter variable, so two threads
+#: in `ast.parse` at once (a server validating flows in its thread pool, Dask tasks) can leave a call
+#: with "AST constructor recursion depth mismatch". Every `ast.parse` of the package goes through it.
+AST_LOCK = threading.Lock()
 MAX_DEPTH = 100
 LITERAL_NAMES = {"true": True, "false": False, "null": None}
 _PLACEHOLDER = "__aqtra_"
@@ -172,6 +177,12 @@ class Aggregation:
 
     def __str__(self) -> str:
         return self.source
+
+
+def python_ast(text: str, mode: str = "exec") -> Any:
+    """`ast.parse`, one thread at a time (see AST_LOCK)."""
+    with AST_LOCK:
+        return ast.parse(text, mode=mode)
 
 
 def parse_expression(text: str) -> Expression:
@@ -424,7 +435,7 @@ class _Converter:
         try:
             with warnings.catch_warnings():  # e.g. "invalid escape sequence": the parse stands as is
                 warnings.simplefilter("ignore", SyntaxWarning)
-                return ast.parse(self.scanned.text, mode="eval")
+                return python_ast(self.scanned.text, mode="eval")
         except SyntaxError as exc:
             position = self.scanned.position((exc.offset or 1) - 1) if exc.offset else len(source) + 1
             raise ExpressionError(f"invalid syntax: {exc.msg}", source=source, position=position) from None

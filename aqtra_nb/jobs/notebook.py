@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AqtraError, ParameterError, did_you_mean
+from ..expr.parse import python_ast
 from ..spec import ParameterSpec, convert_value
 from ..spec.status import RunStatus
 
@@ -80,7 +81,7 @@ def notebook_parameters(path: str | Path) -> dict[str, NotebookParameter]:
     if source is None:
         return {}
     try:
-        tree = ast.parse(_without_magics(source))
+        tree = python_ast(_without_magics(source))
     except SyntaxError as exc:
         raise NotebookError(
             f"the parameters cell is not valid Python (line {exc.lineno}): {exc.msg}",
@@ -122,7 +123,7 @@ def _annotated_type(annotation: ast.expr) -> str | None:
     # `int`, `typing.List[str]`, `str | None`, `Optional[int]`: the first named type that we know.
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         try:
-            annotation = ast.parse(annotation.value, mode="eval").body
+            annotation = python_ast(annotation.value, mode="eval").body
         except SyntaxError:
             return None
     for node in ast.walk(annotation):

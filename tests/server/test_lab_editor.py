@@ -79,12 +79,7 @@ def test_errors_land_on_their_step_and_a_palette_step_is_saved(server, http, pag
     select(page, "totals")
     page.locator('.aqtra-palette-item[data-aqtra-component="sort"]').dblclick()
     page.wait_for_selector('.aqtra-node[data-aqtra-step="sort"]', timeout=10_000)
-    try:
-        page.wait_for_selector('[data-aqtra-edge="totals->sort"]', state="attached", timeout=30_000)
-    except Exception:
-        edges = page.locator("[data-aqtra-edge]").evaluate_all("els => els.map(e => e.dataset.aqtraEdge)")
-        text = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.model.toString()")
-        raise AssertionError(f"edges {edges}; text {text}")
+    page.wait_for_selector('[data-aqtra-edge="totals->sort"]', state="attached", timeout=30_000)
     page.evaluate("async () => { await window.jupyterapp.commands.execute('docmanager:save'); }")
     page.wait_for_function("() => !document.querySelector('.jp-mod-current.jp-mod-dirty')", timeout=10_000)
     saved = (server.root / "broken.flow.yaml").read_text()
