@@ -79,3 +79,15 @@ class JupyterServer:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def wait_for_status(http: requests.Session, url: str, status: str, timeout: float = 60.0) -> dict:
+    """GET `url` until its JSON `status` is `status`; the last reply otherwise, in the failure."""
+    deadline = time.monotonic() + timeout
+    found: dict = {}
+    while time.monotonic() < deadline:
+        found = http.get(url, timeout=30).json()
+        if found.get("status") == status:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"{url} never became {status}: {found}")

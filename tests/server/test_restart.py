@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import time
 
 import pytest
 import requests
 from conftest import make_root, start_server
+from server_process import wait_for_status
 from test_api import follow
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(http, url, status, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = http.get(url).json()
-        if run["status"] == status:
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"{url} never became {status}: {run}")
 
 
 def test_a_killed_server_leaves_no_run_unsettled(tmp_path):
@@ -34,7 +24,7 @@ def test_a_killed_server_leaves_no_run_unsettled(tmp_path):
     waiting = http.post(
         f"{first.api}/runs", json={"path": "sales.flow.yaml", "parameters": {"pause": 0}}
     ).json()
-    wait_for(http, f"{first.api}/runs/{going['run_id']}", "running")
+    wait_for_status(http, f"{first.api}/runs/{going['run_id']}", "running")
     assert http.get(f"{first.api}/runs/{waiting['run_id']}").json()["status"] == "queued"  # one worker
     first.kill()
 

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from server_process import wait_for_status
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(http, url, status, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = http.get(url).json()
-        if found["status"] == status:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{url} never became {status}: {found}")
 
 
 def test_records_are_created_listed_filtered_updated_and_deleted(server, http):
@@ -47,7 +36,7 @@ def test_a_workflow_waits_for_a_task_approved_over_http(server, http):
     )
     assert started.status_code == 202, started.text
     workflow_id = started.json()["id"]
-    waiting = wait_for(http, f"{server.api}/workflows/{workflow_id}", "waiting")
+    waiting = wait_for_status(http, f"{server.api}/workflows/{workflow_id}", "waiting")
     task = waiting["open_task"]
     assert task["title"] == "Close printer?" and task["options"] == ["now", "later"]
     assert task["id"] in [t["id"] for t in http.get(f"{server.api}/tasks").json()["tasks"]]
@@ -58,7 +47,7 @@ def test_a_workflow_waits_for_a_task_approved_over_http(server, http):
         f"{server.api}/tasks/{task['id']}/approve", json={"option": "later", "comment": "ok"}
     )
     assert approved.status_code == 202
-    done = wait_for(http, f"{server.api}/workflows/{workflow_id}", "succeeded")
+    done = wait_for_status(http, f"{server.api}/workflows/{workflow_id}", "succeeded")
     assert done["message"] == "ticket deferred"
     assert http.get(f"{server.api}/entities/Ticket/{ticket['id']}").json()["status"] == "deferred"
     again = http.post(f"{server.api}/tasks/{task['id']}/reject", json={})
@@ -72,7 +61,7 @@ def test_a_workflow_is_cancelled_with_its_task(server, http):
         f"{server.api}/workflows", json={"path": "close.workflow.yaml", "record": ticket["id"]}
     )
     workflow_id = started.json()["id"]
-    wait_for(http, f"{server.api}/workflows/{workflow_id}", "waiting")
+    wait_for_status(http, f"{server.api}/workflows/{workflow_id}", "waiting")
     cancelled = http.post(f"{server.api}/workflows/{workflow_id}/cancel", json={"reason": "duplicate"})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert http.get(f"{server.api}/tasks", params={"status": "open"}).json()["tasks"] == [] or all(

@@ -4,21 +4,12 @@ import * as React from 'react';
 
 import { AqtraApi, JobInfo } from './api';
 import { ago } from './format';
-import { message, usePolling } from './use-polling';
+import { useAction, usePolling } from './use-polling';
 
 export function JobsList({ api }: { api: AqtraApi }): JSX.Element {
   const load = React.useCallback(() => api.jobs(), [api]);
   const { data, error, refresh } = usePolling(load, 5000);
-  const [actionError, setActionError] = React.useState('');
-  const act = (action: () => Promise<unknown>) => async () => {
-    try {
-      await action();
-      setActionError('');
-      await refresh();
-    } catch (reason) {
-      setActionError(message(reason));
-    }
-  };
+  const { error: actionError, act } = useAction(refresh);
   const jobs: JobInfo[] = data?.jobs ?? [];
   return (
     <div className="aqtra-jobs-panel">

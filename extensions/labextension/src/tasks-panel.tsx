@@ -4,21 +4,12 @@ import * as React from 'react';
 
 import { AqtraApi, TaskInfo } from './api';
 import { ago } from './format';
-import { message, usePolling } from './use-polling';
+import { useAction, usePolling } from './use-polling';
 
 export function TasksList({ api }: { api: AqtraApi }): JSX.Element {
   const load = React.useCallback(() => api.tasks(), [api]);
   const { data, error, refresh } = usePolling(load, 3000);
-  const [actionError, setActionError] = React.useState('');
-  const decide = (action: () => Promise<unknown>) => async () => {
-    try {
-      await action();
-      setActionError('');
-      await refresh();
-    } catch (reason) {
-      setActionError(message(reason));
-    }
-  };
+  const { error: actionError, act: decide } = useAction(refresh);
   const tasks: TaskInfo[] = data?.tasks ?? [];
   return (
     <div className="aqtra-tasks-panel">

@@ -28,3 +28,21 @@ export function message(reason: unknown): string {
   }
   return reason instanceof Error ? reason.message : String(reason);
 }
+
+/** Run a panel's action (approve, pause...), then reload; its error, if any, for the panel to show. */
+export function useAction(refresh: () => Promise<void>): {
+  error: string;
+  act: (action: () => Promise<unknown>) => () => Promise<void>;
+} {
+  const [error, setError] = React.useState('');
+  const act = (action: () => Promise<unknown>) => async () => {
+    try {
+      await action();
+      setError('');
+      await refresh();
+    } catch (reason) {
+      setError(message(reason));
+    }
+  };
+  return { error, act };
+}
