@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 
 from ..jobs.claims import finish_run, new_run_id
 from ..jobs.worker import Heartbeat, Supervision, run_task
+from ..private_files import private_file, private_folder
 from ..resources import Resources
 from ..spec import FlowSpec
 from ..spec.status import RunStatus
@@ -54,7 +55,8 @@ class RunLauncher:
         version = self.store.save_flow(spec)
         run_id = new_run_id()
         folder = self.resources.runs_dir() / run_id
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
+        private_file(folder / "run.log")
         target = folder / f"{spec.flow}.flow.json"
         target.write_text(json.dumps(spec.to_document(), indent=1), encoding="utf-8")
         now = utcnow()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 
 import pytest
 import requests
@@ -60,6 +61,9 @@ def test_validate_preview_run_and_follow_a_flow_over_http(server, http):
     assert run_id in [r["id"] for r in listed["runs"]] and listed["total"] >= 1
     log = http.get(f"{server.api}/runs/{run_id}/log")
     assert "flow sales: succeeded" in log.text
+    folder = server.root / "home" / "runs" / run_id  # private, as job run folders are
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "run.log").stat().st_mode) == 0o600
 
 
 def test_errors_name_step_field_and_line(server, http):
