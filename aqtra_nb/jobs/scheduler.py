@@ -130,7 +130,19 @@ class Scheduler:
         tick.retries = self.settle(now)
         tick.queued = enqueue_due(self.store, now, grace=self.grace)
         tick.started = self.start_runs(now)
+        self.record_tick(now)
         return tick
+
+    def record_tick(self, now: dt.datetime) -> None:
+        """Say in the store that this scheduler ticked (monitoring alerts when none has for a while)."""
+        from ..store.job_models import SchedulerTick
+
+        with self.store.session.begin() as session:
+            row = session.get(SchedulerTick, self.name)
+            if row is None:
+                session.add(SchedulerTick(name=self.name, started_at=now, last_tick=now))
+            else:
+                row.last_tick = now
 
     def settle(self, now: dt.datetime | None = None) -> list[str]:
         """Queue retries of finished runs and send their notifications."""

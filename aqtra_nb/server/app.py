@@ -86,7 +86,6 @@ class _InServerScheduler:
             while not self._stop.is_set():
                 try:
                     scheduler.tick()
-                    self.services.metrics.ticked()
                 except Exception:
                     logger.exception("scheduler tick failed")
                 self._stop.wait(self.services.settings.scheduler_interval)

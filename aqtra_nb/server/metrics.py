@@ -1,5 +1,6 @@
 """Prometheus metrics: what the store knows (runs of every process: the scheduler's, the server's, the
 CLI's), read at scrape time, and what this server measures itself (API latency by route template).
+Schedulers record their ticks in the store (`schedulers`), so a stalled one shows wherever it runs.
 
 Counting from the store keeps the numbers right across processes and restarts, at the cost of a few
 aggregate queries per scrape (indexed; milliseconds at 10,000 runs).
@@ -7,7 +8,7 @@ aggregate queries per scrape (indexed; milliseconds at 10,000 runs).
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,6 +60,7 @@ class StoreCollector:
             )
             yield from self._queue(session)
             yield self._heartbeats(session)
+            yield self._schedulers(session)
 
     def _runs(self, session: Any) -> Iterator[Metric]:
         started = CounterMetricFamily(
@@ -100,6 +102,21 @@ class StoreCollector:
         age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
         yield GaugeMetricFamily("aqtra_queue_oldest_age_seconds", "Age of the oldest queued run.", value=age)
 
+    def _schedulers(self, session: Any) -> Metric:
+        from ..store.job_models import SchedulerTick
+
+        family = GaugeMetricFamily(
+            "aqtra_scheduler_last_tick_timestamp_seconds",
+            "When each scheduler last ticked (Unix time); schedulers silent for a day are left out.",
+            labels=["scheduler"],
+        )
+        since = utcnow() - dt.timedelta(days=1)
+        for name, tick in session.execute(
+            select(SchedulerTick.name, SchedulerTick.last_tick).where(SchedulerTick.last_tick >= since)
+        ).all():
+            family.add_metric([name], tick.timestamp())
+        return family
+
     def _heartbeats(self, session: Any) -> Metric:
         family = GaugeMetricFamily(
             "aqtra_worker_heartbeat_timestamp_seconds",
@@ -117,29 +134,12 @@ class StoreCollector:
         return family
 
 
-class SchedulerCollector:
-    """When the server runs the scheduler: its last tick."""
-
-    def __init__(self) -> None:
-        self.last_tick: float | None = None
-
-    def collect(self) -> Iterator[Metric]:
-        if self.last_tick is not None:
-            yield GaugeMetricFamily(
-                "aqtra_scheduler_last_tick_timestamp_seconds",
-                "When the in-server scheduler last ticked (Unix time).",
-                value=self.last_tick,
-            )
-
-
 class Metrics:
     """The server's metrics registry (its own, not prometheus_client's global one)."""
 
     def __init__(self, store: Any) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(StoreCollector(store))
-        self.scheduler = SchedulerCollector()
-        self.registry.register(self.scheduler)
         self.requests = Histogram(
             "aqtra_api_request_duration_seconds",
             "API request latency by route template, method and status code.",
@@ -150,9 +150,6 @@ class Metrics:
 
     def observe_request(self, route: str, method: str, code: int, seconds: float) -> None:
         self.requests.labels(route, method, str(code)).observe(seconds)
-
-    def ticked(self) -> None:
-        self.scheduler.last_tick = time.time()
 
     def render(self) -> tuple[str, str]:
         return generate_latest(self.registry).decode("utf-8"), CONTENT_TYPE_LATEST

@@ -27,3 +27,14 @@ class Job(Base):
     cursor: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SchedulerTick(Base):
+    """A scheduler process and when it last ticked (migration `0004_scheduler_ticks`): what monitoring
+    reads to see a stalled scheduler."""
+
+    __tablename__ = "schedulers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_tick: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -18,7 +18,6 @@ METRIC = re.compile(r"\baqtra_[a-z_]+\b")
 def exported(tmp_path) -> set[str]:
     store = Store(f"sqlite:///{tmp_path / 'm.db'}")
     metrics = Metrics(store)
-    metrics.ticked()
     metrics.observe_request("/aqtra/api/runs", "GET", 200, 0.01)
     _seed(store)
     text, kind = metrics.render()
@@ -29,6 +28,7 @@ def exported(tmp_path) -> set[str]:
 
 
 def _seed(store: Store) -> None:
+    from aqtra_nb.store.job_models import SchedulerTick
     from aqtra_nb.store.models import Run, StepRun, utcnow
 
     with store.session.begin() as session:
@@ -37,6 +37,7 @@ def _seed(store: Store) -> None:
         session.add(Run(id="r2", kind="flow", name="f", status="queued", queued_at=now))
         session.add(Run(id="r3", kind="flow", name="f", status="running", worker="w", heartbeat_at=now))
         session.add(StepRun(run_id="r1", step_id="s", status="succeeded", seconds=1.0))
+        session.add(SchedulerTick(name="host:42", started_at=now, last_tick=now))
 
 
 def used(text: str) -> set[str]:
@@ -67,3 +68,15 @@ def test_metrics_count_what_the_store_holds(tmp_path):
     assert 'aqtra_run_duration_seconds_bucket{kind="flow",le="2.5"} 1.0' in text
     assert 'aqtra_run_duration_seconds_bucket{kind="flow",le="1"} 0.0' in text
     assert 'aqtra_worker_heartbeat_timestamp_seconds{worker="w"}' in text
+    assert 'aqtra_scheduler_last_tick_timestamp_seconds{scheduler="host:42"}' in text
+
+
+def test_a_scheduler_process_records_its_ticks(tmp_path):
+    from aqtra_nb.jobs import Scheduler
+
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    with Scheduler(store, workers=1) as scheduler:
+        scheduler.once()
+        name = scheduler.name
+    text, _ = Metrics(store).render()
+    assert f'aqtra_scheduler_last_tick_timestamp_seconds{{scheduler="{name}"}}' in text
