@@ -77,6 +77,10 @@ def safe_config(options: ServeOptions) -> Config:
     config.VoilaConfiguration.strip_sources = True
     config.VoilaConfiguration.show_tracebacks = False
     config.VoilaConfiguration.classic_tree = True  # the gallery is a server-rendered page
+    # A visitor's `?template=reveal` or `?theme=` would switch to a template with CDN links (and no
+    # pre-heated kernel), `?template=../..` to a 500: the page is the one the publisher chose.
+    config.VoilaConfiguration.allow_template_override = "NO"
+    config.VoilaConfiguration.allow_theme_override = "NO"
     config.VoilaConfiguration.file_allowlist = [r".*\.(png|jpg|jpeg|gif|svg)"]
     config.VoilaConfiguration.file_denylist = [r"(^|.*/)\..*", r".*\.(ipynb|py|yaml|yml|json|db|env)"]
     config.VoilaExecutor.timeout = options.timeout

@@ -213,3 +213,13 @@ def umask(value: int):
         yield
     finally:
         os.umask(previous)
+
+
+def test_visitors_cannot_switch_the_template_or_theme(simple_server: PublishedServer):
+    """`?template=reveal` had third-party CDN links, `?template=../../etc` a 500 (issue 17, item 8)."""
+    for extra in ("&template=reveal", "&template=classic", "&template=..%2F..%2Fetc", "&theme=dark"):
+        response = requests.get(simple_server.url + extra, timeout=120)
+        assert response.status_code == 200, (extra, response.status_code)
+        assert "APP-RENDERED" in response.text
+        for cdn in ("unpkg.com", "cdn.jsdelivr.net", "cdnjs.cloudflare.com"):
+            assert cdn not in response.text, (extra, cdn)
