@@ -47,6 +47,7 @@ from ..private_files import private_file, private_folder
 from ..secrets import reveal
 from . import static
 from .apps import AppSource, stage
+from .quiet import quiet_tornado_logs, replace_handler
 
 logger = logging.getLogger(__name__)
 
@@ -239,9 +240,12 @@ class PublishedVoila(Voila):
     def init_handlers(self) -> list:
         # First: in single-app mode Voilà's page handler takes every other path.
         handlers: list = [(url_path_join(self.server_url, static.PREFIX, "([^/]+)"), StaticHandler)]
+        quiet_tornado_logs()
         for spec in super().init_handlers():
             pattern, handler, *rest = spec
-            if handler is AllowListFileHandler:
+            if replace_handler(handler) is not handler:
+                spec = (pattern, replace_handler(handler), *rest)
+            elif handler is AllowListFileHandler:
                 kwargs = dict(rest[0]) if rest else {}
                 kwargs["path"] = self.app_dir or kwargs.get("path", self.root_dir)
                 spec = (pattern, AuthenticatedAppFileHandler, kwargs)

@@ -117,6 +117,40 @@ def test_files_next_to_the_app_need_the_token_and_only_images_are_served(simple_
         assert get(simple_server, f"/voila/files/{private}", token=simple_server.token).status_code == 403
 
 
+def test_visitors_cannot_switch_the_template_or_theme(simple_server: PublishedServer):
+    """`?template=reveal` had third-party CDN links, `?template=../../etc` a 500 (issue 17, item 8)."""
+    for extra in ("&template=reveal", "&template=classic", "&template=..%2F..%2Fetc", "&theme=dark"):
+        response = requests.get(simple_server.url + extra, timeout=120)
+        assert response.status_code == 200, (extra, response.status_code)
+        assert "APP-RENDERED" in response.text
+        for cdn in ("unpkg.com", "cdn.jsdelivr.net", "cdnjs.cloudflare.com"):
+            assert cdn not in response.text, (extra, cdn)
+
+
+def test_a_crowd_of_bad_requests_gets_plain_answers_and_one_log_line_each(simple_server: PublishedServer):
+    """Issue 17, item 9: no 500, no traceback, no token (right or wrong) in the log."""
+    before = len(simple_server.output.splitlines())
+    token = simple_server.token
+    paths = [
+        "/logout",
+        "/voila/templates/x",
+        f"/voila/templates/x?token={token}",
+        "/voila/api/nope",
+        f"/api/kernels/nope?token={token}",
+        f"/voila/static/nope.js?token={token}",
+        "/?token=WRONG-TOKEN-1",
+    ] * 5
+    for path in paths:
+        response = requests.get(simple_server.base + path, allow_redirects=False, timeout=30)
+        assert response.status_code < 500, (path, response.status_code)
+    posted = requests.post(simple_server.base + "/api/kernels?token=WRONG-TOKEN-2", timeout=30)
+    assert posted.status_code == 403
+    new = simple_server.output.splitlines()[before:]
+    assert len(new) <= 3 * (len(paths) + 1), "\n".join(new[:50])
+    text = "\n".join(new)
+    assert "Traceback" not in text and "WRONG-TOKEN" not in text and token not in text
+
+
 def test_token_is_printed_once_and_never_logged(simple_server: PublishedServer, rendered: str):
     token = simple_server.token
     assert len(token) >= 32
@@ -213,13 +247,3 @@ def umask(value: int):
         yield
     finally:
         os.umask(previous)
-
-
-def test_visitors_cannot_switch_the_template_or_theme(simple_server: PublishedServer):
-    """`?template=reveal` had third-party CDN links, `?template=../../etc` a 500 (issue 17, item 8)."""
-    for extra in ("&template=reveal", "&template=classic", "&template=..%2F..%2Fetc", "&theme=dark"):
-        response = requests.get(simple_server.url + extra, timeout=120)
-        assert response.status_code == 200, (extra, response.status_code)
-        assert "APP-RENDERED" in response.text
-        for cdn in ("unpkg.com", "cdn.jsdelivr.net", "cdnjs.cloudflare.com"):
-            assert cdn not in response.text, (extra, cdn)
