@@ -19,6 +19,8 @@ from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 from voila.static_file_handler import TemplateStaticFileHandler
 
+from ..secrets import redact
+
 TOKEN_IN_URL = re.compile(r"([?&;]token=)[^&\s'\")]+")
 TORNADO_LOGGERS = ("tornado.application", "tornado.general", "tornado.access")
 
@@ -64,7 +66,7 @@ class OneLineRecords(logging.Filter):
             record.exc_info, record.exc_text = None, None
         elif "\n" in message and record.levelno >= logging.ERROR and record.name == "tornado.access":
             message = message.splitlines()[0]  # Jupyter's access log adds the request headers to 5xx lines
-        record.msg, record.args = message, ()
+        record.msg, record.args = redact(message), ()  # the exception's text was not masked yet
         return True
 
 
