@@ -208,18 +208,20 @@ def _imported(module: str, path: Path, node: ast.AST) -> list[str]:
     return [base, *(f"{base}.{alias.name}" for alias in node.names)]
 
 
-def test_no_inner_module_imports_the_outer_ring():
-    """Checked in a fresh interpreter: after the rest of the suite, CPython 3.11.7's `ast.parse` can fail
-    with "AST constructor recursion depth mismatch" (its AST builder's recursion bookkeeping)."""
+def in_fresh_interpreter(check: str) -> None:
+    """Run `check` of this module in a new Python: after the rest of the suite, CPython 3.11.7's
+    `ast.parse` can fail with "AST constructor recursion depth mismatch" (its AST builder's recursion
+    bookkeeping), and these checks parse every module of the package."""
     import subprocess
     import sys
 
-    done = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-         "import test_resources as t; t.check_no_inner_module_imports_the_outer_ring()"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_resources as t; t.{check}()"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_no_inner_module_imports_the_outer_ring():
+    in_fresh_interpreter("check_no_inner_module_imports_the_outer_ring")
 
 
 def check_no_inner_module_imports_the_outer_ring() -> None:
@@ -271,6 +273,10 @@ def _environment_reads(tree: ast.Module) -> list[tuple[int, str]]:
 
 
 def test_settings_variables_are_read_in_settings_only():
+    in_fresh_interpreter("check_settings_variables_are_read_in_settings_only")
+
+
+def check_settings_variables_are_read_in_settings_only() -> None:
     reads = {module: _environment_reads(tree) for module, _, tree in _modules()}
     assert {name for _, name in reads["aqtra_nb.settings"]} == SETTINGS_VARIABLES  # the check sees them
     wrong = [
