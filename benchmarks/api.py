@@ -1,8 +1,8 @@
 """The REST API under load: concurrent clients on loopback against a real Jupyter server.
 
 Seeds the store with `--runs` runs (three steps each), starts `jupyter server` with the aqtra-nb
-extension, then for each endpoint sends `--requests` requests from `--clients` concurrent clients
-(httpx, one asyncio loop) and prints requests/s and p50/p95/p99 latencies, next to Jupyter's own
+extension, then for each endpoint keeps `--clients` concurrent clients busy and prints requests/s and
+p50/p95/p99 latencies, next to Jupyter's own
 `GET /api/status` (an authenticated handler doing nothing: the floor any handler stands on) as the
 ratio `p99 / p99 of /api/status`. Then `POST runs` → first server-sent event, a few times in a row.
 
@@ -10,7 +10,9 @@ ratio `p99 / p99 of /api/status`. Then `POST runs` → first server-sent event, 
     python benchmarks/api.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
     python benchmarks/api.py --quick                          # 1,000 runs, 20 clients, few requests
 
-The client runs on the same 2-core machine as the server, so the numbers include its CPU share.
+The load comes from `wrk` (C, one thread; `apt-get install wrk`) for `--seconds` per endpoint when it
+is on PATH, else from httpx on one asyncio loop (`--requests` per endpoint), which spends more CPU than
+the server it measures. Either runs on the same machine as the server and takes its CPU share.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -158,6 +161,59 @@ async def first_event(url: str, repeat: int) -> list[float]:
     return found
 
 
+WRK_SCRIPT = """
+local ids = {ids}
+math.randomseed(7)
+request = function()
+  local path = "{path}"
+  if #ids > 0 then path = path:gsub("{{id}}", ids[math.random(#ids)]) end
+  local headers = {{["Content-Type"] = "application/json"}}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  return wrk.format("{method}", path, headers, {body})
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout))
+end
+"""
+
+
+def load_wrk(url: str, method: str, path: str, body: str | None, ids: list[str], seconds: int, clients: int):
+    """The same measures as `load`, with wrk keeping `clients` connections busy for `seconds`."""
+    lua = WRK_SCRIPT.format(
+        ids="{" + ",".join(json.dumps(i) for i in ids) + "}" if "{id}" in path else "{}",
+        path=path, method=method, body=json.dumps(body) if body is not None else "nil",
+    )  # fmt: skip
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua)
+    try:
+        command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "-s", script.name]
+        command += ["-H", f"Authorization: token {TOKEN}", url]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script.name)
+    done, micros, p50, p95, p99, errors = (int(v) for v in output.split("RESULT")[1].split())
+    return {
+        "rps": done / (micros / 1e6),
+        "p50": p50 / 1000,
+        "p95": p95 / 1000,
+        "p99": p99 / 1000,
+        "errors": errors,
+    }
+
+
+def wrk_scenarios(flow_text: str) -> dict[str, tuple[str, str, str | None]]:
+    body = json.dumps({"flow": flow_text, "parameters": {"min_amount": 50}})
+    return {
+        "GET /api/status (Jupyter's own)": ("GET", "/api/status", None),
+        "GET runs": ("GET", "/aqtra/api/runs?limit=50", None),
+        "GET runs?status=failed": ("GET", "/aqtra/api/runs?status=failed", None),
+        "GET runs/{id}": ("GET", "/aqtra/api/runs/{id}", None),
+        "POST flows/validate": ("POST", "/aqtra/api/flows/validate", body),
+    }
+
+
 def scenarios(ids: list[str], flow_text: str) -> dict[str, object]:
     body = {"flow": flow_text, "parameters": {"min_amount": 50}}
     return {
@@ -173,13 +229,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=100)
-    parser.add_argument("--requests", type=int, default=3_000, help="per endpoint")
+    parser.add_argument("--requests", type=int, default=3_000, help="per endpoint (httpx)")
+    parser.add_argument("--seconds", type=int, default=10, help="per endpoint (wrk)")
+    parser.add_argument("--no-wrk", action="store_true", help="load from httpx even when wrk is here")
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary AQTRA_HOME")
     parser.add_argument("--first-event", type=int, default=5, help="POST runs → first event, this many times")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
-        args.runs, args.clients, args.requests, args.first_event = 1_000, 20, 300, 2
+        args.runs, args.clients, args.requests, args.first_event, args.seconds = 1_000, 20, 300, 2, 2
     with tempfile.TemporaryDirectory(prefix="aqtra-api-bench-") as folder:
         root = Path(folder)
         (root / "data").mkdir()
@@ -203,13 +261,20 @@ def main() -> int:
 
 def run_all(base: str, ids: list[str], args: argparse.Namespace) -> str:
     results = {}
-    for name, make in scenarios(ids, FLOW).items():
+    use_wrk = shutil.which("wrk") is not None and not args.no_wrk
+    if use_wrk:
+        for name, (method, path, body) in wrk_scenarios(FLOW).items():
+            load_wrk(base, method, path, body, ids, 2, args.clients)  # warm-up
+            results[name] = load_wrk(base, method, path, body, ids, args.seconds, args.clients)
+            print(f"  {name}: {json.dumps({k: round(v, 1) for k, v in results[name].items()})}", flush=True)
+    for name, make in ({} if use_wrk else scenarios(ids, FLOW)).items():
         asyncio.run(load(base, make, min(200, args.requests), args.clients))  # warm-up
         results[name] = asyncio.run(load(base, make, args.requests, args.clients))
         print(f"  {name}: {json.dumps({k: round(v, 1) for k, v in results[name].items()})}", flush=True)
     floor = results["GET /api/status (Jupyter's own)"]["p99"]
+    how = f"wrk, {args.seconds} s" if use_wrk else f"httpx, {args.requests} requests"
     lines = [
-        f"\n{args.clients} concurrent clients, {args.requests} requests per endpoint, {len(ids):,} runs stored\n",
+        f"\n{args.clients} concurrent clients ({how} per endpoint), {len(ids):,} runs stored\n",
         "| endpoint | requests/s | p50 ms | p95 ms | p99 ms | p99 / Jupyter's /api/status | errors |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]

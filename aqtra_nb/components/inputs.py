@@ -15,6 +15,7 @@ from pydantic import Field
 from ..errors import AqtraError, FlowValidationError
 from . import arrow
 from .base import FrameInput, InputComponent, Params, partitionwise
+from .fingerprints import local_fingerprint
 
 ColumnType = Literal["string", "integer", "number", "boolean", "date", "datetime"]
 
@@ -93,6 +94,9 @@ class ReadCsv(InputComponent):
     def read_schema(self) -> pd.DataFrame:
         return self._frame(self.params.columns)._meta
 
+    def source_fingerprint(self) -> Any:
+        return local_fingerprint(self.ctx.resolve_path(self.params.path))
+
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         return self._frame(columns or self.params.columns)
 
@@ -148,6 +152,9 @@ class ReadParquet(InputComponent):
             self.ctx.require_columns(meta.columns, self.params.columns, field="columns")
             meta = meta[self.params.columns]
         return meta
+
+    def source_fingerprint(self) -> Any:
+        return local_fingerprint(self.ctx.resolve_path(self.params.path))
 
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         columns = columns or self.params.columns or list(self.dataset.schema.names)

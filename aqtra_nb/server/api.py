@@ -15,7 +15,7 @@ import inspect
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -183,6 +183,15 @@ class AqtraHandler(APIHandler):
         return await loop.run_in_executor(
             self.services.executor, functools.partial(function, *args, **kwargs)
         )
+
+    async def cached(self, key: Hashable, compute: Callable[[], Any]) -> None:
+        """Reply with `compute()`'s JSON, kept in the read cache while the store is unchanged."""
+        cache = self.services.read_cache
+        token = cache.changes.token() if cache.changes.cheap else await self.blocking(cache.changes.token)
+        body = await cache.fetch(
+            key, token, lambda: self.blocking(lambda: json.dumps(compute(), default=json_default).encode())
+        )
+        self.finish(body)
 
     @property
     def user_name(self) -> str | None:

@@ -15,9 +15,11 @@ from jupyter_server.utils import url_path_join
 
 from ..resources import Resources, install
 from ..settings import AqtraNb
+from ..store.changes import ChangeToken
 from .handlers import routes
 from .metrics import Metrics
 from .openapi import path_template
+from .read_cache import ReadCache
 from .run_service import RunLauncher
 from .services import ApiServices
 
@@ -37,7 +39,10 @@ class AqtraNbExtension(ExtensionApp):
         resources = install(Resources(config))
         root = Path(self.serverapp.root_dir if self.serverapp is not None else ".").resolve()
         launcher = RunLauncher(resources, workers=config.run_workers)
-        self.services = ApiServices(config, resources, root, launcher, Metrics(resources.store), routes())
+        read_cache = ReadCache(ChangeToken(resources.store.engine))
+        self.services = ApiServices(
+            config, resources, root, launcher, Metrics(resources.store), read_cache, routes()
+        )
         self.settings["aqtra_nb_services"] = self.services
         for module in config.entity_modules:
             importlib.import_module(module)  # declares its entities

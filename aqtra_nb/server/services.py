@@ -1,5 +1,5 @@
 """What the handlers share: settings, resources, the server's root, the run launcher, a thread pool for
-blocking work, metrics and the route table."""
+blocking work, metrics, the read cache and the route table."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from ..resources import Resources
 from ..settings import AqtraNb
 from .metrics import Metrics
+from .read_cache import ReadCache
 from .run_service import RunLauncher
 
 
@@ -21,6 +22,7 @@ class ApiServices:
     root_dir: Path
     launcher: RunLauncher
     metrics: Metrics
+    read_cache: ReadCache
     routes: list[tuple[str, type]] = field(default_factory=list)
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="aqtra-api")
@@ -37,4 +39,5 @@ class ApiServices:
 
     def close(self) -> Any:
         self.launcher.close()
+        self.read_cache.changes.close()
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import stat
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +153,11 @@ def parse_yaml(text: str, *, source: str | None, error: type[AqtraError]) -> Any
     `source` and the line and column ("not valid YAML at line L, column C: ...")."""
     if len(text) > MAX_FILE_BYTES:
         raise error(f"the document is {len(text):,} characters; the limit is {MAX_FILE_BYTES:,}", file=source)
+    kept = _PARSED.get(text)
+    if kept is not None:
+        return json.loads(kept)
     try:
-        return yaml.load(text, Loader=FlowLoader)  # noqa: S506 - a SafeLoader
+        document = yaml.load(text, Loader=FlowLoader)  # noqa: S506 - a SafeLoader
     except DocumentError as exc:
         where = f" (line {exc.line})" if exc.line else ""
         raise error(f"{exc}{where}", file=source, line=exc.line) from None
@@ -163,6 +168,44 @@ def parse_yaml(text: str, *, source: str | None, error: type[AqtraError]) -> Any
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise error(f"not valid YAML{where}: {problem}", file=source) from None
+    _PARSED.put(text, document)
+    return document
+
+
+class _ParsedDocuments:
+    """Recently parsed texts as JSON (PyYAML in Python costs a millisecond for a small flow, the editor
+    validates on every keystroke and a dashboard on every click). Kept as JSON text so that every caller
+    gets its own fresh copy; documents JSON cannot hold as they are (dates, non-string keys) are not kept.
+    """
+
+    def __init__(self, size: int = 256, max_chars: int = 256 * 1024) -> None:
+        self.size, self.max_chars = size, max_chars
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> str | None:
+        with self._lock:
+            kept = self._texts.get(text)
+            if kept is not None:
+                self._texts.move_to_end(text)
+            return kept
+
+    def put(self, text: str, document: Any) -> None:
+        if len(text) > self.max_chars:
+            return
+        try:
+            kept = json.dumps(document, allow_nan=False)
+        except (TypeError, ValueError):
+            return
+        if len(kept) > 4 * self.max_chars or json.loads(kept) != document:  # aliases; integer keys
+            return
+        with self._lock:
+            self._texts[text] = kept
+            while len(self._texts) > self.size:
+                self._texts.popitem(last=False)
+
+
+_PARSED = _ParsedDocuments()
 
 
 def load_flow(path: str | Path) -> FlowSpec:

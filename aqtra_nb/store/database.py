@@ -51,6 +51,11 @@ def make_engine(url: str, connect_args: dict | None = None, *, tuned: bool = Tru
     options: dict = {"connect_args": dict(connect_args or {})}
     if parsed.get_backend_name() == "sqlite":
         options["connect_args"].setdefault("timeout", 30)
+        if parsed.database not in (None, "", ":memory:"):
+            # Connections to a file are cheap to keep and dear to open (WAL pragmas): keep one for every
+            # thread of a server (API pool, run launcher, scheduler, change token) instead of closing
+            # QueuePool's overflow after each use.
+            options.update(pool_size=20, max_overflow=20)
     else:
         options["pool_pre_ping"] = True
     try:

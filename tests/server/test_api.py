@@ -143,6 +143,32 @@ def test_cancel_a_running_run(server, http):
     assert events[-1][1]["status"] == "cancelled"
 
 
+def test_run_replies_kept_while_the_store_is_unchanged_and_never_stale(server, http):
+    """`GET runs` and `GET runs/{id}` are served from the read cache between commits; a commit by
+    another process (here: this test's own connection to the server's database) shows at once."""
+    from sqlalchemy import update
+
+    from aqtra_nb.store import Store
+    from aqtra_nb.store.models import Run
+
+    store = Store(f"sqlite:///{server.root / 'home' / 'aqtra.db'}")
+    with store.session.begin() as session:
+        session.add(Run(id="cachedrun01", name="cache-check", status="running"))
+    listed = [http.get(f"{server.api}/runs", params={"flow": "cache-check"}).json() for _ in range(3)]
+    assert listed[0] == listed[1] == listed[2] and listed[0]["runs"][0]["status"] == "running"
+    assert http.get(f"{server.api}/runs/cachedrun01").json()["status"] == "running"
+    with store.session.begin() as session:
+        session.execute(update(Run).where(Run.id == "cachedrun01").values(status="failed", error="x"))
+    after = http.get(f"{server.api}/runs", params={"flow": "cache-check"}).json()
+    assert after["runs"][0]["status"] == "failed" and after["runs"][0]["error"] == "x"
+    assert http.get(f"{server.api}/runs/cachedrun01").json()["status"] == "failed"
+    with store.session.begin() as session:
+        session.add(Run(id="cachedrun02", name="cache-check", status="queued"))
+    assert http.get(f"{server.api}/runs", params={"flow": "cache-check"}).json()["total"] == 2
+    assert http.get(f"{server.api}/runs/nosuchrun").status_code == 404
+    store.close()
+
+
 def test_metrics_in_prometheus_format(server, http):
     http.get(f"{server.api}/components")
     text = http.get(f"{server.api}/metrics").text

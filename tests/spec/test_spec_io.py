@@ -127,3 +127,27 @@ def test_relative_paths_stay_relative_to_the_flow_file_after_chdir(tmp_path, mon
     flow = Flow.load("f.flow.yaml")
     monkeypatch.chdir(tmp_path)
     assert list(flow.run(progress=False)["src"].x) == [1, 2]
+
+
+def test_a_text_parsed_again_gives_a_fresh_equal_document():
+    """Parsed texts are kept (the editor validates on every keystroke), never shared between callers."""
+    import datetime as dt
+
+    from aqtra_nb.errors import FlowValidationError
+    from aqtra_nb.spec.io import parse_yaml
+
+    text = "flow: t\nsteps:\n  - {id: a, component: read_csv, with: {path: a.csv, n: [1, 2.5, true]}}\n"
+    first = parse_yaml(text, source=None, error=FlowValidationError)
+    first["steps"][0]["with"]["n"].append("changed")
+    second = parse_yaml(text, source=None, error=FlowValidationError)
+    assert second["steps"][0]["with"] == {"path": "a.csv", "n": [1, 2.5, True]}
+    assert type(second["steps"][0]["with"]["n"][0]) is int
+    dated = "when: 2026-12-03\n1: one\n"  # a date and an integer key: not JSON, still parsed right
+    assert parse_yaml(dated, source=None, error=FlowValidationError) == {
+        "when": dt.date(2026, 12, 3),
+        1: "one",
+    }
+    assert parse_yaml(dated, source=None, error=FlowValidationError) == {
+        "when": dt.date(2026, 12, 3),
+        1: "one",
+    }

@@ -10,7 +10,6 @@ from tornado import web
 from ...jobs import api as jobs
 from ..api import AqtraHandler, operation
 from ..models import CreateJob, Deleted, JobInfo, JobList, NextRuns, RunInfo, RunJob
-from ..run_service import run_info
 
 
 def job_info(job: Any) -> dict[str, Any]:
@@ -98,8 +97,12 @@ class RunNowHandler(AqtraHandler):
     )
     async def post(self, name: str) -> None:
         request = self.body(RunJob)
-        run = await self.blocking(jobs.run, name, request.parameters, store=self.services.resources.store)
-        self.reply(run_info(run), status=202)
+        store = self.services.resources.store
+
+        def queue() -> dict:
+            return store.run_record(jobs.run(name, request.parameters, store=store).id)
+
+        self.reply(await self.blocking(queue), status=202)
 
 
 def next_runs(cron: str, timezone: str, count: int) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from ...spec.status import RunStatus
 from .. import flow_service
 from ..api import AqtraHandler, operation
 from ..models import CancelReply, RunInfo, RunPage, RunStarted, StartRun
-from ..run_service import run_info, run_page
 
 STATUSES = {s.value for s in RunStatus}
 
@@ -31,16 +30,14 @@ class RunsHandler(AqtraHandler):
             raise web.HTTPError(400, f"unknown status {status!r}; one of {', '.join(sorted(STATUSES))}")
         offset = self.query_int("offset", 0, high=10**9)
         limit = self.query_int("limit", 50, low=1, high=500)
-        runs, total = await self.blocking(
-            run_page,
-            self.services.resources.store,
-            flow=self.get_query_argument("flow", None),
-            job=self.get_query_argument("job", None),
-            status=status,
-            offset=offset,
-            limit=limit,
-        )
-        self.reply({"runs": [run_info(r) for r in runs], "total": total, "offset": offset, "limit": limit})
+        flow, job = self.get_query_argument("flow", None), self.get_query_argument("job", None)
+        store = self.services.resources.store
+
+        def page() -> dict:
+            runs, total = store.run_page(name=flow, job=job, status=status, offset=offset, limit=limit)
+            return {"runs": runs, "total": total, "offset": offset, "limit": limit}
+
+        await self.cached(("runs", flow, job, status, offset, limit), page)
 
     @operation(
         "Start a flow run in the background (a run process, never the server's thread).",
@@ -75,8 +72,8 @@ class RunHandler(AqtraHandler):
         response=RunInfo,
     )
     async def get(self, run_id: str) -> None:
-        run = await self.blocking(self.services.resources.store.run, run_id)
-        self.reply(run_info(run))
+        store = self.services.resources.store
+        await self.cached(("run", run_id), lambda: store.run_record(run_id))
 
 
 class CancelHandler(AqtraHandler):

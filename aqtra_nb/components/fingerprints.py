@@ -1,0 +1,70 @@
+"""What identifies the current version of an input's source without reading it, and the schemas kept by it.
+
+An editor validates the flow on every keystroke and a dashboard plans it on every click; opening a CSV
+with Dask or a Parquet dataset with Arrow to learn its columns each time costs more than all the rest of
+planning. A local file's version is its path, inode, size and modification time (ns): a rewrite in
+place, an atomic replace and a new file in a folder or glob each change it. Sources without a cheap
+version (URLs, databases, HTTP) have none and are read every time.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+import pandas as pd
+
+MAX_FILES = 10_000  # a dataset with more files is listed on every plan anyway; not worth a key
+
+
+def local_fingerprint(path: str) -> tuple | None:
+    """(path, inode, size, mtime_ns) of every file behind a local path, glob or folder; None for URLs,
+    nothing found (the reader reports that) or more than MAX_FILES files."""
+    if "://" in path:
+        return None
+    if os.path.isdir(path):
+        files = [os.path.join(folder, name) for folder, _, names in os.walk(path) for name in names]
+    else:
+        files = glob.glob(path)
+    if not files or len(files) > MAX_FILES:
+        return None
+    found = []
+    for name in sorted(files):
+        try:
+            info = os.stat(name)
+        except OSError:
+            return None
+        found.append((name, info.st_ino, info.st_size, info.st_mtime_ns))
+    return tuple(found)
+
+
+class SchemaMemo:
+    """Empty frames (a reader's columns and dtypes) by key, least recently used out first."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._frames: OrderedDict[Hashable, pd.DataFrame] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, read: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        with self._lock:
+            found = self._frames.get(key)
+            if found is not None:
+                self._frames.move_to_end(key)
+        if found is None:
+            found = read()
+            with self._lock:
+                self._frames[key] = found
+                while len(self._frames) > self.size:
+                    self._frames.popitem(last=False)
+        return found.copy()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._frames.clear()
+
+
+SCHEMAS = SchemaMemo()
