@@ -15,6 +15,13 @@ Then a breakdown of the cold render, each part measured on its own: starting a k
 
     python benchmarks/app.py                   # 100k orders (scale 0.1), 3 cold renders, 7 updates
     python benchmarks/app.py --scale 0.01 --cold 1 --updates 3    # a smoke test
+    python benchmarks/app.py --visitors 50      # a crowd: 50 visitors at once, p50/p99 and peak memory
+
+With `--visitors N`, N browser pages open the dashboard at the same moment (one Chromium, a context
+each) against a server with the default pool (`--pool 1`, growing to `--pool-max`) and kernel cap
+(`--max-kernels`, default from memory); each is timed until its dashboard is drawn, through any busy
+page it got (which retries by itself). The server's memory (its process and every kernel) is sampled
+throughout; Chromium runs on the same machine and takes its share of the CPU.
 
 Needs Chromium (/usr/bin/chromium or $AQTRA_CHROMIUM) and Playwright (the `test` or `export` extra).
 Runs are not recorded in your run history (`AQTRA_HOME` is a temporary folder).
@@ -139,6 +146,81 @@ def breakdown(folder: Path) -> dict[str, float]:
     }
 
 
+def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None) -> None:
+    """N visitors at once: seconds to a drawn dashboard (p50, p99, max), busy pages seen, peak memory."""
+    import asyncio
+    import threading
+
+    import psutil
+    from playwright.async_api import async_playwright
+
+    from aqtra_nb.publish.browser import launch_args
+    from aqtra_nb.publish.process import PublishedServer
+
+    command = ["publish", "sales_dashboard.app.yaml", "--port", "0", "--pool-max", str(pool_max)]
+    command += ["--max-kernels", str(max_kernels)] if max_kernels else []
+    peak = {"bytes": 0, "kernels": 0}
+    stop = threading.Event()
+
+    def sample(pid: int) -> None:
+        root = psutil.Process(pid)
+        while not stop.is_set():
+            try:
+                tree = [root, *root.children(recursive=True)]
+                total = sum(p.memory_info().rss for p in tree if p.is_running())
+                kernels = sum(1 for p in tree if "ipykernel" in " ".join(p.cmdline()))
+            except psutil.Error:
+                continue
+            peak["bytes"], peak["kernels"] = max(peak["bytes"], total), max(peak["kernels"], kernels)
+            stop.wait(0.5)
+
+    async def visit(browser, url: str, busy: list[int]) -> float:
+        context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+        page = await context.new_page()
+        page.on("response", lambda r: busy.append(1) if r.status == 503 else None)
+        started = time.perf_counter()
+        try:
+            await page.goto(url, timeout=WAIT * 3)
+            for selector in READY:
+                await page.locator(selector).first.wait_for(timeout=WAIT * 3)
+            return time.perf_counter() - started
+        except Exception:  # noqa: BLE001 - a visitor who never saw the dashboard
+            return float("inf")
+        finally:
+            await context.close()
+
+    async def all_at_once(url: str) -> tuple[list[float], int]:
+        busy: list[int] = []
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**launch_args())
+            times = await asyncio.gather(*(visit(browser, url, busy) for _ in range(visitors)))
+            await browser.close()
+        return sorted(times), len(busy)
+
+    with PublishedServer(command, cwd=folder) as server:
+        server.wait_for_output("is filled")
+        watcher = threading.Thread(target=sample, args=(server.process.pid,), daemon=True)
+        watcher.start()
+        began = time.perf_counter()
+        times, busy = asyncio.run(all_at_once(server.url))
+        elapsed = time.perf_counter() - began
+        stop.set()
+        watcher.join()
+    done = [t for t in times if t != float("inf")]
+    quantiles = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else times * 99
+    cap = max_kernels or "from memory"
+    print(f"\n## {visitors} visitors at once (pool 1 growing to {pool_max}, kernel cap {cap})\n")
+    print("| measure | value |")
+    print("|---|---|")
+    print(f"| dashboards drawn | {len(done)} of {visitors} |")
+    print(f"| seconds to a drawn dashboard, p50 | {quantiles[49]:.1f} |")
+    print(f"| seconds to a drawn dashboard, p99 | {quantiles[98]:.1f} |")
+    print(f"| seconds until the last visitor was served | {elapsed:.1f} |")
+    print(f"| busy pages shown (each retried by itself) | {busy} |")
+    print(f"| peak memory of the server and its kernels | {peak['bytes'] / 2**30:.2f} GiB |")
+    print(f"| most kernels at once | {peak['kernels']} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.1, help="orders in millions (0.1 = 100k)")
@@ -147,7 +229,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--settle", type=float, default=20, help="seconds a pre-heated pool gets to refill between visitors"
     )
+    parser.add_argument("--visitors", type=int, help="only the crowd: this many visitors at once")
+    parser.add_argument("--pool-max", type=int, default=4, help="with --visitors: the pool grows to this")
+    parser.add_argument("--max-kernels", type=int, help="with --visitors: the server's kernel cap")
     args = parser.parse_args(argv)
+    if args.visitors:
+        with tempfile.TemporaryDirectory(prefix="aqtra-app-bench-") as tmp:
+            folder = Path(tmp)
+            os.environ["AQTRA_HOME"] = str(folder / "home")
+            os.environ.pop("AQTRA_DATABASE_URL", None)
+            prepare(folder, args.scale)
+            crowd(folder, args.visitors, args.pool_max, args.max_kernels)
+        return 0
 
     from aqtra_nb.publish.browser import launch_args, sync_playwright
     from aqtra_nb.publish.process import PublishedServer

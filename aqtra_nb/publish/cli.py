@@ -49,11 +49,39 @@ def _server_arguments(parser: argparse.ArgumentParser) -> None:
         "--cull-idle", type=int, default=1800, metavar="SECONDS", help="shut down kernels idle this long"
     )
     parser.add_argument(
+        "--cull-gone",
+        type=float,
+        default=60,
+        metavar="SECONDS",
+        help="shut down a visitor's kernel this long after its page is gone (no connection, no activity)",
+    )
+    parser.add_argument(
         "--pool",
         type=int,
         metavar="N",
         help="kernels kept started, with the app already run, for the next visitors (publish: 1, "
         "apps: 0, i.e. each visitor waits for a kernel)",
+    )
+    parser.add_argument(
+        "--pool-max",
+        type=int,
+        default=0,
+        metavar="N",
+        help="let the pool grow up to N kernels while visitors find it empty (default: keep --pool)",
+    )
+    parser.add_argument(
+        "--max-kernels",
+        type=int,
+        metavar="N",
+        help="most kernels at once, pool included; more visitors get a 'busy, retrying' page "
+        "(default: as many as fit in half this machine's memory at 400 MB each)",
+    )
+    parser.add_argument(
+        "--queue-seconds",
+        type=float,
+        default=30,
+        metavar="SECONDS",
+        help="longest a visitor waits for a kernel before the busy page (default 30)",
     )
 
 
@@ -68,6 +96,12 @@ def _options(args: argparse.Namespace, pool: int):
         if args.pool < 0:
             raise AqtraError(f"--pool must be 0 or more, got {args.pool}", field="--pool")
         pool = args.pool
+    if args.max_kernels is not None and args.max_kernels < 1:
+        raise AqtraError(f"--max-kernels must be 1 or more, got {args.max_kernels}", field="--max-kernels")
+    if args.pool_max < 0:
+        raise AqtraError(f"--pool-max must be 0 or more, got {args.pool_max}", field="--pool-max")
+    if not args.queue_seconds >= 0:
+        raise AqtraError("--queue-seconds must be 0 or more", field="--queue-seconds")
     token = os.environ.get(TOKEN_ENV) or None
     if token and args.public:
         raise AqtraError(f"--public serves without a token, but {TOKEN_ENV} sets one; choose one")
@@ -79,6 +113,10 @@ def _options(args: argparse.Namespace, pool: int):
         timeout=args.timeout,
         cull_idle_seconds=max(0, args.cull_idle),
         pool=pool,
+        pool_max=max(args.pool_max, pool) if args.pool_max else 0,
+        max_kernels=args.max_kernels,
+        queue_seconds=args.queue_seconds,
+        gone_seconds=max(1.0, args.cull_gone),
     )
 
 

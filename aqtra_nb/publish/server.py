@@ -16,7 +16,6 @@ the `VOILA_WS_BASE_URL` Voilà's own `wait_for_request` builds the address from)
 from __future__ import annotations
 
 import contextlib
-import functools
 import gzip
 import logging
 import os
@@ -47,6 +46,7 @@ from ..private_files import private_file, private_folder
 from ..secrets import reveal
 from . import static
 from .apps import AppSource, stage
+from .crowd import Busy, Crowd, CrowdLimits, default_max_kernels
 from .quiet import quiet_tornado_logs, replace_handler
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,10 @@ class ServeOptions:
     cull_idle_seconds: int = 1800  # shut down kernels idle this long (a closed or forgotten tab)
     base_url: str = "/"
     pool: int = 0  # pre-heated kernels per app (0: every visitor waits for a kernel to start)
+    pool_max: int = 0  # the pool grows up to this while visitors find it empty (0: keeps `pool`)
+    max_kernels: int | None = None  # visitors' and pool kernels together; None: from memory
+    queue_seconds: float = 30.0  # longest wait for a kernel before the busy page
+    gone_seconds: float = 60.0  # a kernel with no page connected and no activity this long is shut down
     runtime_dir: Path | None = None  # the server's runtime files; None: AQTRA_HOME/publish
     extra_config: dict = field(default_factory=dict)  # {"Class": {"trait": value}} merged last
 
@@ -192,13 +196,46 @@ class KeyedRequestInfoHandler(RequestInfoSocketHandler):
 
 
 class AppPageHandler(TornadoVoilaHandler):
-    """Voilà's page, which also sets the `_xsrf` cookie: the page shuts its kernel down when the tab
-    closes with a beacon that sends that cookie's value back, and is refused (the kernel then lives
-    until culled) when the page never set it."""
+    """Voilà's page, admitted by the server's `Crowd` (a turn to start a kernel, or the busy page), and
+    setting the `_xsrf` cookie: the page shuts its kernel down when the tab closes with a beacon that
+    sends that cookie's value back, and is refused (the kernel then lives until culled) when the page
+    never set it."""
 
     async def prepare(self, *args, **kwargs) -> None:  # type: ignore[override]
         await super().prepare(*args, **kwargs)
         self.xsrf_token  # noqa: B018 (reading it sets the cookie)
+
+    @web.authenticated
+    async def get(self, path: str | None = None) -> None:  # type: ignore[override]
+        crowd: Crowd | None = self.settings.get("aqtra_crowd")
+        if crowd is None:
+            await super().get(path)
+            return
+        try:
+            turn = await crowd.admit(self.notebook_path or path)
+        except Busy as exc:
+            crowd.busy_replies += 1
+            self.aqtra_busy = True
+            self.set_status(503)
+            self.set_header("Retry-After", str(crowd.limits.retry_seconds))
+            self.set_header("Cache-Control", "no-store")
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(crowd.busy_page(str(exc)))
+            return
+        try:
+            await super().get(path)
+        finally:
+            if turn is not None:
+                turn.release()
+
+
+def _log_request(handler: web.RequestHandler) -> None:
+    """Jupyter Server's request log, but a busy page (a crowd's normal answer) is one info line, not
+    an error with the request's headers."""
+    if getattr(handler, "aqtra_busy", False):
+        logger.info("busy: 503 %s", handler.request.path)
+        return
+    log_request(handler, record_prometheus_metrics=False)
 
 
 def _is_loopback(address: str | None) -> bool:
@@ -229,12 +266,17 @@ class PublishedVoila(Voila):
             # Our page template first: Voilà's lab page minus its links to CDNs.
             self.template_paths = [str(TEMPLATES), *self.template_paths]
 
+    crowd: Crowd | None = None  # set by `serve` before the server starts
+
     def init_settings(self) -> dict:
         settings = super().init_settings()
         if self.app_dir:
             self.kernel_manager.root_dir = self.app_dir
+        if self.crowd is not None:
+            self.crowd.attach(self.kernel_manager)
+            settings["aqtra_crowd"] = self.crowd
         # Jupyter Server's request log: success at debug level, `token=` scrubbed from every URL.
-        settings["log_function"] = functools.partial(log_request, record_prometheus_metrics=False)
+        settings["log_function"] = _log_request
         return settings
 
     def init_handlers(self) -> list:
@@ -326,6 +368,7 @@ def serve(
         if options.pool > 0:
             _preheat(config, apps, options, single)
         app = PublishedVoila(config=config)
+        app.crowd = Crowd(crowd_limits(options))
         app.token = token  # set directly: never on a command line, where `ps` would show it
         app.initialize(argv)
         app.token = token  # a config file must not replace it
@@ -343,6 +386,16 @@ def serve(
             if exc.code:
                 raise AqtraError(f"could not listen on {options.ip}:{port} (is the port in use?)") from None
     return 0
+
+
+def crowd_limits(options: ServeOptions) -> CrowdLimits:
+    max_kernels = options.max_kernels or default_max_kernels()
+    return CrowdLimits(
+        max_kernels=max_kernels,
+        queue_seconds=options.queue_seconds,
+        pool_max=min(options.pool_max, max_kernels),
+        gone_seconds=options.gone_seconds,
+    )
 
 
 def private_runtime_dir(folder: Path | None) -> Path:
