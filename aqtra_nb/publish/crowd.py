@@ -13,7 +13,10 @@ all the others on a machine with a few cores. Here:
 - **A pool that grows with demand** up to `pool_max` while visitors find it empty, never beyond the cap,
   and shrinks back to its size after `pool_idle_seconds` without demand.
 - **Kernels whose page is gone are shut down** after `gone_seconds` with no connection and no activity
-  (the page's beacon on close is the fast path; this catches crashed tabs and dropped networks).
+  (four times as long when the page never connected: it may still be loading on a crowded machine).
+  The page's beacon on close is the fast path; this catches crashed tabs and dropped networks.
+- Pool refills and growth wait until no visitor is waiting for a kernel: during a rush they would only
+  take CPU from the visitors.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 KERNEL_MB = 400  # a kernel with the app's imports and a first run, measured on the sales dashboard
 MEMORY_SHARE = 0.5  # of the machine's memory, for kernels
+NEVER_CONNECTED = 4  # times `gone_seconds`: the grace of a kernel whose page never connected
 
 
 def default_max_kernels(kernel_mb: int = KERNEL_MB, share: float = MEMORY_SHARE) -> int:
@@ -68,6 +72,7 @@ class Crowd:
         self._starting = asyncio.Semaphore(limits.max_starting)
         self._waiting = 0
         self._silent_since: dict[str, float] = {}
+        self._connected: set[str] = set()
         self._base_pool: dict[str, int] = {}
         self._last_demand: dict[str, float] = {}
         self._watch: PeriodicCallback | None = None
@@ -81,7 +86,9 @@ class Crowd:
             fill = kernel_manager.fill_if_needed
 
             def bounded_fill(*args: Any, **kwargs: Any) -> None:
-                if self.kernel_count() < self.limits.max_kernels:
+                # While visitors wait for kernels, a refill would only take CPU from them: the pool is
+                # refilled by `_resize_pools` once nobody waits.
+                if self.kernel_count() < self.limits.max_kernels and not self.crowded():
                     fill(*args, **kwargs)
 
             kernel_manager.fill_if_needed = bounded_fill
@@ -100,6 +107,10 @@ class Crowd:
             for task in pool
             if task.done() and not task.cancelled() and task.exception() is None
         }
+
+    def crowded(self) -> bool:
+        """Visitors are waiting for, or starting, kernels of their own."""
+        return self._waiting > 0 or self._starting.locked()
 
     def kernel_count(self) -> int:
         """Kernels running plus pool kernels still starting."""
@@ -153,7 +164,7 @@ class Crowd:
         current = self._pool_size(notebook)
         self._base_pool.setdefault(notebook, current)
         if current < self.limits.pool_max:
-            self._set_pool_size(notebook, current + 1)
+            self._set_pool_size(notebook, current + 1)  # filled by `_resize_pools` once nobody waits
 
     def _pool_size(self, notebook: str) -> int:
         configs = self.kernel_manager.kernel_pools_config
@@ -183,6 +194,8 @@ class Crowd:
         for kernel_id in list(manager.list_kernel_ids()):
             if kernel_id in pooled or connections.get(kernel_id, 0) > 0:
                 self._silent_since.pop(kernel_id, None)
+                if kernel_id not in pooled:
+                    self._connected.add(kernel_id)
                 continue
             kernel = manager.get_kernel(kernel_id)
             last = getattr(kernel, "last_activity", None)
@@ -190,12 +203,16 @@ class Crowd:
             since = self._silent_since.setdefault(kernel_id, now)
             if getattr(kernel, "execution_state", "idle") == "busy":
                 continue
-            if now - since >= self.limits.gone_seconds and quiet_for >= self.limits.gone_seconds:
+            # A page that never connected may still be loading on a crowded machine: it gets longer.
+            grace = self.limits.gone_seconds * (1 if kernel_id in self._connected else NEVER_CONNECTED)
+            if now - since >= grace and quiet_for >= grace:
                 getattr(manager, "log", logger).info("shutting down kernel %s: its page is gone", kernel_id)
                 self._silent_since.pop(kernel_id, None)
                 await manager.shutdown_kernel(kernel_id)
-        for kernel_id in set(self._silent_since) - set(manager.list_kernel_ids()):
+        alive = set(manager.list_kernel_ids())
+        for kernel_id in set(self._silent_since) - alive:
             self._silent_since.pop(kernel_id, None)
+        self._connected &= alive
 
     def _resize_pools(self) -> None:
         """Pools grown by demand go back to their size after a quiet while; pools below their size (a
@@ -212,6 +229,8 @@ class Crowd:
                 for task in pool[base:]:
                     if task.done() and task.exception() is None:
                         asyncio.ensure_future(manager.shutdown_kernel(task.result()["kernel_id"]))
+        if self.crowded():
+            return
         for notebook, pool in self._pools().items():
             if len(pool) < self._pool_size(notebook) and self.kernel_count() < self.limits.max_kernels:
                 manager.fill_if_needed(delay=0, notebook_name=notebook)
