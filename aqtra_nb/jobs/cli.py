@@ -174,13 +174,10 @@ def _add_with_source(spec, source: str, replace: bool):
 
 
 def _next_due(job) -> str | None:
-    if not job.spec.get("cron") or job.paused:
-        return None
-    from ..store.models import utcnow
-    from .cron import CronSchedule
+    from .cron import next_due
 
-    schedule = CronSchedule(job.spec["cron"], job.spec.get("timezone", "UTC"))
-    return schedule.next_after(utcnow()).astimezone(schedule.tz).isoformat(timespec="seconds")
+    due = next_due(job)
+    return due.isoformat(timespec="seconds") if due else None
 
 
 def _last_runs(job_id: int, limit: int):

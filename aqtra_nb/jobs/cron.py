@@ -135,3 +135,22 @@ def _exists(local: dt.datetime) -> bool:
 
 def _aware(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def upcoming(
+    cron: str, timezone: str = "UTC", count: int = 1, after: dt.datetime | None = None
+) -> list[dt.datetime]:
+    """The next `count` due times of a schedule after `after` (default: now), in the schedule's zone."""
+    schedule = CronSchedule(cron, timezone)
+    moments, moment = [], after or dt.datetime.now(dt.UTC)
+    for _ in range(count):
+        moment = schedule.next_after(moment)
+        moments.append(moment.astimezone(schedule.tz))
+    return moments
+
+
+def next_due(job) -> dt.datetime | None:  # noqa: ANN001 - a stored Job (store/job_models.py)
+    """When a stored job is next due, in its schedule's zone; None when paused or run only by hand."""
+    if not job.spec.get("cron") or job.paused:
+        return None
+    return upcoming(job.spec["cron"], job.spec.get("timezone", "UTC"))[0]

@@ -8,6 +8,7 @@ from typing import Any
 from tornado import web
 
 from ...jobs import api as jobs
+from ...jobs.cron import next_due, upcoming
 from ..api import AqtraHandler, operation
 from ..models import CreateJob, Deleted, JobInfo, JobList, NextRuns, RunInfo, RunJob
 
@@ -23,15 +24,6 @@ def job_info(job: Any) -> dict[str, Any]:
         "next_run": next_due(job),
         "created_at": job.created_at,
     }
-
-
-def next_due(job: Any) -> Any:
-    if not job.spec.get("cron") or job.paused:
-        return None
-    from ...jobs.cron import CronSchedule
-    from ...store.models import utcnow
-
-    return CronSchedule(job.spec["cron"], job.spec.get("timezone", "UTC")).next_after(utcnow())
 
 
 def target_path(root: Path, relative: str) -> Path:
@@ -107,15 +99,7 @@ class RunNowHandler(AqtraHandler):
 
 def next_runs(cron: str, timezone: str, count: int) -> dict[str, Any]:
     """The next `count` due times of a schedule (a bad cron or zone is a 400 naming the field)."""
-    from ...jobs.cron import CronSchedule
-    from ...store.models import utcnow
-
-    schedule = CronSchedule(cron, timezone)
-    moments, moment = [], utcnow()
-    for _ in range(count):
-        moment = schedule.next_after(moment)
-        moments.append(moment.astimezone(schedule.tz))
-    return {"cron": cron, "timezone": timezone, "next": moments}
+    return {"cron": cron, "timezone": timezone, "next": upcoming(cron, timezone, count)}
 
 
 class ScheduleHandler(AqtraHandler):
