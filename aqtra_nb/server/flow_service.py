@@ -15,6 +15,7 @@ import yaml
 from ..errors import AqtraError, NotFound
 from ..spec import FlowSpec
 from ..spec.io import flow_from_document, line_of, parse_flow
+from ..spec.params import parameters_json_schema
 from .models import ErrorBody, PreviewResponse, StepColumns, ValidateResponse
 
 FLOW_SUFFIXES = (".flow.yaml", ".flow.yml", ".flow.json")
@@ -45,13 +46,16 @@ def validate(
 
     text = flow if isinstance(flow, str) else None
     document = flow if isinstance(flow, dict) else None
+    form: dict[str, Any] = {}
     try:
         spec, text = read_flow_input(flow, source=source)
+        form = parameters_json_schema(spec.parameters)
         plan = plan_flow(locate(spec, base_dir), parameters)
     except AqtraError as exc:
-        return ValidateResponse(ok=False, errors=[error_entry(exc, text, document)], steps={})
+        errors = [error_entry(exc, text, document)]
+        return ValidateResponse(ok=False, errors=errors, steps={}, parameters=form)
     steps = {sid: StepColumns(columns=plan.steps[sid].columns) for sid in plan.order}
-    return ValidateResponse(ok=True, errors=[], steps=steps)
+    return ValidateResponse(ok=True, errors=[], steps=steps, parameters=form)
 
 
 def error_entry(exc: AqtraError, text: str | None, document: dict[str, Any] | None) -> ErrorBody:

@@ -67,6 +67,11 @@ class ValidateResponse(BaseModel):
     ok: bool
     errors: list[ErrorBody]
     steps: dict[str, StepColumns]
+    parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The flow's parameters as a JSON Schema object (a run form); empty when the document "
+        "cannot be read.",
+    )
 
 
 class PreviewRequest(ValidateRequest):

@@ -171,3 +171,38 @@ def short(value: object, limit: int = 80) -> str:
     shortener.maxstring = shortener.maxother = limit
     text = shortener.repr(value) if not isinstance(value, BaseException) else shortener.repr(str(value))
     return text if len(text) <= limit + 20 else text[:limit] + "...'"
+
+
+_JSON_TYPES = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "number": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+    "list": {"type": "array", "items": {"type": "string"}},
+}
+
+
+def parameters_json_schema(specs: Mapping[str, ParameterSpec]) -> dict[str, Any]:
+    """A flow's parameters as a JSON Schema object: the form an editor or an app shows for a run (the
+    values are still converted and checked by `resolve_parameters` when the run starts)."""
+    properties: dict[str, Any] = {}
+    for name, spec in specs.items():
+        field: dict[str, Any] = {"title": name, **_JSON_TYPES[spec.type]}
+        if spec.description:
+            field["description"] = spec.description
+        if spec.default is not None:
+            field["default"] = _json_value(spec.default)
+        if spec.choices:
+            field["enum"] = [_json_value(choice) for choice in spec.choices]
+        properties[name] = field
+    required = [name for name, spec in specs.items() if spec.required]
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    return value

@@ -151,3 +151,34 @@ def test_a_text_parsed_again_gives_a_fresh_equal_document():
         "when": dt.date(2026, 12, 3),
         1: "one",
     }
+
+
+def test_parameters_as_a_json_schema_form():
+    """The run form of a flow: each parameter's type, default, choices and description; required ones."""
+    import jsonschema
+
+    from aqtra_nb.spec.params import parameters_json_schema
+
+    spec = parse_flow(FLOW)
+    schema = parameters_json_schema(spec.parameters)
+    assert schema["properties"]["min_amount"] == {"title": "min_amount", "type": "number", "default": 100}
+    assert (
+        schema["properties"]["day"]["format"] == "date"
+        and schema["properties"]["day"]["default"] == "2024-01-31"
+    )
+    assert schema["required"] == []
+    picky = parse_flow(
+        "flow: p\nparameters:\n  region: {type: string, choices: [N, S], description: where}\n"
+        "  tags: {type: list, default: [a]}\nsteps:\n  - {id: a, component: sample_data}\n"
+    )
+    form = parameters_json_schema(picky.parameters)
+    assert form["required"] == ["region"] and form["properties"]["region"]["enum"] == ["N", "S"]
+    assert form["properties"]["tags"] == {
+        "title": "tags",
+        "type": "array",
+        "items": {"type": "string"},
+        "default": ["a"],
+    }
+    jsonschema.validate({"region": "N"}, form)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"region": "West"}, form)

@@ -982,6 +982,13 @@ export interface components {
             errors: components["schemas"]["ErrorBody"][];
             /** Ok */
             ok: boolean;
+            /**
+             * Parameters
+             * @description The flow's parameters as a JSON Schema object (a run form); empty when the document cannot be read.
+             */
+            parameters?: {
+                [key: string]: unknown;
+            };
             /** Steps */
             steps: {
                 [key: string]: components["schemas"]["StepColumns"];

@@ -57,8 +57,14 @@ export class AqtraApi {
     return post('flows/validate', { flow, parameters, path });
   }
 
-  preview(flow: unknown, step: string, rows = 20, path?: string): Promise<PreviewResponse> {
-    return post('flows/preview', { flow, step, rows, path, parameters: {} });
+  preview(
+    flow: unknown,
+    step: string,
+    rows = 20,
+    path?: string,
+    parameters: Record<string, unknown> = {}
+  ): Promise<PreviewResponse> {
+    return post('flows/preview', { flow, step, rows, path, parameters });
   }
 
   runs(query: { flow?: string; status?: string; limit?: number; offset?: number } = {}): Promise<RunPage> {

@@ -5,7 +5,7 @@ import { ABCWidgetFactory, DocumentRegistry, DocumentWidget } from '@jupyterlab/
 import * as React from 'react';
 
 import { AqtraApi } from './api';
-import { FlowEditor, IEditorModel } from './flow-editor';
+import { FlowEditor, IEditorModel, IFlowActions, OpenInNotebook } from './flow-editor';
 
 export const FACTORY = 'Flow Editor';
 export const FILE_TYPE = 'aqtra-flow';
@@ -46,30 +46,44 @@ class ContextModel implements IEditorModel {
   }
 }
 
-class FlowCanvas extends ReactWidget {
+export class FlowCanvas extends ReactWidget {
+  /** The editor's actions, for the commands (set on every render of the editor). */
+  actions: IFlowActions | null = null;
+  private readonly model: ContextModel;
+
   constructor(
-    private readonly context: DocumentRegistry.Context,
-    private readonly api: AqtraApi
+    context: DocumentRegistry.Context,
+    private readonly api: AqtraApi,
+    private readonly openInNotebook?: OpenInNotebook
   ) {
     super();
+    this.model = new ContextModel(context);
     this.addClass('aqtra-flow-editor-widget');
   }
 
   render(): JSX.Element {
-    return <FlowEditor model={new ContextModel(this.context)} api={this.api} />;
+    return (
+      <FlowEditor
+        model={this.model}
+        api={this.api}
+        openInNotebook={this.openInNotebook}
+        bind={actions => (this.actions = actions)}
+      />
+    );
   }
 }
 
 export class FlowEditorFactory extends ABCWidgetFactory<DocumentWidget<FlowCanvas>, DocumentRegistry.IModel> {
   constructor(
     options: DocumentRegistry.IWidgetFactoryOptions<DocumentWidget<FlowCanvas>>,
-    private readonly api: AqtraApi
+    private readonly api: AqtraApi,
+    private readonly openInNotebook?: OpenInNotebook
   ) {
     super(options);
   }
 
   protected createNewWidget(context: DocumentRegistry.Context): DocumentWidget<FlowCanvas> {
-    const content = new FlowCanvas(context, this.api);
+    const content = new FlowCanvas(context, this.api, this.openInNotebook);
     const widget = new DocumentWidget({ content, context });
     void context.ready.then(() => content.update());
     return widget;

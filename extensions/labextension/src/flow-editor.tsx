@@ -27,6 +27,7 @@ import * as React from 'react';
 
 import { AqtraApi, ApiError, ComponentInfo, PreviewResponse, ValidateResponse } from './api';
 import * as flow from './flow-document';
+import { completions, wordBefore } from './completion';
 import { layout, NODE_HEIGHT, NODE_WIDTH } from './layout';
 
 // Where a node's edges attach, given with the node: React Flow then knows them without measuring the
@@ -45,6 +46,21 @@ export interface IEditorModel {
   undo(): void;
   redo(): void;
 }
+
+/** What the editor's commands (palette, shortcuts, toolbar) can ask of one open editor. */
+export interface IFlowActions {
+  run(): Promise<void>;
+  openInNotebook(): Promise<void>;
+  fit(): void;
+  undo(): void;
+  redo(): void;
+  renameSelected(): void;
+  deleteSelected(): void;
+  editParameters(): void;
+}
+
+/** Opens a notebook next to the flow with a cell that loads and runs it (given by the host). */
+export type OpenInNotebook = (path: string, parameters: Record<string, unknown>) => Promise<void>;
 
 interface IStepRun {
   status: string;
@@ -212,8 +228,20 @@ function Preview({ preview, error, seconds }: { preview: PreviewResponse | null;
   );
 }
 
-export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi }): JSX.Element {
+export function FlowEditor({
+  model,
+  api,
+  bind,
+  openInNotebook
+}: {
+  model: IEditorModel;
+  api: AqtraApi;
+  bind?: (actions: IFlowActions) => void;
+  openInNotebook?: OpenInNotebook;
+}): JSX.Element {
   const [text, setText] = React.useState(model.text());
+  const [params, setParams] = React.useState<Record<string, unknown>>({});
+  const fitRef = React.useRef<() => void>(() => undefined);
   const [components, setComponents] = React.useState<ComponentInfo[]>([]);
   const [positions, setPositions] = React.useState(new Map<string, { x: number; y: number }>());
   const [laidOut, setLaidOut] = React.useState(0); // counts layouts: each one fits the view
@@ -259,10 +287,10 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
       return; // nothing to check yet (the file is still loading) or text the canvas cannot read
     }
     const timer = window.setTimeout(() => {
-      api.validate(text, {}, model.path()).then(setChecked, reason => setError(String(reason.message ?? reason)));
+      api.validate(text, params, model.path()).then(setChecked, reason => setError(String(reason.message ?? reason)));
     }, 300);
     return () => window.clearTimeout(timer);
-  }, [text]);
+  }, [text, params]);
 
   // preview of the selected step, refreshed after edits
   React.useEffect(() => {
@@ -272,7 +300,7 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
     }
     const timer = window.setTimeout(() => {
       const started = performance.now();
-      api.preview(text, selected, 20, model.path()).then(
+      api.preview(text, selected, 20, model.path(), params).then(
         reply => {
           setPreview(reply);
           setPreviewError('');
@@ -283,14 +311,14 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
           setPreviewError(reason instanceof ApiError ? reason.message : String(reason));
         }
       );
-    }, 400);
+    }, 200);
     return () => window.clearTimeout(timer);
-  }, [selected, text]);
+  }, [selected, text, params]);
 
   const run = async () => {
     try {
       await model.save();
-      const { run_id } = await api.startRun(model.path());
+      const { run_id } = await api.startRun(model.path(), params);
       setRuns(new Map(shown.steps.map(step => [step.id, { status: 'idle' }])));
       setRunState(`run ${run_id.slice(0, 8)}: queued`);
       follow(api.eventsUrl(run_id), setRuns, setRunState, run_id);
@@ -333,6 +361,40 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
   const byStep = new Map(problems.filter(p => p.step).map(p => [p.step as string, p]));
 
   handlers.current = { rename, endRename: () => setRenaming(null) };
+  const showParameters = React.useRef<HTMLDivElement>(null);
+  const toNotebook = async () => {
+    if (!openInNotebook) {
+      return;
+    }
+    try {
+      await model.save();
+      await openInNotebook(model.path(), params);
+    } catch (reason) {
+      setError(`cannot open a notebook: ${reason instanceof Error ? reason.message : String(reason)}`);
+    }
+  };
+  bind?.({
+    run,
+    openInNotebook: toNotebook,
+    fit: () => fitRef.current(),
+    undo: () => model.undo(),
+    redo: () => model.redo(),
+    renameSelected: () => {
+      if (selected) {
+        setRenaming(selected);
+      }
+    },
+    deleteSelected: () => {
+      if (selected) {
+        edit(flow.removeStep(text, model.path(), selected));
+        setSelected(null);
+      }
+    },
+    editParameters: () => {
+      setSelected(null);
+      window.requestAnimationFrame(() => showParameters.current?.querySelector<HTMLElement>('input, select')?.focus());
+    }
+  });
   const nodes: Node<IStepData>[] = shown.steps.map(step => ({
     id: step.id,
     type: 'step',
@@ -371,6 +433,9 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
   );
   const info = (name: string) => components.find(c => c.name === name);
   const current = shown.steps.find(s => s.id === selected);
+  /** The columns a step's expressions can use: its inputs' inferred columns (the server's validation). */
+  const inputColumns = (step: flow.IStep): Record<string, string> =>
+    Object.assign({}, ...step.inputs.map(input => checked?.steps?.[input]?.columns ?? {}));
 
   return (
     <div
@@ -417,12 +482,17 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
           <button className="jp-Button jp-mod-styled" title="Redo (Ctrl+Shift+Z)" onClick={() => model.redo()}>
             ↷
           </button>
+          {openInNotebook && (
+            <button className="jp-Button jp-mod-styled aqtra-notebook-button" title="Open in a notebook: a cell that loads this flow and shows its result" onClick={() => void toNotebook()}>
+              Open in notebook
+            </button>
+          )}
           <span className="aqtra-run-state">{runState}</span>
         </div>
         {parsed.error && <div className="aqtra-error aqtra-parse-error">{parsed.error}</div>}
         {error && <div className="aqtra-error">{error}</div>}
         <ReactFlowProvider>
-          <FitOnLayout version={laidOut} />
+          <FitOnLayout version={laidOut} fitRef={fitRef} />
           <ReactFlow
             nodes={rfNodes}
             minZoom={0.1}
@@ -469,10 +539,33 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
               formData={current.with as any}
               validator={validator as any}
               liveValidate={false}
+              widgets={{ TextWidget: ColumnTextWidget } as any}
+              formContext={{ columns: inputColumns(current), parameters: Object.keys((checked?.parameters as any)?.properties ?? {}) }}
+              extraErrors={fieldErrors(problems, current.id) as any}
+              showErrorList={false}
               onChange={(event: { formData?: Record<string, unknown> }) => {
                 // rjsf reports its defaults on mount: only what the user changes goes into the file
                 if (touched.current === current.id && event.formData && JSON.stringify(clean(event.formData)) !== JSON.stringify(current.with)) {
                   edit(flow.setParams(text, model.path(), current.id, clean(event.formData)));
+                }
+              }}
+            />
+          </div>
+        )}
+        {!current && Object.keys((checked?.parameters as any)?.properties ?? {}).length > 0 && (
+          <div className="aqtra-run-parameters" ref={showParameters}>
+            <div className="aqtra-form-title">Run parameters</div>
+            <FormComponent
+              schema={checked!.parameters as any}
+              formData={params as any}
+              validator={validator as any}
+              liveValidate={false}
+              showErrorList={false}
+              extraErrors={fieldErrors(problems, null) as any}
+              onChange={(event: { formData?: Record<string, unknown> }) => {
+                const next = clean(event.formData ?? {});
+                if (JSON.stringify(next) !== JSON.stringify(params)) {
+                  setParams(next);
                 }
               }}
             />
@@ -485,8 +578,9 @@ export function FlowEditor({ model, api }: { model: IEditorModel; api: AqtraApi 
 }
 
 /** Fit the view to the steps each time a new layout is applied (the canvas itself stays mounted). */
-function FitOnLayout({ version }: { version: number }): null {
+function FitOnLayout({ version, fitRef }: { version: number; fitRef: React.MutableRefObject<() => void> }): null {
   const { fitView } = useReactFlow();
+  fitRef.current = () => void fitView({ padding: 0.15 });
   React.useEffect(() => {
     if (version > 0) {
       const frame = window.requestAnimationFrame(() => void fitView({ padding: 0.15 }));
@@ -527,4 +621,102 @@ function follow(
 /** A form's data without the empty values rjsf adds for untouched optional fields. */
 function clean(data: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+}
+
+/** Validation problems of one step (or of the parameters, `step` null) as rjsf's errors by field. */
+function fieldErrors(problems: { step?: string | null; field?: string | null; error: string }[], step: string | null): Record<string, unknown> {
+  const errors: Record<string, { __errors: string[] }> = {};
+  for (const p of problems) {
+    if ((p.step ?? null) === step && p.field) {
+      const key = p.field.split('.')[0];
+      (errors[key] ??= { __errors: [] }).__errors.push(p.error);
+    }
+  }
+  return errors;
+}
+
+/** rjsf's text input, with the step's input columns (and `@parameters`) offered as you type: Tab or
+ * Enter takes the highlighted one, arrows move, Escape closes. */
+function ColumnTextWidget(props: any): JSX.Element {
+  const { id, value, required, disabled, readonly, autofocus, onChange, onBlur, onFocus, formContext, placeholder } = props;
+  const columns: Record<string, string> = formContext?.columns ?? {};
+  const parameters: string[] = formContext?.parameters ?? [];
+  const input = React.useRef<HTMLInputElement>(null);
+  const [caret, setCaret] = React.useState(0);
+  const [open, setOpen] = React.useState(false);
+  const [active, setActive] = React.useState(0);
+  const text = value === undefined || value === null ? '' : String(value);
+  const word = wordBefore(text, caret);
+  const offered = open ? completions(word, Object.keys(columns), parameters) : [];
+  const take = (name: string) => {
+    const start = caret - word.length;
+    const next = text.slice(0, start) + name + text.slice(caret);
+    onChange(next);
+    const at = start + name.length;
+    setCaret(at);
+    setOpen(false);
+    window.requestAnimationFrame(() => input.current?.setSelectionRange(at, at));
+  };
+  return (
+    <div className="aqtra-completing">
+      <input
+        ref={input}
+        id={id}
+        className="form-control"
+        value={text}
+        required={required}
+        disabled={disabled || readonly}
+        autoFocus={autofocus}
+        placeholder={placeholder}
+        autoComplete="off"
+        onChange={event => {
+          setCaret(event.target.selectionStart ?? event.target.value.length);
+          setOpen(true);
+          setActive(0);
+          onChange(event.target.value === '' ? undefined : event.target.value);
+        }}
+        onKeyDown={event => {
+          if (!offered.length) {
+            return;
+          }
+          if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+            event.preventDefault();
+            setActive(i => (i + (event.key === 'ArrowDown' ? 1 : offered.length - 1)) % offered.length);
+          } else if (event.key === 'Tab' || event.key === 'Enter') {
+            event.preventDefault();
+            take(offered[Math.min(active, offered.length - 1)]);
+          } else if (event.key === 'Escape') {
+            setOpen(false);
+          }
+        }}
+        onKeyUp={event => setCaret((event.target as HTMLInputElement).selectionStart ?? text.length)}
+        onClick={event => setCaret((event.target as HTMLInputElement).selectionStart ?? text.length)}
+        onBlur={event => {
+          window.setTimeout(() => setOpen(false), 150);
+          onBlur?.(id, event.target.value);
+        }}
+        onFocus={event => onFocus?.(id, event.target.value)}
+      />
+      {offered.length > 0 && (
+        <ul className="aqtra-completions" role="listbox">
+          {offered.map((name, i) => (
+            <li
+              key={name}
+              role="option"
+              aria-selected={i === active}
+              className={`aqtra-completion${i === active ? ' aqtra-active' : ''}`}
+              data-aqtra-completion={name}
+              onMouseDown={event => {
+                event.preventDefault();
+                take(name);
+              }}
+            >
+              {name}
+              {!name.startsWith('@') && <span className="aqtra-completion-type">{columns[name]}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
 }

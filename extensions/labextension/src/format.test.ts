@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { ago, duration, isFinished } from './format';
+import { ago, duration, isFinished, notebookCell } from './format';
 
 describe('duration', () => {
   it('shows short runs with two decimals and long ones in minutes and hours', () => {
@@ -34,5 +34,16 @@ describe('isFinished', () => {
     for (const status of ['succeeded', 'failed', 'cancelled', 'crashed', 'timed_out']) {
       expect(isFinished(status)).toBe(true);
     }
+  });
+});
+
+describe('notebookCell', () => {
+  it('loads the flow next to the notebook and runs it with the parameters as Python values', () => {
+    expect(notebookCell('sales.flow.yaml', {})).toBe(
+      'from aqtra_nb import Flow\n\nflow = Flow.load("sales.flow.yaml")\nresult = flow.run()\nresult'
+    );
+    expect(notebookCell('a "b".flow.yaml', { min: 5, on: true, tags: ['x', null], when: '2026-01-01' })).toContain(
+      'flow = Flow.load("a \\"b\\".flow.yaml")\nresult = flow.run({"min": 5, "on": True, "tags": ["x", None], "when": "2026-01-01"})'
+    );
   });
 });

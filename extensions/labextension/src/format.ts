@@ -41,3 +41,33 @@ export function ago(iso: string | null | undefined, now: number = Date.now()): s
 export function isFinished(status: string): boolean {
   return !['queued', 'running'].includes(status);
 }
+
+/** A value as a Python literal (JSON's true/false/null spelt Python's way). */
+export function pythonLiteral(value: unknown): string {
+  if (value === null || value === undefined) {
+    return 'None';
+  }
+  if (typeof value === 'boolean') {
+    return value ? 'True' : 'False';
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map(pythonLiteral).join(', ')}]`;
+  }
+  if (typeof value === 'object') {
+    const items = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${JSON.stringify(k)}: ${pythonLiteral(v)}`);
+    return `{${items.join(', ')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The notebook cell "Open in notebook" writes: load the flow next to it, run it, show the result. */
+export function notebookCell(file: string, parameters: Record<string, unknown>): string {
+  const given = Object.keys(parameters).length ? pythonLiteral(parameters) : '';
+  return [
+    'from aqtra_nb import Flow',
+    '',
+    `flow = Flow.load(${JSON.stringify(file)})`,
+    `result = flow.run(${given})`,
+    'result'
+  ].join('\n');
+}

@@ -1,13 +1,17 @@
 // The aqtra-nb JupyterLab extension: a left panel of runs (live), commands in the palette.
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { PathExt } from '@jupyterlab/coreutils';
+import { DocumentWidget } from '@jupyterlab/docregistry';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { AqtraApi, RunInfo } from './api';
-import { FACTORY, FILE_TYPE, FlowEditorFactory } from './editor-widget';
+import { FACTORY, FILE_TYPE, FlowCanvas, FlowEditorFactory } from './editor-widget';
+import { IFlowActions } from './flow-editor';
+import { notebookCell } from './format';
 import { RunsPanel } from './runs-panel';
 import { scheduleFile } from './schedule-dialog';
 
@@ -24,8 +28,30 @@ export const COMMANDS = {
   showRuns: 'aqtra:show-runs',
   showLog: 'aqtra:show-run-log',
   newFlow: 'aqtra:new-flow',
-  schedule: 'aqtra:schedule-file'
+  schedule: 'aqtra:schedule-file',
+  runFlow: 'aqtra:flow-run',
+  openInNotebook: 'aqtra:flow-open-in-notebook',
+  fitFlow: 'aqtra:flow-fit',
+  undoFlow: 'aqtra:flow-undo',
+  redoFlow: 'aqtra:flow-redo',
+  renameStep: 'aqtra:flow-rename-step',
+  deleteStep: 'aqtra:flow-delete-step',
+  flowParameters: 'aqtra:flow-parameters',
+  saveFlow: 'aqtra:flow-save',
+  scheduleFlow: 'aqtra:flow-schedule'
 };
+
+/** The flow editor's commands: label, the editor action, and a shortcut where there is one. */
+const FLOW_COMMANDS: [string, string, (actions: IFlowActions) => unknown, string[]?][] = [
+  [COMMANDS.runFlow, 'Run Flow', a => a.run(), ['Accel Enter']],
+  [COMMANDS.openInNotebook, 'Open Flow in Notebook', a => a.openInNotebook()],
+  [COMMANDS.fitFlow, 'Fit Flow to View', a => a.fit(), ['Accel Shift F']],
+  [COMMANDS.undoFlow, 'Undo Flow Edit', a => a.undo()],
+  [COMMANDS.redoFlow, 'Redo Flow Edit', a => a.redo()],
+  [COMMANDS.renameStep, 'Rename Selected Step', a => a.renameSelected(), ['F2']],
+  [COMMANDS.deleteStep, 'Delete Selected Step', a => a.deleteSelected()],
+  [COMMANDS.flowParameters, 'Edit Run Parameters', a => a.editParameters(), ['Accel Shift P']]
+];
 
 const NEW_FLOW = 'flow: untitled\nparameters: {}\nsteps: []\n';
 
@@ -116,14 +142,58 @@ function registerEditor(
     fileFormat: 'text',
     icon: FLOW_ICON
   });
+  const openInNotebook = async (path: string, parameters: Record<string, unknown>): Promise<void> => {
+    // A new notebook next to the flow, with one cell that loads the flow, runs it and shows the result.
+    const panel: any = await app.commands.execute('notebook:create-new', {
+      cwd: PathExt.dirname(path),
+      kernelName: 'python3'
+    });
+    await panel.context.ready;
+    panel.content.model.sharedModel.getCell(0).setSource(notebookCell(PathExt.basename(path), parameters));
+    await panel.sessionContext.ready;
+    panel.content.activeCellIndex = 0;
+    app.shell.activateById(panel.id);
+    await app.commands.execute('notebook:run-cell');
+  };
   const factory = new FlowEditorFactory(
     { name: FACTORY, label: 'Flow Editor', fileTypes: [FILE_TYPE], defaultFor: [FILE_TYPE], modelName: 'text' },
-    api
+    api,
+    openInNotebook
   );
+  const tracker = new WidgetTracker<DocumentWidget<FlowCanvas>>({ namespace: 'aqtra-flow-editor' });
   factory.widgetCreated.connect((_, widget) => {
     widget.title.icon = FLOW_ICON;
+    void tracker.add(widget);
   });
   app.docRegistry.addWidgetFactory(factory);
+  const current = (): IFlowActions | null =>
+    tracker.currentWidget && tracker.currentWidget === app.shell.currentWidget ? tracker.currentWidget.content.actions : null;
+  for (const [id, label, act, keys] of FLOW_COMMANDS) {
+    app.commands.addCommand(id, {
+      label: args => (args.isPalette ? `aqtra-nb: ${label}` : label),
+      isEnabled: () => current() !== null,
+      execute: () => {
+        const actions = current();
+        return actions ? act(actions) : undefined;
+      }
+    });
+    palette?.addItem({ command: id, category: 'aqtra-nb', args: { isPalette: true } });
+    if (keys) {
+      app.commands.addKeyBinding({ command: id, keys, selector: '.aqtra-flow-editor-widget' });
+    }
+  }
+  app.commands.addCommand(COMMANDS.saveFlow, {
+    label: args => (args.isPalette ? 'aqtra-nb: Save Flow' : 'Save Flow'),
+    isEnabled: () => current() !== null,
+    execute: () => app.commands.execute('docmanager:save')
+  });
+  app.commands.addCommand(COMMANDS.scheduleFlow, {
+    label: args => (args.isPalette ? 'aqtra-nb: Schedule Flow…' : 'Schedule Flow…'),
+    isEnabled: () => current() !== null,
+    execute: () => app.commands.execute(COMMANDS.schedule, { path: tracker.currentWidget?.context.path ?? '' })
+  });
+  palette?.addItem({ command: COMMANDS.saveFlow, category: 'aqtra-nb', args: { isPalette: true } });
+  palette?.addItem({ command: COMMANDS.scheduleFlow, category: 'aqtra-nb', args: { isPalette: true } });
 
   app.commands.addCommand(COMMANDS.newFlow, {
     label: args => (args.isPalette ? 'aqtra-nb: New Flow' : 'Flow'),

@@ -1,4 +1,4 @@
-"use strict";(self.rspackChunk_aqtra_nb_labextension=self.rspackChunk_aqtra_nb_labextension||[]).push([["style_index_js"],{"./node_modules/css-loader/dist/cjs.js!./node_modules/@xyflow/react/dist/style.css"(e,o,r){var t=r("./node_modules/css-loader/dist/runtime/noSourceMaps.js"),a=r.n(t),n=r("./node_modules/css-loader/dist/runtime/api.js"),l=(r.n(n))()(a());l.push([e.id,`/* this gets exported as style.css and can be used for the default theming */
+"use strict";(self.rspackChunk_aqtra_nb_labextension=self.rspackChunk_aqtra_nb_labextension||[]).push([["style_index_js"],{"./node_modules/css-loader/dist/cjs.js!./node_modules/@xyflow/react/dist/style.css"(o,e,r){var t=r("./node_modules/css-loader/dist/runtime/noSourceMaps.js"),a=r.n(t),n=r("./node_modules/css-loader/dist/runtime/api.js"),l=(r.n(n))()(a());l.push([o.id,`/* this gets exported as style.css and can be used for the default theming */
 /* these are the necessary styles for React/Svelte Flow, they get used by base.css and style.css */
 .react-flow {
   direction: ltr;
@@ -623,7 +623,7 @@ svg.react-flow__connectionline {
 .react-flow__edge-text {
   fill: var(--xy-edge-label-color, var(--xy-edge-label-color-default));
 }
-`,""]),r.d(o,{},{A:l})},"./node_modules/css-loader/dist/cjs.js!./style/index.css"(e,o,r){var t=r("./node_modules/css-loader/dist/runtime/noSourceMaps.js"),a=r.n(t),n=r("./node_modules/css-loader/dist/runtime/api.js"),l=(r.n(n))()(a());l.push([e.id,`/* aqtra-nb panels: JupyterLab's CSS variables only, so light and dark themes both read well. */
+`,""]),r.d(e,{},{A:l})},"./node_modules/css-loader/dist/cjs.js!./style/index.css"(o,e,r){var t=r("./node_modules/css-loader/dist/runtime/noSourceMaps.js"),a=r.n(t),n=r("./node_modules/css-loader/dist/runtime/api.js"),l=(r.n(n))()(a());l.push([o.id,`/* aqtra-nb panels: JupyterLab's CSS variables only, so light and dark themes both read well. */
 .aqtra-sidebar {
   background: var(--jp-layout-color1);
   color: var(--jp-ui-font-color1);
@@ -949,4 +949,47 @@ svg.react-flow__connectionline {
   color: var(--jp-error-color1);
   font-size: var(--jp-ui-font-size0);
 }
-`,""]),r.d(o,{},{A:l})},"./node_modules/css-loader/dist/runtime/api.js"(e){e.exports=function(e){var o=[];return o.toString=function(){return this.map(function(o){var r="",t=void 0!==o[5];return o[4]&&(r+="@supports (".concat(o[4],") {")),o[2]&&(r+="@media ".concat(o[2]," {")),t&&(r+="@layer".concat(o[5].length>0?" ".concat(o[5]):""," {")),r+=e(o),t&&(r+="}"),o[2]&&(r+="}"),o[4]&&(r+="}"),r}).join("")},o.i=function(e,r,t,a,n){"string"==typeof e&&(e=[[null,e,void 0]]);var l={};if(t)for(var d=0;d<this.length;d++){var s=this[d][0];null!=s&&(l[s]=!0)}for(var c=0;c<e.length;c++){var i=[].concat(e[c]);t&&l[i[0]]||(void 0!==n&&(void 0===i[5]||(i[1]="@layer".concat(i[5].length>0?" ".concat(i[5]):""," {").concat(i[1],"}")),i[5]=n),r&&(i[2]&&(i[1]="@media ".concat(i[2]," {").concat(i[1],"}")),i[2]=r),a&&(i[4]?(i[1]="@supports (".concat(i[4],") {").concat(i[1],"}"),i[4]=a):i[4]="".concat(a)),o.push(i))}},o}},"./node_modules/css-loader/dist/runtime/noSourceMaps.js"(e){e.exports=function(e){return e[1]}},"./node_modules/style-loader/dist/runtime/injectStylesIntoStyleTag.js"(e){var o=[];function r(e){for(var r=-1,t=0;t<o.length;t++)if(o[t].identifier===e){r=t;break}return r}function t(e,t){for(var a={},n=[],l=0;l<e.length;l++){var d=e[l],s=t.base?d[0]+t.base:d[0],c=a[s]||0,i="".concat(s," ").concat(c);a[s]=c+1;var u=r(i),f={css:d[1],media:d[2],sourceMap:d[3],supports:d[4],layer:d[5]};if(-1!==u)o[u].references++,o[u].updater(f);else{var p=function(e,o){var r=o.domAPI(o);return r.update(e),function(o){o?(o.css!==e.css||o.media!==e.media||o.sourceMap!==e.sourceMap||o.supports!==e.supports||o.layer!==e.layer)&&r.update(e=o):r.remove()}}(f,t);t.byIndex=l,o.splice(l,0,{identifier:i,updater:p,references:1})}n.push(i)}return n}e.exports=function(e,a){var n=t(e=e||[],a=a||{});return function(e){e=e||[];for(var l=0;l<n.length;l++){var d=r(n[l]);o[d].references--}for(var s=t(e,a),c=0;c<n.length;c++){var i=r(n[c]);0===o[i].references&&(o[i].updater(),o.splice(i,1))}n=s}}},"./node_modules/style-loader/dist/runtime/insertBySelector.js"(e){var o={};e.exports=function(e,r){var t=function(e){if(void 0===o[e]){var r=document.querySelector(e);if(window.HTMLIFrameElement&&r instanceof window.HTMLIFrameElement)try{r=r.contentDocument.head}catch(e){r=null}o[e]=r}return o[e]}(e);if(!t)throw Error("Couldn't find a style target. This probably means that the value for the 'insert' parameter is invalid.");t.appendChild(r)}},"./node_modules/style-loader/dist/runtime/insertStyleElement.js"(e){e.exports=function(e){var o=document.createElement("style");return e.setAttributes(o,e.attributes),e.insert(o,e.options),o}},"./node_modules/style-loader/dist/runtime/setAttributesWithoutAttributes.js"(e,o,r){e.exports=function(e){var o=r.nc;o&&e.setAttribute("nonce",o)}},"./node_modules/style-loader/dist/runtime/styleDomAPI.js"(e){e.exports=function(e){if("u"<typeof document)return{update:function(){},remove:function(){}};var o=e.insertStyleElement(e);return{update:function(r){var t,a,n;t="",r.supports&&(t+="@supports (".concat(r.supports,") {")),r.media&&(t+="@media ".concat(r.media," {")),(a=void 0!==r.layer)&&(t+="@layer".concat(r.layer.length>0?" ".concat(r.layer):""," {")),t+=r.css,a&&(t+="}"),r.media&&(t+="}"),r.supports&&(t+="}"),(n=r.sourceMap)&&"u">typeof btoa&&(t+="\n/*# sourceMappingURL=data:application/json;base64,".concat(btoa(unescape(encodeURIComponent(JSON.stringify(n))))," */")),e.styleTagTransform(t,o,e.options)},remove:function(){var e;null===(e=o).parentNode||e.parentNode.removeChild(e)}}}},"./node_modules/style-loader/dist/runtime/styleTagTransform.js"(e){e.exports=function(e,o){if(o.styleSheet)o.styleSheet.cssText=e;else{for(;o.firstChild;)o.removeChild(o.firstChild);o.appendChild(document.createTextNode(e))}}},"./style/index.js"(e,o,r){var t=r("./node_modules/style-loader/dist/runtime/injectStylesIntoStyleTag.js"),a=r.n(t),n=r("./node_modules/style-loader/dist/runtime/styleDomAPI.js"),l=r.n(n),d=r("./node_modules/style-loader/dist/runtime/insertBySelector.js"),s=r.n(d),c=r("./node_modules/style-loader/dist/runtime/setAttributesWithoutAttributes.js"),i=r.n(c),u=r("./node_modules/style-loader/dist/runtime/insertStyleElement.js"),f=r.n(u),p=r("./node_modules/style-loader/dist/runtime/styleTagTransform.js"),b=r.n(p),x=r("./node_modules/css-loader/dist/cjs.js!./node_modules/@xyflow/react/dist/style.css"),g={};g.styleTagTransform=b(),g.setAttributes=i(),g.insert=s().bind(null,"head"),g.domAPI=l(),g.insertStyleElement=f(),a()(x.A,g),x.A&&x.A.locals&&x.A.locals;var _=r("./node_modules/css-loader/dist/cjs.js!./style/index.css"),v={};v.styleTagTransform=b(),v.setAttributes=i(),v.insert=s().bind(null,"head"),v.domAPI=l(),v.insertStyleElement=f(),a()(_.A,v),_.A&&_.A.locals&&_.A.locals}}]);
+
+.aqtra-completing {
+  position: relative;
+}
+
+.aqtra-completions {
+  position: absolute;
+  z-index: 10;
+  left: 0;
+  right: 0;
+  margin: 0;
+  padding: 2px 0;
+  list-style: none;
+  max-height: 220px;
+  overflow-y: auto;
+  background: var(--jp-layout-color1);
+  border: var(--jp-border-width) solid var(--jp-border-color1);
+  box-shadow: var(--jp-elevation-z4);
+  font-family: var(--jp-code-font-family);
+  font-size: var(--jp-ui-font-size1);
+}
+
+.aqtra-completion {
+  display: flex;
+  justify-content: space-between;
+  padding: 2px 8px;
+  cursor: pointer;
+  color: var(--jp-ui-font-color1);
+}
+
+.aqtra-completion.aqtra-active,
+.aqtra-completion:hover {
+  background: var(--jp-brand-color3);
+}
+
+.aqtra-completion-type {
+  color: var(--jp-ui-font-color2);
+  margin-left: 1em;
+}
+
+.aqtra-run-parameters {
+  margin-top: 8px;
+}
+`,""]),r.d(e,{},{A:l})},"./node_modules/css-loader/dist/runtime/api.js"(o){o.exports=function(o){var e=[];return e.toString=function(){return this.map(function(e){var r="",t=void 0!==e[5];return e[4]&&(r+="@supports (".concat(e[4],") {")),e[2]&&(r+="@media ".concat(e[2]," {")),t&&(r+="@layer".concat(e[5].length>0?" ".concat(e[5]):""," {")),r+=o(e),t&&(r+="}"),e[2]&&(r+="}"),e[4]&&(r+="}"),r}).join("")},e.i=function(o,r,t,a,n){"string"==typeof o&&(o=[[null,o,void 0]]);var l={};if(t)for(var d=0;d<this.length;d++){var s=this[d][0];null!=s&&(l[s]=!0)}for(var c=0;c<o.length;c++){var i=[].concat(o[c]);t&&l[i[0]]||(void 0!==n&&(void 0===i[5]||(i[1]="@layer".concat(i[5].length>0?" ".concat(i[5]):""," {").concat(i[1],"}")),i[5]=n),r&&(i[2]&&(i[1]="@media ".concat(i[2]," {").concat(i[1],"}")),i[2]=r),a&&(i[4]?(i[1]="@supports (".concat(i[4],") {").concat(i[1],"}"),i[4]=a):i[4]="".concat(a)),e.push(i))}},e}},"./node_modules/css-loader/dist/runtime/noSourceMaps.js"(o){o.exports=function(o){return o[1]}},"./node_modules/style-loader/dist/runtime/injectStylesIntoStyleTag.js"(o){var e=[];function r(o){for(var r=-1,t=0;t<e.length;t++)if(e[t].identifier===o){r=t;break}return r}function t(o,t){for(var a={},n=[],l=0;l<o.length;l++){var d=o[l],s=t.base?d[0]+t.base:d[0],c=a[s]||0,i="".concat(s," ").concat(c);a[s]=c+1;var u=r(i),p={css:d[1],media:d[2],sourceMap:d[3],supports:d[4],layer:d[5]};if(-1!==u)e[u].references++,e[u].updater(p);else{var f=function(o,e){var r=e.domAPI(e);return r.update(o),function(e){e?(e.css!==o.css||e.media!==o.media||e.sourceMap!==o.sourceMap||e.supports!==o.supports||e.layer!==o.layer)&&r.update(o=e):r.remove()}}(p,t);t.byIndex=l,e.splice(l,0,{identifier:i,updater:f,references:1})}n.push(i)}return n}o.exports=function(o,a){var n=t(o=o||[],a=a||{});return function(o){o=o||[];for(var l=0;l<n.length;l++){var d=r(n[l]);e[d].references--}for(var s=t(o,a),c=0;c<n.length;c++){var i=r(n[c]);0===e[i].references&&(e[i].updater(),e.splice(i,1))}n=s}}},"./node_modules/style-loader/dist/runtime/insertBySelector.js"(o){var e={};o.exports=function(o,r){var t=function(o){if(void 0===e[o]){var r=document.querySelector(o);if(window.HTMLIFrameElement&&r instanceof window.HTMLIFrameElement)try{r=r.contentDocument.head}catch(o){r=null}e[o]=r}return e[o]}(o);if(!t)throw Error("Couldn't find a style target. This probably means that the value for the 'insert' parameter is invalid.");t.appendChild(r)}},"./node_modules/style-loader/dist/runtime/insertStyleElement.js"(o){o.exports=function(o){var e=document.createElement("style");return o.setAttributes(e,o.attributes),o.insert(e,o.options),e}},"./node_modules/style-loader/dist/runtime/setAttributesWithoutAttributes.js"(o,e,r){o.exports=function(o){var e=r.nc;e&&o.setAttribute("nonce",e)}},"./node_modules/style-loader/dist/runtime/styleDomAPI.js"(o){o.exports=function(o){if("u"<typeof document)return{update:function(){},remove:function(){}};var e=o.insertStyleElement(o);return{update:function(r){var t,a,n;t="",r.supports&&(t+="@supports (".concat(r.supports,") {")),r.media&&(t+="@media ".concat(r.media," {")),(a=void 0!==r.layer)&&(t+="@layer".concat(r.layer.length>0?" ".concat(r.layer):""," {")),t+=r.css,a&&(t+="}"),r.media&&(t+="}"),r.supports&&(t+="}"),(n=r.sourceMap)&&"u">typeof btoa&&(t+="\n/*# sourceMappingURL=data:application/json;base64,".concat(btoa(unescape(encodeURIComponent(JSON.stringify(n))))," */")),o.styleTagTransform(t,e,o.options)},remove:function(){var o;null===(o=e).parentNode||o.parentNode.removeChild(o)}}}},"./node_modules/style-loader/dist/runtime/styleTagTransform.js"(o){o.exports=function(o,e){if(e.styleSheet)e.styleSheet.cssText=o;else{for(;e.firstChild;)e.removeChild(e.firstChild);e.appendChild(document.createTextNode(o))}}},"./style/index.js"(o,e,r){var t=r("./node_modules/style-loader/dist/runtime/injectStylesIntoStyleTag.js"),a=r.n(t),n=r("./node_modules/style-loader/dist/runtime/styleDomAPI.js"),l=r.n(n),d=r("./node_modules/style-loader/dist/runtime/insertBySelector.js"),s=r.n(d),c=r("./node_modules/style-loader/dist/runtime/setAttributesWithoutAttributes.js"),i=r.n(c),u=r("./node_modules/style-loader/dist/runtime/insertStyleElement.js"),p=r.n(u),f=r("./node_modules/style-loader/dist/runtime/styleTagTransform.js"),b=r.n(f),x=r("./node_modules/css-loader/dist/cjs.js!./node_modules/@xyflow/react/dist/style.css"),g={};g.styleTagTransform=b(),g.setAttributes=i(),g.insert=s().bind(null,"head"),g.domAPI=l(),g.insertStyleElement=p(),a()(x.A,g),x.A&&x.A.locals&&x.A.locals;var _=r("./node_modules/css-loader/dist/cjs.js!./style/index.css"),v={};v.styleTagTransform=b(),v.setAttributes=i(),v.insert=s().bind(null,"head"),v.domAPI=l(),v.insertStyleElement=p(),a()(_.A,v),_.A&&_.A.locals&&_.A.locals}}]);

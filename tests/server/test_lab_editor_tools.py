@@ -1,0 +1,105 @@
+"""The flow editor's run tools in a real JupyterLab page: a parameters form made from the flow's typed
+parameters (the run gets them), column names offered while typing an expression, a field's error shown
+under the field, "Open in notebook" writing and running a cell that loads the flow, and a command (in
+the palette, some with shortcuts) for every editor action."""
+
+from __future__ import annotations
+
+import pytest
+from test_lab_editor import open_flow, select
+from test_lab_panel import open_lab
+
+pytestmark = pytest.mark.slow
+
+FLOW_COMMANDS = [
+    "aqtra:flow-run", "aqtra:flow-open-in-notebook", "aqtra:flow-fit", "aqtra:flow-undo", "aqtra:flow-redo",
+    "aqtra:flow-rename-step", "aqtra:flow-delete-step", "aqtra:flow-parameters", "aqtra:flow-save",
+    "aqtra:flow-schedule",
+]  # fmt: skip
+
+
+def command(page, name: str) -> None:
+    page.evaluate(f"async () => {{ await window.jupyterapp.commands.execute('{name}'); }}")
+
+
+def test_the_run_parameters_form_sets_what_the_run_gets(server, http, page):
+    open_lab(page, server)
+    open_flow(page, "sales.flow.yaml")
+    form = page.locator(".aqtra-run-parameters")
+    form.wait_for(timeout=30_000)  # nothing selected: the flow's parameters, from its typed spec
+    amount = form.locator('input[id$="min_amount"]')
+    assert amount.input_value() == "10" and form.locator('input[id$="pause"]').count() == 1
+    amount.fill("50")
+    page.locator(".aqtra-flow-editor").focus()
+    page.keyboard.press("Control+Enter")  # the Run Flow command's shortcut
+    node = page.locator('.aqtra-node[data-aqtra-step="big"][data-aqtra-status="succeeded"]')
+    node.wait_for(timeout=60_000)
+    assert node.get_attribute("data-aqtra-rows") == "50"  # amounts 50..99
+    latest = http.get(f"{server.api}/runs", params={"flow": "sales", "limit": 1}).json()["runs"][0]
+    assert latest["parameters"]["min_amount"] == 50
+
+
+def test_expression_fields_offer_columns_and_show_their_errors(server, page):
+    open_lab(page, server)
+    open_flow(page, "sales.flow.yaml")
+    select(page, "big")
+    condition = page.locator('.aqtra-step-form input[id$="condition"]')
+    condition.wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => (document.querySelector('.aqtra-node[data-aqtra-step=\"orders\"]').title || '').includes('status')",
+        timeout=30_000,
+    )  # the input's columns are known once the server validated the flow
+    condition.fill("")
+    condition.type("amount >= 1 and sta")
+    offered = page.locator(".aqtra-completions [data-aqtra-completion]")
+    offered.first.wait_for(timeout=10_000)
+    assert offered.all_inner_texts()[0].startswith("status")
+    condition.press("Tab")
+    assert condition.input_value() == "amount >= 1 and status"
+    condition.type(" == 'paid' and amount >= @mi")
+    page.locator('[data-aqtra-completion="@min_amount"]').wait_for(timeout=10_000)
+    condition.press("Enter")
+    assert condition.input_value() == "amount >= 1 and status == 'paid' and amount >= @min_amount"
+
+    condition.fill("amout >= 1")
+    error = page.locator(".aqtra-step-form").get_by_text("unknown column 'amout'", exact=False).first
+    error.wait_for(timeout=30_000)  # under the field, as well as in the problems list
+    page.locator('.aqtra-problem[data-aqtra-field="condition"]').wait_for(timeout=10_000)
+    command(page, "aqtra:flow-undo")
+
+
+def test_open_in_notebook_writes_and_runs_a_cell_that_loads_the_flow(server, page):
+    open_lab(page, server)
+    open_flow(page, "sales.flow.yaml")
+    page.locator(".aqtra-notebook-button").click()
+    cell = page.locator(".jp-NotebookPanel .jp-CodeCell").first
+    cell.locator(".jp-InputArea-editor", has_text='Flow.load("sales.flow.yaml")').wait_for(timeout=60_000)
+    result = cell.locator(".jp-OutputArea-output", has_text="totals")
+    result.wait_for(timeout=120_000)  # the cell ran: the run's steps, the last one `totals`, succeeded
+    assert "succeeded" in result.inner_text() and "Error" not in result.inner_text()
+
+
+def test_every_editor_action_is_a_command_with_shortcuts_for_run_and_save(server, page):
+    open_lab(page, server)
+    open_flow(page, "sales.flow.yaml")
+    found = page.evaluate(
+        "ids => ids.filter(id => window.jupyterapp.commands.hasCommand(id) && window.jupyterapp.commands.isEnabled(id))",
+        FLOW_COMMANDS,
+    )
+    assert found == FLOW_COMMANDS
+    keys = page.evaluate(
+        "() => window.jupyterapp.commands.keyBindings.filter(b => b.command.startsWith('aqtra:'))"
+        ".map(b => [b.command, b.keys.join(' ')])"
+    )
+    assert ["aqtra:flow-run", "Ctrl Enter"] in keys  # Accel: Ctrl here, Cmd on a Mac
+    assert page.evaluate(
+        "() => window.jupyterapp.commands.keyBindings.some(b => b.command === 'docmanager:save')"
+    )  # Ctrl+S saves the flow as any document
+    select(page, "totals")
+    command(page, "aqtra:flow-delete-step")
+    page.wait_for_selector('.aqtra-node[data-aqtra-step="totals"]', state="detached", timeout=10_000)
+    command(page, "aqtra:flow-undo")
+    page.wait_for_selector('.aqtra-node[data-aqtra-step="totals"]', timeout=10_000)
+    select(page, "totals")
+    page.keyboard.press("F2")  # rename
+    page.wait_for_selector(".aqtra-rename", timeout=10_000)
