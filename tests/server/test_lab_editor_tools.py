@@ -164,3 +164,55 @@ def test_every_example_flow_round_trips_between_python_and_the_editor(server, pa
     moved = next(step for step in back["steps"] if step["id"] == first)
     assert set(moved.pop("ui")) == {"x", "y"}
     assert back == original.spec.to_document()
+
+
+def luminance(css: str) -> float:
+    """Relative luminance of an `rgb(...)`/`rgba(...)` colour (WCAG)."""
+    import re
+
+    r, g, b = (int(v) / 255 for v in re.findall(r"\d+", css)[:3])
+    channel = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * channel[0] + 0.7152 * channel[1] + 0.0722 * channel[2]
+
+
+def contrast(page, selector: str) -> float:
+    """Contrast ratio of an element's text against the nearest background colour behind it."""
+    foreground, background = page.locator(selector).first.evaluate(
+        """el => {
+            let node = el, bg = 'rgba(0, 0, 0, 0)';
+            while (node && (bg === 'rgba(0, 0, 0, 0)' || bg === 'transparent')) {
+                bg = getComputedStyle(node).backgroundColor; node = node.parentElement;
+            }
+            return [getComputedStyle(el).color, bg];
+        }"""
+    )
+    light, dark = sorted([luminance(foreground), luminance(background)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_editor_reads_well_in_the_light_and_dark_themes(server, page, tmp_path):
+    open_lab(page, server)
+    open_flow(page, "sales.flow.yaml")
+    select(page, "big")
+    page.locator(".aqtra-preview[data-aqtra-rows]").wait_for(timeout=30_000)
+    readable = [".aqtra-node-id", ".aqtra-palette-item", ".aqtra-preview td", ".aqtra-form-title"]
+    colours = {}
+    for theme in ["JupyterLab Light", "JupyterLab Dark"]:
+        page.evaluate(
+            f"() => window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})"
+        )
+        page.wait_for_function(
+            f"() => document.body.dataset.jpThemeLight === '{str(theme.endswith('Light')).lower()}'",
+            timeout=30_000,
+        )
+        page.wait_for_timeout(500)
+        colours[theme] = page.locator(".aqtra-node").first.evaluate(
+            "el => getComputedStyle(el).backgroundColor"
+        )
+        for selector in readable:
+            assert contrast(page, selector) >= 4.5, (theme, selector)
+        page.screenshot(path=str(tmp_path / f"editor-{theme.split()[-1].lower()}.png"))
+    assert colours["JupyterLab Light"] != colours["JupyterLab Dark"]
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})"
+    )
