@@ -116,14 +116,20 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def resolve(root: Path, relative: str) -> Path:
-    """`relative` under `root`: no absolute paths, no way out through `..` or symlinks, flow files only."""
+def under_root(root: Path, relative: str, *, field: str = "path") -> Path:
+    """`relative` under `root`: no absolute paths, no way out through `..` or symlinks."""
     if not relative or relative.startswith(("/", "\\")) or "\x00" in relative:
-        raise PathError(f"{relative!r} is not a path relative to the server's root", field="path")
+        raise PathError(f"{relative!r} is not a path relative to the server's root", field=field)
     root = root.resolve()
     path = (root / relative).resolve()
     if path != root and root not in path.parents:
-        raise PathError(f"{relative!r} is outside the server's root", field="path")
+        raise PathError(f"{relative!r} is outside the server's root", field=field)
+    return path
+
+
+def resolve(root: Path, relative: str) -> Path:
+    """A flow file under `root` (see `under_root`)."""
+    path = under_root(root, relative)
     if not path.name.endswith(FLOW_SUFFIXES):
         raise PathError(f"{relative!r} is not a flow file ({', '.join(FLOW_SUFFIXES)})", field="path")
     return path

@@ -118,6 +118,9 @@ def test_jobs_are_created_checked_run_and_deleted(server, http):
     assert bad.status_code == 400 and "cron" in (bad.json()["field"] or "") + bad.json()["error"]
     wrong = http.post(f"{server.api}/jobs", json={"target": "sales.flow.yaml", "parameters": {"min": 1}})
     assert wrong.status_code == 400
+    for outside in ["../sales.flow.yaml", "/etc/passwd"]:
+        refused = http.post(f"{server.api}/jobs", json={"target": outside})
+        assert refused.status_code == 400 and refused.json()["field"] == "target", refused.text
     created = http.post(
         f"{server.api}/jobs", json={"target": "sales.flow.yaml", "name": "nightly", "cron": "0 3 * * *"}
     )

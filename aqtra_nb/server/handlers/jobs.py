@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from tornado import web
@@ -10,6 +9,7 @@ from tornado import web
 from ...jobs import api as jobs
 from ...jobs.cron import next_due, upcoming
 from ..api import AqtraHandler, operation
+from ..flow_service import under_root
 from ..models import CreateJob, Deleted, JobInfo, JobList, NextRuns, RunInfo, RunJob
 
 
@@ -24,15 +24,6 @@ def job_info(job: Any) -> dict[str, Any]:
         "next_run": next_due(job),
         "created_at": job.created_at,
     }
-
-
-def target_path(root: Path, relative: str) -> Path:
-    """A job's notebook or flow file under the server's root."""
-    root = root.resolve()
-    path = (root / relative).resolve()
-    if relative.startswith("/") or root not in path.parents:
-        raise web.HTTPError(400, f"{relative!r} is not a file under the server's root")
-    return path
 
 
 class JobsHandler(AqtraHandler):
@@ -51,7 +42,7 @@ class JobsHandler(AqtraHandler):
     async def post(self) -> None:
         request = self.body(CreateJob)
         options = request.model_dump(exclude={"target"})
-        target = target_path(self.services.root_dir, request.target)
+        target = under_root(self.services.root_dir, request.target, field="target")
         job = await self.blocking(jobs.schedule, target, store=self.services.resources.store, **options)
         self.reply(job_info(job), status=201)
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from ...workflows import engine
 from ..api import AqtraHandler, operation
+from ..flow_service import under_root
 from ..models import CancelWorkflow, Decision, StartWorkflow, TaskList, WorkflowInfo, WorkflowList
-from .jobs import target_path
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class WorkflowsHandler(AqtraHandler):
     async def post(self) -> None:
         request = self.body(StartWorkflow)
         store = self.services.resources.store
-        path = target_path(self.services.root_dir, request.path)
+        path = under_root(self.services.root_dir, request.path)
         instance = await self.blocking(
             engine.start, path, request.parameters, record=request.record, store=store, run=False,
             by=self.user_name,
