@@ -58,6 +58,16 @@ def runs_dir() -> Path:
     return current().runs_dir()
 
 
+def run_files(folder: Path, *, events: bool) -> dict[str, str | None]:
+    """Where a run process writes, in its run folder: log, result, exit code and (flows) events."""
+    return {
+        "log": str(folder / "run.log"),
+        "result": str(folder / "result.json"),
+        "exit": str(folder / "exit_code"),
+        "events": str(folder / "events.jsonl") if events else None,
+    }
+
+
 def build_task(store: Store, run_id: str, store_url: str | None) -> dict[str, Any]:
     """Everything the run process needs, as plain data (it opens no database for notebooks)."""
     with store.session() as session:
@@ -80,10 +90,7 @@ def build_task(store: Store, run_id: str, store_url: str | None) -> dict[str, An
             "notify": spec.get("notify"),
             "cwd": str(target.parent),
             "output": str(folder / target.name) if job.kind == "notebook" else None,
-            "log": str(folder / "run.log"),
-            "result": str(folder / "result.json"),
-            "exit": str(folder / "exit_code"),
-            "events": str(folder / "events.jsonl") if job.kind == "flow" else None,
+            **run_files(folder, events=job.kind == "flow"),
             "store_url": store_url,
         }
 

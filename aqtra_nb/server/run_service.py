@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from ..jobs.claims import finish_run, new_run_id
-from ..jobs.worker import Heartbeat, Supervision, run_task
+from ..jobs.worker import Heartbeat, Supervision, run_files, run_task
 from ..private_files import private_file, private_folder
 from ..resources import Resources
 from ..spec import FlowSpec
@@ -93,10 +93,7 @@ class RunLauncher:
             "timeout": None,
             "cwd": str(spec.base_dir or Path.cwd()),
             "output": None,
-            "log": str(folder / "run.log"),
-            "result": str(folder / "result.json"),
-            "exit": str(folder / "exit_code"),
-            "events": str(folder / "events.jsonl"),
+            **run_files(folder, events=True),
             "store_url": self.resources.store_url,
         }
 
