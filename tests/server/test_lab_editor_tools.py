@@ -132,6 +132,14 @@ def test_every_example_flow_round_trips_between_python_and_the_editor(server, pa
     page.wait_for_function(
         f"() => document.querySelectorAll('.aqtra-flow-editor .aqtra-node').length === {len(expected)}"
     )
+    page.wait_for_function(
+        """() => { const view = document.querySelector('.aqtra-flow-editor .react-flow').getBoundingClientRect();
+            return [...document.querySelectorAll('.aqtra-flow-editor .aqtra-node')].every(node => {
+                const r = node.getBoundingClientRect();
+                return r.left >= view.left - 1 && r.right <= view.right + 1 && r.top >= view.top - 1
+                    && r.bottom <= view.bottom + 1 && r.width > 40; }); }""",
+        timeout=15_000,
+    )  # the view is fitted to the laid-out steps: every one on screen, large enough to read
     shown = page.locator(".aqtra-node[data-aqtra-step]").evaluate_all(
         "els => els.map(e => e.dataset.aqtraStep)"
     )

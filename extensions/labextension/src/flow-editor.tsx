@@ -20,6 +20,7 @@ import {
   Position,
   ReactFlow,
   ReactFlowProvider,
+  useNodesInitialized,
   useNodesState,
   useReactFlow
 } from '@xyflow/react';
@@ -422,6 +423,12 @@ export function FlowEditor({
       });
     });
   }, [nodesKey]);
+  // whether React Flow's nodes stand where the last layout (or the file) put them
+  const placed = shown.steps.every(step => {
+    const want = step.position ?? positions.get(step.id);
+    const node = rfNodes.find(n => n.id === step.id);
+    return want !== undefined && node !== undefined && node.position.x === want.x && node.position.y === want.y;
+  });
   const edges: Edge[] = shown.steps.flatMap(step =>
     step.inputs.map(input => ({
       id: `${input}->${step.id}`,
@@ -492,10 +499,10 @@ export function FlowEditor({
         {parsed.error && <div className="aqtra-error aqtra-parse-error">{parsed.error}</div>}
         {error && <div className="aqtra-error">{error}</div>}
         <ReactFlowProvider>
-          <FitOnLayout version={laidOut} fitRef={fitRef} />
+          <FitOnLayout version={laidOut} placed={placed} fitRef={fitRef} />
           <ReactFlow
             nodes={rfNodes}
-            minZoom={0.1}
+            minZoom={0.2}
             maxZoom={1.5}
             edges={edges}
             nodeTypes={NODE_TYPES}
@@ -577,16 +584,31 @@ export function FlowEditor({
   );
 }
 
-/** Fit the view to the steps each time a new layout is applied (the canvas itself stays mounted). */
-function FitOnLayout({ version, fitRef }: { version: number; fitRef: React.MutableRefObject<() => void> }): null {
+/** Fit the view to the steps each time a new layout is applied, once React Flow has the laid-out
+ * positions (`placed`) and has measured the nodes: fitting earlier fits the positions from before the
+ * layout (one node at the origin, the rest off screen). */
+function FitOnLayout({
+  version,
+  placed,
+  fitRef
+}: {
+  version: number;
+  placed: boolean;
+  fitRef: React.MutableRefObject<() => void>;
+}): null {
   const { fitView } = useReactFlow();
+  const initialized = useNodesInitialized();
+  const fitted = React.useRef(0);
   fitRef.current = () => void fitView({ padding: 0.15 });
   React.useEffect(() => {
-    if (version > 0) {
-      const frame = window.requestAnimationFrame(() => void fitView({ padding: 0.15 }));
+    if (version > fitted.current && placed && initialized) {
+      const frame = window.requestAnimationFrame(() => {
+        fitted.current = version;
+        void fitView({ padding: 0.15 });
+      });
       return () => window.cancelAnimationFrame(frame);
     }
-  }, [version]);
+  }, [version, placed, initialized]);
   return null;
 }
 
