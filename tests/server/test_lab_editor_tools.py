@@ -224,3 +224,13 @@ def test_the_editor_reads_well_in_the_light_and_dark_themes(server, page, tmp_pa
     page.evaluate(
         "() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})"
     )
+
+
+def test_new_flow_from_the_file_menu(server, page):
+    open_lab(page, server)
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="New").first.hover()
+    page.locator(".lm-Menu-item[data-command='aqtra:new-flow']").first.click()
+    page.wait_for_selector(".aqtra-flow-editor", timeout=30_000)
+    title = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
+    assert title.endswith(".flow.yaml") and (server.root / title).read_text().startswith("flow: untitled")

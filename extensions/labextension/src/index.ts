@@ -5,6 +5,7 @@ import { PathExt } from '@jupyterlab/coreutils';
 import { DocumentWidget } from '@jupyterlab/docregistry';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
+import { IMainMenu } from '@jupyterlab/mainmenu';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
@@ -74,16 +75,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: '@aqtra-nb/labextension:plugin',
   description: 'aqtra-nb: runs, jobs and tasks in JupyterLab.',
   autoStart: true,
-  optional: [ICommandPalette, ILayoutRestorer, ILauncher, IFileBrowserFactory],
+  optional: [ICommandPalette, ILayoutRestorer, ILauncher, IFileBrowserFactory, IMainMenu],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     launcher: ILauncher | null,
-    browsers: IFileBrowserFactory | null
+    browsers: IFileBrowserFactory | null,
+    mainMenu: IMainMenu | null
   ) => {
     const api = new AqtraApi();
-    registerEditor(app, api, palette, launcher);
+    registerEditor(app, api, palette, launcher, () => browsers?.tracker.currentWidget?.model.path ?? '');
+    mainMenu?.fileMenu.newMenu.addGroup([{ command: COMMANDS.newFlow }], 30);
     app.commands.addCommand(COMMANDS.schedule, {
       label: 'Schedule…',
       caption: 'Run this notebook or flow on a schedule (a job)',
@@ -131,7 +134,8 @@ function registerEditor(
   app: JupyterFrontEnd,
   api: AqtraApi,
   palette: ICommandPalette | null,
-  launcher: ILauncher | null
+  launcher: ILauncher | null,
+  browsedFolder: () => string
 ): void {
   app.docRegistry.addFileType({
     name: FILE_TYPE,
@@ -200,7 +204,7 @@ function registerEditor(
     caption: 'A new flow file, opened in the visual editor',
     icon: args => (args.isPalette ? undefined : FLOW_ICON),
     execute: async args => {
-      const cwd = String(args.cwd ?? '');
+      const cwd = String(args.cwd ?? browsedFolder());
       const model = await app.serviceManager.contents.newUntitled({ path: cwd, type: 'file', ext: '.flow.yaml' });
       await app.serviceManager.contents.save(model.path, { type: 'file', format: 'text', content: NEW_FLOW });
       return app.commands.execute('docmanager:open', { path: model.path, factory: FACTORY });
