@@ -193,6 +193,14 @@ class RunJob(Body):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
+class TargetParameters(BaseModel):
+    target: str
+    parameters: dict[str, Any] = Field(
+        description="The parameters a job of this notebook (its `parameters` cell) or flow takes, as a "
+        "JSON Schema object."
+    )
+
+
 class NextRuns(BaseModel):
     cron: str
     timezone: str

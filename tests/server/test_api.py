@@ -118,6 +118,9 @@ def test_jobs_are_created_checked_run_and_deleted(server, http):
     assert bad.status_code == 400 and "cron" in (bad.json()["field"] or "") + bad.json()["error"]
     wrong = http.post(f"{server.api}/jobs", json={"target": "sales.flow.yaml", "parameters": {"min": 1}})
     assert wrong.status_code == 400
+    form = http.get(f"{server.api}/schedule/parameters", params={"target": "sales.flow.yaml"}).json()
+    assert form["parameters"]["properties"]["min_amount"]["default"] == 10
+    assert http.get(f"{server.api}/schedule/parameters", params={"target": "../x.ipynb"}).status_code == 400
     for outside in ["../sales.flow.yaml", "/etc/passwd"]:
         refused = http.post(f"{server.api}/jobs", json={"target": outside})
         assert refused.status_code == 400 and refused.json()["field"] == "target", refused.text
@@ -133,6 +136,20 @@ def test_jobs_are_created_checked_run_and_deleted(server, http):
     assert http.get(f"{server.api}/runs", params={"job": "nightly"}).json()["total"] == 1
     assert http.delete(f"{server.api}/jobs/nightly").status_code == 200
     assert http.get(f"{server.api}/jobs/nightly").status_code == 404
+
+
+def test_a_run_starts_again_with_its_parameters(server, http):
+    first = http.post(f"{server.api}/runs", json={"path": "sales.flow.yaml", "parameters": {"min_amount": 95}})
+    run_id = first.json()["run_id"]
+    assert follow(http, server.api, run_id)[-1][1]["status"] == "succeeded"
+    again = http.post(f"{server.api}/runs/{run_id}/rerun")
+    assert again.status_code == 202 and again.json()["run_id"] != run_id
+    events = follow(http, server.api, again.json()["run_id"])
+    assert events[-1][1]["status"] == "succeeded"
+    assert {d["step"]: d["rows"] for k, d in events if k == "step_finished"}["big"] == 5  # min_amount 95
+    rerun = http.get(f"{server.api}/runs/{again.json()['run_id']}").json()
+    assert rerun["parameters"] == {"min_amount": 95} and rerun["name"] == "sales"
+    assert http.post(f"{server.api}/runs/nosuchrun/rerun").status_code == 404
 
 
 def test_cancel_a_running_run(server, http):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tornado import web
@@ -10,7 +11,7 @@ from ...jobs import api as jobs
 from ...jobs.cron import next_due, upcoming
 from ..api import AqtraHandler, operation
 from ..flow_service import under_root
-from ..models import CreateJob, Deleted, JobInfo, JobList, NextRuns, RunInfo, RunJob
+from ..models import CreateJob, Deleted, JobInfo, JobList, NextRuns, RunInfo, RunJob, TargetParameters
 
 
 def job_info(job: Any) -> dict[str, Any]:
@@ -105,8 +106,34 @@ class ScheduleHandler(AqtraHandler):
         self.reply(await self.blocking(next_runs, cron, timezone, count))
 
 
+def target_parameters(root: Path, target: str) -> dict[str, Any]:
+    """The run form of a notebook or flow file under `root`: its parameters as a JSON Schema object."""
+    from ...jobs.notebook import notebook_parameters
+    from ...spec import load_flow
+    from ...spec.params import parameters_json_schema
+
+    path = under_root(root, target, field="target")
+    if path.suffix == ".ipynb":
+        specs = notebook_parameters(path)
+    else:
+        specs = load_flow(path).parameters
+    return {"target": target, "parameters": parameters_json_schema(specs)}
+
+
+class TargetParametersHandler(AqtraHandler):
+    @operation(
+        "The parameters of a notebook (its `parameters` cell) or flow file, as a JSON Schema form.",
+        response=TargetParameters,
+        query=("target",),
+    )
+    async def get(self) -> None:
+        target = self.get_query_argument("target", "")
+        self.reply(await self.blocking(target_parameters, self.services.root_dir, target))
+
+
 ROUTES = [
     (r"schedule/next", ScheduleHandler),
+    (r"schedule/parameters", TargetParametersHandler),
     (r"jobs", JobsHandler),
     (r"jobs/(?P<name>[^/]+)", JobHandler),
     (r"jobs/(?P<name>[^/]+)/pause", PauseHandler),

@@ -87,6 +87,42 @@ class CancelHandler(AqtraHandler):
         self.reply({"run_id": run.id, "state": state})
 
 
+class RerunHandler(AqtraHandler):
+    @operation(
+        "Start a run again with its parameters: a job's run queues the job again, a flow's run starts "
+        "the flow version it ran.",
+        action="execute",
+        response=RunStarted,
+        status=202,
+    )
+    async def post(self, run_id: str) -> None:
+        self.reply({"run_id": await self.blocking(self._again, run_id)}, status=202)
+
+    def _again(self, run_id: str) -> str:
+        from sqlalchemy import select
+
+        from ...jobs import api as jobs
+        from ...spec.io import flow_from_document
+        from ...store.job_models import Job
+
+        store = self.services.resources.store
+        run = store.run(run_id)
+        parameters = dict(run.parameters or {})
+        if run.job_id is not None:
+            with store.session() as session:
+                name = session.scalar(select(Job.name).where(Job.id == run.job_id))
+            if name is None:
+                raise web.HTTPError(409, f"run {run.id}'s job no longer exists")
+            return jobs.run(name, parameters, store=store).id
+        if run.flow is None:
+            raise web.HTTPError(409, f"run {run.id} ({run.kind}) has no stored flow to start again")
+        source = run.flow.source
+        spec = flow_from_document(run.flow.document, source=source)
+        folder = Path(source).parent if source else self.services.root_dir
+        spec = spec.located(source, folder)
+        return self.services.launcher.start(spec, parameters, user=self.user_name)
+
+
 class LogHandler(AqtraHandler):
     @operation("The run's log (text).", content_type="text/plain")
     async def get(self, run_id: str) -> None:
@@ -199,4 +235,5 @@ ROUTES = [
     (r"runs/(?P<run_id>[^/]+)/log", LogHandler),
     (r"runs/(?P<run_id>[^/]+)/output", OutputHandler),
     (r"runs/(?P<run_id>[^/]+)/cancel", CancelHandler),
+    (r"runs/(?P<run_id>[^/]+)/rerun", RerunHandler),
 ]

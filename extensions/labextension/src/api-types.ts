@@ -334,6 +334,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/aqtra/api/runs/{run_id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a run again with its parameters: a job's run queues the job again, a flow's run starts the flow version it ran. */
+        post: operations["post_runs_{run_id}_rerun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/aqtra/api/schedule/next": {
         parameters: {
             query?: never;
@@ -343,6 +360,23 @@ export interface paths {
         };
         /** The next due times of a cron schedule in a time zone (forms preview a job with it). */
         get: operations["get_schedule_next"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/aqtra/api/schedule/parameters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The parameters of a notebook (its `parameters` cell) or flow file, as a JSON Schema form. */
+        get: operations["get_schedule_parameters"];
         put?: never;
         post?: never;
         delete?: never;
@@ -916,6 +950,18 @@ export interface components {
             status: string;
             /** Step */
             step: string;
+        };
+        /** TargetParameters */
+        TargetParameters: {
+            /**
+             * Parameters
+             * @description The parameters a job of this notebook (its `parameters` cell) or flow takes, as a JSON Schema object.
+             */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** Target */
+            target: string;
         };
         /** TaskInfo */
         TaskInfo: {
@@ -1894,6 +1940,37 @@ export interface operations {
             };
         };
     };
+    "post_runs_{run_id}_rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description application/json */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunStarted"];
+                };
+            };
+            /** @description application/json */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_schedule_next: {
         parameters: {
             query?: {
@@ -1914,6 +1991,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NextRuns"];
+                };
+            };
+            /** @description application/json */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_schedule_parameters: {
+        parameters: {
+            query?: {
+                target?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description application/json */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetParameters"];
                 };
             };
             /** @description application/json */

@@ -82,6 +82,15 @@ export class AqtraApi {
     return post('runs', { path, parameters });
   }
 
+  rerun(id: string): Promise<{ run_id: string }> {
+    return post(`runs/${encodeURIComponent(id)}/rerun`, {});
+  }
+
+  /** The URL of a notebook run's output as HTML (an iframe sends the login cookie). */
+  outputUrl(id: string, settings: ServerConnection.ISettings = ServerConnection.makeSettings()): string {
+    return URLExt.join(settings.baseUrl, 'aqtra', 'api', 'runs', encodeURIComponent(id), 'output') + '?format=html';
+  }
+
   cancelRun(id: string): Promise<{ run_id: string; state: string }> {
     return post(`runs/${encodeURIComponent(id)}/cancel`, {});
   }
@@ -117,6 +126,11 @@ export class AqtraApi {
 
   deleteJob(name: string): Promise<unknown> {
     return requestAPI(`jobs/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  }
+
+  /** The parameters of a notebook or flow file, as a JSON Schema form. */
+  targetParameters(target: string): Promise<{ target: string; parameters: Record<string, any> }> {
+    return requestAPI(`schedule/parameters?${new URLSearchParams({ target })}`);
   }
 
   nextRuns(cron: string, timezone: string, count = 5): Promise<NextRuns> {

@@ -106,7 +106,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     }
     const showLog = (run: RunInfo) => void app.commands.execute(COMMANDS.showLog, { id: run.id, name: run.name });
-    const panel = new RunsPanel(api, showLog);
+    const showOutput = (run: RunInfo) => {
+      const frame = document.createElement('iframe');
+      frame.src = api.outputUrl(run.id);
+      frame.setAttribute('sandbox', ''); // the run's HTML, shown without running its scripts
+      frame.className = 'aqtra-run-output';
+      const widget = new MainAreaWidget({ content: new Widget({ node: frame }) });
+      widget.id = `aqtra-output-${run.id}`;
+      widget.title.label = `Output ${run.name} ${run.id.slice(0, 8)}`;
+      widget.title.closable = true;
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+    };
+    const panel = new RunsPanel(api, showLog, showOutput);
     panel.id = 'aqtra-runs';
     panel.title.icon = FLOW_ICON;
     panel.title.caption = 'aqtra-nb runs';

@@ -1,4 +1,4 @@
-// The runs panel: recent runs with status, duration and age; cancel, log. DOM hooks (docs/lab.md):
+// The runs panel: recent runs with status, duration and age; log, output, run again, cancel. DOM hooks (docs/lab.md):
 // `.aqtra-runs-panel`, rows `[data-aqtra-run="<id>"]` with `data-aqtra-status`, `.aqtra-error`.
 import { ReactWidget } from '@jupyterlab/apputils';
 import * as React from 'react';
@@ -13,9 +13,10 @@ const REFRESH_MS = 2000;
 interface IRunsProps {
   api: AqtraApi;
   onLog: (run: RunInfo) => void;
+  onOutput: (run: RunInfo) => void;
 }
 
-export function RunsList({ api, onLog }: IRunsProps): JSX.Element {
+export function RunsList({ api, onLog, onOutput }: IRunsProps): JSX.Element {
   const [runs, setRuns] = React.useState<RunInfo[]>([]);
   const [total, setTotal] = React.useState(0);
   const [error, setError] = React.useState('');
@@ -40,6 +41,15 @@ export function RunsList({ api, onLog }: IRunsProps): JSX.Element {
   const cancel = async (run: RunInfo) => {
     try {
       await api.cancelRun(run.id);
+      await refresh();
+    } catch (reason) {
+      setError(reason instanceof ApiError ? reason.message : String(reason));
+    }
+  };
+
+  const again = async (run: RunInfo) => {
+    try {
+      await api.rerun(run.id);
       await refresh();
     } catch (reason) {
       setError(reason instanceof ApiError ? reason.message : String(reason));
@@ -71,6 +81,16 @@ export function RunsList({ api, onLog }: IRunsProps): JSX.Element {
               <button className="jp-Button jp-mod-minimal" title="Show the log" onClick={() => onLog(run)}>
                 log
               </button>
+              {run.kind === 'notebook' && isFinished(run.status) && (
+                <button className="jp-Button jp-mod-minimal aqtra-output" title="Open the output notebook (HTML)" onClick={() => onOutput(run)}>
+                  output
+                </button>
+              )}
+              {isFinished(run.status) && (
+                <button className="jp-Button jp-mod-minimal aqtra-rerun" title="Run again with the same parameters" onClick={() => void again(run)}>
+                  again
+                </button>
+              )}
               {!isFinished(run.status) && (
                 <button className="jp-Button jp-mod-minimal" title="Cancel" onClick={() => void cancel(run)}>
                   cancel
@@ -88,7 +108,8 @@ export function RunsList({ api, onLog }: IRunsProps): JSX.Element {
 export class RunsPanel extends ReactWidget {
   constructor(
     private readonly api: AqtraApi,
-    private readonly onLog: (run: RunInfo) => void
+    private readonly onLog: (run: RunInfo) => void,
+    private readonly onOutput: (run: RunInfo) => void
   ) {
     super();
     this.addClass('aqtra-sidebar');
@@ -97,7 +118,7 @@ export class RunsPanel extends ReactWidget {
   render(): JSX.Element {
     return (
       <div className="aqtra-sidebar-sections">
-        <RunsList api={this.api} onLog={this.onLog} />
+        <RunsList api={this.api} onLog={this.onLog} onOutput={this.onOutput} />
         <JobsList api={this.api} />
         <TasksList api={this.api} />
       </div>

@@ -1,5 +1,8 @@
-// "Schedule…": a job from a notebook or flow file, with a cron field and a preview of its next runs.
+// "Schedule…": a job from a notebook or flow file, with a cron field and a preview of its next runs, and
+// the file's parameters (its `parameters` cell, or the flow's typed parameters) as a form.
 import { Dialog, ReactWidget, showDialog, showErrorMessage } from '@jupyterlab/apputils';
+import { FormComponent } from '@jupyterlab/ui-components';
+import validator from '@rjsf/validator-ajv8';
 import * as React from 'react';
 
 import { AqtraApi, JobInfo } from './api';
@@ -9,10 +12,31 @@ interface ISchedule {
   name: string;
   cron: string;
   timezone: string;
+  parameters: Record<string, unknown>;
 }
 
-function ScheduleForm({ api, initial, onChange }: { api: AqtraApi; initial: ISchedule; onChange: (value: ISchedule) => void }): JSX.Element {
+type Field = 'name' | 'cron' | 'timezone';
+
+function ScheduleForm({
+  api,
+  path,
+  initial,
+  onChange
+}: {
+  api: AqtraApi;
+  path: string;
+  initial: ISchedule;
+  onChange: (value: ISchedule) => void;
+}): JSX.Element {
   const [value, setValue] = React.useState(initial);
+  const [form, setForm] = React.useState<Record<string, any> | null>(null);
+  const [formError, setFormError] = React.useState('');
+  React.useEffect(() => {
+    api.targetParameters(path).then(
+      reply => setForm(reply.parameters),
+      reason => setFormError(message(reason))
+    );
+  }, [path]);
   const [next, setNext] = React.useState<string[]>([]);
   const [error, setError] = React.useState('');
   React.useEffect(() => {
@@ -30,8 +54,11 @@ function ScheduleForm({ api, initial, onChange }: { api: AqtraApi; initial: ISch
       );
     }, 250);
     return () => window.clearTimeout(timer);
-  }, [value]);
-  const field = (key: keyof ISchedule, label: string) => (
+  }, [value.name, value.cron, value.timezone]);
+  React.useEffect(() => {
+    onChange(value);
+  }, [value.parameters]);
+  const field = (key: Field, label: string) => (
     <label className="aqtra-field">
       <span>{label}</span>
       <input
@@ -47,6 +74,27 @@ function ScheduleForm({ api, initial, onChange }: { api: AqtraApi; initial: ISch
       {field('name', 'Job name')}
       {field('cron', 'Cron (minute hour day month weekday)')}
       {field('timezone', 'Time zone')}
+      {formError && <div className="aqtra-error">{formError}</div>}
+      {form && Object.keys(form.properties ?? {}).length > 0 && (
+        <div className="aqtra-job-parameters">
+          <div className="aqtra-form-title">Parameters</div>
+          <FormComponent
+            schema={form as any}
+            formData={value.parameters as any}
+            validator={validator as any}
+            liveValidate={false}
+            showErrorList={false}
+            onChange={(event: { formData?: Record<string, unknown> }) => {
+              const given = Object.fromEntries(
+                Object.entries(event.formData ?? {}).filter(([k, v]) => v !== undefined && v !== null && v !== '' && v !== form.properties?.[k]?.default)
+              );
+              if (JSON.stringify(given) !== JSON.stringify(value.parameters)) {
+                setValue({ ...value, parameters: given });
+              }
+            }}
+          />
+        </div>
+      )}
       {error ? (
         <div className="aqtra-error">{error}</div>
       ) : (
@@ -68,6 +116,7 @@ class ScheduleBody extends ReactWidget {
 
   constructor(
     private readonly api: AqtraApi,
+    private readonly path: string,
     initial: ISchedule
   ) {
     super();
@@ -79,7 +128,7 @@ class ScheduleBody extends ReactWidget {
   }
 
   render(): JSX.Element {
-    return <ScheduleForm api={this.api} initial={this.value} onChange={value => (this.value = value)} />;
+    return <ScheduleForm api={this.api} path={this.path} initial={this.value} onChange={value => (this.value = value)} />;
   }
 }
 
@@ -88,7 +137,7 @@ export async function scheduleFile(api: AqtraApi, path: string): Promise<JobInfo
   const base = path.split('/').pop() ?? path;
   const name = base.replace(/\.ipynb$/, '').replace(/\.flow\.(ya?ml|json)$/, '');
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-  const body = new ScheduleBody(api, { name, cron: '0 6 * * *', timezone: zone });
+  const body = new ScheduleBody(api, path, { name, cron: '0 6 * * *', timezone: zone, parameters: {} });
   const result = await showDialog({
     title: `Schedule ${base}`,
     body,
