@@ -139,7 +139,9 @@ def test_jobs_are_created_checked_run_and_deleted(server, http):
 
 
 def test_a_run_starts_again_with_its_parameters(server, http):
-    first = http.post(f"{server.api}/runs", json={"path": "sales.flow.yaml", "parameters": {"min_amount": 95}})
+    first = http.post(
+        f"{server.api}/runs", json={"path": "sales.flow.yaml", "parameters": {"min_amount": 95}}
+    )
     run_id = first.json()["run_id"]
     assert follow(http, server.api, run_id)[-1][1]["status"] == "succeeded"
     again = http.post(f"{server.api}/runs/{run_id}/rerun")

@@ -3,6 +3,8 @@ panel lists runs live, shows a run's log, and reads well in the light and dark t
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from server_process import TOKEN
 
@@ -11,7 +13,8 @@ pytestmark = pytest.mark.slow
 
 def open_lab(page, server) -> None:
     """JupyterLab with the runs panel shown, through its command (the layout may restore it open)."""
-    page.goto(f"{server.url}/lab?token={TOKEN}")
+    # a workspace of its own, reset: nothing an earlier test left open is restored beside it
+    page.goto(f"{server.url}/lab/workspaces/t{uuid.uuid4().hex[:10]}?reset&token={TOKEN}")
     page.wait_for_function(
         "() => window.jupyterapp && window.jupyterapp.commands.hasCommand('aqtra:show-runs')", timeout=60_000
     )
