@@ -69,7 +69,6 @@ class Crowd:
         self.limits = limits
         self.kernel_manager: Any = None
         self._starting = asyncio.Semaphore(limits.max_starting)
-        self._waiting = 0
         self._silent_since: dict[str, float] = {}
         self._connected: set[str] = set()
         self._base_pool: dict[str, int] = {}
@@ -99,12 +98,17 @@ class Crowd:
     def _pools(self) -> dict[str, list]:
         return getattr(self.kernel_manager, "_pools", {}) or {}
 
+    @staticmethod
+    def _ready(task: asyncio.Future) -> bool:
+        """A pool task that is done and whose kernel started."""
+        return task.done() and not task.cancelled() and task.exception() is None
+
     def pooled_ids(self) -> set[str]:
         return {
             task.result().get("kernel_id")
             for pool in self._pools().values()
             for task in pool
-            if task.done() and not task.cancelled() and task.exception() is None
+            if self._ready(task)
         }
 
     def kernel_count(self) -> int:
@@ -114,7 +118,7 @@ class Crowd:
 
     def ready_in_pool(self, notebook: str | None) -> bool:
         pool = self._pools().get(notebook or "", [])
-        return any(task.done() and not task.cancelled() and task.exception() is None for task in pool)
+        return any(self._ready(task) for task in pool)
 
     # -- admission ----------------------------------------------------------------------------------------
     async def admit(self, notebook: str | None) -> asyncio.Semaphore | None:
@@ -127,28 +131,28 @@ class Crowd:
         deadline = time.monotonic() + self.limits.queue_seconds
         at_cap = f"{self.limits.max_kernels} visitors are using it, the most it serves at once"
         full = False
-        self._waiting += 1
-        try:
-            while True:
-                left = deadline - time.monotonic()
-                try:
-                    await asyncio.wait_for(self._starting.acquire(), timeout=max(0.01, left))
-                except TimeoutError:
-                    raise Busy(at_cap if full else "every kernel it may start is starting") from None
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                await asyncio.wait_for(self._starting.acquire(), timeout=max(0.01, left))
+            except TimeoutError:
+                raise Busy(at_cap if full else "every kernel it may start is starting") from None
+            keep = False  # the turn goes to the caller; any other way out (an exception too) releases it
+            try:
                 if notebook is not None and self.ready_in_pool(notebook):
-                    self._starting.release()
                     return None
                 if self.kernel_count() < self.limits.max_kernels or (
                     notebook is not None and self._pools().get(notebook)
                 ):
+                    keep = True
                     return self._starting
-                self._starting.release()
-                full = True
-                if time.monotonic() >= deadline:
-                    raise Busy(at_cap)
-                await asyncio.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-        finally:
-            self._waiting -= 1
+            finally:
+                if not keep:
+                    self._starting.release()
+            full = True
+            if time.monotonic() >= deadline:
+                raise Busy(at_cap)
+            await asyncio.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
     def _note_demand(self, notebook: str) -> None:
         """A visitor who finds no ready pooled kernel makes the pool one larger (up to `pool_max`)."""
@@ -222,7 +226,7 @@ class Crowd:
                 del self._base_pool[notebook]
                 pool = self._pools().get(notebook, [])
                 for task in pool[base:]:
-                    if task.done() and task.exception() is None:
+                    if self._ready(task):
                         asyncio.ensure_future(manager.shutdown_kernel(task.result()["kernel_id"]))
         for notebook, pool in self._pools().items():
             if len(pool) < self._pool_size(notebook) and self.kernel_count() < self.limits.max_kernels:
