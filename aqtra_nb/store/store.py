@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, func, select
@@ -104,18 +104,15 @@ class Store:
     def run_record(self, run_id: str) -> dict[str, Any]:
         """One run by id or unique id prefix as a plain record with its steps (see `run_page`)."""
         with self.engine.connect() as connection:
-            found = connection.execute(select(*RUN_COLUMNS).where(Run.id == run_id)).all() or (
-                connection.execute(
-                    select(*RUN_COLUMNS).where(Run.id.startswith(run_id, autoescape=True)).limit(2)
-                ).all()
+            row = one_by_id_prefix(
+                lambda query: connection.execute(query).all(),
+                select(*RUN_COLUMNS),
+                Run.id,
+                run_id,
+                what="run",
+                missing=_no_run(run_id),
             )
-            if len(found) != 1:
-                raise NotFound(
-                    f"run id prefix {run_id!r} is ambiguous; give more characters"
-                    if found
-                    else f"no run with id {run_id!r}; `aqtra-nb runs list` shows recent runs"
-                )
-            runs = [dict(found[0]._mapping)]
+            runs = [dict(row._mapping)]
             _attach_steps(connection, runs)
         return runs[0]
 
@@ -130,8 +127,12 @@ class Store:
                 Run.id,
                 run_id,
                 what="run",
-                missing=f"no run with id {run_id!r}; `aqtra-nb runs list` shows recent runs",
+                missing=_no_run(run_id),
             )
+
+
+def _no_run(run_id: str) -> str:
+    return f"no run with id {run_id!r}; `aqtra-nb runs list` shows recent runs"
 
 
 RUN_COLUMNS = (
@@ -170,10 +171,33 @@ def by_id_prefix(
 ) -> T:
     """The one row of `query` whose id starts with `prefix` (users type short ids, like git's); `error`
     with `missing` when none does, and naming `what` when the prefix is ambiguous."""
-    exact = session.scalars(query.where(id_column == prefix)).first()  # an index lookup; LIKE scans
-    if exact is not None:
-        return exact
-    found = list(session.scalars(query.where(id_column.startswith(prefix, autoescape=True)).limit(2)))
+    return one_by_id_prefix(
+        lambda statement: session.scalars(statement).all(),
+        query,
+        id_column,
+        prefix,
+        what=what,
+        missing=missing,
+        error=error,
+    )
+
+
+def one_by_id_prefix(
+    fetch: Callable[[Select[Any]], Sequence[T]],
+    query: Select[Any],
+    id_column: Any,
+    prefix: str,
+    *,
+    what: str,
+    missing: str,
+    error: type[AqtraError] = NotFound,
+) -> T:
+    """`by_id_prefix` for any way of running a query: `fetch` runs one and returns its rows (ORM
+    objects from a session, Core rows from a connection)."""
+    exact = fetch(query.where(id_column == prefix).limit(1))  # an index lookup; LIKE scans
+    if exact:
+        return exact[0]
+    found = fetch(query.where(id_column.startswith(prefix, autoescape=True)).limit(2))
     if not found:
         raise error(missing)
     if len(found) > 1:
