@@ -6,6 +6,7 @@ User mistakes print one paragraph and exit 2; a failing step exits 1; never a ba
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
@@ -87,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the run record as JSON")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--no-record", action="store_true", help="do not record the run in the store")
+    run.add_argument("--no-cache", action="store_true", help="compute every step (no step cache)")
     run.add_argument(
         "--mode",
         choices=["auto", "partitioned", "in_memory"],
@@ -103,7 +105,21 @@ def _parser() -> argparse.ArgumentParser:
     preview = flow_command("preview", "Print the first rows of one step.")
     preview.add_argument("step", help="step id")
     preview.add_argument("--rows", type=int, default=20)
+    preview.add_argument("--no-cache", action="store_true", help="compute every step (no step cache)")
     preview.set_defaults(handler=_preview)
+
+    cache = sub.add_parser("cache", help="The step cache: `cache list`, `cache clear`.")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
+    cache_list = cache_sub.add_parser("list", help="Cached step outputs, most recently used first.")
+    cache_list.add_argument("--flow", help="only entries of this flow")
+    cache_list.add_argument("--json", action="store_true")
+    cache_list.set_defaults(handler=_cache_list)
+    cache_clear = cache_sub.add_parser("clear", help="Remove cached step outputs (all, or those selected).")
+    cache_clear.add_argument("--flow", help="only entries of this flow")
+    cache_clear.add_argument(
+        "--older-than", metavar="AGE", help="only entries last used longer ago than AGE: 30m, 12h, 7d"
+    )
+    cache_clear.set_defaults(handler=_cache_clear)
 
     components = sub.add_parser("components", help="List components, or show one's parameters.")
     components.add_argument("name", nargs="?")
@@ -232,6 +248,7 @@ def _run(args: argparse.Namespace) -> int:
         progress=progress,
         record=not args.no_record,
         mode=args.mode,
+        cache=not args.no_cache,
     )
     if args.json:
         print(result.to_json())
@@ -239,7 +256,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{spec.flow}: {result.status} in {result.seconds:.2f} s")
         for step in result.steps.values():
             rows = "" if step.rows is None else f"{step.rows:>12,} rows"
-            print(f"  {step.id:<24} {step.component:<16} {rows} {step.seconds or 0:8.3f} s")
+            cached = " cached" if step.cached else ""
+            print(f"  {step.id:<24} {step.component:<16} {rows:>17} {step.seconds or 0:8.3f} s{cached}")
     for step in args.show:
         print(f"\n{step}:")
         print(result[step].head(args.rows).to_string())
@@ -262,8 +280,53 @@ def _preview(args: argparse.Namespace) -> int:
     from .engine import plan_flow, preview_plan
 
     plan = plan_flow(_load(args.flow), _params(args.param))
-    print(preview_plan(plan, args.step, args.rows).to_string())
+    print(preview_plan(plan, args.step, args.rows, cache=not args.no_cache).to_string())
     return EXIT_OK
+
+
+def _step_cache():
+    from .resources import current
+
+    found = current().step_cache()
+    if found is None:
+        raise AqtraError("the step cache is turned off (cache_bytes = 0, $AQTRA_CACHE_BYTES)")
+    return found
+
+
+def _cache_list(args: argparse.Namespace) -> int:
+    cache = _step_cache()
+    entries = [e for e in cache.entries() if args.flow is None or e.flow == args.flow]
+    if args.json:
+        print(json.dumps([e.to_dict() for e in entries], indent=2))
+        return EXIT_OK
+    for e in entries:
+        used = dt.datetime.fromtimestamp(e.used).isoformat(" ", "seconds")
+        print(
+            f"{e.key[:12]}  {e.flow:<20} {e.step:<20} {e.rows:>12,} rows {e.bytes / 2**20:9.2f} MiB  {used}"
+        )
+    total = sum(e.bytes for e in entries)
+    print(
+        f"{len(entries)} entries, {total / 2**20:.2f} MiB of {cache.max_bytes / 2**20:.0f} MiB ({cache.folder})"
+    )
+    return EXIT_OK
+
+
+def _cache_clear(args: argparse.Namespace) -> int:
+    older = None if args.older_than is None else _age(args.older_than)
+    removed = _step_cache().clear(older_than=older, flow=args.flow)
+    print(f"removed {len(removed)} entries ({sum(e.bytes for e in removed) / 2**20:.2f} MiB)")
+    return EXIT_OK
+
+
+def _age(text: str) -> dt.timedelta:
+    """`30s`, `30m`, `12h`, `7d`, `2w` as a timedelta; anything else is a user mistake."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text)
+    if not found:
+        raise AqtraError(
+            f"--older-than {text!r}: give a number and a unit, e.g. 30m, 12h or 7d", field="older-than"
+        )
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[found.group(2)]
+    return dt.timedelta(**{unit: float(found.group(1))})
 
 
 def _components(args: argparse.Namespace) -> int:
@@ -309,6 +372,7 @@ def _run_record(run) -> dict:
                 "status": s.status,
                 "rows": s.rows,
                 "seconds": s.seconds,
+                "cached": bool(s.cached),
                 "error": s.error,
             }
             for s in run.steps

@@ -182,6 +182,7 @@ class Flow:
         progress: bool | None = None,
         record: Any = True,
         mode: str = "auto",
+        cache: bool = True,
         **params: Any,
     ):
         """Run on Dask (threads here, or a cluster with `scheduler="tcp://..."`); returns a RunResult.
@@ -201,6 +202,7 @@ class Flow:
             objects={**self.objects, **(frames or {})},
             progress=progress,
             mode=mode,
+            cache=cache,
         )
 
     def preview(

@@ -28,6 +28,7 @@ def run_flow(
     progress: bool | None = None,
     events: EventStream | None = None,
     mode: Mode = "auto",
+    cache: bool = True,
 ) -> RunResult:
     """Plan and run `spec`; unless `record=False`, the run (or its failure) goes into the store."""
     events = events or EventStream()
@@ -44,6 +45,7 @@ def run_flow(
             objects=objects,
             progress=progress,
             mode=mode,
+            cache=cache,
             events=events,
         )
     except AqtraError as exc:

@@ -24,6 +24,7 @@ from .settings import AqtraNb, environment_key
 
 if TYPE_CHECKING:
     from .connections import Connections
+    from .engine.cache import StepCache
     from .secrets import SecretStore
     from .store import Store
 
@@ -67,6 +68,15 @@ class Resources:
 
     def runs_dir(self) -> Path:
         return self.settings.home_path / "runs"
+
+    def step_cache(self) -> StepCache | None:
+        """The step cache under HOME/cache (one per folder and process), or None when it is turned off."""
+        limit = self.settings.cache_limit
+        if limit <= 0:
+            return None
+        from .engine.cache import step_cache
+
+        return step_cache(str(self.settings.home_path / "cache"), limit)
 
 
 @functools.lru_cache(maxsize=8)

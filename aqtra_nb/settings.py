@@ -23,6 +23,7 @@ ENVIRONMENT = {
     "database_url": "AQTRA_DATABASE_URL",
     "smtp_url": "AQTRA_SMTP_URL",
     "in_memory_bytes": "AQTRA_IN_MEMORY_BYTES",
+    "cache_bytes": "AQTRA_CACHE_BYTES",
     "log_level": "AQTRA_LOG_LEVEL",
     "chromium": "AQTRA_CHROMIUM",
 }
@@ -46,6 +47,11 @@ class AqtraNb(LoggingConfigurable):
         0,
         help="Inputs smaller than this run as one pandas task per step ($AQTRA_IN_MEMORY_BYTES; "
         "0: 1/32 of the machine's memory, at most 1 GiB).",
+    ).tag(config=True)
+    cache_bytes = Int(
+        -1,
+        help="Size limit of the step cache in HOME/cache ($AQTRA_CACHE_BYTES; least recently used "
+        "entries go first; 0 turns the cache off; -1: 2 GiB).",
     ).tag(config=True)
     log_level = Unicode("WARNING", help="Log level of aqtra-nb's loggers ($AQTRA_LOG_LEVEL).").tag(
         config=True
@@ -96,6 +102,16 @@ class AqtraNb(LoggingConfigurable):
         value = os.environ.get("AQTRA_IN_MEMORY_BYTES", "")
         return int(value) if value.strip().isdigit() else 0
 
+    @default("cache_bytes")
+    def _cache_bytes_default(self) -> int:
+        value = os.environ.get("AQTRA_CACHE_BYTES", "").strip()
+        return int(value) if value.lstrip("-").isdigit() else -1
+
+    @property
+    def cache_limit(self) -> int:
+        """The step cache's size limit in bytes (0: no cache)."""
+        return 2 * 2**30 if self.cache_bytes < 0 else self.cache_bytes
+
     @default("log_level")
     def _log_level_default(self) -> str:
         return os.environ.get("AQTRA_LOG_LEVEL", "WARNING").upper()
@@ -117,7 +133,12 @@ class AqtraNb(LoggingConfigurable):
         """These settings (with `overrides`, by trait name) as `AQTRA_*` variables, for processes this one
         starts (a run, a kernel): they read them back as their own settings."""
         values: dict[str, Any] = {name: getattr(self, name) for name in ENVIRONMENT} | overrides
-        return {ENVIRONMENT[name]: str(value) for name, value in values.items() if value not in ("", 0, None)}
+        unset = {"cache_bytes": (-1,)}  # 0 is a value there: no cache
+        return {
+            ENVIRONMENT[name]: str(value)
+            for name, value in values.items()
+            if value not in unset.get(name, ("", 0, None))
+        }
 
 
 def environment_key() -> tuple[str | None, ...]:

@@ -1,6 +1,7 @@
 """The `aqtra-nb` command: real subprocesses, exit codes, one-paragraph errors, JSON output."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -33,9 +34,14 @@ steps:
 """
 
 
-def cli(*args, cwd=None):
+def cli(*args, cwd=None, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "aqtra_nb.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+        [sys.executable, "-m", "aqtra_nb.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env=env,
     )
 
 
@@ -144,3 +150,39 @@ def test_sample_data(tmp_path):
     assert (tmp_path / "orders.csv").exists() and not (tmp_path / "orders.parquet").exists()
     done = cli("sample-data", str(tmp_path), "--scale", "-1")
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_the_step_cache_from_the_command_line(project, tmp_path):
+    env = {**os.environ, "AQTRA_HOME": str(tmp_path / "home")}
+
+    def run(*extra):
+        done = cli("run", "report.flow.yaml", "--json", *extra, cwd=project, env=env)
+        assert done.returncode == 0, done.stderr
+        return {sid: step["cached"] for sid, step in json.loads(done.stdout)["steps"].items()}
+
+    assert run() == {"orders": False, "big": False, "totals": False, "save": False}
+    assert run() == {"orders": True, "big": True, "totals": True, "save": False}  # the sink always runs
+    # the filter is pushed into the Parquet reader: a new bound changes what the reader reads, too
+    assert run("-p", "min_amount=500") == {"orders": False, "big": False, "totals": False, "save": False}
+    assert run("--no-cache") == {"orders": False, "big": False, "totals": False, "save": False}
+    shown = cli("runs", "show", "--json", _last_run(env), cwd=project, env=env)
+    assert json.loads(shown.stdout)["steps"]["totals"]["cached"] is False
+
+    listed = cli("cache", "list", "--json", cwd=project, env=env)
+    entries = json.loads(listed.stdout)
+    assert {e["step"] for e in entries} == {"orders", "big", "totals"} and len(entries) == 6
+    assert all(e["flow"] == "cli_demo" and e["rows"] >= 0 for e in entries)
+    table = cli("cache", "list", cwd=project, env=env).stdout
+    assert "cli_demo" in table and "6 entries" in table
+    bad = cli("cache", "clear", "--older-than", "soon", cwd=project, env=env)
+    assert bad.returncode == 2 and "--older-than 'soon'" in bad.stderr and "Traceback" not in bad.stderr
+    kept = cli("cache", "clear", "--older-than", "1h", cwd=project, env=env)
+    assert kept.stdout.startswith("removed 0 entries")
+    assert cli("cache", "clear", "--flow", "other", cwd=project, env=env).stdout.startswith("removed 0")
+    assert cli("cache", "clear", "--flow", "cli_demo", cwd=project, env=env).stdout.startswith("removed 6")
+    assert json.loads(cli("cache", "list", "--json", cwd=project, env=env).stdout) == []
+
+
+def _last_run(env) -> str:
+    done = cli("runs", "list", "--json", "--limit", "1", env=env)
+    return json.loads(done.stdout)[0]["run_id"]

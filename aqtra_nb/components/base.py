@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -134,6 +135,12 @@ class Component:
     #: True when `schema` depends only on the params, the flow's parameter values and the input schemas
     #: (no files, no user code, no store): the planner then reuses it for the same inputs.
     pure_schema: ClassVar[bool] = False
+    #: Bump when a change makes the component give different output for the same input: cached outputs
+    #: of the old version are then not reused (see `engine/keys.py`).
+    version: ClassVar[str] = "1"
+    #: False for components whose output is as cheap to make again as to load (frames already in
+    #: memory): their key still counts for the steps after them, but nothing is written.
+    store_in_cache: ClassVar[bool] = True
 
     def __init__(self, params: Params, ctx: StepContext) -> None:
         self.params = params
@@ -154,6 +161,12 @@ class Component:
 
     def transform(self, inputs: list[Frame]) -> Frame:
         raise NotImplementedError(f"component {self.name!r} does not transform frames")
+
+    def cache_version(self) -> Any:
+        """What the output depends on besides the params, the flow parameters it names and its inputs
+        (JSON-able), or None when that cannot be known (a database, a web service, user code): the step
+        is then not cached unless its flow file opts in. Transforms have nothing else: ()."""
+        return ()
 
 
 PREDICATE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in")
@@ -206,6 +219,9 @@ class InputComponent(Component):
         by it."""
         return None
 
+    def cache_version(self) -> Any:
+        return self.source_fingerprint()
+
     def push_filter(self, predicates: list[Predicate]) -> Any:
         """Offered the simple conjuncts of a `filter` that only this reader feeds (readers with
         `supports_filters`), return what `read(columns, filters)` should receive to apply the ones it can
@@ -232,6 +248,22 @@ class InputComponent(Component):
 
 class FrameInput(InputComponent):
     """An input whose data is already a frame in this process (or a Dask frame, for `from_frame`)."""
+
+    store_in_cache: ClassVar[bool] = False
+
+    def cache_version(self) -> Any:
+        """The frame's content hash (columns, dtypes, index and values): the frame a notebook passes may
+        have changed since the last run, in place. None for Dask frames and unhashable values."""
+        frame = self.frame()
+        if is_dask(frame):
+            return None
+        try:
+            hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+        except TypeError:
+            return None
+        digest = hashlib.blake2b(hashed.tobytes(), digest_size=16)
+        digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+        return digest.hexdigest()
 
     def frame(self) -> pd.DataFrame | dd.DataFrame:
         raise NotImplementedError

@@ -204,6 +204,9 @@ class LookupReference(Component):
     name = "lookup_reference"
     Params: ClassVar = LookupReferenceParams
 
+    def cache_version(self) -> Any:
+        return None  # reads the store's records, which change without the flow knowing
+
     def _settings(self, frame: Frame) -> tuple[type[Entity], list[str], list[str], str]:
         p: LookupReferenceParams = self.params
         entity = entity_class(self.ctx, p.entity)
@@ -309,6 +312,9 @@ class LoadReferences(Component):
 
     name = "load_references"
     Params: ClassVar = LoadReferencesParams
+
+    def cache_version(self) -> Any:
+        return None  # reads the store's records, which change without the flow knowing
 
     def _settings(self, frame: Frame) -> tuple[type[Entity], dict[str, str], dict[str, str]]:
         """(entity, {field: output column}, {field: kind})."""

@@ -308,6 +308,9 @@ class Empty(FrameInput):
     name = "empty"
     Params: ClassVar = EmptyParams
 
+    def cache_version(self) -> Any:
+        return ()  # made from the params alone
+
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(
             {name: pd.Series([], dtype=PANDAS_TYPES[kind]) for name, kind in self.params.columns.items()}
@@ -325,6 +328,9 @@ class SampleData(FrameInput):
 
     name = "sample_data"
     Params: ClassVar = SampleDataParams
+
+    def cache_version(self) -> Any:
+        return ()  # made from the params alone (seeded)
 
     def frame(self) -> pd.DataFrame:
         return _sales(self.params.scale, self.params.seed)[self.params.table]

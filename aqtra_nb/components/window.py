@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pandas as pd
 from pydantic import Field
@@ -143,6 +143,11 @@ class ScriptParams(Params):
         "Signature: `def step(df, **params) -> df`."
     )
     params: dict = Field(default_factory=dict, description="Keyword arguments for the function.")
+    pure: bool = Field(
+        False,
+        description="The function's output depends only on its input and params (no files, clock, random "
+        "numbers or services): its output may then be cached, keyed by the function's code.",
+    )
 
 
 class Script(Component):
@@ -174,8 +179,27 @@ class Script(Component):
             raise self.ctx.error(f"{target!r} is not callable", field="function")
         return function
 
+    def cache_version(self) -> Any:
+        """The function's code, when it is declared pure; else None (not cached)."""
+        return code_of(self._function()) if self.params.pure else None
+
     def transform(self, inputs: list[Frame]) -> Frame:
         return partitionwise(self.ctx, inputs[0], _call_script, self._function(), self.params.params)
+
+
+def code_of(function: Any) -> str:
+    """The source of a script function (or, without one, its compiled code): what lineage records and
+    what a pure script's cached output is keyed by."""
+    import inspect
+
+    target = getattr(function, "__wrapped__", function)
+    try:
+        return inspect.getsource(target)
+    except (OSError, TypeError):
+        code = getattr(target, "__code__", None)
+        if code is None:
+            return repr(target)
+        return f"{code.co_code.hex()} {code.co_consts!r} {code.co_names!r}"
 
 
 def _call_script(frame: pd.DataFrame, function, params: dict) -> pd.DataFrame:

@@ -24,6 +24,7 @@ def run_flow(
     progress: bool | None = None,
     events: EventStream | None = None,
     mode: Mode = "auto",
+    cache: bool = True,
 ) -> RunResult:
     """Plan and run a flow in one call: the function behind `Flow.run` and `aqtra-nb run`."""
     plan = plan_flow(spec, parameters, objects=objects)
@@ -34,7 +35,7 @@ def run_flow(
     if bar is not None:
         events.subscribe(bar)
     try:
-        return run_plan(plan, scheduler=scheduler, outputs=outputs, events=events, mode=mode)
+        return run_plan(plan, scheduler=scheduler, outputs=outputs, events=events, mode=mode, cache=cache)
     finally:
         if bar is not None:
             bar.close()

@@ -26,6 +26,7 @@ class RunEvent:
     rows: int | None = None
     seconds: float | None = None
     error: str | None = None
+    cached: bool | None = None  # step_finished: the output came from the step cache (the step did not run)
     time: float = field(default_factory=time.time)
     data: dict[str, Any] | None = None  # run_started: {"flow": name, "parameters": values}
 

@@ -23,6 +23,7 @@ class StepResult:
     rows: int | None = None
     seconds: float | None = None
     error: str | None = None
+    cached: bool = False  # its output came from the step cache, or nothing after it needed it run
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -30,6 +31,7 @@ class StepResult:
             "status": self.status,
             "rows": self.rows,
             "seconds": None if self.seconds is None else round(self.seconds, 6),
+            "cached": self.cached,
             "error": self.error,
         }
 
@@ -53,6 +55,7 @@ class RunResult:
         step = self.steps.get(event.step) if event.step else None
         if event.kind == "step_finished" and step is not None:
             step.status, step.rows, step.seconds = "succeeded", event.rows, event.seconds
+            step.cached = bool(event.cached)
         elif event.kind == "step_failed" and step is not None:
             step.status, step.error = "failed", event.error
         elif event.kind == "run_finished":
@@ -98,14 +101,15 @@ class RunResult:
         rows = "".join(
             f"<tr><td>{html.escape(s.id)}</td><td>{html.escape(s.component)}</td><td>{s.status}</td>"
             f"<td style='text-align:right'>{'' if s.rows is None else f'{s.rows:,}'}</td>"
-            f"<td style='text-align:right'>{'' if s.seconds is None else f'{s.seconds:.3f}'}</td></tr>"
+            f"<td style='text-align:right'>{'' if s.seconds is None else f'{s.seconds:.3f}'}</td>"
+            f"<td>{'cached' if s.cached else ''}</td></tr>"
             for s in self.steps.values()
         )
         error = f"<p style='color:#b00020'>{html.escape(self.error)}</p>" if self.error else ""
         seconds = "" if self.seconds is None else f" in {self.seconds:.2f} s"
         return (
             f"<div><b>{html.escape(self.flow)}</b>: {self.status}{seconds}{error}"
-            "<table><thead><tr><th>step</th><th>component</th><th>status</th><th>rows</th><th>seconds</th></tr>"
+            "<table><thead><tr><th>step</th><th>component</th><th>status</th><th>rows</th><th>seconds</th><th></th></tr>"
             f"</thead><tbody>{rows}</tbody></table></div>"
         )
 

@@ -22,6 +22,16 @@ from .result import RunResult, StepResult
 Mode = Literal["auto", "partitioned", "in_memory"]
 
 
+def _cache_use(plan: Plan, cache: bool) -> in_memory.CacheUse | None:
+    """The step cache for an in-memory run of `plan`, unless turned off (here or in the settings)."""
+    if not cache:
+        return None
+    from ..resources import current
+
+    found = current().step_cache()
+    return None if found is None else in_memory.CacheUse.for_plan(plan, found)
+
+
 def _in_memory_limit() -> int:
     """The `in_memory_bytes` setting, or 1/32 of the machine's memory (at most 1 GiB): below it, a run is
     faster as one pandas task per step than as partitions."""
@@ -65,13 +75,17 @@ def run_plan(
     events: EventStream | None = None,
     run_id: str | None = None,
     mode: Mode = "auto",
+    cache: bool = True,
 ) -> RunResult:
-    """Compute the plan. Raises StepFailed (naming the step) after emitting `run_failed`."""
+    """Compute the plan. Raises StepFailed (naming the step) after emitting `run_failed`.
+
+    `cache`: in-memory runs load unchanged steps from the step cache and save what they compute
+    (`engine/cache.py`); partitioned runs compute everything."""
     with dask_settings():
-        return _run_plan(plan, scheduler, outputs, events, run_id, mode)
+        return _run_plan(plan, scheduler, outputs, events, run_id, mode, cache)
 
 
-def _run_plan(plan, scheduler, outputs, events, run_id, mode) -> RunResult:
+def _run_plan(plan, scheduler, outputs, events, run_id, mode, cache) -> RunResult:
     events = events or EventStream()
     run_id = run_id or uuid.uuid4().hex[:12]
     steps = {sid: StepResult(sid, plan.steps[sid].component.name) for sid in plan.order}
@@ -84,11 +98,17 @@ def _run_plan(plan, scheduler, outputs, events, run_id, mode) -> RunResult:
     plan = plan.collecting(outputs)
     chosen = choose_mode(plan, mode, scheduler)
     started = time.time()
-    data = {"flow": plan.spec.flow, "parameters": dict(plan.parameters), "mode": chosen}
+    cached = _cache_use(plan, cache) if chosen == "in_memory" else None
+    data = {
+        "flow": plan.spec.flow,
+        "parameters": dict(plan.parameters),
+        "mode": chosen,
+        "cache": bool(cached),
+    }
     events.emit(RunEvent("run_started", run_id, data=data))
     try:
         if chosen == "in_memory":
-            collected = in_memory.run_in_memory(plan, outputs, events, run_id)
+            collected = in_memory.run_in_memory(plan, outputs, events, run_id, cached)
         else:
             with _scheduler(scheduler) as (get, local):
                 collected = partitioned.run_partitioned(plan, outputs, events, run_id, started, get, local)
@@ -101,29 +121,34 @@ def _run_plan(plan, scheduler, outputs, events, run_id, mode) -> RunResult:
         _fail(events, run_id, started, error)
         raise error from exc
     result.outputs = {name: _plain(frame) for name, frame in collected.items()}
-    result._compute_step = lambda sid: compute_step(plan, sid, scheduler=scheduler, mode=chosen)
+    result._compute_step = lambda sid: compute_step(plan, sid, scheduler=scheduler, mode=chosen, cache=cache)
     events.emit(RunEvent("run_finished", run_id, seconds=time.time() - started))
     return result
 
 
-def compute_step(plan: Plan, step_id: str, *, scheduler: Any = None, mode: Mode = "auto") -> pd.DataFrame:
+def compute_step(
+    plan: Plan, step_id: str, *, scheduler: Any = None, mode: Mode = "auto", cache: bool = True
+) -> pd.DataFrame:
     """One step's whole output, computing only what it depends on (no events, no sinks)."""
     with dask_settings():
         plan = plan.collecting([step_id])
         if choose_mode(plan, mode, scheduler) == "in_memory":
-            return _plain(in_memory.compute_step(plan, step_id))
+            return _plain(in_memory.compute_step(plan, step_id, _cache_use(plan, cache)))
         with _scheduler(scheduler) as (get, _):
             return _plain(partitioned.compute_step(plan, step_id, get))
 
 
-def preview_plan(plan: Plan, step_id: str, rows: int = 100, *, mode: Mode = "auto") -> pd.DataFrame:
-    """The first `rows` of a step, computing as little as possible."""
+def preview_plan(
+    plan: Plan, step_id: str, rows: int = 100, *, mode: Mode = "auto", cache: bool = True
+) -> pd.DataFrame:
+    """The first `rows` of a step, computing as little as possible (in memory: from the step cache when
+    it holds the step or what it needs)."""
     if step_id not in plan.steps:
         raise AqtraError(f"no step {step_id!r}; steps: {', '.join(plan.order)}", file=plan.source)
     with dask_settings():
         plan = plan.collecting([step_id])
         if choose_mode(plan, mode, None) == "in_memory":
-            return _plain(in_memory.compute_step(plan, step_id).head(rows))
+            return _plain(in_memory.compute_step(plan, step_id, _cache_use(plan, cache)).head(rows))
         return _plain(partitioned.preview_step(plan, step_id, rows))
 
 

@@ -125,6 +125,7 @@ class StepInfo(BaseModel):
     rows: int | None
     seconds: float | None
     error: str | None
+    cached: bool = False
 
 
 class RunInfo(BaseModel):

@@ -60,6 +60,13 @@ class ParameterSpec(SpecModel):
         return self.default is None
 
 
+class StepCacheSpec(SpecModel):
+    """A declared version of a step's source (a SQL table, an HTTP endpoint) that has none of its own:
+    the step's cached output is reused while this text (after `${name}` substitution) stays the same."""
+
+    version: str = Field(description="Text that changes whenever the source's data does, e.g. `${as_of}`.")
+
+
 class StepSpec(SpecModel):
     """One node of the flow: a component, its inputs (step ids) and its parameters (`with`)."""
 
@@ -71,6 +78,13 @@ class StepSpec(SpecModel):
     description: str = Field("", description="What this step is for.")
     ui: dict[str, Any] | None = Field(
         None, description="Editor layout hints (position); ignored by the engine."
+    )
+    cache: bool | StepCacheSpec | None = Field(
+        None,
+        description="Step cache: false never caches this step; true caches a source that has no version "
+        "of its own (SQL, HTTP, a script not declared pure) by its parameters alone; {version: ...} "
+        "caches it while that text stays the same. Default: cached when the step's output is known to "
+        "depend only on its parameters, inputs and source files.",
     )
 
     _id_is_name = field_validator("id")(check_step_id)

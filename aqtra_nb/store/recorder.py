@@ -84,6 +84,7 @@ class RunRecorder:
             "seconds": event.seconds,
             "error": event.error,
             "finished_at": dt.datetime.fromtimestamp(event.time, dt.UTC),
+            "cached": bool(getattr(event, "cached", False)),
         }
 
     def _finish(self, status: RunStatus, seconds: float | None, error: str | None) -> None:

@@ -5,18 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from ..errors import AqtraError, NotFound
 from ..spec import FlowSpec
 from .database import default_url, make_engine, migrate, safe_url
 from .models import FlowVersion, Run, StepRun
-
-T = TypeVar("T")
 
 
 class Store:
@@ -104,8 +102,8 @@ class Store:
     def run_record(self, run_id: str) -> dict[str, Any]:
         """One run by id or unique id prefix as a plain record with its steps (see `run_page`)."""
         with self.engine.connect() as connection:
-            row = one_by_id_prefix(
-                lambda query: connection.execute(query).all(),
+            row = by_id_prefix(
+                connection,
                 select(*RUN_COLUMNS),
                 Run.id,
                 run_id,
@@ -141,7 +139,7 @@ RUN_COLUMNS = (
 )  # fmt: skip
 STEP_COLUMNS = (
     StepRun.run_id, StepRun.step_id.label("step"), StepRun.component, StepRun.status, StepRun.rows,
-    StepRun.seconds, StepRun.error,
+    StepRun.seconds, StepRun.error, StepRun.cached,
 )  # fmt: skip
 
 
@@ -160,30 +158,7 @@ def _attach_steps(connection: Any, runs: list[dict[str, Any]]) -> None:
 
 
 def by_id_prefix(
-    session: Session,
-    query: Select[tuple[T]],
-    id_column: Any,
-    prefix: str,
-    *,
-    what: str,
-    missing: str,
-    error: type[AqtraError] = NotFound,
-) -> T:
-    """The one row of `query` whose id starts with `prefix` (users type short ids, like git's); `error`
-    with `missing` when none does, and naming `what` when the prefix is ambiguous."""
-    return one_by_id_prefix(
-        lambda statement: session.scalars(statement).all(),
-        query,
-        id_column,
-        prefix,
-        what=what,
-        missing=missing,
-        error=error,
-    )
-
-
-def one_by_id_prefix(
-    fetch: Callable[[Select[Any]], Sequence[T]],
+    source: Session | Connection,
     query: Select[Any],
     id_column: Any,
     prefix: str,
@@ -191,9 +166,16 @@ def one_by_id_prefix(
     what: str,
     missing: str,
     error: type[AqtraError] = NotFound,
-) -> T:
-    """`by_id_prefix` for any way of running a query: `fetch` runs one and returns its rows (ORM
-    objects from a session, Core rows from a connection)."""
+) -> Any:
+    """The one row of `query` whose id starts with `prefix` (users type short ids, like git's); `error`
+    with `missing` when none does, and naming `what` when the prefix is ambiguous. From a session, the
+    row is `query`'s ORM object; from a connection, its Core row."""
+
+    def fetch(statement: Select[Any]) -> Sequence[Any]:
+        if isinstance(source, Session):
+            return source.scalars(statement).all()
+        return source.execute(statement).all()
+
     exact = fetch(query.where(id_column == prefix).limit(1))  # an index lookup; LIKE scans
     if exact:
         return exact[0]

@@ -70,7 +70,8 @@ def test_run_page_and_record_as_plain_records(database_url):
     assert len(second_page) == 4
     record = store.run_record("run3")
     assert record["steps"][1] == {
-        "step": "keep", "component": "filter", "status": "succeeded", "rows": 1, "seconds": None, "error": None
+        "step": "keep", "component": "filter", "status": "succeeded", "rows": 1, "seconds": None, "error": None,
+        "cached": False,
     }  # fmt: skip
     with pytest.raises(NotFound, match="no run with id"):
         store.run_record("nope")

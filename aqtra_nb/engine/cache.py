@@ -1,0 +1,305 @@
+"""The step cache: step outputs kept as Parquet files by the content key of what made them (`keys.py`).
+
+An entry is two files in one folder: `KEY.DIGEST.parquet` (the frame) and `KEY.json` (flow, step, rows,
+bytes, the data file's name, its CRC-32 and size). The JSON is written last, by atomic rename, and names
+the data file it describes: a reader sees a whole entry or none, and two processes writing one key leave
+one whole entry (the last rename wins; a data file no JSON names is removed by the next sweep). A data
+file whose size or CRC does not match its JSON is treated as missing, removed, and recomputed: a cache
+never serves what it cannot check. The JSON's modification time is the entry's last use (least recently
+used entries go first when the folder is over its size limit).
+
+Recent outputs also stay in this process's memory (a bounded LRU of frames), so an app's second run does
+not even read Parquet. Writes to disk happen on one background thread, off the run's path; `flush()`
+waits for them (the interpreter does too at exit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import io
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+import zlib
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..private_files import private_folder
+
+logger = logging.getLogger(__name__)
+
+_SAMPLE_ROWS = 64
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cached step output, as its JSON describes it."""
+
+    key: str
+    flow: str
+    step: str
+    component: str
+    rows: int
+    bytes: int
+    crc32: int
+    data: str  # the data file's name, in the cache folder
+    created: float
+    used: float  # the JSON's modification time
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class StepCache:
+    """Step outputs on disk under `folder` (at most `max_bytes`, least recently used out first) and in
+    memory (at most `memory_bytes`)."""
+
+    def __init__(self, folder: Path, max_bytes: int, memory_bytes: int = 256 * 2**20) -> None:
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+        self.memory_bytes = memory_bytes
+        self._memory: OrderedDict[str, tuple[pd.DataFrame, int]] = OrderedDict()
+        self._memory_used = 0
+        self._lock = threading.Lock()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aqtra-cache")
+        self._pending: set[Future] = set()
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def entry(self, key: str) -> Entry | None:
+        """The entry's description (no data read), or None."""
+        try:
+            with open(self._meta_path(key), encoding="utf-8") as handle:
+                record = json.load(handle)
+            used = os.stat(self._meta_path(key)).st_mtime
+        except (OSError, ValueError):
+            return None
+        try:
+            return Entry(**{**record, "used": used})
+        except TypeError:
+            return None
+
+    def rows(self, key: str) -> int | None:
+        """How many rows the entry holds (from memory or its description), or None if there is none."""
+        with self._lock:
+            found = self._memory.get(key)
+        if found is not None:
+            return len(found[0])
+        entry = self.entry(key)
+        return None if entry is None else entry.rows
+
+    def load(self, key: str) -> pd.DataFrame | None:
+        """The frame kept under `key`, or None (missing, or failing its check: then it is removed)."""
+        with self._lock:
+            found = self._memory.get(key)
+            if found is not None:
+                self._memory.move_to_end(key)
+        if found is not None:
+            self._touch(key)
+            return found[0].copy(deep=False)  # a new object: a consumer's column assignment stays its own
+        entry = self.entry(key)
+        if entry is None:
+            return None
+        try:
+            with open(self.folder / entry.data, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            data = b""
+        if len(data) != entry.bytes or zlib.crc32(data) != entry.crc32:
+            logger.warning(
+                "cache entry %s (%s/%s) failed its check; recomputing", key, entry.flow, entry.step
+            )
+            self._remove(key, entry)
+            return None
+        try:
+            frame = pq.read_table(pa.BufferReader(data)).to_pandas()
+        except Exception as exc:  # a file that checks but does not parse: written by a broken writer
+            logger.warning("cache entry %s cannot be read (%s); recomputing", key, exc)
+            self._remove(key, entry)
+            return None
+        self._touch(key)
+        self._remember(key, frame)
+        return frame.copy(deep=False)
+
+    # -- writing ---------------------------------------------------------------------------------------
+    def save(self, key: str, frame: pd.DataFrame, *, flow: str, step: str, component: str) -> None:
+        """Keep `frame` in memory now and on disk soon (background thread). Frames Parquet cannot give back
+        exactly (Python objects, mixed types) are not kept."""
+        if not _round_trips(frame):
+            logger.debug(
+                "step %s of %s: output not cacheable (does not round-trip through Parquet)", step, flow
+            )
+            return
+        self._remember(key, frame)
+        future = self._writer.submit(self._write, key, frame, flow, step, component)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._written)
+
+    def _written(self, future: Future) -> None:
+        with self._lock:
+            self._pending.discard(future)
+        if future.exception() is not None:
+            logger.warning("writing a cache entry failed: %s", future.exception())
+
+    def flush(self) -> None:
+        """Wait until every output saved so far is on disk."""
+        with self._lock:
+            pending = list(self._pending)
+        for future in pending:
+            with contextlib.suppress(Exception):
+                future.result()
+
+    def _write(self, key: str, frame: pd.DataFrame, flow: str, step: str, component: str) -> None:
+        private_folder(self.folder)
+        buffer = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(frame), buffer, compression="snappy")
+        data = buffer.getvalue()
+        crc = zlib.crc32(data)
+        name = f"{key}.{crc:08x}.parquet"
+        _atomic_write(self.folder / name, data)
+        record = {
+            "key": key,
+            "flow": flow,
+            "step": step,
+            "component": component,
+            "rows": len(frame),
+            "bytes": len(data),
+            "crc32": crc,
+            "data": name,
+            "created": time.time(),
+        }
+        _atomic_write(self._meta_path(key), json.dumps(record).encode())
+        self.evict()
+
+    # -- housekeeping ----------------------------------------------------------------------------------
+    def entries(self) -> list[Entry]:
+        """Every entry on disk, most recently used first."""
+        if not self.folder.is_dir():
+            return []
+        found = [self.entry(path.name[: -len(".json")]) for path in self.folder.glob("*.json")]
+        return sorted((e for e in found if e is not None), key=lambda e: e.used, reverse=True)
+
+    def size(self) -> int:
+        return sum(e.bytes for e in self.entries())
+
+    def evict(self) -> list[Entry]:
+        """Remove least recently used entries until the folder is within `max_bytes`; also data files no
+        entry names (left by a writer that lost a race or was killed)."""
+        entries = self.entries()
+        removed, total = [], sum(e.bytes for e in entries)
+        for entry in reversed(entries):
+            if total <= self.max_bytes:
+                break
+            self._remove(entry.key, entry)
+            removed.append(entry)
+            total -= entry.bytes
+        named = {e.data for e in entries if e not in removed}
+        for path in self.folder.glob("*.parquet"):
+            if path.name not in named and _older_than(path, 60):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        return removed
+
+    def clear(self, *, older_than: dt.timedelta | None = None, flow: str | None = None) -> list[Entry]:
+        """Remove entries (those of `flow`, or last used before `older_than` ago, when given)."""
+        cutoff = None if older_than is None else time.time() - older_than.total_seconds()
+        removed = []
+        for entry in self.entries():
+            if flow is not None and entry.flow != flow:
+                continue
+            if cutoff is not None and entry.used >= cutoff:
+                continue
+            self._remove(entry.key, entry)
+            removed.append(entry)
+        return removed
+
+    def _remove(self, key: str, entry: Entry) -> None:
+        with self._lock:
+            dropped = self._memory.pop(key, None)
+            if dropped is not None:
+                self._memory_used -= dropped[1]
+        for path in (self._meta_path(key), self.folder / entry.data):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def forget_memory(self) -> None:
+        """Drop the in-memory copies (tests; a process that wants its memory back)."""
+        with self._lock:
+            self._memory.clear()
+            self._memory_used = 0
+
+    def _remember(self, key: str, frame: pd.DataFrame) -> None:
+        size = int(frame.memory_usage(index=True, deep=False).sum())
+        if size > self.memory_bytes // 4:
+            return
+        with self._lock:
+            old = self._memory.pop(key, None)
+            if old is not None:
+                self._memory_used -= old[1]
+            self._memory[key] = (frame, size)
+            self._memory_used += size
+            while self._memory_used > self.memory_bytes and self._memory:
+                _, (_, dropped) = self._memory.popitem(last=False)
+                self._memory_used -= dropped
+
+    def _touch(self, key: str) -> None:
+        with contextlib.suppress(OSError):
+            os.utime(self._meta_path(key))
+
+    def _meta_path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > seconds
+    except OSError:
+        return False
+
+
+def _round_trips(frame: pd.DataFrame) -> bool:
+    """True when Parquet gives this frame back with the same columns, dtypes and values: checked on a
+    sample (Python objects in object columns are what usually fails, and they fail on the first rows)."""
+    if not frame.columns.is_unique or not all(isinstance(c, str) for c in frame.columns):
+        return False
+    sample = frame.head(_SAMPLE_ROWS)
+    try:
+        back = pa.Table.from_pandas(sample).to_pandas()
+        pd.testing.assert_frame_equal(back, sample, check_exact=True)
+    except Exception:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=4)
+def step_cache(folder: str, max_bytes: int) -> StepCache:
+    """One cache per folder and process, so that its memory part is shared by every run."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        memory = 8 * 2**30
+    return StepCache(Path(folder), max_bytes, memory_bytes=min(memory // 32, 512 * 2**20))

@@ -1,0 +1,275 @@
+"""The step cache: a run recomputes exactly the steps whose key changed (checked step by step from the run
+results), entries are checked before they are served, the folder keeps its size limit, and cached results
+equal uncached ones."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aqtra_nb import Flow, datasets
+from aqtra_nb.components.base import Component, NoParams
+from aqtra_nb.components.registry import registry
+from aqtra_nb.engine.cache import StepCache
+from aqtra_nb.resources import current
+from aqtra_nb.spec import load_flow
+
+FLOWS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "flows"
+FLOW_NAMES = sorted(p.name.removesuffix(".flow.yaml") for p in FLOWS_DIR.glob("*.flow.yaml"))
+
+
+@pytest.fixture
+def cache() -> StepCache:
+    """The tests' step cache, emptied (memory and disk) before and after each test."""
+    found = current().step_cache()
+    found.flush()
+    found.clear()
+    found.forget_memory()
+    yield found
+    found.flush()
+    found.clear()
+    found.forget_memory()
+
+
+def cold(cache: StepCache) -> None:
+    """As a new process would see the cache: what was saved is on disk, nothing is in memory."""
+    cache.flush()
+    cache.forget_memory()
+
+
+def cached(result) -> dict[str, bool]:
+    return {sid: step.cached for sid, step in result.steps.items()}
+
+
+@pytest.fixture
+def orders_csv(tmp_path: Path, sales) -> Path:
+    path = tmp_path / "orders.csv"
+    sales["orders"].to_csv(path, index=False)
+    return path
+
+
+def two_branches(path: Path) -> Flow:
+    """orders -> big (uses @min_amount) -> by_region; orders -> by_status (independent of it)."""
+    f = Flow("branches", parameters={"min_amount": 100.0})
+    orders = f.read_csv("orders", path=str(path))
+    big = orders.filter("big", condition="amount >= @min_amount")
+    big.aggregate("by_region", by=["region"], aggregations={"revenue": "sum(amount)"})
+    orders.aggregate("by_status", by=["status"], aggregations={"n": "count()"})
+    return f
+
+
+def test_a_parameter_change_recomputes_exactly_the_steps_that_use_it(cache, orders_csv):
+    f = two_branches(orders_csv)
+    first = f.run(progress=False, record=False)
+    assert not any(cached(first).values())
+    cold(cache)
+    again = f.run(progress=False, record=False)
+    assert all(cached(again).values())
+    # nothing downstream changed: the reader was not needed at all, and still reports its rows
+    assert again.steps["orders"].rows == first.steps["orders"].rows
+    cold(cache)
+    changed = f.run(progress=False, record=False, min_amount=50.0)
+    assert cached(changed) == {"orders": True, "big": False, "by_region": False, "by_status": True}
+    uncached = f.run(progress=False, record=False, min_amount=50.0, cache=False)
+    assert not any(cached(uncached).values())
+    for step in ("by_region", "by_status"):
+        pd.testing.assert_frame_equal(changed[step], uncached[step])
+    pd.testing.assert_frame_equal(again["by_region"], first["by_region"])
+
+
+def test_a_changed_step_recomputes_it_and_what_follows(cache, orders_csv):
+    f = two_branches(orders_csv)
+    f.run(progress=False, record=False)
+    cold(cache)
+    f.spec.steps[2].with_["aggregations"] = {"revenue": "sum(amount)", "n": "count()"}  # by_region
+    result = f.run(progress=False, record=False)
+    assert cached(result) == {"orders": True, "big": True, "by_region": False, "by_status": True}
+    assert list(result["by_region"].columns) == ["region", "revenue", "n"]
+
+
+def test_a_changed_input_file_recomputes_everything(cache, orders_csv, sales):
+    f = two_branches(orders_csv)
+    f.run(progress=False, record=False)
+    cold(cache)
+    sales["orders"].head(100).to_csv(orders_csv, index=False)  # a rewrite in place
+    result = f.run(progress=False, record=False)
+    assert not any(cached(result).values())
+    assert result.steps["orders"].rows == 100
+
+
+def test_a_frame_changed_in_place_is_not_served_from_the_cache(cache):
+    frame = pd.DataFrame({"x": np.arange(10), "y": np.arange(10) * 2})
+    f = Flow("in_place")
+    f.from_frame("src", name="data").derive("twice", columns={"z": "y * 2"})
+    f.run(frames={"data": frame}, progress=False, record=False)
+    assert all(cached(f.run(frames={"data": frame}, progress=False, record=False)).values())
+    frame.loc[3, "y"] = 100
+    result = f.run(frames={"data": frame}, progress=False, record=False)
+    assert cached(result)["twice"] is False and result["twice"].loc[3, "z"] == 200
+
+
+class _Tripled(Component):
+    """Test component: x times three (version 1) or times four (version 2)."""
+
+    name = "test_tripled"
+    Params: ClassVar = NoParams
+    pure_schema = True
+    factor: ClassVar[int] = 3
+
+    def transform(self, inputs):
+        return inputs[0].assign(x=inputs[0]["x"] * self.factor)
+
+
+def test_a_new_component_version_recomputes_its_steps(cache):
+    registry.register(_Tripled, replace=True)
+    try:
+        f = Flow("versions")
+        f.from_frame("src", name="data").test_tripled("tripled").derive("after", columns={"y": "x + 1"})
+        frame = pd.DataFrame({"x": [1, 2, 3]})
+        f.run(frames={"data": frame}, progress=False, record=False)
+        _Tripled.version, _Tripled.factor = "2", 4
+        result = f.run(frames={"data": frame}, progress=False, record=False)
+        assert cached(result) == {"src": False, "tripled": False, "after": False}
+        assert result["after"]["y"].tolist() == [5, 9, 13]
+    finally:
+        _Tripled.version, _Tripled.factor = "1", 3
+        registry._components.pop("test_tripled", None)
+
+
+def test_opting_out_and_scripts(cache, orders_csv, tmp_path):
+    calls = []
+
+    def impure(df):
+        if len(df):  # planning calls it on an empty frame too
+            calls.append(len(df))
+        return df
+
+    f = Flow("opt_out")
+    orders = f.read_csv("orders", path=str(orders_csv))
+    orders.script("impure", function=impure)
+    orders.script("declared_pure", function=impure, pure=True)
+    orders.filter("never", condition="amount > 0")
+    f.spec.steps[-1].cache = False
+    out = tmp_path / "out.csv"
+    orders.write_csv("sink", path=str(out))
+    f.run(progress=False, record=False)
+    assert len(calls) == 2
+    out.unlink()
+    cold(cache)
+    result = f.run(progress=False, record=False)
+    assert cached(result) == {
+        "orders": True,
+        "impure": False,  # not declared pure: runs every time
+        "declared_pure": True,
+        "never": False,  # cache: false in the flow
+        "sink": False,  # sinks always run
+    }
+    assert len(calls) == 3 and out.exists()
+    result = f.run(progress=False, record=False, cache=False)
+    assert not any(cached(result).values()) and len(calls) == 5
+
+
+def test_a_corrupted_entry_is_recomputed_never_served(cache, orders_csv):
+    f = two_branches(orders_csv)
+    first = f.run(progress=False, record=False)
+    cold(cache)
+    entry = next(e for e in cache.entries() if e.step == "by_region")
+    data = cache.folder / entry.data
+    raw = bytearray(data.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    data.write_bytes(bytes(raw))
+    result = f.run(progress=False, record=False)
+    assert cached(result)["by_region"] is False and cached(result)["big"] is True
+    pd.testing.assert_frame_equal(result["by_region"], first["by_region"])
+    # a half-written data file (truncated) and an entry without its data file alike
+    cold(cache)
+    entry = next(e for e in cache.entries() if e.step == "by_region")
+    (cache.folder / entry.data).write_bytes(raw[:100])
+    assert cache.load(entry.key) is None and cache.entry(entry.key) is None
+
+
+def test_eviction_keeps_the_size_limit_least_recently_used_first(tmp_path):
+    cache = StepCache(tmp_path / "cache", max_bytes=10**9)
+    frames = {f"k{i}": pd.DataFrame({"x": np.random.default_rng(i).random(5000)}) for i in range(6)}
+    for key, frame in frames.items():
+        cache.save(key, frame, flow="f", step=key, component="c")
+        cache.flush()
+        time.sleep(0.02)  # distinct last-use times
+    size = cache.entries()[0].bytes
+    cache.load("k0")  # used again: now the most recent
+    cache.max_bytes = 3 * size + size // 2
+    removed = cache.evict()
+    assert sorted(e.key for e in removed) == ["k1", "k2", "k3"]
+    assert sorted(e.key for e in cache.entries()) == ["k0", "k4", "k5"]
+    assert cache.size() <= cache.max_bytes
+    assert len(list((tmp_path / "cache").glob("*.parquet"))) == 3
+
+
+def test_frames_parquet_cannot_give_back_are_not_cached(tmp_path):
+    cache = StepCache(tmp_path / "cache", max_bytes=10**9)
+    cache.save("lists", pd.DataFrame({"x": [[1, 2], [3]]}), flow="f", step="s", component="c")
+    cache.flush()
+    assert cache.entries() == [] and cache.load("lists") is None
+
+
+def _write_many(folder: str, worker: int) -> None:
+    cache = StepCache(Path(folder), max_bytes=10**9)
+    frame = pd.DataFrame({"x": np.arange(200_000) + worker * 0})  # the same content from every writer
+    for _ in range(10):
+        cache.save("same", frame, flow="f", step="s", component="c")
+        cache.flush()
+
+
+def test_processes_writing_one_key_leave_one_whole_entry(tmp_path):
+    folder = tmp_path / "cache"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_many, args=(str(folder), i)) for i in range(2)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(60)
+        assert p.exitcode == 0
+    cache = StepCache(folder, max_bytes=10**9)
+    assert [e.key for e in cache.entries()] == ["same"]
+    assert cache.load("same")["x"].tolist() == list(range(200_000))
+    assert not [p for p in os.listdir(folder) if p.endswith(".tmp")]
+
+
+@pytest.fixture(scope="module")
+def example_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("cached-examples")
+    datasets.write_sales(root / "data", scale=0.01)
+    for name in FLOW_NAMES:
+        shutil.copy(FLOWS_DIR / f"{name}.flow.yaml", root)
+    return root
+
+
+@pytest.mark.parametrize("name", FLOW_NAMES)
+def test_cached_results_equal_uncached_ones_on_every_example_flow(cache, example_dir, name):
+    from aqtra_nb.engine import run_flow
+
+    spec = load_flow(example_dir / f"{name}.flow.yaml")
+    values = {"data_dir": str(example_dir / "data")} if "data_dir" in spec.parameters else {}
+    plain = run_flow(spec, values, progress=False, cache=False)
+    run_flow(spec, values, progress=False)
+    cold(cache)
+    from_disk = run_flow(spec, values, progress=False)
+    from_memory = run_flow(spec, values, progress=False)
+    sinks = {s.id for s in spec.steps if registry.get(s.component).is_sink}
+    for result in (from_disk, from_memory):
+        assert {sid for sid, hit in cached(result).items() if not hit} == sinks  # sinks always run
+    assert plain.outputs.keys() == from_disk.outputs.keys()
+    for step in plain.outputs:
+        pd.testing.assert_frame_equal(from_disk[step], plain[step], check_exact=True)
+        pd.testing.assert_frame_equal(from_memory[step], plain[step], check_exact=True)
+        # every intermediate step too, each loaded from its own entry
+    for sid in {s.id for s in spec.steps} - sinks:  # every intermediate step too, from its own entry
+        pd.testing.assert_frame_equal(from_disk[sid], plain[sid], check_exact=True)
