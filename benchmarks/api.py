@@ -23,7 +23,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,8 +32,9 @@ from pathlib import Path
 
 import httpx
 import pandas as pd
+from _common import commit
+from _jupyter import TOKEN, jupyter_server
 
-TOKEN = "aqtra-bench-token"
 FLOW = """\
 flow: sales
 parameters:
@@ -86,29 +86,6 @@ def seed(url: str, runs: int) -> list[str]:
         )  # fmt: skip
     store.close()
     return ids
-
-
-def start_server(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [
-        sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root", f"--port={port}",
-        "--ip=127.0.0.1", f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={TOKEN}",
-        "--ServerApp.log_level=WARN",
-    ]  # fmt: skip
-    log = open(root / "server.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=root
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(f"{url}/api/status", headers=headers(), timeout=2)
-            return process, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise SystemExit(f"the server did not start:\n{(root / 'server.log').read_text()[-3000:]}")
 
 
 def headers() -> dict[str, str]:
@@ -249,12 +226,8 @@ def main() -> int:
         (root / "home").mkdir()
         print(f"seeding {args.runs:,} runs into {url.split('@')[-1]} ...", flush=True)
         ids = seed(url, args.runs)
-        process, base = start_server(root, env)
-        try:
-            table = run_all(base, ids, args)
-        finally:
-            process.terminate()
-            process.wait(20)
+        with jupyter_server(root, env, ["--ServerApp.log_level=WARN"]) as server:
+            table = run_all(server.url, ids, args)
     print(table)
     return 0
 
@@ -274,7 +247,8 @@ def run_all(base: str, ids: list[str], args: argparse.Namespace) -> str:
     floor = results["GET /api/status (Jupyter's own)"]["p99"]
     how = f"wrk, {args.seconds} s" if use_wrk else f"httpx, {args.requests} requests"
     lines = [
-        f"\n{args.clients} concurrent clients ({how} per endpoint), {len(ids):,} runs stored\n",
+        f"\n{args.clients} concurrent clients ({how} per endpoint), {len(ids):,} runs stored, "
+        f"commit {commit()}\n",
         "| endpoint | requests/s | p50 ms | p95 ms | p99 ms | p99 / Jupyter's /api/status | errors |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]

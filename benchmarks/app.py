@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -39,6 +38,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import commit, machine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REGIONS = ["North", "South", "East", "West", "Central", "Islands", "North-East", "South-West"]
@@ -209,7 +210,8 @@ def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None) -
     done = [t for t in times if t != float("inf")]
     quantiles = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else times * 99
     cap = max_kernels or "from memory"
-    print(f"\n## {visitors} visitors at once (pool 1 growing to {pool_max}, kernel cap {cap})\n")
+    setting = f"pool 1 growing to {pool_max}, kernel cap {cap}, commit {commit()}"
+    print(f"\n## {visitors} visitors at once ({setting})\n")
     print("| measure | value |")
     print("|---|---|")
     print(f"| dashboards drawn | {len(done)} of {visitors} |")
@@ -281,11 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         parts = breakdown(folder)
 
     rows = int(args.scale * 1_000_000)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(
-        f"\n## Published sales dashboard, {rows:,} orders ({platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, load average {load:.1f})\n"
-    )
+    print(f"\n## Published sales dashboard, {rows:,} orders ({machine()})\n")
     print("| measure | seconds | target |")
     print("|---|---|---|")
     print(f"| server process start (until it listens) | {min(server_start):.2f} | |")

@@ -46,7 +46,6 @@ import os
 import platform
 import pstats
 import shutil
-import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -63,6 +62,7 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+from _common import commit, load_average
 
 from aqtra_nb import Flow, datasets
 
@@ -634,24 +634,6 @@ def print_targets(sales: list[Row], chain: list[Row], steps: int) -> None:
             )
 
 
-def _source_version() -> str:
-    """The commit the engine was measured at, and whether `aqtra_nb/` had uncommitted changes."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "aqtra_nb"], cwd=REPO_ROOT, capture_output=True, text=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "not a git checkout"
-    return f"commit {head}" + (" with uncommitted changes under aqtra_nb/" if dirty else "")
-
-
-def _load() -> float:
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-
-
 def print_header(args: argparse.Namespace) -> None:
     import duckdb
     import hamilton.version
@@ -667,14 +649,14 @@ def print_header(args: argparse.Namespace) -> None:
         "hamilton": ".".join(map(str, hamilton.version.VERSION)),
         "kedro": kedro.__version__,
     }
-    load = _load()
-    print(f"# aqtra_nb engine benchmarks, {datetime.datetime.now().isoformat(timespec='minutes')}")
+    load = load_average()
+    now = datetime.datetime.now().isoformat(timespec="minutes")
+    print(f"# aqtra_nb engine benchmarks, {now}, commit {commit()}")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
         f"1-min load average at start {load:.2f}"
     )
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    print(f"aqtra_nb: {_source_version()}")
     print(f"scales {args.scales}, best of {args.repeat}, chain {args.steps} steps x {args.rows} rows\n")
     if load > 0.5:
         print(f"WARNING: load average {load:.2f}: other processes compete for the CPUs; timings are noisy.\n")
@@ -756,7 +738,7 @@ def main(argv: list[str] | None = None) -> int:
     if chain:
         print_chain_table(chain, args.steps, args.repeat)
     print_targets(sales, chain, args.steps)
-    print(f"\n1-min load average at the end: {_load():.2f}")
+    print(f"\n1-min load average at the end: {load_average():.2f}")
     if args.profile:
         profile_ours(
             args.scale_list[0] if args.only != "chain" else None,

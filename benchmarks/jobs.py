@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from _common import commit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOME = REPO_ROOT / "benchmarks" / ".data" / "jobs_home"
@@ -185,7 +186,7 @@ def main() -> int:
     work = HOME / "work"
     work.mkdir()
     print(
-        f"# jobs benchmark, {datetime.date.today()}, Python {platform.python_version()}, "
+        f"# jobs benchmark, {datetime.date.today()}, commit {commit()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} cores, {platform.machine()}\n"
     )
     if args.only in (None, "notebook"):

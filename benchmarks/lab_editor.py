@@ -43,19 +43,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Literal
 
 import requests
+from _common import machine
+from _jupyter import TOKEN, JupyterServer, jupyter_server
 
-TOKEN = "aqtra-bench-token"
 TARGET_OPEN, TARGET_PREVIEW = 1.0, 0.5  # seconds
 WAIT = 120_000  # ms
 PATIENCE = 5_000  # ms: how long after the canvas is drawn the view may take to be fitted to it
@@ -64,65 +65,46 @@ FLOW_PREVIEW = "preview.flow.yaml"
 VALIDATE = "import sys; from aqtra_nb.cli import main; sys.exit(main())"  # `aqtra-nb` of this interpreter
 
 
-# -- a Jupyter server on loopback (a minimal copy of tests/server/server_process.py) -----------------------
+# -- a Jupyter server on loopback, Lab in a fresh page ---------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def lab_server(root: Path) -> AbstractContextManager[JupyterServer]:
+    """`jupyter server` with the aqtra-nb extension (enabled by its installed config), Lab's workspaces and
+    settings in `root/.lab`, its store in `root/.home`."""
+    lab = root / ".lab"
+    extra = [
+        "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.workspaces_dir={lab / 'workspaces'}",
+        f"--LabApp.user_settings_dir={lab / 'settings'}",
+    ]
+    return jupyter_server(root, {"AQTRA_HOME": str(root / ".home"), "AQTRA_DATABASE_URL": ""}, extra)
 
 
-class LabServer:
-    """`jupyter server` with the aqtra-nb extension enabled by its installed config."""
+def lab_url(server: JupyterServer, workspace: str, tree: str = "") -> str:
+    """Lab in a new workspace (its own name, in the temporary workspaces folder: nothing is restored from
+    an earlier page), optionally opening a file."""
+    return f"{server.url}/lab/workspaces/{workspace}{'/tree/' + tree if tree else ''}?token={TOKEN}"
 
-    def __init__(self, root: Path) -> None:
-        self.root, self.port = root, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.headers = {"Authorization": f"token {TOKEN}"}
-        self.log = root / "jupyter.log"
-        self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> LabServer:
-        lab = self.root / ".lab"
-        command = [
-            sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
-            f"--port={self.port}", "--ip=127.0.0.1", f"--ServerApp.root_dir={self.root}",
-            f"--IdentityProvider.token={TOKEN}", "--ServerApp.port_retries=0",
-            "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={lab / 'workspaces'}",
-            f"--LabApp.user_settings_dir={lab / 'settings'}",
-        ]  # fmt: skip
-        env = {**os.environ, "AQTRA_HOME": str(self.root / ".home")}
-        env.pop("AQTRA_DATABASE_URL", None)
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root
-            )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter server exited: {self.log.read_text()[-3000:]}")
-            try:
-                requests.get(f"{self.url}/api/status", headers=self.headers, timeout=2)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError(f"jupyter server did not start: {self.log.read_text()[-3000:]}")
+@contextmanager
+def fresh_page(browser, url: str, script: str) -> Iterator:
+    """A page at `url` in a browser context of its own (nothing cached or stored by an earlier page),
+    with `script` run before the page's own scripts."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        page = context.new_page()
+        page.add_init_script(script)
+        page.goto(url, timeout=WAIT)
+        yield page
+    finally:
+        context.close()
 
-    def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.send_signal(signal.SIGKILL)
-                self.process.wait(10)
 
-    def lab(self, workspace: str, tree: str = "") -> str:
-        """Lab in a new workspace (its own name, in the temporary workspaces folder: nothing is restored from
-        an earlier page), optionally opening a file."""
-        return f"{self.url}/lab/workspaces/{workspace}{'/tree/' + tree if tree else ''}?token={TOKEN}"
+def wait_for_lab(page) -> None:
+    """Until JupyterLab has started with the aqtra-nb extension's commands."""
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.commands.hasCommand('aqtra:show-runs')", timeout=WAIT
+    )
 
 
 # -- the flows ------------------------------------------------------------------------------------------
@@ -262,43 +244,29 @@ def wait_marks(page) -> dict:
     return page.evaluate("() => window.__aqtraMarks")
 
 
-def open_by_command(browser, server: LabServer, i: int, steps: int, edges: int) -> dict:
-    """Marks (ms from the `docmanager:open` command) in a fresh page with JupyterLab started."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    try:
-        page = context.new_page()
-        page.add_init_script(
-            WATCH % json.dumps({"steps": steps, "edges": edges, "auto": False, "patience": PATIENCE})
-        )
-        page.goto(server.lab(f"bench-open-{i}"), timeout=WAIT)
-        page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.commands.hasCommand('aqtra:show-runs')",
-            timeout=WAIT,
-        )
-        page.evaluate("async () => { await window.jupyterapp.restored; }")
-        page.wait_for_timeout(1000)  # let Lab's start settle (its own requests and layout)
-        page.evaluate(
-            "path => { window.__aqtraWatch(performance.now());"
-            " window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Flow Editor'}); }",
-            FLOW_50,
-        )
-        return wait_marks(page)
-    finally:
-        context.close()
-
-
-def open_by_goto(browser, server: LabServer, i: int, steps: int, edges: int) -> dict:
-    """Marks (ms from the navigation's start) of `page.goto` of Lab's URL for the file."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    try:
-        page = context.new_page()
-        page.add_init_script(
-            WATCH % json.dumps({"steps": steps, "edges": edges, "auto": True, "patience": PATIENCE})
-        )
-        page.goto(server.lab(f"bench-goto-{i}", FLOW_50), timeout=WAIT)
-        return wait_marks(page)
-    finally:
-        context.close()
+def open_times(
+    browser, server: JupyterServer, how: Literal["command", "goto"], repeats: int, steps: int, edges: int
+) -> list[dict]:
+    """Marks of `repeats` opens of the big flow, each in a fresh page. `how` is "command": ms from the
+    `docmanager:open` command, JupyterLab started; or "goto": ms from the navigation's start, of `page.goto`
+    of Lab's URL for the file."""
+    by_command = how == "command"
+    watch = WATCH % json.dumps({"steps": steps, "edges": edges, "auto": not by_command, "patience": PATIENCE})
+    marks = []
+    for i in range(repeats):
+        url = lab_url(server, f"bench-{how}-{i}", "" if by_command else FLOW_50)
+        with fresh_page(browser, url, watch) as page:
+            if by_command:
+                wait_for_lab(page)
+                page.evaluate("async () => { await window.jupyterapp.restored; }")
+                page.wait_for_timeout(1000)  # let Lab's start settle (its own requests and layout)
+                page.evaluate(
+                    "path => { window.__aqtraWatch(performance.now());"
+                    " window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Flow Editor'}); }",
+                    FLOW_50,
+                )
+            marks.append(wait_marks(page))
+    return marks
 
 
 # -- 2. preview after an edit ---------------------------------------------------------------------------
@@ -309,7 +277,7 @@ def preview_body(condition: str) -> dict:
     return {"flow": text, "step": "big", "rows": 20, "path": FLOW_PREVIEW, "parameters": {}}
 
 
-def server_preview(http: requests.Session, server: LabServer, condition: str) -> tuple[float, dict]:
+def server_preview(http: requests.Session, server: JupyterServer, condition: str) -> tuple[float, dict]:
     started = time.perf_counter()
     reply = http.post(f"{server.url}/aqtra/api/flows/preview", json=preview_body(condition), timeout=120)
     seconds = time.perf_counter() - started
@@ -318,7 +286,7 @@ def server_preview(http: requests.Session, server: LabServer, condition: str) ->
 
 
 def conditions(
-    http: requests.Session, server: LabServer, count: int
+    http: requests.Session, server: JupyterServer, count: int
 ) -> tuple[list[tuple[str, int, str]], list[float]]:
     """`count` conditions, each with its preview's row count and order_ids as the server gives them (each
     differs from the one shown before it), and the server's seconds for each first request."""
@@ -393,19 +361,12 @@ async ({rows, ids, timeout}) => {
 """
 
 
-def edit_latencies(browser, server: LabServer, edits: list[tuple[str, int, str]]) -> list[dict]:
+def edit_latencies(browser, server: JupyterServer, edits: list[tuple[str, int, str]]) -> list[dict]:
     """For each condition typed into the filter step's form, seconds: `shown` from the last keystroke to
     the new preview on screen, split into `debounce`, `request` and `render`; `editor` the editor's own
     request time (the preview's head); `requests` how many preview requests the edit made."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    try:
-        page = context.new_page()
-        page.add_init_script(TIMING)
-        page.goto(server.lab("bench-preview"), timeout=WAIT)
-        page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.commands.hasCommand('aqtra:show-runs')",
-            timeout=WAIT,
-        )
+    with fresh_page(browser, lab_url(server, "bench-preview"), TIMING) as page:
+        wait_for_lab(page)
         page.evaluate(
             "async path => { await window.jupyterapp.restored;"
             " await window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Flow Editor'}); }",
@@ -438,8 +399,6 @@ def edit_latencies(browser, server: LabServer, edits: list[tuple[str, int, str]]
             )
             page.wait_for_timeout(500)  # the validation after the edit settles too
         return results
-    finally:
-        context.close()
 
 
 # -- report ---------------------------------------------------------------------------------------------
@@ -473,12 +432,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="aqtra-lab-bench-") as tmp:
         folder = Path(tmp)
         edges = prepare(folder, args.scale, args.steps)
-        with LabServer(folder) as server, sync_playwright() as playwright:
+        with lab_server(folder) as server, sync_playwright() as playwright:
             http = requests.Session()
             http.headers.update(server.headers)
             browser = playwright.chromium.launch(**launch_args())
-            opens = [open_by_command(browser, server, i, args.steps, edges) for i in range(args.repeats)]
-            gotos = [open_by_goto(browser, server, i, args.steps, edges) for i in range(args.repeats)]
+            opens = open_times(browser, server, "command", args.repeats, args.steps, edges)
+            gotos = open_times(browser, server, "goto", args.repeats, args.steps, edges)
             edits, first_request = conditions(http, server, args.repeats)
             latencies = edit_latencies(browser, server, edits)
             browser.close()
@@ -488,12 +447,8 @@ def main(argv: list[str] | None = None) -> int:
         return [(m[end] - (m[start] if start else 0)) / 1000 for m in marks if end in m]
 
     rows = int(args.scale * 1_000_000)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     n = args.repeats
-    print(
-        f"\n## JupyterLab flow editor ({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load average {load:.1f})\n"
-    )
+    print(f"\n## JupyterLab flow editor ({machine()})\n")
     print(f"Opening a {args.steps}-step flow ({edges} edges), seconds, {n} fresh pages each:\n")
     print("| measure | best | median | target |")
     print("|---|---|---|---|")

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
+from _common import commit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests"))  # postgres_server.py
@@ -165,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
 
     orders = datasets.sales(scale=args.rows / 1_000_000, seed=42)["orders"].head(args.rows)
     print(
-        f"# SQL benchmarks, {datetime.date.today()}: {len(orders):,} rows × {len(orders.columns)} columns; "
+        f"# SQL benchmarks, {datetime.date.today()}, commit {commit()}: "
+        f"{len(orders):,} rows × {len(orders.columns)} columns; "
         f"best of {args.repeat}; Python {platform.python_version()}, pandas {pd.__version__}, "
         f"SQLAlchemy {sa.__version__}; {os.cpu_count()} CPUs"
     )
