@@ -76,7 +76,7 @@ class Resources:
             return None
         from .engine.cache import step_cache
 
-        return step_cache(str(self.settings.home_path / "cache"), limit)
+        return step_cache(str(self.settings.home_path / "cache"), limit, self.settings.cache_min_seconds)
 
 
 @functools.lru_cache(maxsize=8)

@@ -24,8 +24,10 @@ ENVIRONMENT = {
     "smtp_url": "AQTRA_SMTP_URL",
     "in_memory_bytes": "AQTRA_IN_MEMORY_BYTES",
     "cache_bytes": "AQTRA_CACHE_BYTES",
+    "cache_min_seconds": "AQTRA_CACHE_MIN_SECONDS",
     "log_level": "AQTRA_LOG_LEVEL",
     "chromium": "AQTRA_CHROMIUM",
+    "openlineage": "AQTRA_OPENLINEAGE",
 }
 
 
@@ -53,12 +55,24 @@ class AqtraNb(LoggingConfigurable):
         help="Size limit of the step cache in HOME/cache ($AQTRA_CACHE_BYTES; least recently used "
         "entries go first; 0 turns the cache off; -1: 2 GiB).",
     ).tag(config=True)
+    cache_min_seconds = Float(
+        0.005,
+        help="A step's output is written to the step cache when making it took longer than this plus "
+        "the time to write and read it back (about 400 MB/s); faster steps stay in memory only "
+        "($AQTRA_CACHE_MIN_SECONDS; negative: write every step).",
+    ).tag(config=True)
     log_level = Unicode("WARNING", help="Log level of aqtra-nb's loggers ($AQTRA_LOG_LEVEL).").tag(
         config=True
     )
     chromium = Unicode(
         help="Chromium executable for static snapshots of apps ($AQTRA_CHROMIUM; default: "
         "/usr/bin/chromium, else chromium on the PATH). None is ever downloaded."
+    ).tag(config=True)
+    openlineage = Bool(
+        False,
+        help="Emit OpenLineage run events for flow runs ($AQTRA_OPENLINEAGE; needs the `lineage` extra). "
+        "Where they go is the OpenLineage client's own configuration: openlineage.yml, OPENLINEAGE_URL "
+        "or OPENLINEAGE__TRANSPORT__* variables.",
     ).tag(config=True)
 
     # -- the Jupyter server extension --------------------------------------------------------------------
@@ -107,6 +121,13 @@ class AqtraNb(LoggingConfigurable):
         value = os.environ.get("AQTRA_CACHE_BYTES", "").strip()
         return int(value) if value.lstrip("-").isdigit() else -1
 
+    @default("cache_min_seconds")
+    def _cache_min_seconds_default(self) -> float:
+        try:
+            return float(os.environ.get("AQTRA_CACHE_MIN_SECONDS", "0.005"))
+        except ValueError:
+            return 0.005
+
     @property
     def cache_limit(self) -> int:
         """The step cache's size limit in bytes (0: no cache)."""
@@ -119,6 +140,10 @@ class AqtraNb(LoggingConfigurable):
     @default("chromium")
     def _chromium_default(self) -> str:
         return os.environ.get("AQTRA_CHROMIUM", "")
+
+    @default("openlineage")
+    def _openlineage_default(self) -> bool:
+        return os.environ.get("AQTRA_OPENLINEAGE", "").strip().lower() in ("1", "true", "yes", "on")
 
     @property
     def home_path(self) -> Path:
@@ -133,7 +158,7 @@ class AqtraNb(LoggingConfigurable):
         """These settings (with `overrides`, by trait name) as `AQTRA_*` variables, for processes this one
         starts (a run, a kernel): they read them back as their own settings."""
         values: dict[str, Any] = {name: getattr(self, name) for name in ENVIRONMENT} | overrides
-        unset = {"cache_bytes": (-1,)}  # 0 is a value there: no cache
+        unset = {"cache_bytes": (-1,), "cache_min_seconds": (0.005,)}  # 0 is a value there
         return {
             ENVIRONMENT[name]: str(value)
             for name, value in values.items()

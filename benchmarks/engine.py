@@ -729,6 +729,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # Flow.run records every run in a store: keep the benchmark's runs out of the user's history.
     os.environ["AQTRA_HOME"] = str(AQTRA_HOME)
+    os.environ["AQTRA_CACHE_BYTES"] = "0"  # the engine computing, not the step cache (benchmarks/cache.py)
     os.environ.pop("AQTRA_DATABASE_URL", None)
     print_header(args)
     sales = sales_benchmarks(args.scale_list, args.repeat) if args.only != "chain" else []

@@ -153,7 +153,7 @@ def test_sample_data(tmp_path):
 
 
 def test_the_step_cache_from_the_command_line(project, tmp_path):
-    env = {**os.environ, "AQTRA_HOME": str(tmp_path / "home")}
+    env = {**os.environ, "AQTRA_HOME": str(tmp_path / "home"), "AQTRA_CACHE_MIN_SECONDS": "-1"}
 
     def run(*extra):
         done = cli("run", "report.flow.yaml", "--json", *extra, cwd=project, env=env)

@@ -9,8 +9,11 @@ never serves what it cannot check. The JSON's modification time is the entry's l
 used entries go first when the folder is over its size limit).
 
 Recent outputs also stay in this process's memory (a bounded LRU of frames), so an app's second run does
-not even read Parquet. Writes to disk happen on one background thread, off the run's path; `flush()`
-waits for them (the interpreter does too at exit).
+not even read Parquet. Only outputs worth it go to disk (`worth_writing`): a step that took less time
+than writing and reading back its output would is cheaper to run again from its cached input (a filter
+over a frame already in memory, a Parquet read with pushdown), so it stays in memory only. Writes
+happen on one background thread, off the run's path; `flush()` waits for them (the interpreter does
+too at exit).
 """
 
 from __future__ import annotations
@@ -65,10 +68,16 @@ class StepCache:
     """Step outputs on disk under `folder` (at most `max_bytes`, least recently used out first) and in
     memory (at most `memory_bytes`)."""
 
-    def __init__(self, folder: Path, max_bytes: int, memory_bytes: int = 256 * 2**20) -> None:
+    #: Parquet writes and reads back about this many bytes (of pandas memory) per second, here
+    WRITE_RATE = 400e6
+
+    def __init__(
+        self, folder: Path, max_bytes: int, memory_bytes: int = 256 * 2**20, min_seconds: float = 0.005
+    ) -> None:
         self.folder = Path(folder)
         self.max_bytes = max_bytes
         self.memory_bytes = memory_bytes
+        self.min_seconds = min_seconds  # negative: every output is written
         self._memory: OrderedDict[str, tuple[pd.DataFrame, int]] = OrderedDict()
         self._memory_used = 0
         self._lock = threading.Lock()
@@ -132,15 +141,25 @@ class StepCache:
         return frame.copy(deep=False)
 
     # -- writing ---------------------------------------------------------------------------------------
-    def save(self, key: str, frame: pd.DataFrame, *, flow: str, step: str, component: str) -> None:
-        """Keep `frame` in memory now and on disk soon (background thread). Frames Parquet cannot give back
-        exactly (Python objects, mixed types) are not kept."""
+    def worth_writing(self, seconds: float, frame: pd.DataFrame) -> bool:
+        """True when making the output took longer than writing and reading it back would."""
+        if self.min_seconds < 0:
+            return True
+        return seconds >= self.min_seconds + _size(frame) / self.WRITE_RATE
+
+    def save(
+        self, key: str, frame: pd.DataFrame, *, flow: str, step: str, component: str, write: bool = True
+    ) -> None:
+        """Keep `frame` in memory now and, with `write`, on disk soon (background thread). Frames Parquet
+        cannot give back exactly (Python objects, mixed types) are not kept."""
         if not _round_trips(frame):
             logger.debug(
                 "step %s of %s: output not cacheable (does not round-trip through Parquet)", step, flow
             )
             return
         self._remember(key, frame)
+        if not write:
+            return
         future = self._writer.submit(self._write, key, frame, flow, step, component)
         with self._lock:
             self._pending.add(future)
@@ -163,7 +182,7 @@ class StepCache:
     def _write(self, key: str, frame: pd.DataFrame, flow: str, step: str, component: str) -> None:
         private_folder(self.folder)
         buffer = io.BytesIO()
-        pq.write_table(pa.Table.from_pandas(frame), buffer, compression="snappy")
+        pq.write_table(pa.Table.from_pandas(frame, nthreads=1), buffer, compression="snappy")
         data = buffer.getvalue()
         crc = zlib.crc32(data)
         name = f"{key}.{crc:08x}.parquet"
@@ -240,7 +259,7 @@ class StepCache:
             self._memory_used = 0
 
     def _remember(self, key: str, frame: pd.DataFrame) -> None:
-        size = int(frame.memory_usage(index=True, deep=False).sum())
+        size = _size(frame)
         if size > self.memory_bytes // 4:
             return
         with self._lock:
@@ -259,6 +278,10 @@ class StepCache:
 
     def _meta_path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
+
+
+def _size(frame: pd.DataFrame) -> int:
+    return int(frame.memory_usage(index=True, deep=False).sum())
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -288,7 +311,7 @@ def _round_trips(frame: pd.DataFrame) -> bool:
         return False
     sample = frame.head(_SAMPLE_ROWS)
     try:
-        back = pa.Table.from_pandas(sample).to_pandas()
+        back = pa.Table.from_pandas(sample, nthreads=1).to_pandas()
         pd.testing.assert_frame_equal(back, sample, check_exact=True)
     except Exception:
         return False
@@ -296,10 +319,10 @@ def _round_trips(frame: pd.DataFrame) -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def step_cache(folder: str, max_bytes: int) -> StepCache:
+def step_cache(folder: str, max_bytes: int, min_seconds: float = 0.005) -> StepCache:
     """One cache per folder and process, so that its memory part is shared by every run."""
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         memory = 8 * 2**30
-    return StepCache(Path(folder), max_bytes, memory_bytes=min(memory // 32, 512 * 2**20))
+    return StepCache(Path(folder), max_bytes, min(memory // 32, 512 * 2**20), min_seconds)

@@ -51,10 +51,14 @@ class CacheUse:
             found = None if is_dask(frame) else len(frame)
         return found
 
-    def save(self, plan: Plan, step_id: str, frame: pd.DataFrame) -> None:
+    def save(self, plan: Plan, step_id: str, frame: pd.DataFrame, seconds: float) -> None:
+        """Kept in memory; written too when the flow file asks (`cache: true`) or it is worth it."""
         key, component = self.keys.get(step_id), plan.steps[step_id].component
-        if key is not None and component.store_in_cache:
-            self.cache.save(key, frame, flow=self.flow, step=step_id, component=component.name)
+        if key is None or not component.store_in_cache:
+            return
+        asked = next((s.cache for s in plan.spec.steps if s.id == step_id), None) not in (None, False)
+        write = asked or self.cache.worth_writing(seconds, frame)
+        self.cache.save(key, frame, flow=self.flow, step=step_id, component=component.name, write=write)
 
 
 class _StepTask:
@@ -83,9 +87,10 @@ class _StepTask:
             raise
         except Exception as exc:
             raise step_failed(exc, self.step_id, component.name, self.plan.source) from exc
-        self._emit("step_finished", rows=rows, seconds=time.perf_counter() - began, cached=False)
+        seconds = time.perf_counter() - began
+        self._emit("step_finished", rows=rows, seconds=seconds, cached=False)
         if self.cache is not None and not component.is_sink:
-            self.cache.save(self.plan, self.step_id, frame)
+            self.cache.save(self.plan, self.step_id, frame, seconds)
         return frame
 
     def _emit(self, kind: str, **values: Any) -> None:

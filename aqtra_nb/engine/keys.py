@@ -22,16 +22,15 @@ import functools
 import hashlib
 import importlib.metadata
 import json
-import re
 from typing import Any
 
 from ..components.base import Component
 from ..spec import StepSpec, substitute
 from ..spec.models import StepCacheSpec
 from .plan import Plan, PlannedStep
+from .schemas import referenced
 
 FORMAT = 1  # bump when what a key covers changes
-_REFERENCE = re.compile(r"@([A-Za-z_]\w*)")
 
 
 def step_keys(plan: Plan) -> dict[str, str | None]:
@@ -63,13 +62,11 @@ def _key(plan: Plan, step: PlannedStep, spec: StepSpec, keys: dict[str, str | No
             if spec.cache is not True:
                 return None
             version = "opted in"
-    text = json.dumps(spec.with_, sort_keys=True, default=str)
-    used = sorted(name for name in set(_REFERENCE.findall(text)) if name in plan.parameters)
     material = [
         FORMAT,
         component_version(type(component)),
         component.params.model_dump(mode="json"),
-        {name: plan.parameters[name] for name in used},
+        referenced(spec.with_, plan.parameters),
         inputs,
         version,
         step.read_columns,

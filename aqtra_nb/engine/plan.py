@@ -150,7 +150,6 @@ def _plan(spec, parameters, objects, base_dir, registry, collect) -> Plan:
     by_id = {s.id: s for s in spec.steps}
     planned: dict[str, PlannedStep] = {}
     signatures: dict[str, Hashable | None] = {}
-    parameters_key = schemas.parameters_key(values)
     base_dir, objects = Path(base_dir), dict(objects or {})
     for step_id in order:
         step = by_id[step_id]
@@ -161,7 +160,7 @@ def _plan(spec, parameters, objects, base_dir, registry, collect) -> Plan:
                 component,
                 [planned[i].schema for i in inputs],
                 [signatures[i] for i in inputs],
-                parameters_key,
+                schemas.parameters_key(schemas.referenced(step.with_, values)),
                 component.schema,
             )
         except AqtraError as exc:

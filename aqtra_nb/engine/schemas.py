@@ -8,6 +8,8 @@ that work. Entries are small (empty frames) and the memo is bounded.
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
@@ -41,8 +43,20 @@ def signature(frame: pd.DataFrame) -> Hashable | None:
     return key
 
 
+_REFERENCE = re.compile(r"@([A-Za-z_]\w*)")
+
+
+def referenced(raw: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The flow parameters a step's `with` refers to as `@name` (in expressions, SQL params, filters),
+    with their values. (`${name}` references are substituted into the params themselves.) A step's
+    schema and output depend on these, not on the others: changing one parameter re-plans and re-runs
+    only the steps that name it."""
+    text = raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True, default=str)
+    return {name: values[name] for name in sorted(set(_REFERENCE.findall(text))) if name in values}
+
+
 def parameters_key(values: Mapping[str, Any]) -> str:
-    """The flow's parameter values as one key (types included, lists and dates alike)."""
+    """Parameter values as one key (types included, lists and dates alike)."""
     return repr(sorted(values.items(), key=lambda item: item[0]))
 
 

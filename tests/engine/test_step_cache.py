@@ -28,13 +28,16 @@ FLOW_NAMES = sorted(p.name.removesuffix(".flow.yaml") for p in FLOWS_DIR.glob("*
 
 @pytest.fixture
 def cache() -> StepCache:
-    """The tests' step cache, emptied (memory and disk) before and after each test."""
+    """The tests' step cache, emptied (memory and disk) before and after each test, writing every step's
+    output to disk (by default only those worth it are: see the last test)."""
     found = current().step_cache()
     found.flush()
     found.clear()
     found.forget_memory()
+    found.min_seconds = -1
     yield found
     found.flush()
+    found.min_seconds = 0.005
     found.clear()
     found.forget_memory()
 
@@ -273,3 +276,32 @@ def test_cached_results_equal_uncached_ones_on_every_example_flow(cache, example
         # every intermediate step too, each loaded from its own entry
     for sid in {s.id for s in spec.steps} - sinks:  # every intermediate step too, from its own entry
         pd.testing.assert_frame_equal(from_disk[sid], plain[sid], check_exact=True)
+
+
+def test_only_outputs_worth_it_are_written_the_rest_stays_in_memory(cache):
+    cache.min_seconds = 0.005  # the default
+
+    def slow(df):
+        time.sleep(0.05 if len(df) else 0)
+        return df
+
+    f = Flow("worth_it")
+    frame = pd.DataFrame({"x": np.arange(200_000)})
+    slow_step = f.from_frame("src", name="data").script("slow", function=slow, pure=True)
+    slow_step.filter("cheap", condition="x >= 0").aggregate("total", aggregations={"n": "count()"})
+    f.run(frames={"data": frame}, progress=False, record=False)
+    cache.flush()
+    written = {e.step for e in cache.entries()}
+    assert "slow" in written and "cheap" not in written  # 50 ms: written; the filter took ~1 ms
+    again = f.run(frames={"data": frame}, progress=False, record=False)
+    assert all(cached(again).values())  # in this process, everything is in memory
+    cold(cache)
+    fresh = f.run(frames={"data": frame}, progress=False, record=False)  # as a new process
+    # the cheap filter runs again, from the written output before it; the count, only if it was written
+    assert cached(fresh) == {
+        "src": True,
+        "slow": True,
+        "cheap": "total" in written,
+        "total": "total" in written,
+    }
+    assert fresh["total"]["n"].tolist() == [200_000]
