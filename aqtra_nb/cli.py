@@ -135,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--format", default="parquet,csv", help="comma-separated: parquet, csv")
     sample.set_defaults(handler=_sample_data)
 
-    runs = sub.add_parser("runs", help="Run history: `runs list`, `runs show RUN_ID`.")
+    runs = sub.add_parser("runs", help="Run history: `runs list`, `runs show RUN_ID`, `runs lineage RUN_ID`.")
     runs_sub = runs.add_subparsers(dest="runs_command", required=True, metavar="ACTION")
     runs_list = runs_sub.add_parser("list", help="Recent runs, newest first.")
     runs_list.add_argument("--flow", help="only runs of this flow")
@@ -147,6 +147,12 @@ def _parser() -> argparse.ArgumentParser:
     runs_show.add_argument("run_id", help="run id or a unique prefix")
     runs_show.add_argument("--json", action="store_true")
     runs_show.set_defaults(handler=_runs_show)
+    runs_lineage = runs_sub.add_parser(
+        "lineage", help="What a run read and wrote: inputs with fingerprints, code, outputs."
+    )
+    runs_lineage.add_argument("run_id", help="run id or a unique prefix")
+    runs_lineage.add_argument("--json", action="store_true")
+    runs_lineage.set_defaults(handler=_runs_lineage)
     from .jobs.cli import register as register_jobs
     from .jobs.cli import register_runs
 
@@ -424,6 +430,51 @@ def _runs_show(args: argparse.Namespace) -> int:
             f"  {step_id:<24} {step['component'] or '':<16} {step['status']:<10} {rows} {step['seconds'] or 0:8.3f} s"
         )
     return EXIT_OK
+
+
+def _runs_lineage(args: argparse.Namespace) -> int:
+    from .errors import NotFound
+    from .resources import current
+
+    found = current().store.run_lineage(args.run_id)
+    document = found["lineage"]
+    if document is None:
+        raise NotFound(
+            f"run {found['run_id']} has no lineage: it was recorded before lineage was kept, or failed "
+            "before it started"
+        )
+    if args.json:
+        print(json.dumps({"run_id": found["run_id"], **document}, indent=2, default=str))
+        return EXIT_OK
+    flow = document["flow"]
+    print(f"run {found['run_id']}: flow {flow['name']!r} {found['status']} (version {flow['hash'][:12]})")
+    if flow.get("source"):
+        print(f"  file       {flow['source']}")
+    if document["parameters"]:
+        print(f"  parameters {json.dumps(document['parameters'], default=str)}")
+    for item in document["inputs"]:
+        where = item.get("location") or json.dumps(item["source"], default=str)
+        print(f"  input      {item['step']:<20} {item['component']:<14} {where}")
+        print(f"             fingerprint {_fingerprint(item['fingerprint'])}")
+    for step_id, code in document["scripts"].items():
+        first = code.strip().splitlines()[0] if code.strip() else ""
+        print(f"  script     {step_id:<20} {first}")
+    for item in document["outputs"]:
+        where = item.get("location") or json.dumps(item.get("target", {}), default=str)
+        rows = "" if item["rows"] is None else f"{item['rows']:,} rows"
+        print(
+            f"  output     {item['step']:<20} {item['kind']:<14} {rows:>12}  {'' if item['kind'] == 'frame' else where}"
+        )
+    return EXIT_OK
+
+
+def _fingerprint(value: object) -> str:
+    """A fingerprint in one short line: a hash of what it holds (None: the source has none)."""
+    if value is None:
+        return "none (the source cannot say what version it had)"
+    from .spec.digest import content_hash
+
+    return content_hash(value)[:16]
 
 
 def _secret_store():

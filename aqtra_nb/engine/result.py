@@ -48,6 +48,8 @@ class RunResult:
     seconds: float | None = None
     error: str | None = None
     outputs: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: what the run read and wrote, with versions and code (`engine/lineage.py`); None before it started
+    lineage: dict[str, Any] | None = field(default=None, repr=False)
     _compute_step: Callable[[str], pd.DataFrame] | None = field(default=None, repr=False)
 
     def on_event(self, event: RunEvent) -> None:

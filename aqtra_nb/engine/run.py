@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..components.base import dask_settings
 from ..errors import AqtraError, StepFailed
-from . import in_memory, partitioned
+from . import in_memory, lineage, partitioned
 from .events import EventStream, RunEvent
 from .plan import Plan
 from .result import RunResult, StepResult
@@ -99,11 +99,13 @@ def _run_plan(plan, scheduler, outputs, events, run_id, mode, cache) -> RunResul
     chosen = choose_mode(plan, mode, scheduler)
     started = time.time()
     cached = _cache_use(plan, cache) if chosen == "in_memory" else None
+    begun = lineage.begin(plan)
     data = {
         "flow": plan.spec.flow,
         "parameters": dict(plan.parameters),
         "mode": chosen,
         "cache": bool(cached),
+        "lineage": begun,
     }
     events.emit(RunEvent("run_started", run_id, data=data))
     try:
@@ -114,15 +116,20 @@ def _run_plan(plan, scheduler, outputs, events, run_id, mode, cache) -> RunResul
                 collected = partitioned.run_partitioned(plan, outputs, events, run_id, started, get, local)
     except AqtraError as exc:
         exc.at(file=plan.source)
-        _fail(events, run_id, started, exc)
+        result.lineage = lineage.complete(begun, plan, steps, {})
+        _fail(events, run_id, started, exc, result.lineage)
         raise
     except Exception as exc:
         error = AqtraError(f"the run failed: {type(exc).__name__}: {exc}", file=plan.source)
-        _fail(events, run_id, started, error)
+        result.lineage = lineage.complete(begun, plan, steps, {})
+        _fail(events, run_id, started, error, result.lineage)
         raise error from exc
     result.outputs = {name: _plain(frame) for name, frame in collected.items()}
     result._compute_step = lambda sid: compute_step(plan, sid, scheduler=scheduler, mode=chosen, cache=cache)
-    events.emit(RunEvent("run_finished", run_id, seconds=time.time() - started))
+    result.lineage = lineage.complete(begun, plan, steps, result.outputs)
+    events.emit(
+        RunEvent("run_finished", run_id, seconds=time.time() - started, data={"lineage": result.lineage})
+    )
     return result
 
 
@@ -157,12 +164,15 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _fail(events: EventStream, run_id: str, started: float, error: AqtraError) -> None:
+def _fail(
+    events: EventStream, run_id: str, started: float, error: AqtraError, document: dict[str, Any]
+) -> None:
     if isinstance(error, StepFailed) or error.step:
         events.emit(
             RunEvent("step_failed", run_id, error.step, getattr(error, "component", None), error=str(error))
         )
-    events.emit(RunEvent("run_failed", run_id, seconds=time.time() - started, error=str(error)))
+    seconds = time.time() - started
+    events.emit(RunEvent("run_failed", run_id, seconds=seconds, error=str(error), data={"lineage": document}))
 
 
 @contextlib.contextmanager

@@ -127,6 +127,16 @@ class StepRun(Base):
     run: Mapped[Run] = relationship(back_populates="steps")
 
 
+class RunLineage(Base):
+    """What a run read and wrote (`engine/lineage.py`): one JSON document per run, in its own table so
+    that run lists never load it."""
+
+    __tablename__ = "run_lineage"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    document: Mapped[dict[str, Any]]
+
+
 class Artifact(Base):
     """A file a run wrote (an output, a notebook, a log)."""
 

@@ -13,7 +13,7 @@ from sqlalchemy import insert, update
 
 from ..spec import FlowSpec
 from ..spec.status import RunStatus
-from .models import Run, StepRun, utcnow
+from .models import Run, RunLineage, StepRun, utcnow
 from .store import Store, plain
 
 logger = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ class RunRecorder:
         self.store, self.spec, self.kind = store, spec, kind
         self.run_id: str | None = None
         self.steps: dict[str, dict[str, Any]] = {}
+        self.lineage: dict[str, Any] | None = None
 
     def __call__(self, event: Any) -> None:
         if event.kind == "run_started":
@@ -36,6 +37,7 @@ class RunRecorder:
         elif event.kind == "step_failed":
             self._step(event, RunStatus.failed)
         elif event.kind in ("run_finished", "run_failed"):
+            self.lineage = (event.data or {}).get("lineage")
             status = RunStatus.succeeded if event.kind == "run_finished" else RunStatus.failed
             self._finish(status, event.seconds, event.error)
 
@@ -102,10 +104,14 @@ class RunRecorder:
             self._insert_steps(session)
 
     def _insert_steps(self, session: Any) -> None:
+        """The step rows and the lineage document, written in the transaction of the run's outcome (job
+        runs, whose outcome the worker writes, call this alone)."""
         if self.steps:
             session.execute(
                 insert(StepRun), [{**step, "run_id": self.run_id} for step in self.steps.values()]
             )
+        if self.lineage is not None:
+            session.execute(insert(RunLineage), [{"run_id": self.run_id, "document": self.lineage}])
 
 
 def _user() -> str | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,8 +11,9 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from ..errors import AqtraError, NotFound
 from ..spec import FlowSpec
+from ..spec.digest import content_hash
 from .database import default_url, make_engine, migrate, safe_url
-from .models import FlowVersion, Run, StepRun
+from .models import FlowVersion, Run, RunLineage, StepRun
 
 
 class Store:
@@ -114,6 +113,15 @@ class Store:
             _attach_steps(connection, runs)
         return runs[0]
 
+    def run_lineage(self, run_id: str) -> dict[str, Any]:
+        """{"run_id", "name", "status", "lineage"} of one run by id or unique prefix; `lineage` is None
+        for runs recorded before lineage was kept (migration 0006) or that failed before they started."""
+        columns = (Run.id, Run.name, Run.status, RunLineage.document)
+        query = select(*columns).outerjoin(RunLineage, RunLineage.run_id == Run.id)
+        with self.engine.connect() as connection:
+            row = by_id_prefix(connection, query, Run.id, run_id, what="run", missing=_no_run(run_id))
+        return {"run_id": row.id, "name": row.name, "status": row.status, "lineage": row.document}
+
     def run(self, run_id: str) -> Run:
         """A run by id or unique id prefix, with its steps and artifacts."""
         with self.session() as session:
@@ -185,10 +193,6 @@ def by_id_prefix(
     if len(found) > 1:
         raise error(f"{what} id prefix {prefix!r} is ambiguous; give more characters")
     return found[0]
-
-
-def content_hash(document: Any) -> str:
-    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def plain(values: dict[str, Any]) -> dict[str, Any]:
