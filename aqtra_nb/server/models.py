@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -150,6 +150,58 @@ class RunPage(BaseModel):
     total: int
     offset: int
     limit: int
+
+
+class LineageFlow(BaseModel):
+    name: str
+    hash: str = Field(description="Content hash of the flow document: the stored flow version's.")
+    source: str | None = Field(description="The flow file, when the run started from one.")
+
+
+class LineageInput(BaseModel):
+    step: str
+    component: str
+    source: dict[str, Any] = Field(
+        description="Where the data is, as the flow writes it (path, url, table, query, connection...); "
+        "references such as ${secret:NAME} stay references."
+    )
+    location: str | None = Field(description="The absolute local path, for plain paths.")
+    fingerprint: Any = Field(
+        description="The source's version when the run started (a local file: path, inode, size, mtime in "
+        "ns; a frame: its content hash); null when the source cannot say (SQL, HTTP)."
+    )
+    columns: dict[str, str]
+
+
+class LineageOutput(BaseModel):
+    step: str
+    component: str
+    kind: Literal["file", "table", "records", "http", "frame", "other"] = Field(
+        description="What was written (a file, a SQL table, entity records, an HTTP API) or `frame`: a "
+        "step's output collected by the caller."
+    )
+    target: dict[str, Any] = Field(default_factory=dict, description="Where, as the flow writes it.")
+    location: str | None = None
+    rows: int | None
+    columns: dict[str, str]
+
+
+class LineageStep(BaseModel):
+    component: str
+    version: str = Field(description="module:class@component version/distribution version")
+
+
+class RunLineage(BaseModel):
+    """What a run read and wrote, with the versions of its flow, components and scripts."""
+
+    run_id: str
+    format: int
+    flow: LineageFlow
+    parameters: dict[str, Any]
+    inputs: list[LineageInput]
+    steps: dict[str, LineageStep]
+    scripts: dict[str, str] = Field(description="The code of each `script` step.")
+    outputs: list[LineageOutput]
 
 
 class CancelReply(BaseModel):

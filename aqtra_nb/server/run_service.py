@@ -179,3 +179,18 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def run_lineage(store: Any, run_id: str) -> dict[str, Any]:
+    """A run's lineage as `models.RunLineage` (its id or unique prefix); NotFound for an unknown run and
+    for runs without lineage (recorded before it was kept, or failed before they started)."""
+    from ..errors import NotFound
+    from .models import RunLineage
+
+    found = store.run_lineage(run_id)
+    if found["lineage"] is None:
+        raise NotFound(
+            f"run {found['run_id']} has no lineage: it was recorded before lineage was kept, or failed "
+            "before it started"
+        )
+    return RunLineage.model_validate({"run_id": found["run_id"], **found["lineage"]}).model_dump(mode="json")

@@ -11,9 +11,9 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from ...spec.status import RunStatus
-from .. import flow_service
+from .. import flow_service, run_service
 from ..api import AqtraHandler, operation
-from ..models import CancelReply, RunInfo, RunPage, RunStarted, StartRun
+from ..models import CancelReply, RunInfo, RunLineage, RunPage, RunStarted, StartRun
 
 STATUSES = {s.value for s in RunStatus}
 
@@ -74,6 +74,17 @@ class RunHandler(AqtraHandler):
     async def get(self, run_id: str) -> None:
         store = self.services.resources.store
         await self.cached(("run", run_id), lambda: store.run_record(run_id))
+
+
+class LineageHandler(AqtraHandler):
+    @operation(
+        "What the run read and wrote: its flow version, parameters, inputs with fingerprints, component "
+        "versions, script code and outputs (404 for runs recorded before lineage was kept).",
+        response=RunLineage,
+    )
+    async def get(self, run_id: str) -> None:
+        store = self.services.resources.store
+        await self.cached(("lineage", run_id), lambda: run_service.run_lineage(store, run_id))
 
 
 class CancelHandler(AqtraHandler):
@@ -232,6 +243,7 @@ ROUTES = [
     (r"runs", RunsHandler),
     (r"runs/(?P<run_id>[^/]+)", RunHandler),
     (r"runs/(?P<run_id>[^/]+)/events", EventsHandler),
+    (r"runs/(?P<run_id>[^/]+)/lineage", LineageHandler),
     (r"runs/(?P<run_id>[^/]+)/log", LogHandler),
     (r"runs/(?P<run_id>[^/]+)/output", OutputHandler),
     (r"runs/(?P<run_id>[^/]+)/cancel", CancelHandler),
