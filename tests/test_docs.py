@@ -37,3 +37,22 @@ def test_data_doc_example_runs(tmp_path):
     assert "filter pushed into reader: amount >= 200.0 and status in ('paid', 'shipped')" in done.stdout
     assert "reads only: region, status, amount" in done.stdout
     assert "regions written" in done.stdout
+
+
+def test_cache_doc_example_runs(tmp_path):
+    """The Python example of docs/cache.md runs as written and prints what it says."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    text = (ROOT / "docs" / "cache.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) == 1
+    env = {**os.environ, "AQTRA_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, "-c", blocks[0]], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    expected = re.search(r"# (\{'orders'.*\})", blocks[0]).group(1)
+    assert done.stdout.strip() == expected

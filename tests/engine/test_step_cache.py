@@ -305,3 +305,14 @@ def test_only_outputs_worth_it_are_written_the_rest_stays_in_memory(cache):
         "total": "total" in written,
     }
     assert fresh["total"]["n"].tolist() == [200_000]
+
+
+def test_the_progress_bar_says_which_steps_came_from_the_cache():
+    from aqtra_nb.engine import ProgressBar, RunEvent
+
+    bar = ProgressBar(2, "f")
+    bar(RunEvent("step_finished", "r", "orders", "read_csv", rows=1200, cached=True))
+    assert bar.bar.postfix == "orders: 1,200 rows (cached)" and bar.bar.n == 1
+    bar(RunEvent("step_finished", "r", "src", "from_frame", rows=None, cached=True))  # rows not known
+    assert bar.bar.postfix == "src: (cached)" and bar.bar.n == 2
+    bar.close()
