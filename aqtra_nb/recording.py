@@ -12,6 +12,7 @@ from typing import Any
 from .engine import EventStream, Mode, RunResult
 from .engine import run_flow as run_engine
 from .errors import AqtraError
+from .lineage_events import emitter as openlineage_emitter
 from .resources import Resources, store_or_current
 from .spec import FlowSpec
 from .store import RunRecorder, Store
@@ -36,6 +37,9 @@ def run_flow(
     if record:
         recorder = RunRecorder(store_or_current(None if record is True else record), spec)
         events.subscribe(recorder)
+    lineage_emitter = openlineage_emitter()  # None unless the `openlineage` setting is on
+    if lineage_emitter is not None:
+        events.subscribe(lineage_emitter)
     try:
         return run_engine(
             spec,

@@ -202,3 +202,19 @@ def test_runs_lineage_of_unknown_and_older_runs(cli_store, capsys):
     assert main(["runs", "lineage", "old0run0"]) == 2
     assert "run old0run0 has no lineage" in capsys.readouterr().err
     assert os.environ["AQTRA_DATABASE_URL"] == cli_store.url
+
+
+def test_the_lineage_doc_example_runs(tmp_path):
+    """The Python example of docs/lineage.md runs as written."""
+    import re
+    import subprocess
+    import sys
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "lineage.md").read_text()
+    [block] = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    done = subprocess.run(
+        [sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "orders.csv [[" in done.stdout and "def add_tax(df, rate=0.2):" in done.stdout
+    assert '"rows": 3' in done.stdout and '"kind": "file"' in done.stdout
