@@ -267,3 +267,42 @@ def test_dataset_names_follow_openlineage_naming(tmp_path):
         "Ticket",
     )
     assert dataset_name("from_frame", {"name": "df"}, None, tmp_path) is None
+
+
+def test_job_runs_send_events_too(tmp_path):
+    """A flow run as a job (a run process forked by the worker) reports to the same lineage server."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "numbers.csv").write_text("x\n1\n2\n")
+    (tmp_path / "tiny.flow.yaml").write_text(
+        "flow: tiny\nsteps:\n  - {id: numbers, component: read_csv, with: {path: numbers.csv}}\n"
+        "  - {id: save, component: write_csv, input: numbers, with: {path: out.csv}}\n"
+    )
+    log = tmp_path / "openlineage.jsonl"
+    env = {
+        **os.environ,
+        "AQTRA_HOME": str(tmp_path / "home"),
+        "AQTRA_OPENLINEAGE": "true",
+        "OPENLINEAGE__TRANSPORT__TYPE": "file",
+        "OPENLINEAGE__TRANSPORT__LOG_FILE_PATH": str(log),
+        "OPENLINEAGE__TRANSPORT__APPEND": "true",
+    }
+    env.pop("AQTRA_DATABASE_URL", None)
+    for args in (["jobs", "add", "tiny.flow.yaml", "--name", "tiny"], ["jobs", "run", "tiny", "--wait"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "aqtra_nb.cli", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    start, complete = events(log)
+    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+    for event in (start, complete):
+        validator.validate(event)
+    assert (start["eventType"], complete["eventType"]) == ("START", "COMPLETE")
+    assert complete["job"]["name"] == "tiny"
+    assert [o["name"] for o in complete["outputs"]] == [str(tmp_path / "out.csv")]

@@ -44,6 +44,7 @@ def run_flow_task(task: dict[str, Any]) -> dict[str, Any]:
     from ..engine import EventStream, run_flow
     from ..engine.events import EventLog
     from ..errors import AqtraError
+    from ..lineage_events import emitter as openlineage_emitter
     from ..spec import load_flow
 
     started = time.perf_counter()
@@ -57,10 +58,14 @@ def run_flow_task(task: dict[str, Any]) -> dict[str, Any]:
         events.subscribe(JobRunRecorder(store, spec, task["run_id"]))
         if task.get("events"):
             events.subscribe(EventLog(task["events"], task["run_id"]))
+        lineage = openlineage_emitter(run_id=task["run_id"])  # when the `openlineage` setting is on
+        if lineage is not None:
+            events.subscribe(lineage)
         result = run_flow(spec, task["parameters"], events=events, progress=False)
         print(f"flow {spec.flow}: {result.status} in {result.seconds:.3f} s", flush=True)
         for step in result.steps.values():
-            print(f"  {step.id:<24} {step.rows or 0:>10} rows {step.seconds or 0:8.3f} s", flush=True)
+            cached = " cached" if step.cached else ""
+            print(f"  {step.id:<24} {step.rows or 0:>10} rows {step.seconds or 0:8.3f} s{cached}", flush=True)
     except AqtraError as exc:
         status, error = RunStatus.failed, str(exc)
         print(f"error: {exc}", flush=True)
