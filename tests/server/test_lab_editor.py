@@ -100,6 +100,23 @@ def test_run_shows_live_progress_on_the_canvas_and_undo_works(server, page):
     page.wait_for_function(
         "() => document.querySelector('.aqtra-run-state').textContent.endsWith('succeeded')", timeout=30_000
     )
+    # again: the CSV read comes from the step cache (each run is its own process: what was worth writing
+    # to disk; the cheap filter runs again), the impure script and what follows run; the nodes say so
+    first = page.locator(".aqtra-run-state").inner_text()
+    page.locator(".aqtra-run-button").click()
+    page.wait_for_function(
+        "first => { const text = document.querySelector('.aqtra-run-state').textContent;"
+        " return text !== first && text.endsWith('succeeded'); }",
+        arg=first,
+        timeout=60_000,
+    )
+    cached = {
+        step: page.locator(f'.aqtra-node[data-aqtra-step="{step}"]').get_attribute("data-aqtra-cached")
+        for step in ("orders", "big", "slow", "totals")
+    }
+    assert cached["orders"] == "true" and cached["slow"] == cached["totals"] == "false"
+    assert "cached" in page.locator('.aqtra-node[data-aqtra-step="orders"] .aqtra-node-cached').inner_text()
+    assert not page.locator('.aqtra-node[data-aqtra-step="totals"] .aqtra-node-cached').count()
     select(page, "totals")
     page.locator('.aqtra-palette-item[data-aqtra-component="limit"]').dblclick()
     page.wait_for_selector('.aqtra-node[data-aqtra-step="limit"]', timeout=10_000)

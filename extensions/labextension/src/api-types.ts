@@ -300,6 +300,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/aqtra/api/runs/{run_id}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the run read and wrote: its flow version, parameters, inputs with fingerprints, component versions, script code and outputs (404 for runs recorded before lineage was kept). */
+        get: operations["get_runs_{run_id}_lineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/aqtra/api/runs/{run_id}/log": {
         parameters: {
             query?: never;
@@ -734,6 +751,90 @@ export interface components {
         JsonSchema: {
             [key: string]: unknown;
         };
+        /** LineageFlow */
+        LineageFlow: {
+            /**
+             * Hash
+             * @description Content hash of the flow document: the stored flow version's.
+             */
+            hash: string;
+            /** Name */
+            name: string;
+            /**
+             * Source
+             * @description The flow file, when the run started from one.
+             */
+            source: string | null;
+        };
+        /** LineageInput */
+        LineageInput: {
+            /** Columns */
+            columns: {
+                [key: string]: string;
+            };
+            /** Component */
+            component: string;
+            /**
+             * Fingerprint
+             * @description The source's version when the run started (a local file: path, inode, size, mtime in ns; a frame: its content hash); null when the source cannot say (SQL, HTTP).
+             */
+            fingerprint: unknown;
+            /**
+             * Location
+             * @description The absolute local path, for plain paths.
+             */
+            location: string | null;
+            /**
+             * Source
+             * @description Where the data is, as the flow writes it (path, url, table, query, connection...); references such as ${secret:NAME} stay references.
+             */
+            source: {
+                [key: string]: unknown;
+            };
+            /** Step */
+            step: string;
+        };
+        /** LineageOutput */
+        LineageOutput: {
+            /** Columns */
+            columns: {
+                [key: string]: string;
+            };
+            /** Component */
+            component: string;
+            /**
+             * Kind
+             * @description What was written (a file, a SQL table, entity records, an HTTP API) or `frame`: a step's output collected by the caller.
+             * @enum {string}
+             */
+            kind: "file" | "table" | "records" | "http" | "frame" | "other";
+            /**
+             * Location
+             * @default null
+             */
+            location: string | null;
+            /** Rows */
+            rows: number | null;
+            /** Step */
+            step: string;
+            /**
+             * Target
+             * @description Where, as the flow writes it.
+             */
+            target?: {
+                [key: string]: unknown;
+            };
+        };
+        /** LineageStep */
+        LineageStep: {
+            /** Component */
+            component: string;
+            /**
+             * Version
+             * @description module:class@component version/distribution version
+             */
+            version: string;
+        };
         /** NextRuns */
         NextRuns: {
             /** Cron */
@@ -842,6 +943,36 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * RunLineage
+         * @description What a run read and wrote, with the versions of its flow, components and scripts.
+         */
+        RunLineage: {
+            flow: components["schemas"]["LineageFlow"];
+            /** Format */
+            format: number;
+            /** Inputs */
+            inputs: components["schemas"]["LineageInput"][];
+            /** Outputs */
+            outputs: components["schemas"]["LineageOutput"][];
+            /** Parameters */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** Run Id */
+            run_id: string;
+            /**
+             * Scripts
+             * @description The code of each `script` step.
+             */
+            scripts: {
+                [key: string]: string;
+            };
+            /** Steps */
+            steps: {
+                [key: string]: components["schemas"]["LineageStep"];
+            };
+        };
         /** RunPage */
         RunPage: {
             /** Limit */
@@ -938,6 +1069,11 @@ export interface components {
         };
         /** StepInfo */
         StepInfo: {
+            /**
+             * Cached
+             * @default false
+             */
+            cached: boolean;
             /** Component */
             component: string | null;
             /** Error */
@@ -1863,6 +1999,37 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": unknown;
+                };
+            };
+            /** @description application/json */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "get_runs_{run_id}_lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description application/json */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunLineage"];
                 };
             };
             /** @description application/json */

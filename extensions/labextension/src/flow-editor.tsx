@@ -67,6 +67,7 @@ interface IStepRun {
   status: string;
   rows?: number | null;
   seconds?: number | null;
+  cached?: boolean;
 }
 
 interface IStepData extends Record<string, unknown> {
@@ -76,6 +77,7 @@ interface IStepData extends Record<string, unknown> {
   onRenameEnd: () => void;
   status: string;
   rows?: number | null;
+  cached?: boolean;
   problem?: string;
   columns?: Record<string, string>;
 }
@@ -83,7 +85,7 @@ interface IStepData extends Record<string, unknown> {
 const GROUPS = ['input', 'transform', 'output', 'script'];
 
 function StepNode({ data, selected }: NodeProps<Node<IStepData>>): JSX.Element {
-  const { step, status, rows, problem, columns, onRename, renaming, onRenameEnd } = data;
+  const { step, status, rows, cached, problem, columns, onRename, renaming, onRenameEnd } = data;
   const [draft, setDraft] = React.useState(step.id);
   const [renameError, setRenameError] = React.useState('');
   const hover = problem
@@ -100,6 +102,7 @@ function StepNode({ data, selected }: NodeProps<Node<IStepData>>): JSX.Element {
       data-aqtra-component={step.component}
       data-aqtra-status={status}
       data-aqtra-rows={rows ?? ''}
+      data-aqtra-cached={cached ? 'true' : 'false'}
       title={hover}
     >
       <Handle type="target" position={Position.Left} />
@@ -138,6 +141,12 @@ function StepNode({ data, selected }: NodeProps<Node<IStepData>>): JSX.Element {
       <div className="aqtra-node-component">
         {step.component}
         {rows !== undefined && rows !== null && <span className="aqtra-node-rows"> · {rows} rows</span>}
+        {cached && (
+          <span className="aqtra-node-cached" title="Not run: its output came from the step cache">
+            {' '}
+            · cached
+          </span>
+        )}
       </div>
       <Handle type="source" position={Position.Right} />
     </div>
@@ -409,6 +418,7 @@ export function FlowEditor({
       onRenameEnd: () => handlers.current.endRename(),
       status: runs.get(step.id)?.status ?? 'idle',
       rows: runs.get(step.id)?.rows,
+      cached: runs.get(step.id)?.cached,
       problem: byStep.get(step.id) ? `${byStep.get(step.id)?.field ?? ''}: ${byStep.get(step.id)?.error}` : undefined,
       columns: checked?.steps?.[step.id]?.columns
     }
@@ -622,7 +632,9 @@ function follow(
   const source = new EventSource(url, { withCredentials: true });
   const step = (status: string) => (event: MessageEvent) => {
     const data = JSON.parse(event.data);
-    setRuns(current => new Map(current).set(data.step, { status, rows: data.rows, seconds: data.seconds }));
+    setRuns(current =>
+      new Map(current).set(data.step, { status, rows: data.rows, seconds: data.seconds, cached: !!data.cached })
+    );
   };
   source.addEventListener('step_started', step('running'));
   source.addEventListener('step_finished', step('succeeded'));
