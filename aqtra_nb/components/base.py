@@ -222,6 +222,11 @@ class InputComponent(Component):
     def cache_version(self) -> Any:
         return self.source_fingerprint()
 
+    def content_fingerprint(self) -> Any:
+        """A hash of the source's content (its local files), for `cache: {content: true}`; None when the
+        source has no local files."""
+        return None
+
     def push_filter(self, predicates: list[Predicate]) -> Any:
         """Offered the simple conjuncts of a `filter` that only this reader feeds (readers with
         `supports_filters`), return what `read(columns, filters)` should receive to apply the ones it can

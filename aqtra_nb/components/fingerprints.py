@@ -10,6 +10,7 @@ version (URLs, databases, HTTP) have none and are read every time.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import threading
 from collections import OrderedDict
@@ -39,6 +40,21 @@ def local_fingerprint(path: str) -> tuple | None:
             return None
         found.append((name, info.st_ino, info.st_size, info.st_mtime_ns))
     return tuple(found)
+
+
+def content_hash(path: str) -> str | None:
+    """A hash of the names and bytes of every file behind a local path, glob or folder (None as for
+    `local_fingerprint`): for sources whose size and modification time may stay while the data changes."""
+    found = local_fingerprint(path)
+    if found is None:
+        return None
+    digest = hashlib.blake2b(digest_size=16)
+    for name, *_ in found:
+        digest.update(name.encode() + b"\0")
+        with open(name, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 class SchemaMemo:

@@ -15,7 +15,7 @@ from pydantic import Field
 from ..errors import AqtraError, FlowValidationError
 from . import arrow
 from .base import FrameInput, InputComponent, Params, partitionwise
-from .fingerprints import local_fingerprint
+from .fingerprints import content_hash, local_fingerprint
 
 ColumnType = Literal["string", "integer", "number", "boolean", "date", "datetime"]
 
@@ -97,6 +97,9 @@ class ReadCsv(InputComponent):
     def source_fingerprint(self) -> Any:
         return local_fingerprint(self.ctx.resolve_path(self.params.path))
 
+    def content_fingerprint(self) -> Any:
+        return content_hash(self.ctx.resolve_path(self.params.path))
+
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         return self._frame(columns or self.params.columns)
 
@@ -155,6 +158,9 @@ class ReadParquet(InputComponent):
 
     def source_fingerprint(self) -> Any:
         return local_fingerprint(self.ctx.resolve_path(self.params.path))
+
+    def content_fingerprint(self) -> Any:
+        return content_hash(self.ctx.resolve_path(self.params.path))
 
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         columns = columns or self.params.columns or list(self.dataset.schema.names)

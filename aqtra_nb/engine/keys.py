@@ -25,6 +25,7 @@ import json
 from typing import Any
 
 from ..components.base import Component
+from ..errors import FlowValidationError
 from ..spec import StepSpec, substitute
 from ..spec.models import StepCacheSpec
 from .plan import Plan, PlannedStep
@@ -54,8 +55,17 @@ def _key(plan: Plan, step: PlannedStep, spec: StepSpec, keys: dict[str, str | No
     inputs = [keys[i] for i in step.inputs]
     if any(k is None for k in inputs):
         return None
-    if isinstance(spec.cache, StepCacheSpec):
+    if isinstance(spec.cache, StepCacheSpec) and spec.cache.version is not None:
         version: Any = ("declared", substitute(spec.cache.version, plan.parameters, field="cache.version"))
+    elif isinstance(spec.cache, StepCacheSpec) and spec.cache.content:
+        version = ("content", component.content_fingerprint())
+        if version[1] is None:
+            raise FlowValidationError(
+                f"{component.name} has no local files to hash",
+                file=plan.source,
+                step=spec.id,
+                field="cache.content",
+            )
     else:
         version = component.cache_version()
         if version is None:

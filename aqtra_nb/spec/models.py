@@ -61,10 +61,18 @@ class ParameterSpec(SpecModel):
 
 
 class StepCacheSpec(SpecModel):
-    """A declared version of a step's source (a SQL table, an HTTP endpoint) that has none of its own:
-    the step's cached output is reused while this text (after `${name}` substitution) stays the same."""
+    """How the step cache tells a step's source changed, when its own way is missing or not enough."""
 
-    version: str = Field(description="Text that changes whenever the source's data does, e.g. `${as_of}`.")
+    version: str | None = Field(
+        None,
+        description="Text that changes whenever the source's data does, e.g. `${as_of}` (after `${name}` "
+        "substitution): for sources without a version of their own (SQL, HTTP).",
+    )
+    content: bool = Field(
+        False,
+        description="Hash the content of the source's local files instead of trusting their size and "
+        "modification time (files copied with their times kept, clocks that go back).",
+    )
 
 
 class StepSpec(SpecModel):

@@ -21,6 +21,7 @@ from aqtra_nb.components.registry import registry
 from aqtra_nb.engine.cache import StepCache
 from aqtra_nb.resources import current
 from aqtra_nb.spec import load_flow
+from aqtra_nb.spec.models import StepCacheSpec
 
 FLOWS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "flows"
 FLOW_NAMES = sorted(p.name.removesuffix(".flow.yaml") for p in FLOWS_DIR.glob("*.flow.yaml"))
@@ -316,3 +317,27 @@ def test_the_progress_bar_says_which_steps_came_from_the_cache():
     bar(RunEvent("step_finished", "r", "src", "from_frame", rows=None, cached=True))  # rows not known
     assert bar.bar.postfix == "src: (cached)" and bar.bar.n == 2
     bar.close()
+
+
+def test_content_hashing_sees_a_change_that_keeps_size_and_time(cache, tmp_path):
+    path = tmp_path / "numbers.csv"
+    path.write_text("x\n1\n2\n")
+    stamp = path.stat().st_mtime_ns
+
+    def flow(content: bool) -> Flow:
+        f = Flow(f"content_{content}")
+        f.read_csv("numbers", path=str(path)).derive("twice", columns={"y": "x * 2"})
+        if content:
+            f.spec.steps[0].cache = StepCacheSpec(content=True)
+        return f
+
+    by_time, by_content = flow(False), flow(True)
+    for f in (by_time, by_content):
+        f.run(progress=False, record=False)
+    path.write_text("x\n7\n9\n")  # same size
+    os.utime(path, ns=(stamp, stamp))  # same time (a copy that kept it)
+    cold(cache)
+    stale = by_time.run(progress=False, record=False)
+    fresh = by_content.run(progress=False, record=False)
+    assert stale["twice"]["y"].tolist() == [2, 4]  # size + time: the change is not seen
+    assert fresh["twice"]["y"].tolist() == [14, 18] and not any(cached(fresh).values())
