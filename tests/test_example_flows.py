@@ -206,7 +206,8 @@ def test_cli_run_json(workdir, data, name):
     assert set(record["steps"]) == {s.id for s in spec.steps}
     for step in record["steps"].values():
         assert step["status"] == "succeeded"
-        assert isinstance(step["rows"], int) and step["rows"] >= 0
+        # a step that did not run (what came after it was in the step cache) may not know its rows
+        assert (isinstance(step["rows"], int) and step["rows"] >= 0) or (step["rows"] is None and step["cached"])
         assert isinstance(step["seconds"], float) and step["seconds"] >= 0
 
     path = workdir / output
