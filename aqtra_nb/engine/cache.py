@@ -44,6 +44,7 @@ from ..private_files import private_folder
 logger = logging.getLogger(__name__)
 
 _SAMPLE_ROWS = 64
+ROWS_KEPT_SECONDS = 30 * 86400
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,12 @@ class StepCache:
         if found is not None:
             return len(found[0])
         entry = self.entry(key)
-        return None if entry is None else entry.rows
+        if entry is not None:
+            return entry.rows
+        try:
+            return int((self.folder / f"{key}.rows").read_text())
+        except (OSError, ValueError):
+            return None
 
     def load(self, key: str) -> pd.DataFrame | None:
         """The frame kept under `key`, or None (missing, or failing its check: then it is removed)."""
@@ -159,9 +165,10 @@ class StepCache:
             )
             return
         self._remember(key, frame)
-        if not write:
-            return
-        future = self._writer.submit(self._write, key, frame, flow, step, component)
+        if write:
+            future = self._writer.submit(self._write, key, frame, flow, step, component)
+        else:  # only its row count, so that a later run that does not need the step still reports it
+            future = self._writer.submit(self._write_rows, key, len(frame))
         with self._lock:
             self._pending.add(future)
         future.add_done_callback(self._written)
@@ -179,6 +186,10 @@ class StepCache:
         for future in pending:
             with contextlib.suppress(Exception):
                 future.result()
+
+    def _write_rows(self, key: str, rows: int) -> None:
+        private_folder(self.folder)
+        _atomic_write(self.folder / f"{key}.rows", str(rows).encode())
 
     def _write(self, key: str, frame: pd.DataFrame, flow: str, step: str, component: str) -> None:
         private_folder(self.folder)
@@ -229,6 +240,10 @@ class StepCache:
             if path.name not in named and _older_than(path, 60):
                 with contextlib.suppress(OSError):
                     path.unlink()
+        for path in self.folder.glob("*.rows"):  # row counts of steps not written: tiny, kept a while
+            if _older_than(path, ROWS_KEPT_SECONDS):
+                with contextlib.suppress(OSError):
+                    path.unlink()
         return removed
 
     def clear(self, *, older_than: dt.timedelta | None = None, flow: str | None = None) -> list[Entry]:
@@ -242,6 +257,11 @@ class StepCache:
                 continue
             self._remove(entry.key, entry)
             removed.append(entry)
+        if flow is None:
+            for path in self.folder.glob("*.rows"):
+                if cutoff is None or _older_than(path, time.time() - cutoff):
+                    with contextlib.suppress(OSError):
+                        path.unlink()
         return removed
 
     def _remove(self, key: str, entry: Entry) -> None:

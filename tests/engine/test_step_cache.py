@@ -306,6 +306,7 @@ def test_only_outputs_worth_it_are_written_the_rest_stays_in_memory(cache):
         "total": "total" in written,
     }
     assert fresh["total"]["n"].tolist() == [200_000]
+    assert fresh.steps["cheap"].rows == 200_000  # not written, but its row count was: known when skipped
 
 
 def test_the_progress_bar_says_which_steps_came_from_the_cache():
@@ -341,3 +342,13 @@ def test_content_hashing_sees_a_change_that_keeps_size_and_time(cache, tmp_path)
     fresh = by_content.run(progress=False, record=False)
     assert stale["twice"]["y"].tolist() == [2, 4]  # size + time: the change is not seen
     assert fresh["twice"]["y"].tolist() == [14, 18] and not any(cached(fresh).values())
+
+
+def test_a_step_not_worth_writing_leaves_its_row_count(tmp_path):
+    cache = StepCache(tmp_path / "cache", max_bytes=10**9)
+    cache.save("cheap", pd.DataFrame({"x": range(42)}), flow="f", step="s", component="c", write=False)
+    cache.flush()
+    other = StepCache(tmp_path / "cache", max_bytes=10**9)  # another process
+    assert other.load("cheap") is None and other.entry("cheap") is None and other.rows("cheap") == 42
+    other.clear()
+    assert other.rows("cheap") is None
