@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from test_lab_editor import open_flow, select
 from test_lab_panel import open_lab
 
@@ -234,3 +235,76 @@ def test_new_flow_from_the_file_menu(server, page):
     page.wait_for_selector(".aqtra-flow-editor", timeout=30_000)
     title = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
     assert title.endswith(".flow.yaml") and (server.root / title).read_text().startswith("flow: untitled")
+
+
+def test_a_new_flow_built_from_the_palette_runs_and_is_scheduled(server, http, page):
+    """read_csv → filter → aggregate from the palette: a wrong column is an error on its step and field,
+    the fixed filter's preview equals pandas, the run reaches every step, the schedule makes a job."""
+    import pandas as pd
+
+    open_lab(page, server)
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('aqtra:new-flow', {cwd: ''}); }")
+    page.wait_for_selector(".aqtra-flow-editor .aqtra-palette-item", timeout=60_000)
+    page.locator('.aqtra-palette-item[data-aqtra-component="read_csv"]').dblclick()
+    page.wait_for_selector('.aqtra-node[data-aqtra-step="read_csv"]', timeout=10_000)
+    select(page, "read_csv")
+    page.locator('.aqtra-step-form input[id$="path"]').fill("data/orders.csv")
+    page.locator('.aqtra-palette-item[data-aqtra-component="filter"]').dblclick()
+    page.wait_for_selector('[data-aqtra-edge="read_csv->filter"]', state="attached", timeout=30_000)
+    select(page, "filter")
+    condition = page.locator('.aqtra-step-form input[id$="condition"]')
+    condition.fill("amout >= 50")
+    problem = page.locator('.aqtra-problem[data-aqtra-step="filter"][data-aqtra-field="condition"]')
+    problem.wait_for(timeout=30_000)
+    assert "amount" in problem.inner_text()  # did you mean
+    condition.fill("amount >= 50")
+    problem.wait_for(state="detached", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('.aqtra-preview[data-aqtra-rows]')?.dataset.aqtraRows === '20'",
+        timeout=30_000,
+    )
+    orders = pd.read_csv(server.root / "data" / "orders.csv")
+    expected = orders[orders["amount"] >= 50].head(20)
+    shown = page.locator(".aqtra-preview tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('td')].map(td => td.textContent))"
+    )
+    assert shown == [[f"{a:g}", s] for a, s in zip(expected["amount"], expected["status"], strict=True)]
+
+    page.locator('.aqtra-palette-item[data-aqtra-component="aggregate"]').dblclick()
+    page.wait_for_selector('[data-aqtra-edge="filter->aggregate"]', state="attached", timeout=30_000)
+    page.evaluate(  # the aggregate's parameters, typed into the file as a text editor beside it would
+        """() => { const model = window.jupyterapp.shell.currentWidget.context.model;
+            model.fromString(model.toString().replace(/(component: aggregate\\n(?:.*\\n)*?\\s*with:) \\{\\}/,
+                '$1 {by: [status], aggregations: {n: "count()"}}')); }"""
+    )
+    page.locator(".aqtra-flow-editor").focus()
+    page.keyboard.press("Control+Enter")
+    for step, rows in [("read_csv", "100"), ("filter", "50"), ("aggregate", "3")]:
+        node = page.locator(f'.aqtra-node[data-aqtra-step="{step}"][data-aqtra-status="succeeded"]')
+        node.wait_for(timeout=60_000)
+        assert node.get_attribute("data-aqtra-rows") == rows
+    path = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('docmanager:save'); }")
+    page.wait_for_function("() => !document.querySelector('.jp-mod-current.jp-mod-dirty')", timeout=10_000)
+    saved = yaml.safe_load((server.root / path).read_text())
+    reader = next(s for s in saved["steps"] if s["id"] == "read_csv")
+    assert reader["with"] == {"path": "data/orders.csv"}  # what was typed; not every default of read_csv
+    page.evaluate(
+        # not awaited: the command resolves when its dialog closes
+        f"() => {{ window.jupyterapp.commands.execute('aqtra:schedule-file', {{path: '{path}'}}); }}"
+    )
+    form = page.locator(".aqtra-schedule-form")
+    form.wait_for(timeout=10_000)
+    form.locator('input[name="name"]').fill("palette-flow")
+    page.get_by_role("button", name="Schedule").click()
+    page.wait_for_selector('[data-aqtra-job="palette-flow"]', timeout=15_000)
+    page.locator('[data-aqtra-job="palette-flow"]').get_by_role("button", name="run").click()
+    queued = None
+    for _ in range(50):
+        runs = http.get(f"{server.api}/runs", params={"job": "palette-flow"}).json()["runs"]
+        if runs:
+            queued = runs[0]
+            break
+        page.wait_for_timeout(300)
+    assert queued is not None
+    page.wait_for_selector(f'[data-aqtra-run="{queued["id"]}"]', timeout=15_000)  # in the runs panel

@@ -52,6 +52,14 @@ describe('edits keep comments and order', () => {
     ]);
     expect(text.indexOf('# sales report')).toBe(0);
   });
+  it('turns a new flow\'s empty `steps: []` into a block list', () => {
+    const first = addStep('flow: untitled\nparameters: {}\nsteps: []\n', 'u.flow.yaml', 'read_csv').text;
+    const second = addStep(first, 'u.flow.yaml', 'filter', 'read_csv').text;
+    expect(second).toBe(
+      'flow: untitled\nparameters: {}\nsteps:\n  - id: read_csv\n    component: read_csv\n    with: {}\n' +
+        '  - id: filter\n    component: filter\n    input: read_csv\n    with: {}\n'
+    );
+  });
   it('writes JSON for .flow.json files', () => {
     const text = addStep('{"flow": "j", "steps": []}', 'j.flow.json', 'read_csv').text;
     expect(JSON.parse(text)).toEqual({ flow: 'j', steps: [{ id: 'read_csv', component: 'read_csv', with: {} }] });

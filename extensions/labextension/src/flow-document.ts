@@ -164,7 +164,11 @@ export function addStep(
   }
   step.with = params;
   const node = doc.createNode(step) as YAMLMap;
-  stepsOf(doc).add(node);
+  const steps = stepsOf(doc);
+  if (steps.items.length === 0) {
+    steps.flow = false; // a new flow's `steps: []` becomes a block list, as a person would write it
+  }
+  steps.add(node);
   return { text: splice(text, doc, path, { added: [node] }), id };
 }
 

@@ -30,6 +30,7 @@ import { AqtraApi, ApiError, ComponentInfo, PreviewResponse, ValidateResponse } 
 import * as flow from './flow-document';
 import { completions, wordBefore } from './completion';
 import { layout, NODE_HEIGHT, NODE_WIDTH } from './layout';
+import { withoutDefaults } from './params';
 
 // Where a node's edges attach, given with the node: React Flow then knows them without measuring the
 // node first (a node re-created before it was measured would otherwise have none, and no edge).
@@ -562,8 +563,9 @@ export function FlowEditor({
               showErrorList={false}
               onChange={(event: { formData?: Record<string, unknown> }) => {
                 // rjsf reports its defaults on mount: only what the user changes goes into the file
-                if (touched.current === current.id && event.formData && JSON.stringify(clean(event.formData)) !== JSON.stringify(current.with)) {
-                  edit(flow.setParams(text, model.path(), current.id, clean(event.formData)));
+                const next = event.formData && withoutDefaults(event.formData, info(current.component)!.parameters as any, current.with);
+                if (touched.current === current.id && next && JSON.stringify(next) !== JSON.stringify(current.with)) {
+                  edit(flow.setParams(text, model.path(), current.id, next));
                 }
               }}
             />
