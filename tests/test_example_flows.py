@@ -207,7 +207,9 @@ def test_cli_run_json(workdir, data, name):
     for step in record["steps"].values():
         assert step["status"] == "succeeded"
         # a step that did not run (what came after it was in the step cache) may not know its rows
-        assert (isinstance(step["rows"], int) and step["rows"] >= 0) or (step["rows"] is None and step["cached"])
+        assert (isinstance(step["rows"], int) and step["rows"] >= 0) or (
+            step["rows"] is None and step["cached"]
+        )
         assert isinstance(step["seconds"], float) and step["seconds"] >= 0
 
     path = workdir / output

@@ -14,7 +14,9 @@ class ProgressBar:
     def __call__(self, event: RunEvent) -> None:
         if event.kind == "step_finished":
             rows = "" if event.rows is None else f" {event.rows:,} rows"
-            self.bar.set_postfix_str(f"{event.step}:{rows}{' (cached)' if event.cached else ''}", refresh=False)
+            self.bar.set_postfix_str(
+                f"{event.step}:{rows}{' (cached)' if event.cached else ''}", refresh=False
+            )
             self.bar.update(1)
         elif event.kind == "run_failed":
             self.bar.set_postfix_str("failed")
