@@ -146,16 +146,15 @@ def _from_cache(plan: Plan, targets: list[str], cache: CacheUse | None) -> tuple
     return loaded, run
 
 
-def run_in_memory(
-    plan: Plan, outputs: list[str], events: EventStream, run_id: str, cache: CacheUse | None = None
-) -> dict[str, pd.DataFrame]:
-    """Every step that an output or a sink needs, once (sinks write); the outputs' frames returned."""
-    sinks = [sid for sid in plan.order if plan.steps[sid].component.is_sink]
-    targets = [*outputs, *sinks]
+def load_cached(
+    plan: Plan, targets: list[str], cache: CacheUse | None, events: EventStream, run_id: str
+) -> tuple[dict[str, Any], set[str]]:
+    """(frames loaded from the cache, steps to run) for a run of `targets`; the steps that do not run
+    (loaded, or needed only by loaded ones) are reported at once as cached."""
     began = time.perf_counter()
     loaded, run = _from_cache(plan, targets, cache)
     skipped = _wanted(plan, targets) - run
-    for sid in plan.order:  # reported first: loaded from the cache, or not needed by any step that runs
+    for sid in plan.order:
         if sid in skipped:
             rows = len(loaded[sid]) if sid in loaded else cache.rows(plan, sid)  # type: ignore[union-attr]
             seconds = time.perf_counter() - began if sid in loaded else 0.0
@@ -163,6 +162,16 @@ def run_in_memory(
             events.emit(
                 RunEvent("step_finished", run_id, sid, component, rows=rows, seconds=seconds, cached=True)
             )
+    return loaded, run
+
+
+def run_in_memory(
+    plan: Plan, outputs: list[str], events: EventStream, run_id: str, cache: CacheUse | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every step that an output or a sink needs, once (sinks write); the outputs' frames returned."""
+    sinks = [sid for sid in plan.order if plan.steps[sid].component.is_sink]
+    targets = [*outputs, *sinks]
+    loaded, run = load_cached(plan, targets, cache, events, run_id)
     task = lambda sid: _StepTask(plan, sid, events, run_id, cache)  # noqa: E731
     if _is_chain(plan):
         return _in_order(plan, run, outputs, task, loaded)

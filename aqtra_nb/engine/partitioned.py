@@ -17,9 +17,10 @@ import dask.dataframe as dd
 import pandas as pd
 from dask.callbacks import Callback
 
-from ..components.base import InputComponent, step_failed
+from ..components.base import InputComponent, is_dask, step_failed
 from ..errors import StepFailed
 from .events import EventStream, RunEvent
+from .in_memory import CacheUse, load_cached
 from .plan import Plan, ancestors
 
 COUNTER_COLUMNS = ["__aqtra_step__", "rows", "finished"]
@@ -49,13 +50,23 @@ COUNTER_META = pd.DataFrame(
 )
 
 
-def build_frames(plan: Plan, until: str | None = None) -> tuple[dict[str, dd.DataFrame], dict[str, Any]]:
-    """The lazy Dask frame of every step (only `until`'s ancestors if given) and the sinks' write tasks."""
+def build_frames(
+    plan: Plan,
+    until: str | None = None,
+    loaded: dict[str, pd.DataFrame] | None = None,
+    run: set[str] | None = None,
+) -> tuple[dict[str, dd.DataFrame], dict[str, Any]]:
+    """The lazy Dask frame of every step (only `until`'s ancestors if given; with a step cache, only the
+    steps to `run`, the `loaded` ones made partitions of their cached frames) and the sinks' write tasks."""
     wanted = ancestors(plan, until) if until else set(plan.order)
+    loaded = loaded or {}
     frames: dict[str, dd.DataFrame] = {}
     writes: dict[str, Any] = {}
     for step_id in plan.order:
-        if step_id not in wanted:
+        if step_id in loaded:
+            frames[step_id] = _partitions(loaded[step_id])
+            continue
+        if step_id not in wanted or (run is not None and step_id not in run):
             continue
         step = plan.steps[step_id]
         component = step.component
@@ -76,26 +87,47 @@ def build_frames(plan: Plan, until: str | None = None) -> tuple[dict[str, dd.Dat
     return frames, writes
 
 
+def _partitions(frame: pd.DataFrame) -> dd.DataFrame:
+    with dask.config.set({"dataframe.convert-string": False}):  # keep the cached dtypes as they are
+        return dd.from_pandas(frame, npartitions=max(1, -(-len(frame) // 250_000)), sort=False)
+
+
 def run_partitioned(
-    plan: Plan, outputs: list[str], events: EventStream, run_id: str, started: float, get: Any, local: bool
+    plan: Plan,
+    outputs: list[str],
+    events: EventStream,
+    run_id: str,
+    started: float,
+    get: Any,
+    local: bool,
+    cache: CacheUse | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Compute sinks, outputs and counters in one `dask.compute`; emits `step_finished` events."""
-    tracker = _StepTracker(plan, events, run_id, started)
-    frames, writes = build_frames(plan)
+    """Compute sinks, outputs and counters in one `dask.compute`; emits `step_finished` events. With a
+    step cache, cached outputs are loaded instead (and what only they needed is not built), and the
+    outputs computed are saved: their frames are collected anyway; steps between are not written."""
+    sinks = [sid for sid in plan.order if plan.steps[sid].component.is_sink]
+    loaded, run = load_cached(plan, [*outputs, *sinks], cache, events, run_id) if cache else ({}, None)
+    tracker = _StepTracker(plan, events, run_id, started, run)
+    frames, writes = build_frames(plan, loaded=loaded, run=run)
     counters = {
         sid: frames[sid].map_partitions(_Counter(sid), meta=COUNTER_META, enforce_metadata=False)
         for sid in plan.order
-        if sid not in writes
+        if sid in frames and sid not in writes and sid not in loaded
     }
     tracker.expect({sid: frames[sid].npartitions for sid in counters})
-    for sid in plan.order:
+    for sid in tracker.steps:
         events.emit(RunEvent("step_started", run_id, sid, plan.steps[sid].component.name))
     with tracker if local else contextlib.nullcontext():
         written, collected, counted = dask.compute(
             list(writes.values()), [frames[o] for o in outputs], list(counters.values()), scheduler=get
         )
     tracker.finish_all(dict(zip(writes, written, strict=True)), counted)
-    return dict(zip(outputs, collected, strict=True))
+    results = dict(zip(outputs, collected, strict=True))
+    if cache is not None:
+        for sid, frame in results.items():
+            if sid not in loaded and not is_dask(frame):
+                cache.save(plan, sid, frame, tracker.seconds.get(sid, 0.0))
+    return results
 
 
 def compute_step(plan: Plan, step_id: str, get: Any) -> pd.DataFrame:
@@ -122,12 +154,16 @@ class _StepTracker(Callback):
     being complete.
     """
 
-    def __init__(self, plan: Plan, events: EventStream, run_id: str, started: float) -> None:
+    def __init__(
+        self, plan: Plan, events: EventStream, run_id: str, started: float, run: set[str] | None = None
+    ) -> None:
         super().__init__()
         self.plan, self.events, self.run_id, self.started = plan, events, run_id, started
+        self.steps = [sid for sid in plan.order if run is None or sid in run]  # what this run computes
         self.expected: dict[str, int] = {}
         self.seen: dict[str, list[tuple[int, float]]] = {}
         self.finished: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
 
     def expect(self, partitions: dict[str, int]) -> None:
         self.expected = partitions
@@ -149,7 +185,7 @@ class _StepTracker(Callback):
                 )
         for step_id, rows in written.items():
             self._record(step_id, int(rows), now)
-        for step_id in self.plan.order:
+        for step_id in self.steps:
             if step_id not in self.finished:  # a step with no partitions
                 self._record(step_id, 0, now)
 
@@ -157,6 +193,7 @@ class _StepTracker(Callback):
         inputs = [self.finished.get(i, self.started) for i in self.plan.steps[step_id].inputs]
         began = max(inputs, default=self.started)
         self.finished[step_id] = at
+        self.seconds[step_id] = max(0.0, at - began)
         component = self.plan.steps[step_id].component.name
         self.events.emit(
             RunEvent(

@@ -98,7 +98,7 @@ def _run_plan(plan, scheduler, outputs, events, run_id, mode, cache) -> RunResul
     plan = plan.collecting(outputs)
     chosen = choose_mode(plan, mode, scheduler)
     started = time.time()
-    cached = _cache_use(plan, cache) if chosen == "in_memory" else None
+    cached = _cache_use(plan, cache)
     begun = lineage.begin(plan)
     data = {
         "flow": plan.spec.flow,
@@ -113,7 +113,9 @@ def _run_plan(plan, scheduler, outputs, events, run_id, mode, cache) -> RunResul
             collected = in_memory.run_in_memory(plan, outputs, events, run_id, cached)
         else:
             with _scheduler(scheduler) as (get, local):
-                collected = partitioned.run_partitioned(plan, outputs, events, run_id, started, get, local)
+                collected = partitioned.run_partitioned(
+                    plan, outputs, events, run_id, started, get, local, cached
+                )
     except AqtraError as exc:
         exc.at(file=plan.source)
         result.lineage = lineage.complete(begun, plan, steps, {})

@@ -352,3 +352,20 @@ def test_a_step_not_worth_writing_leaves_its_row_count(tmp_path):
     assert other.load("cheap") is None and other.entry("cheap") is None and other.rows("cheap") == 42
     other.clear()
     assert other.rows("cheap") is None
+
+
+def test_partitioned_runs_keep_their_outputs(cache, orders_csv):
+    f = two_branches(orders_csv)
+    first = f.run(progress=False, record=False, mode="partitioned")
+    assert not any(cached(first).values())
+    cold(cache)
+    again = f.run(progress=False, record=False, mode="partitioned")
+    assert all(cached(again).values())  # both outputs loaded; nothing read or computed
+    for step in ("by_region", "by_status"):
+        pd.testing.assert_frame_equal(again[step], first[step])
+    changed = f.run(progress=False, record=False, mode="partitioned", min_amount=50.0)
+    # only outputs are kept in partitioned runs: the changed branch runs from the source again
+    assert cached(changed) == {"orders": False, "big": False, "by_region": False, "by_status": True}
+    plain = f.run(progress=False, record=False, mode="partitioned", min_amount=50.0, cache=False)
+    for step in ("by_region", "by_status"):
+        pd.testing.assert_frame_equal(changed[step], plain[step])
