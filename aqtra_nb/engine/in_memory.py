@@ -32,10 +32,12 @@ class CacheUse:
     cache: StepCache
     keys: dict[str, str | None]
     flow: str
+    asked: frozenset[str]  # steps whose flow file says `cache: true` or `cache: {...}`: always written
 
     @classmethod
     def for_plan(cls, plan: Plan, cache: StepCache) -> CacheUse:
-        return cls(cache, step_keys(plan), plan.spec.flow)
+        asked = frozenset(s.id for s in plan.spec.steps if s.cache not in (None, False))
+        return cls(cache, step_keys(plan), plan.spec.flow, asked)
 
     def load(self, step_id: str) -> pd.DataFrame | None:
         key = self.keys.get(step_id)
@@ -56,8 +58,7 @@ class CacheUse:
         key, component = self.keys.get(step_id), plan.steps[step_id].component
         if key is None or not component.store_in_cache:
             return
-        asked = next((s.cache for s in plan.spec.steps if s.id == step_id), None) not in (None, False)
-        write = asked or self.cache.worth_writing(seconds, frame)
+        write = step_id in self.asked or self.cache.worth_writing(seconds, frame)
         self.cache.save(key, frame, flow=self.flow, step=step_id, component=component.name, write=write)
 
 

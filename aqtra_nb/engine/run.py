@@ -23,7 +23,7 @@ Mode = Literal["auto", "partitioned", "in_memory"]
 
 
 def _cache_use(plan: Plan, cache: bool) -> in_memory.CacheUse | None:
-    """The step cache for an in-memory run of `plan`, unless turned off (here or in the settings)."""
+    """The step cache for a run of `plan`, unless turned off (here or in the settings)."""
     if not cache:
         return None
     from ..resources import current
@@ -79,8 +79,8 @@ def run_plan(
 ) -> RunResult:
     """Compute the plan. Raises StepFailed (naming the step) after emitting `run_failed`.
 
-    `cache`: in-memory runs load unchanged steps from the step cache and save what they compute
-    (`engine/cache.py`); partitioned runs compute everything."""
+    `cache`: in-memory runs load unchanged steps from the step cache and save what they compute;
+    partitioned runs do so for their collected outputs (`engine/cache.py`, docs/cache.md)."""
     with dask_settings():
         return _run_plan(plan, scheduler, outputs, events, run_id, mode, cache)
 
