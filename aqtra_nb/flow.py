@@ -203,6 +203,7 @@ class Flow:
             progress=progress,
             mode=mode,
             cache=cache,
+            events=self._run_events(),
         )
 
     def preview(
@@ -222,10 +223,32 @@ class Flow:
         return preview_plan(self.plan(parameters, frames=frames, **params), step_id, rows)
 
     # -- display ---------------------------------------------------------------------------------------
+    def view(self, *, max_width: float = 960, preview_rows: int = 10) -> Any:
+        """The flow as a live widget: each step's state, rows and seconds as runs go; click a step to
+        see its first rows. What a notebook shows for a Flow (`FlowView`)."""
+        from .notebook.flow_view import FlowView
+
+        return FlowView(self, max_width=max_width, preview_rows=preview_rows)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        """The live view, with the static SVG (and HTML) beside it for nbconvert, GitHub and papermill."""
+        try:
+            return self.view()._repr_mimebundle_(include=include, exclude=exclude)
+        except ImportError:  # no widget library in this kernel: the static drawing only
+            return {"image/svg+xml": self._repr_svg_()}
+
     def _repr_svg_(self) -> str:
         from .notebook.dag import flow_svg
+        from .notebook.flow_status import FlowStatus
 
-        return flow_svg(self.spec)
+        return flow_svg(self.spec, FlowStatus.of(self).steps)
+
+    def _run_events(self) -> Any:
+        """A run's event stream with this flow's status listening (what its views show)."""
+        from .engine.events import EventStream
+        from .notebook.flow_status import FlowStatus
+
+        return EventStream([FlowStatus.of(self)])
 
     def __repr__(self) -> str:
         return f"Flow({self.spec.flow!r}, steps={[s.id for s in self.spec.steps]})"

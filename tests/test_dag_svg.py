@@ -128,12 +128,18 @@ def test_characters_xml_forbids_do_not_break_the_document():
     assert "bell" in "".join(root.find("svg:text", NS).itertext())
 
 
-def test_long_names_are_clipped_in_the_box_but_kept_in_the_title():
-    step_id = "a_rather_long_step_identifier"
+def test_long_names_are_wrapped_whole_inside_their_box():
+    step_id = "a_rather_long_step_identifier_with_more_words"
     spec = FlowSpec(flow="long", steps=[StepSpec(id=step_id, component="read_csv")])
     node = nodes(parse(flow_svg(spec)))[step_id]
-    assert step_id not in texts(node)
-    assert any(t.endswith("…") and step_id.startswith(t[:-1]) for t in texts(node))
+    assert step_id in texts(node)  # the whole name, on several lines
+    name = node.find("svg:text", NS)
+    spans = ["".join(t.itertext()) for t in name.findall("svg:tspan", NS)]
+    assert len(spans) >= 2 and "".join(spans) == step_id
+    rect = node.find("svg:rect", NS)
+    top, bottom = float(rect.get("y")), float(rect.get("y")) + float(rect.get("height"))
+    ys = [float(t.get("y")) for t in node.iter(f"{{{SVG}}}tspan")]
+    assert all(top < y < bottom for y in ys) and len(set(ys)) == len(ys)
     assert "".join(node.find("svg:title", NS).itertext()).startswith(step_id)
 
 
@@ -167,3 +173,87 @@ def test_marker_ids_differ_between_flows_but_are_stable():
 def test_flow_repr_svg_is_the_dag():
     f = Flow.load(FLOWS_DIR / "sales_report.flow.yaml")
     assert f._repr_svg_() == flow_svg(f.spec)
+
+
+def box_of(group: ET.Element) -> tuple[float, float, float, float]:
+    rect = group.find("svg:rect", NS)
+    return tuple(float(rect.get(k)) for k in ("x", "y", "width", "height"))
+
+
+def segments(path: ET.Element) -> list[tuple[float, float, float, float]]:
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", path.get("d"))]
+    points = list(zip(numbers[::2], numbers[1::2], strict=True))
+    return [(*a, *b) for a, b in zip(points, points[1:], strict=False)]
+
+
+def crosses(segment: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
+    """An axis-parallel segment passes through the inside of the box (touching its side does not count)."""
+    x1, y1, x2, y2 = segment
+    bx, by, bw, bh = box
+    return min(x1, x2) < bx + bw and max(x1, x2) > bx and min(y1, y2) < by + bh and max(y1, y2) > by
+
+
+def tangled_flow() -> Flow:
+    """A join whose second input comes from two layers back, a lookup, and a chain long enough to fold."""
+    f = Flow("tangled")
+    orders = f.sample_data("orders", table="orders")
+    customers = f.sample_data("customers", table="customers")
+    big = orders.filter("big", condition="amount > 10")
+    recent = big.filter("recent", condition="amount > 20")
+    joined = f.join("joined", customers, recent, on="customer_id")
+    step = joined
+    for i in range(8):
+        step = step.filter(f"then_{i}", condition="amount > 0")
+    f.join("late_join", step, big, on="order_id")
+    return f
+
+
+def test_links_never_cross_a_box_and_each_input_has_its_own_port():
+    f = tangled_flow()
+    root = parse(flow_svg(f.spec))
+    boxes = {step_id: box_of(group) for step_id, group in nodes(root).items()}
+    paths = edges(root)
+    assert len(paths) == sum(len(s.input_ids) for s in f.spec.steps)
+    ends: dict[str, set[tuple[float, float]]] = {}
+    for path in paths:
+        source, target = path.get("data-source"), path.get("data-target")
+        for segment in segments(path):
+            for step_id, box in boxes.items():
+                assert not crosses(segment, box), f"{source}->{target} crosses {step_id}"
+        x, y = segments(path)[-1][2:]
+        bx, by, bw, bh = boxes[target]
+        assert x == bx and by < y < by + bh  # ends on the target's left side
+        ends.setdefault(target, set()).add((x, y))
+    # a join's two inputs end at two ports (two arrowheads), each marked by a port circle
+    for join in ("joined", "late_join"):
+        assert len(ends[join]) == 2
+        circles = {
+            (float(c.get("cx")), float(c.get("cy"))) for c in nodes(root)[join].findall("svg:circle", NS)
+        }
+        assert ends[join] == circles
+
+
+def test_a_long_chain_folds_into_rows_within_the_width():
+    f = Flow("chain")
+    step = f.sample_data("s0", table="orders")
+    for i in range(1, 10):
+        step = step.filter(f"s{i}", condition="amount > 0")
+    root = parse(flow_svg(f.spec))
+    assert float(root.get("width")) <= 960
+    rows = {box_of(g)[1] for g in nodes(root).values()}
+    assert len(rows) >= 3  # 10 steps, at most 4 a row
+    narrow = parse(flow_svg(f.spec, max_width=500))
+    assert float(narrow.get("width")) <= 500
+
+
+def test_the_static_drawing_shows_the_latest_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("AQTRA_HOME", str(tmp_path))
+    f = Flow("ran")
+    orders = f.sample_data("orders", table="orders", scale=0.001)
+    orders.filter("big", condition="amount > 100")
+    assert "data-status" not in f._repr_svg_()
+    result = f.run(progress=False, record=False)
+    drawn = nodes(parse(f._repr_svg_()))
+    assert drawn["big"].get("data-status") == "done"
+    rows = len(result.outputs["big"])
+    assert f"done · {rows:,} rows" in " ".join(texts(drawn["big"]))
