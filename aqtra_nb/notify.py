@@ -4,7 +4,8 @@ The SMTP server is a URL, `smtp://user:${secret:PW}@host:587?starttls=true&from=
 (`smtps://` for TLS from the start), taken from the named connection `Notify.smtp` (kind `smtp` in
 `aqtra.yaml` or the store) or else from the `smtp_url` setting (`$AQTRA_SMTP_URL`). Credentials are
 references (`${secret:NAME}`, `${env:NAME}`), resolved only when a message is sent, and scrubbed from
-every error (`secrets.redact`).
+every error (`secrets.redact`). With none of those configured, email is kept in the outbox
+(`HOME/outbox`, one `.eml` file per message, `aqtra-nb outbox`): development needs no mail server.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from .errors import AqtraError
+from .outbox import Outbox
 from .secrets import REFERENCE, redact, reveal, reveal_basic_auth
 from .spec.models import SpecModel
 
@@ -144,6 +146,20 @@ def _shown(url: str) -> str:
     return redact(f"{parts.scheme}://{host}{parts.path}")
 
 
+def email_transport(connection: str | None = None) -> SmtpServer | Outbox:
+    """Where email goes: the SMTP server (`smtp_server`), or the outbox when no server is configured and
+    no connection was named. Raises NotifyError for settings that are wrong (checked when a workflow
+    starts, so a bad setting fails before any step ran)."""
+    try:
+        return smtp_server(connection)
+    except _NoServer:
+        return Outbox.default()
+
+
+class _NoServer(NotifyError):
+    """No SMTP server is configured at all (no setting, no `smtp` connection)."""
+
+
 def smtp_server(connection: str | None = None) -> SmtpServer:
     """The SMTP server: the named connection, else the `smtp_url` setting (`$AQTRA_SMTP_URL`), else a
     connection named `smtp`."""
@@ -166,7 +182,7 @@ def smtp_server(connection: str | None = None) -> SmtpServer:
         spec = connections.spec(name)
     except ConnectorError as exc:
         if connection is None:
-            raise NotifyError(
+            raise _NoServer(
                 f"no SMTP server configured: set ${SMTP_URL_ENV} (smtp://user:${{secret:PW}}@host:587"
                 "?starttls=true&from=ADDRESS) or define a connection `smtp` of kind smtp"
             ) from None
@@ -183,44 +199,56 @@ def smtp_server(connection: str | None = None) -> SmtpServer:
     return SmtpServer.from_url(url)
 
 
-def send(notify: Notify, *, subject: str, body: str, payload: dict[str, Any]) -> None:
+def send(notify: Notify, *, subject: str, body: str, payload: dict[str, Any]) -> list[str]:
     """Send `subject`/`body` by email and `payload` (plus subject and body) to the webhook. Every target
-    is tried; if any fails, one NotifyError names each failed target (secrets masked)."""
+    is tried; if any fails, one NotifyError names each failed target (secrets masked). Returns where
+    each went (`smtp://host:port`, an outbox file, the webhook)."""
     failures: list[str] = []
+    delivered: list[str] = []
     if notify.email:
         try:
-            send_email(notify, subject=subject, body=body)
+            delivered.append(send_email(notify, subject=subject, body=body))
         except NotifyError as exc:
             failures.append(exc.message)
     if notify.webhook:
         try:
             post_webhook(notify, {"subject": subject, "body": body, **payload})
+            delivered.append(_shown(notify.webhook or ""))
         except NotifyError as exc:
             failures.append(exc.message)
     if failures:
         raise NotifyError("; ".join(failures), field="notify")
+    return delivered
 
 
-def send_email(notify: Notify, *, subject: str, body: str) -> None:
-    """One message to all `notify.email` recipients through the configured SMTP server."""
+def send_email(notify: Notify, *, subject: str, body: str) -> str:
+    """One message to all `notify.email` recipients through the configured SMTP server, or into the
+    outbox when there is none; returns where it went (the server, or the outbox file)."""
     recipients = ", ".join(notify.email)
     try:
-        server = smtp_server(notify.smtp)
+        server = email_transport(notify.smtp)
     except AqtraError as exc:
         raise NotifyError(f"email to {recipients}: {redact(exc.message)}") from None
     message = EmailMessage()
     message["Subject"] = subject.replace("\n", " ").replace("\r", " ")
-    message["From"] = server.sender
     message["To"] = recipients
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=server.host)
     message.set_content(body)
+    if isinstance(server, Outbox):
+        message["From"] = f"aqtra-nb@{socket.gethostname() or 'localhost'}"
+        message["Message-ID"] = make_msgid(domain="localhost")
+        kept = server.put(message)
+        logger.info("no SMTP server configured: email %r to %s kept in %s", subject, recipients, kept.path)
+        return str(kept.path)
+    message["From"] = server.sender
+    message["Message-ID"] = make_msgid(domain=server.host)
     try:
         _deliver(server, message, notify.timeout)
     except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
         reason = redact(_smtp_reason(exc))
         raise NotifyError(f"email to {recipients} via {server.shown} failed: {reason}") from None
     logger.info("sent email %r to %s via %s", subject, recipients, server.shown)
+    return server.shown
 
 
 def _deliver(server: SmtpServer, message: EmailMessage, timeout: float) -> None:

@@ -48,9 +48,40 @@ def test_smtp_from_a_named_connection(tmp_path, monkeypatch):
             f"    url: smtp://127.0.0.1:{smtp.port}\n    options: {{from: ops@example.com}}\n"
         )
         send(Notify(email=["x@example.com"], smtp="mail"), subject="hi", body="b", payload={})
-        with pytest.raises(NotifyError, match="no SMTP server configured: set \\$AQTRA_SMTP_URL"):
-            send(Notify(email=["x@example.com"]), subject="hi", body="b", payload={})
+        with pytest.raises(
+            NotifyError, match="email to x@example.com: unknown connection .mial.. Did you mean .mail."
+        ):
+            send(Notify(email=["x@example.com"], smtp="mial"), subject="hi", body="b", payload={})
     assert smtp.messages[0][0] == "ops@example.com"
+
+
+def test_without_an_smtp_server_email_is_kept_in_the_outbox(tmp_path, monkeypatch, capsys):
+    """No $AQTRA_SMTP_URL and no `smtp` connection: messages become .eml files under HOME/outbox, which
+    `aqtra-nb outbox` lists and shows."""
+    from email import message_from_bytes
+
+    from aqtra_nb.cli import main
+
+    monkeypatch.delenv("AQTRA_SMTP_URL", raising=False)
+    monkeypatch.setenv("AQTRA_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    where = send(Notify(email=["ann@example.com"]), subject="Run failed", body="step x broke", payload={})
+    (path,) = (tmp_path / "home" / "outbox").glob("*.eml")
+    assert where == [str(path)] and path.stat().st_mode & 0o077 == 0
+    message = message_from_bytes(path.read_bytes())
+    assert message["To"] == "ann@example.com" and message["Subject"] == "Run failed"
+    assert main(["outbox"]) == 0
+    listed = capsys.readouterr().out
+    message_id = path.stem.rsplit("-", 1)[1]
+    assert message_id in listed and "ann@example.com" in listed and "Run failed" in listed
+    assert main(["outbox", "show", message_id]) == 0
+    shown = capsys.readouterr().out
+    assert "Subject: Run failed" in shown and "step x broke" in shown
+    assert main(["outbox", "show", "nope"]) == 2
+    assert "no message 'nope' in the outbox" in capsys.readouterr().err
+    assert main(["outbox", "clear"]) == 0
+    assert "removed 1 message" in capsys.readouterr().out
+    assert not list((tmp_path / "home" / "outbox").glob("*.eml"))
 
 
 def test_webhook_posts_json_with_a_secret_header(monkeypatch):

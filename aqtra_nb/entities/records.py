@@ -421,7 +421,7 @@ def _message(error: Mapping[str, Any], fields: list[str] | None = None) -> str:
         return f"unknown field {name!r}.{did_you_mean(name, fields or [])}"
     if error["type"] == "missing":
         return "a value is required"
-    message = error["msg"]
+    message = error["msg"].removeprefix("Value error, ")
     if "input" in error and not isinstance(error["input"], dict):
         message += f" (got {error['input']!r})"
     return message

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import threading
 from collections.abc import Iterator
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import FlowValidationError, did_you_mean
@@ -58,7 +60,8 @@ class EntityRegistry:
             known = sorted(self._entities)
         raise UnknownEntity(
             f"unknown entity {name!r}.{did_you_mean(name, known)} Known entities: {', '.join(known) or '(none)'}. "
-            "Import the module that declares it, write it as 'package.module:ClassName', or publish it "
+            "Import the module that declares it, write it as 'package.module:ClassName' or "
+            "'path/to/models.py:ClassName', or publish it "
             f"through the {ENTRY_POINT_GROUP!r} entry-point group."
         )
 
@@ -77,7 +80,9 @@ class EntityRegistry:
     def _import(self, reference: str) -> type[Entity]:
         from .model import Entity
 
-        module_name, _, attribute = reference.partition(":")
+        module_name, _, attribute = reference.rpartition(":")
+        if module_name.endswith(".py"):  # `path/to/models.py:Class`: the module is found beside the file
+            module_name = _module_beside(Path(module_name), reference)
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
@@ -107,6 +112,17 @@ class EntityRegistry:
         """Look at the entry points again on the next miss (after installing a package)."""
         with self._lock:
             self._entry_points_loaded = False
+
+
+def _module_beside(path: Path, reference: str) -> str:
+    """The module name of a `.py` file, with its folder put on `sys.path` (so the module imported this way
+    is the same one a workflow beside it imports by name)."""
+    if not path.is_file():
+        raise UnknownEntity(f"entity {reference!r}: file not found: {path}")
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return path.stem
 
 
 def _origin(cls: type) -> str:

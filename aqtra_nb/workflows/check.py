@@ -113,6 +113,8 @@ class _Checker:
     def check_names(self, step: BaseStep, field: str, used: list[str], parameters: list[str]) -> None:
         fields = self.fields
         for name in used:
+            if name in context.WORKFLOW_NAMES:
+                continue
             if "." in name:
                 owner, key = name.split(".", 1)
                 if owner not in self.index:
@@ -262,3 +264,38 @@ def check_workflow(spec: WorkflowSpec, *, text: str | None = None) -> None:
     checker.structure()
     checker.steps()
     checker.reachable()
+
+
+def check_notifications(spec: WorkflowSpec) -> None:
+    """Resolve now what the `notify` steps will need (the mail server or the outbox, the secrets their
+    webhooks name), so a workflow whose settings are wrong fails when it starts, before any step ran."""
+    from ..notify import email_transport
+    from ..resources import current
+    from ..secrets import REFERENCE
+
+    stored: list[str] | None = None
+    for step in spec.steps:
+        if not isinstance(step, NotifyStep):
+            continue
+        if step.email:
+            try:
+                email_transport(step.smtp)
+            except AqtraError as exc:
+                raise WorkflowValidationError(
+                    f"its email cannot be sent: {exc.message}", file=spec.source, step=step.id, field="smtp"
+                ) from None
+        for field, text in (
+            ("webhook", step.webhook or ""),
+            *((f"headers.{k}", v) for k, v in step.headers.items()),
+        ):
+            for kind, name in REFERENCE.findall(text):
+                if kind != "secret":
+                    continue
+                stored = current().secrets.names() if stored is None else stored
+                if name not in stored:
+                    raise WorkflowValidationError(
+                        f"secret {name!r} is not stored; `aqtra-nb secrets set {name}` stores it",
+                        file=spec.source,
+                        step=step.id,
+                        field=field,
+                    )

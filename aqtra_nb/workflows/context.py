@@ -33,6 +33,25 @@ def entity_class(name: str, base_dir: Path | None) -> Any:
     return registry.get(name)
 
 
+WORKFLOW_NAMES = ("workflow.id", "workflow.name", "workflow.folder")
+
+
+def workflow_names(workflow_id: str, name: str, folder: Path) -> dict[str, Any]:
+    """What templates may say about the workflow itself; `workflow.folder` is its own folder under the
+    home (`HOME/workflows/ID`), where its files go rather than into the folder of the workflow file."""
+    return {"workflow.id": workflow_id, "workflow.name": name, "workflow.folder": str(folder)}
+
+
+def with_workflow_names(params: Mapping[str, Any], names: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters whose text values use `${workflow.id}`/`${workflow.folder}` (a default such as
+    `${workflow.folder}/orders`) with those filled in; other `${...}` are left as they are."""
+
+    def fill(match: re.Match[str]) -> str:
+        return str(names[match.group(1)]) if match.group(1) in names else match.group(0)
+
+    return {k: TEMPLATE.sub(fill, v) if isinstance(v, str) else v for k, v in params.items()}
+
+
 def flat_results(results: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """{step: {key: value}} → {"step.key": value}."""
     return {f"{step}.{key}": value for step, values in results.items() for key, value in values.items()}

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 ACTIVE = ("running", "waiting")
 FINISHED = ("succeeded", "failed", "cancelled")
+_ENDED = {"succeeded": "has already succeeded", "failed": "has already failed", "cancelled": "was cancelled"}
 
 
 class WorkflowError(AqtraError):
@@ -112,6 +113,12 @@ def spec_of(instance: WorkflowInstance) -> WorkflowSpec:
     return workflow_from_document(instance.document, source=instance.source, base_dir=base, check=False)
 
 
+def workflow_folder(workflow_id: str) -> Path:
+    """A workflow's own folder (`HOME/workflows/ID`): notebook outputs, and files its steps are told to
+    write there (`${workflow.folder}`), never the folder of the workflow file."""
+    return current().settings.home_path / "workflows" / workflow_id
+
+
 # -- starting -------------------------------------------------------------------------------------------
 
 
@@ -177,12 +184,13 @@ def start(
     in this process until the workflow finishes or waits for a person; else it is left as a draft."""
     from ..entities import current_user
     from ..spec import resolve_parameters
+    from .check import check_notifications, check_workflow
 
     spec = workflow if isinstance(workflow, WorkflowSpec) else load_workflow(workflow)
     if isinstance(workflow, WorkflowSpec):
-        from .check import check_workflow
-
         check_workflow(spec)
+    if run:
+        check_notifications(spec)
     try:
         params = resolve_parameters(spec.parameters, parameters or {})
     except AqtraError as exc:
@@ -218,7 +226,7 @@ def resume(workflow_id: str, *, store: Store | None = None, force: bool = False)
     store = store_or_current(store)
     instance = get(workflow_id, store=store)
     if instance.status in FINISHED and instance.status != "failed":
-        raise WorkflowError(f"workflow {instance.id} has {instance.status}; `reset` it to run it again")
+        raise WorkflowError(f"workflow {instance.id} {_ENDED[instance.status]}; `reset` it to run it again")
     if instance.status == "waiting":
         task = open_task(store, instance)
         raise WorkflowError(
@@ -274,7 +282,8 @@ def cancel(
     store = store_or_current(store)
     instance = get(workflow_id, store=store)
     if instance.status in FINISHED:
-        raise WorkflowError(f"workflow {instance.id} has already {instance.status}")
+        ended = _ENDED[instance.status].replace("was cancelled", "was already cancelled")
+        raise WorkflowError(f"workflow {instance.id} {ended}; nothing to cancel")
     if instance.status == "running" and _owner_alive(instance.owner) and not force:
         raise WorkflowError(
             f"workflow {instance.id} is running in process {instance.owner}; wait, or --force to cancel it"
@@ -357,15 +366,17 @@ class Runner:
         if instance.entity and instance.record_id is not None:
             entity = context.entity_class(instance.entity, spec._base_dir)
             record = entity.get(instance.record_id).model_dump()  # as it is now, typed
+        folder = workflow_folder(instance.id)
+        names = context.workflow_names(instance.id, spec.workflow, folder)
         return StepContext(
             spec=spec,
             workflow_id=instance.id,
             record=record,
             results=dict(instance.results),
-            params=dict(instance.parameters),
+            params=context.with_workflow_names(instance.parameters, names),
             entity=entity,
             record_id=instance.record_id,
-            output_dir=current().settings.home_path / "workflows" / instance.id,
+            output_dir=folder,
             epoch=instance.epoch,
         )
 

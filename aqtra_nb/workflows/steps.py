@@ -53,10 +53,9 @@ class StepContext:
 
     @property
     def values(self) -> dict[str, Any]:
-        return context.names(self.record, self.results) | {
-            "workflow.id": self.workflow_id,
-            "workflow.name": self.spec.workflow,
-        }
+        return context.names(self.record, self.results) | context.workflow_names(
+            self.workflow_id, self.spec.workflow, self.output_dir
+        )
 
     def evaluate(self, text: str) -> Any:
         return context.evaluate(context.parse(text), self.record, self.results, self.params)

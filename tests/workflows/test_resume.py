@@ -145,7 +145,7 @@ def test_reset_to_draft_starts_over(sqlite_store, smtp, purchase_request, tmp_pa
     again = workflows.resume(wf.id)
     assert again.status == "succeeded" and again.results["check_amount"] == {"value": False}
     assert purchase_request.get(request.id).decided_by == "automatic"
-    with pytest.raises(workflows.WorkflowError, match="has succeeded; `reset` it"):
+    with pytest.raises(workflows.WorkflowError, match="has already succeeded; `reset` it"):
         workflows.resume(wf.id)
     epochs = [(s.epoch, s.step_id) for s in workflows.history(wf.id)]
     assert epochs[:2] == [(1, "check_amount"), (1, "ask_manager")] and epochs[2] == (2, "check_amount")
@@ -171,9 +171,9 @@ def test_cancel_stops_a_waiting_workflow_for_good(sqlite_store, smtp, purchase_r
     assert tasks.list() == []
     with pytest.raises(workflows.WorkflowError, match="already cancelled"):
         tasks.approve(task.id, option="standard")
-    with pytest.raises(workflows.WorkflowError, match="has cancelled; `reset` it"):
+    with pytest.raises(workflows.WorkflowError, match="was cancelled; `reset` it"):
         workflows.resume(wf.id)
-    with pytest.raises(workflows.WorkflowError, match="has already cancelled"):
+    with pytest.raises(workflows.WorkflowError, match="was already cancelled; nothing to cancel"):
         workflows.cancel(wf.id)
     assert [s.step_id for s in workflows.history(wf.id)] == ["check_amount", "ask_manager"]  # kept
 
@@ -185,7 +185,7 @@ def test_cancel_stops_a_waiting_workflow_for_good(sqlite_store, smtp, purchase_r
     assert "cancelled: cancelled by lee: duplicate" in capsys.readouterr().out
     assert main(["workflows", "cancel", second.id]) == 2
     err = capsys.readouterr().err
-    assert "has already cancelled" in err and "Traceback" not in err
+    assert "was already cancelled" in err and "Traceback" not in err
 
 
 def test_cancel_refuses_a_workflow_a_live_process_runs(sqlite_store, tmp_path):
