@@ -24,10 +24,25 @@ def __getattr__(name: str):
 
 
 def load_ipython_extension(ipython) -> None:  # pragma: no cover - exercised through a real kernel
-    """`%load_ext aqtra_nb` registers the `%%flow` cell magic."""
-    from .notebook.magic import register
+    """`%load_ext aqtra_nb` does what importing it in IPython does already: the `%%flow` cell magic and
+    AqtraErrors shown as their message."""
+    from .notebook.ipython import install
 
-    register(ipython)
+    install(ipython)
+
+
+def _set_up_ipython() -> None:
+    """Inside IPython (a notebook, Voilà, papermill), `import aqtra_nb` registers `%%flow` and the short
+    display of errors; elsewhere it does nothing (IPython is not imported)."""
+    import sys
+
+    if "IPython" in sys.modules:
+        from .notebook.ipython import install_if_running
+
+        install_if_running()
+
+
+_set_up_ipython()
 
 
 __all__ = [

@@ -62,6 +62,15 @@ class AqtraError(Exception):
     def __str__(self) -> str:
         return self._render()
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: the message, and the cause unless it says it already
+        (`aqtra_nb.notebook.error_display` adds the traceback, folded, in notebooks)."""
+        lines = [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+        cause = self.__cause__ or (None if self.__suppress_context__ else self.__context__)
+        if cause is not None and str(cause) not in str(self):
+            lines.append(f"Caused by {type(cause).__name__}: {cause}")
+        return lines
+
     def __reduce__(self) -> tuple:
         # Errors cross process boundaries (dask.distributed workers); keep every attribute.
         return (_rebuild, (type(self), dict(self.__dict__)))

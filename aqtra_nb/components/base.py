@@ -110,6 +110,9 @@ def step_failed(exc: Exception, step_id: str, component: str, file: str | None =
             file=exc.file or file,
             field=exc.field,
         )
+    from .file_errors import original
+
+    exc = original(exc)  # not Dask's "An error occurred while calling ... registered to the backend"
     message = f"{component} failed: {type(exc).__name__}: {exc}"
     return StepFailed(message, step=step_id, component=component, file=file)
 

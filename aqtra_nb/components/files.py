@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 from ..errors import AqtraError, did_you_mean
 from ..secrets import redact
 from .base import Frame, FrameInput, OutputComponent, Params, StepContext
+from .file_errors import plain
 from .http import to_frame
 from .outputs import _write_single
 from .temporary import remove_stale, temporary_name
@@ -112,7 +113,7 @@ class _Location:
             try:
                 return fsspec.core.url_to_fs(ctx.resolve_path(self.path))
             except (ImportError, ValueError, OSError) as exc:
-                raise self.error(f"cannot open {self.shown}: {exc}") from None
+                raise self.error(f"cannot open {self.shown}: {plain(exc)}") from None
         from ..connections import Connections
 
         try:
@@ -191,7 +192,9 @@ class ImportFile(FrameInput):
             if type(exc) is LookupError:  # an unknown encoding's name
                 raise self.location.error(str(exc), "encoding") from None
             field = "sheet" if fmt == "xlsx" and "orksheet" in str(exc) else "path"
-            raise self.location.error(f"cannot read {fmt} {self.location.shown}: {exc}", field) from None
+            raise self.location.error(
+                f"cannot read {fmt} {self.location.shown}: {plain(exc)}", field
+            ) from None
         frame.columns = [str(c) for c in frame.columns]
         return self._mapped(frame)
 
@@ -259,7 +262,7 @@ class _Export:
             else:
                 fs.mv(tmp, full)
         except OSError as exc:
-            raise self.location.error(f"cannot write {self.location.shown}: {exc}") from None
+            raise self.location.error(f"cannot write {self.location.shown}: {plain(exc)}") from None
         finally:
             try:
                 if fs.exists(tmp):

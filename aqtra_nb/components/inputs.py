@@ -15,6 +15,7 @@ from pydantic import Field
 from ..errors import AqtraError, FlowValidationError
 from . import arrow
 from .base import FrameInput, InputComponent, Params, partitionwise
+from .file_errors import reading_problem
 from .fingerprints import content_hash, local_fingerprint
 
 ColumnType = Literal["string", "integer", "number", "boolean", "date", "datetime"]
@@ -81,7 +82,7 @@ class ReadCsv(InputComponent):
                 blocksize=p.blocksize,
             )
         except (OSError, ValueError, pd.errors.ParserError) as exc:
-            raise self.ctx.error(f"cannot read CSV {path}: {exc}", field="path") from None
+            raise self.ctx.error(reading_problem("CSV", path, exc), field="path") from None
         names = [str(c) for c in frame.columns]
         self.ctx.require_columns(names, p.columns or [], field="columns")
         self.ctx.require_columns(names, p.parse_dates, field="parse_dates")
@@ -140,7 +141,7 @@ class ReadParquet(InputComponent):
         try:
             return pads.dataset(path, format="parquet", partitioning=partitioning)
         except (OSError, ValueError) as exc:
-            raise self.ctx.error(f"cannot open Parquet {path}: {exc}", field="path") from None
+            raise self.ctx.error(reading_problem("Parquet", path, exc), field="path") from None
 
     def push_filter(self, predicates):
         """An Arrow dataset filter, checked against the files' own schema (before casting)."""
@@ -253,7 +254,7 @@ class ReadJson(_WholeFileReader):
         try:
             return pd.read_json(path, lines=self.params.lines, orient=self.params.orient)
         except (OSError, ValueError) as exc:
-            raise self.ctx.error(f"cannot read JSON {path}: {exc}", field="path") from None
+            raise self.ctx.error(reading_problem("JSON", path, exc), field="path") from None
 
 
 class ExcelParams(FileParams):
@@ -273,7 +274,7 @@ class ReadExcel(_WholeFileReader):
         except ImportError:
             raise AqtraError("reading Excel needs openpyxl: pip install openpyxl") from None
         except (OSError, ValueError, KeyError) as exc:
-            raise self.ctx.error(f"cannot read Excel {path}: {exc}", field="path") from None
+            raise self.ctx.error(reading_problem("Excel", path, exc), field="path") from None
 
 
 class FromFrameParams(Params):

@@ -1,4 +1,7 @@
-"""`%%flow`: a cell of flow YAML, validated and run; frames for `from_frame` come from the notebook."""
+"""`%%flow`: a cell of flow YAML, validated and run; frames for `from_frame` come from the notebook.
+
+Imported when a `%%flow` cell first runs (`notebook/ipython.py` registers the magic on `import aqtra_nb`),
+so pandas, Dask and the engine load then."""
 
 from __future__ import annotations
 
@@ -9,13 +12,18 @@ from collections.abc import Container
 from pathlib import Path
 from typing import Any, NoReturn
 
-import dask.dataframe as dd
-import pandas as pd
 from IPython.display import display
 
 from ..errors import AqtraError, did_you_mean
-from ..flow import Flow
-from ..spec import parse_assignments
+
+USAGE = """Run the flow written in the cell as YAML; `%%flow NAME` also binds the Flow to NAME.
+
+Usage: %%flow [NAME] [--as RESULT] [-p PARAM=VALUE]... [--show STEP]... [--rows N] [--validate]
+
+The run result is bound to RESULT (default `_flow_result`); `--show STEP` displays the first `--rows`
+rows of that step; `--validate` prints the plan without running. Frames and functions of the notebook
+are passed to `from_frame` and `script` steps by name. Errors are printed as one message.
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,6 +35,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _arguments(line: str) -> argparse.Namespace:
     parser = _Parser(prog="%%flow", add_help=False)
+    parser.add_argument("flow_name", nargs="?", metavar="NAME")
     parser.add_argument("-p", "--param", action="append", default=[])
     parser.add_argument("--show", action="append", default=[])
     parser.add_argument("--rows", type=int, default=20)
@@ -41,6 +50,9 @@ def _arguments(line: str) -> argparse.Namespace:
 
 def _notebook_objects(namespace: dict[str, Any], hidden: Container[str] = ()) -> dict[str, Any]:
     """What a flow may refer to by name: the notebook's frames (`from_frame`) and functions (`script`)."""
+    import dask.dataframe as dd
+    import pandas as pd
+
     return {
         name: value
         for name, value in namespace.items()
@@ -51,13 +63,17 @@ def _notebook_objects(namespace: dict[str, Any], hidden: Container[str] = ()) ->
 
 
 def flow_magic(line: str, cell: str, namespace: dict[str, Any], hidden: Container[str] = ()) -> Any:
-    """Run the flow in `cell`; the result is bound to `--as NAME` (default `_flow_result`).
+    """Run the flow in `cell` (see USAGE); the Flow is bound to NAME as soon as the cell reads as one."""
+    from ..flow import Flow
+    from ..spec import parse_assignments
 
-    Options: `-p NAME=VALUE` (repeatable), `--show STEP` (repeatable), `--rows N`, `--validate`.
-    """
     args = _arguments(line)
+    if args.flow_name is not None and not args.flow_name.isidentifier():
+        raise AqtraError(f"%%flow NAME: {args.flow_name!r} is not a Python name\n{USAGE.splitlines()[2]}")
     flow = Flow.from_yaml(cell, source="%%flow cell")
     flow.spec.located("%%flow cell", Path.cwd())  # relative paths: the notebook's working folder
+    if args.flow_name is not None:
+        namespace[args.flow_name] = flow
     ids = [s.id for s in flow.spec.steps]
     for step in args.show:
         if step not in ids:
@@ -76,12 +92,15 @@ def flow_magic(line: str, cell: str, namespace: dict[str, Any], hidden: Containe
     return None
 
 
-def register(ipython: Any) -> None:
-    def magic(line: str, cell: str) -> None:
-        try:
-            flow_magic(line, cell, ipython.user_ns, getattr(ipython, "user_ns_hidden", ()))
-        except AqtraError as exc:
-            print(f"error: {exc}")
+def run_magic_cell(ipython: Any, line: str, cell: str) -> None:
+    """A `%%flow` cell: its errors are printed as one message, not raised."""
+    try:
+        flow_magic(line, cell, ipython.user_ns, getattr(ipython, "user_ns_hidden", ()))
+    except AqtraError as exc:
+        print(f"error: {exc}")
 
-    magic.__doc__ = flow_magic.__doc__
-    ipython.register_magic_function(magic, magic_kind="cell", magic_name="flow")
+
+def register(ipython: Any) -> None:
+    from .ipython import register_magic
+
+    register_magic(ipython)

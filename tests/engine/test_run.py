@@ -215,7 +215,7 @@ def test_errors_while_running_are_step_failures_in_both_modes(mode, tmp_path):
         run_plan(plan, mode=mode, events=EventStream([events.append]))
     error = info.value
     assert (error.step, error.component, error.field) == ("orders", "read_csv", "path")
-    assert "read_csv failed: cannot read CSV" in str(error)
+    assert "read_csv failed: CSV file not found" in str(error) and "backend" not in str(error)
     assert type(error.__cause__).__name__ == "AqtraError"
     assert [e.kind for e in events][-2:] == ["step_failed", "run_failed"]
 

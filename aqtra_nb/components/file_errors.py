@@ -1,0 +1,60 @@
+"""What went wrong reading a file, in plain words: not found (with the closest names in its folder), a
+folder, no permission, or the reader's own complaint; never Dask's dispatch wrapper around it."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ..errors import did_you_mean
+
+#: Dask re-raises a backend's error as `type(e)("An error occurred while calling the read_csv method
+#: registered to the pandas backend.\nOriginal Message: ...") from e`
+_DISPATCH = "method registered to the"
+
+
+def original(exc: BaseException) -> BaseException:
+    """The error itself, from under Dask's dispatch wrapper (its `__cause__`)."""
+    while _DISPATCH in str(exc) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    return exc
+
+
+def plain(exc: BaseException) -> str:
+    """An OS error's text without `[Errno 2]` and without repeating the path it is about."""
+    exc = original(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[0].lower() + exc.strerror[1:]
+    return re.sub(r"^\[Errno \d+\] ", "", str(exc))
+
+
+def is_missing(exc: BaseException) -> bool:
+    exc = original(exc)
+    return isinstance(exc, FileNotFoundError) or "resolved to no files" in str(exc)
+
+
+def reading_problem(kind: str, path: str, exc: BaseException) -> str:
+    """`kind` is what the step reads ("CSV", "Parquet"); `path` as resolved."""
+    exc = original(exc)
+    if is_missing(exc):
+        if any(c in path for c in "*?["):
+            return f"no file matches {path}"
+        return f"{kind} file not found: {path}.{closest_names(path)}"
+    if isinstance(exc, IsADirectoryError):
+        return f"{path} is a folder, not a {kind} file"
+    if isinstance(exc, PermissionError):
+        return f"no permission to read {path}"
+    return f"cannot read {kind} {path}: {plain(exc)}"
+
+
+def closest_names(path: str) -> str:
+    """A ' Did you mean ...?' hint from the names in a local file's folder ('' when none is close)."""
+    if "://" in path:
+        return ""
+    folder, name = os.path.split(path)
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        return ""
+    suffix = os.path.splitext(name)[1].lower()
+    return did_you_mean(name, [n for n in names if os.path.splitext(n)[1].lower() == suffix] or names)
