@@ -37,6 +37,9 @@ def register(sub: Any) -> None:
     add.add_argument("--notify-webhook", metavar="URL")
     add.add_argument("--notify-on", default="failure", help="failure, success or failure,success")
     add.add_argument("--replace", action="store_true", help="replace a job of the same name")
+    add.add_argument(
+        "--run-now", action="store_true", help="also queue a run now (a scheduler starts it at its next tick)"
+    )
     add.set_defaults(handler=_add)
 
     listing = actions.add_parser("list", help="Jobs with their schedule and last run.")
@@ -161,10 +164,40 @@ def _add(args: argparse.Namespace) -> int:
         else "on demand"
     )
     print(f"job {job.name!r} added: {job.kind} {job.target}, {schedule}")
-    nxt = _next_due(job)
-    if nxt:
-        print(f"next run: {nxt}")
+    due = next_due(job)
+    if due is not None:
+        print(f"next run: {_when(due)}; a running `aqtra-nb scheduler` starts it then")
+    elif not args.run_now:
+        print(f"it runs only when asked: `aqtra-nb jobs run {job.name}` queues a run")
+    if args.run_now:
+        run = api.run(job.name, store=_store())
+        print(f"run {run.id} queued now; `aqtra-nb scheduler --once` starts it and waits for it")
+    elif due is not None:
+        print(f"to run it now: `aqtra-nb jobs run {job.name}` (or add with --run-now)")
     return EXIT_OK
+
+
+def next_due(job):
+    from .cron import next_due
+
+    return next_due(job)
+
+
+def _when(due, now=None) -> str:
+    """`2026-12-04 06:00 CET (in 10 h 50 min)`: a due time in its zone, and how far off it is."""
+    import datetime as dt
+
+    now = now or dt.datetime.now(dt.UTC)
+    return f"{due.strftime('%Y-%m-%d %H:%M %Z')} ({_in(due - now)})"
+
+
+def _in(delta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    shown = " ".join(p for p in parts[:2] if p) if days else " ".join(p for p in parts if p)
+    return f"in {shown}" if shown else "in less than a minute"
 
 
 def _add_with_source(spec, source: str, replace: bool):
@@ -174,8 +207,6 @@ def _add_with_source(spec, source: str, replace: bool):
 
 
 def _next_due(job) -> str | None:
-    from .cron import next_due
-
     due = next_due(job)
     return due.isoformat(timespec="seconds") if due else None
 
@@ -215,7 +246,9 @@ def _list(args: argparse.Namespace) -> int:
         last = _last_runs(job.id, 1)
         state = "paused" if job.paused else (job.spec.get("cron") or "on demand")
         last_text = f"last {last[0].status} {last[0].id}" if last else "never run"
-        print(f"{job.name:<24} {job.kind:<8} {state:<18} next {_next_due(job) or '-':<26} {last_text}")
+        due = next_due(job)
+        upcoming = _when(due) if due else ("-" if job.paused else "when asked (jobs run)")
+        print(f"{job.name:<24} {job.kind:<8} {state:<18} next {upcoming:<36} {last_text}")
     return EXIT_OK
 
 
@@ -245,8 +278,9 @@ def _show(args: argparse.Namespace) -> int:
     for key, value in job.spec.items():
         if key not in ("job", "target") and value not in (None, {}, [], ""):
             print(f"  {key}: {json.dumps(value, default=str)}")
-    if record["next_run"]:
-        print(f"  next run: {record['next_run']}")
+    due = next_due(job)
+    if due is not None:
+        print(f"  next run: {_when(due)}")
     for run in runs:
         seconds = f"{run.seconds:7.2f} s" if run.seconds is not None else " " * 9
         print(f"  {run.id:<14} {run.status:<10} attempt {run.attempt} {seconds} {run.error or ''}".rstrip())
@@ -297,6 +331,8 @@ def _scheduler(args: argparse.Namespace) -> int:
                 f"tick: {len(tick.queued)} queued, {len(tick.started)} started, {len(tick.crashed)} crashed, "
                 f"{len(tick.retries)} retries queued"
             )
+            if not (tick.queued or tick.started or tick.crashed or tick.retries):
+                print(_nothing_due())
             return EXIT_OK
         print(f"scheduler {scheduler.name}: {scheduler.capacity} worker(s); Ctrl-C stops", file=sys.stderr)
         try:
@@ -307,6 +343,17 @@ def _scheduler(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         scheduler.close()
+
+
+def _nothing_due() -> str:
+    """Why a tick did nothing: which job is due next, or that none is scheduled."""
+    from . import api
+
+    upcoming = sorted((due, job.name) for job in api.jobs(_store()) if (due := next_due(job)) is not None)
+    if not upcoming:
+        return "nothing is due and no job has a schedule; `aqtra-nb jobs run NAME` queues a run now"
+    due, name = upcoming[0]
+    return f"nothing was due; next: job {name!r} at {_when(due)} (`aqtra-nb jobs run {name}` queues one now)"
 
 
 def _runs_log(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import re
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,11 +36,15 @@ class CronSchedule:
     def __init__(self, expression: str, timezone: str = "UTC") -> None:
         self.expression = " ".join(str(expression).split())
         fields = self.expression.split(" ")
-        if len(fields) not in (5, 6) or not croniter.is_valid(self.expression):
+        if len(fields) not in (5, 6):
             raise ScheduleError(
-                f"not a valid cron expression: {expression!r} (expected 5 fields: minute hour day month "
-                "weekday, e.g. '0 6 * * 1-5'; a 6th field is seconds)",
+                f"not a valid cron expression: {expression!r} has {len(fields)} field(s); expected 5: "
+                "minute hour day month weekday, e.g. '0 6 * * 1-5' (a 6th field is seconds)",
                 field="cron",
+            )
+        if not croniter.is_valid(self.expression):
+            raise ScheduleError(
+                f"not a valid cron expression: {expression!r}: {_field_problem(fields)}", field="cron"
             )
         try:
             self.tz = ZoneInfo(timezone)
@@ -126,6 +131,36 @@ class CronSchedule:
             return [first.astimezone(UTC)]
         # the skipped hour: fold=0 takes the offset before the change, i.e. shifted forward by the gap
         return [first.astimezone(UTC)]
+
+
+# name, smallest, largest, what the field may also hold (names)
+_FIELDS = [
+    ("minute", 0, 59, ""),
+    ("hour", 0, 23, ""),
+    ("day of the month", 1, 31, ""),
+    ("month", 1, 12, " or jan-dec"),
+    ("weekday", 0, 7, " or sun-sat (0 and 7 are Sunday)"),
+    ("second", 0, 59, ""),
+]
+_NUMBER = re.compile(r"\d+")
+
+
+def _field_problem(fields: list[str]) -> str:
+    """Which field of a cron expression is wrong and what it allows (croniter only says 'invalid')."""
+    for index, (text, (name, low, high, names)) in enumerate(zip(fields, _FIELDS, strict=False)):
+        allowed = f"the {name} is {low}-{high}{names}; or '*', a list (1,15), a range (1-5), a step (*/10)"
+        for part in text.split(","):
+            spread, _, step = part.partition("/")
+            if step and (not step.isdigit() or int(step) == 0):
+                return f"the {name} field {text!r} has the step {step!r}; a step is a whole number from 1"
+            for number in _NUMBER.findall(spread):
+                if not low <= int(number) <= high:
+                    return f"the {name} field {text!r} has {number}, out of range: {allowed}"
+        alone = ["*"] * max(5, index + 1)
+        alone[index] = text
+        if not croniter.is_valid(" ".join(alone)):
+            return f"the {name} field {text!r} is not valid: {allowed}"
+    return "expected 5 fields: minute hour day month weekday, e.g. '0 6 * * 1-5' (a 6th field is seconds)"
 
 
 def _exists(local: dt.datetime) -> bool:

@@ -98,6 +98,11 @@ class Scheduler:
         grace: float = 60.0,
         lock: bool = True,
     ) -> None:
+        if workers < 0 or (workers == 0 and dask is None):
+            raise AqtraError(
+                f"--workers {workers}: give 1 or more (0 only with --dask: one per Dask worker thread)",
+                field="workers",
+            )
         self.store = store = store_or_current(store)
         self.interval, self.grace = interval, grace
         self.heartbeat_timeout = heartbeat_timeout

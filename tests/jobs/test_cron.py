@@ -70,8 +70,18 @@ def test_last_due_time_and_seconds_field():
 @pytest.mark.parametrize(
     ("expression", "zone", "field", "text"),
     [
-        ("61 * * * *", "UTC", "cron", "not a valid cron expression"),
-        ("* * * *", "UTC", "cron", "expected 5 fields"),
+        ("61 * * * *", "UTC", "cron", "the minute field '61' has 61, out of range: the minute is 0-59"),
+        (
+            "0 25 * * *",
+            "UTC",
+            "cron",
+            "'0 25 * * *': the hour field '25' has 25, out of range: the hour is 0-23",
+        ),
+        ("0 6 * * 1-9", "UTC", "cron", "the weekday field '1-9' has 9, out of range: the weekday is 0-7"),
+        ("0 6 * 0 *", "UTC", "cron", "the month field '0' has 0, out of range: the month is 1-12 or jan-dec"),
+        ("*/0 * * * *", "UTC", "cron", "the minute field '*/0' has the step '0'"),
+        ("0 6 * * xyz", "UTC", "cron", "the weekday field 'xyz' is not valid"),
+        ("* * * *", "UTC", "cron", "has 4 field(s); expected 5: minute hour day month weekday"),
         ("0 0 30 2 *", "UTC", "cron", "never fires"),
         ("0 6 * * *", "Europe/Berlinn", "timezone", "unknown time zone"),
     ],

@@ -4,6 +4,7 @@ named and exit code 2; a failed run exits 1; never a traceback."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -27,7 +28,10 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        (["--cron", "61 * * * *"], ["field 'cron'", "not a valid cron expression: '61 * * * *'"]),
+        (
+            ["--cron", "61 * * * *"],
+            ["field 'cron'", "'61 * * * *': the minute field '61' has 61, out of range: the minute is 0-59"],
+        ),
         (["--cron", "0 6 * * *", "--timezone", "Europe/Berlim"], ["field 'timezone'", "'Europe/Berlim'"]),
         (["-p", "limt=3"], ["report.ipynb", "field 'parameters.limt'", "Did you mean 'limit'?"]),
         (["-p", "limit=ten"], ["field 'parameters.limit'", "expects a integer, got 'ten'"]),
@@ -68,7 +72,9 @@ def test_job_file_add_list_show_pause_resume_remove(capsys, report, tmp_path):
         "parameters: {limit: 20}\nretries: {count: 2, backoff: 5m}\ntimeout: 10m\ncatchup: once\n"
     )
     code, out, _ = run_cli(capsys, "jobs", "add", str(job_file), "-p", "ratio=2")
-    assert code == 0 and "job 'nightly-cli' added" in out and "02:30:00+0" in out
+    assert (
+        code == 0 and "job 'nightly-cli' added" in out and re.search(r"next run: \S+ 02:30 CES?T \(in ", out)
+    )
     code, out, _ = run_cli(capsys, "jobs", "show", "nightly-cli", "--json")
     shown = json.loads(out)
     assert shown["spec"]["parameters"] == {"limit": 20, "ratio": 2.0}
@@ -123,3 +129,29 @@ def test_run_wait_exit_codes_and_runs_log(capsys, notebook):
     assert code == 1 and "failed" in out and "ValueError: no good" in out
     code, _, err = run_cli(capsys, "jobs", "run", "cli-ok", "-p", "n=many")
     assert code == 2 and "parameters.n" in err
+
+
+def test_add_says_when_the_job_runs_next_and_run_now_queues_one(capsys, report, monkeypatch, tmp_path):
+    """Right after `jobs add`, a scheduler tick has nothing to do: `add`, `list` and the tick say when the
+    job is next due; `--run-now` queues a run the next tick starts."""
+    monkeypatch.setenv("AQTRA_DATABASE_URL", f"sqlite:///{tmp_path / 'next.db'}")
+    code, out, _ = run_cli(capsys, "jobs", "add", str(report), "--name", "nightly", "--cron", "0 3 * * *")
+    assert code == 0
+    assert re.search(r"next run: \d{4}-\d\d-\d\d 03:00 UTC \(in (\d+ h ?)?(\d+ min)?\); a running", out), out
+    assert "`aqtra-nb jobs run nightly`" in out
+    code, out, _ = run_cli(capsys, "jobs", "list")
+    assert re.search(r"nightly .* next \d{4}-\d\d-\d\d 03:00 UTC \(in .*\) +never run", out), out
+    code, _, err = run_cli(capsys, "scheduler", "--once", "--workers", "0")
+    assert code == 2 and "--workers 0: give 1 or more (0 only with --dask" in err
+    code, out, _ = run_cli(capsys, "scheduler", "--once", "--workers", "1")
+    assert "tick: 0 queued, 0 started" in out
+    assert "nothing was due; next: job 'nightly' at " in out and "`aqtra-nb jobs run nightly`" in out
+
+    code, out, _ = run_cli(capsys, "jobs", "add", str(report), "--name", "adhoc", "--run-now")
+    assert code == 0 and "on demand" in out
+    queued = re.search(r"run (\S+) queued now; `aqtra-nb scheduler --once` starts it", out)
+    assert queued, out
+    code, out, _ = run_cli(capsys, "runs", "show", queued.group(1), "--json")
+    assert json.loads(out)["status"] == "queued"
+    code, out, _ = run_cli(capsys, "jobs", "list")
+    assert re.search(r"adhoc .* next when asked \(jobs run\)", out), out
