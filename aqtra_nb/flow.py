@@ -31,12 +31,16 @@ class Flow:
         parameters: Mapping[str, Any] | None = None,
         description: str = "",
         spec: FlowSpec | None = None,
+        replace_steps: bool | None = None,
     ) -> None:
         if spec is None:
             params = {key: infer_parameter(value) for key, value in (parameters or {}).items()}
             spec = FlowSpec(flow=name, description=description, parameters=params)
         self.spec = spec
         self.objects: dict[str, Any] = {}
+        #: whether adding a step under an existing id with a different definition replaces it; None: when
+        #: running in IPython (a notebook cell run again), else it is an error (docs/flows.md)
+        self.replace_steps = replace_steps
 
     # -- files ---------------------------------------------------------------------------------------
     @classmethod
@@ -68,11 +72,16 @@ class Flow:
     def add(
         self, step_id: str, component: str, inputs: Sequence[str | StepRef] = (), **params: Any
     ) -> StepRef:
-        """Append a step; it is checked at once (component, inputs, parameters) so mistakes fail here."""
+        """Append a step; it is checked at once (component, inputs, parameters) so mistakes fail here.
+
+        Adding a step under an id the flow has already (a notebook cell run again) keeps the step when it
+        is the same, and replaces it in place when it differs, in IPython or with `replace_steps=True`
+        (elsewhere that is an error). Steps reading it keep doing so by id."""
         ids = [i.id if isinstance(i, StepRef) else i for i in inputs]
-        if any(s.id == step_id for s in self.spec.steps):
-            raise FlowValidationError("a step with this id exists already", step=step_id, field="id")
-        known = [s.id for s in self.spec.steps]
+        old = next((s for s in self.spec.steps if s.id == step_id), None)
+        if old is not None:
+            self._check_replacement(step_id, component, ids)
+        known = [s.id for s in self.spec.steps if s.id != step_id]
         for input_id in ids:
             if input_id not in known:
                 raise FlowValidationError(
@@ -91,8 +100,45 @@ class Flow:
         except ValidationError as exc:
             raise FlowValidationError(exc.errors()[0]["msg"], step=step_id) from None
         self._check_params(step)
-        self.spec.steps.append(step)
+        if old is None:
+            self.spec.steps.append(step)
+        elif _definition(step) != _definition(old):
+            self._replace(old, step)
         return StepRef(self, step_id)
+
+    def _check_replacement(self, step_id: str, component: str, ids: Sequence[str]) -> None:
+        """A step added again under its id: no cycle through what reads it (checked before the rest)."""
+        downstream = self._downstream(step_id)
+        for input_id in ids:
+            if input_id == step_id or input_id in downstream:
+                raise FlowValidationError(
+                    f"step {step_id!r} cannot read {input_id!r}, which reads {step_id!r} (a cycle)",
+                    step=step_id,
+                    field="input",
+                )
+
+    def _replace(self, old: StepSpec, new: StepSpec) -> None:
+        replace = self.replace_steps if self.replace_steps is not None else _in_ipython()
+        if not replace:
+            raise FlowValidationError(
+                f"a step with this id exists already ({old.component}"
+                f"{' <- ' + ', '.join(old.input_ids) if old.input_ids else ''}); give the new step another "
+                "id, or pass Flow(..., replace_steps=True) to replace steps added again",
+                step=new.id,
+                field="id",
+            )
+        self.spec.steps[self.spec.steps.index(old)] = new
+        used = {value for s in self.spec.steps for value in s.with_.values() if isinstance(value, str)}
+        self.objects = {name: value for name, value in self.objects.items() if name in used}
+
+    def _downstream(self, step_id: str) -> set[str]:
+        """The steps that read `step_id`, directly or through others."""
+        found: set[str] = set()
+        frontier = {step_id}
+        while frontier:
+            frontier = {s.id for s in self.spec.steps if frontier & set(s.input_ids)} - found
+            found |= frontier
+        return found
 
     def _keep_objects(self, step_id: str, component: str, params: dict[str, Any]) -> dict[str, Any]:
         """Frames and functions cannot live in a file: keep them on the flow, refer to them by name."""
@@ -283,6 +329,16 @@ class StepRef:
 
     def __repr__(self) -> str:
         return f"StepRef({self.id!r}, component={self.spec.component!r})"
+
+
+def _definition(step: StepSpec) -> tuple[Any, ...]:
+    """What a step computes: equal definitions make adding a step again a no-op."""
+    return (step.component, step.input_ids, step.with_)
+
+
+def _in_ipython() -> bool:
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and ipython.get_ipython() is not None
 
 
 def _dask_frame() -> type:

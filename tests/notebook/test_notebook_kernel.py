@@ -111,3 +111,19 @@ def test_saved_progress_shows_the_final_state(run_cells):
     assert re.search(r"demo: 2/2 steps in \d+\.\d\d s", text), text
     assert "0%" not in text and "0/2" not in text
     assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cells[1].outputs)
+
+
+def test_running_a_builder_cell_again_replaces_its_step(run_cells):
+    cells = run_cells(
+        [
+            SETUP,
+            "big = orders.filter('big', condition='amount > 100')",
+            SETUP.splitlines()[-1],  # the same cell again: the same step, kept
+            "orders = f.read_csv('orders', path='orders.csv', columns=['amount'])",  # edited and run again
+            "print([s.id for s in f.spec.steps], f.spec.step('orders').with_['columns'])\n"
+            "print(len(f.run(record=False)['big']))",
+        ]
+    )
+    assert all(not errors_of(cell) for cell in cells), [text_of(c) for c in cells]
+    printed = [o.text for o in cells[4].outputs if o.output_type == "stream"]
+    assert printed == ["['orders', 'big'] ['amount']\n", "1\n"]
