@@ -44,21 +44,120 @@ def empty_frame(schema: pa.Schema) -> pd.DataFrame:
 # -- filters pushed into Arrow datasets ---------------------------------------------------------------------
 
 _ARROW_OPS = {"==": "__eq__", "!=": "__ne__", "<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__"}
+_UNIT_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+EXACT_DECIMAL_DIGITS = 15  # decimals of at most this many digits keep their order as float64 (DBL_DIG)
+
+
+def readable_schema(schema: pa.Schema) -> pa.Schema:
+    """The schema a dataset is scanned with: string_view columns as large strings (Arrow cannot filter
+    string_view while scanning); None when the files' own schema will do."""
+    if not any(pa.types.is_string_view(f.type) for f in schema):
+        return None
+    return pa.schema(
+        [f.with_type(pa.large_string()) if pa.types.is_string_view(f.type) else f for f in schema],
+        metadata=schema.metadata,
+    )
 
 
 def _is_text(kind: pa.DataType) -> bool:
-    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    if pa.types.is_dictionary(kind):
+        return _is_text(kind.value_type)
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
 
 
-def _compatible(kind: pa.DataType, value: object) -> bool:
-    """Values are compared with numeric, string and boolean columns of their own kind only."""
+def _decimal(kind: pa.DataType, value: int | float):
+    """`value` as a literal of the decimal column's own type, when comparing with it in decimals orders
+    rows as comparing the column's float64 (what pandas sees) with `value` does; else None."""
+    from decimal import Decimal, InvalidOperation
+
+    if kind.precision > EXACT_DECIMAL_DIGITS:
+        return None
+    try:
+        number = Decimal(value) if isinstance(value, int) else Decimal(repr(value))
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or len(number.as_tuple().digits) > EXACT_DECIMAL_DIGITS:
+        return None
+    if -number.as_tuple().exponent > kind.scale or abs(number) >= Decimal(10) ** (
+        kind.precision - kind.scale
+    ):
+        return None  # more decimal places, or more integer digits, than the column has
+    return pa.scalar(number, kind)
+
+
+def _moment(value: object, kind: pa.DataType):
+    """A date or datetime as the pandas column of `kind` compares with it (naive values meaning wall time
+    in the column's zone), as an Arrow literal; None where pandas would not compare them."""
+    import datetime as dt
+
+    if not isinstance(value, dt.date):
+        return None
+    moment = pd.Timestamp(value)
+    if pa.types.is_date(kind):
+        if moment.tz is not None or moment != moment.normalize():
+            return None
+        return pa.scalar(moment.date(), kind)
+    tz = kind.tz
+    if (moment.tz is None) != (tz is None):
+        if moment.tz is not None:
+            return None  # naive column, aware value: pandas refuses
+        try:
+            moment = moment.tz_localize(tz)
+        except (ValueError, TypeError):  # not a wall time of the zone (a DST gap or fold)
+            return None
+    elif tz is not None:
+        moment = moment.tz_convert(tz)
+    unit = "ns" if moment.nanosecond else "us"
+    return pa.scalar(moment, pa.timestamp(unit, tz))
+
+
+def _literal(kind: pa.DataType, value: object):
+    """(True, the Arrow literal) when Arrow compares a column of `kind` with `value` as the expression
+    language compares the pandas column with it (nulls fail both); (False, None) otherwise."""
     if isinstance(value, str):
-        return _is_text(kind)
+        return _is_text(kind), value
     if isinstance(value, bool):
-        return pa.types.is_boolean(kind)
+        return pa.types.is_boolean(kind), value
     if isinstance(value, int | float):
-        return pa.types.is_integer(kind) or pa.types.is_floating(kind)
-    return False
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            return True, value
+        literal = _decimal(kind, value) if pa.types.is_decimal(kind) else None
+        return literal is not None, literal
+    if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
+        literal = _moment(value, kind)
+        return literal is not None, literal
+    return False, None
+
+
+def _value_set(kind: pa.DataType, literals: list):
+    """The values of an `in` as an array of the column's own type (Arrow's is_in matches exact types)."""
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        units = _UNIT_NS[kind.unit] if pa.types.is_timestamp(kind) else 86_400 * 10**9
+        nanos = [pd.Timestamp(lit.as_py()).value for lit in literals]
+        if any(n % units for n in nanos):
+            return None  # a value finer than the column's unit
+        return pa.array([lit.as_py() for lit in literals], kind)
+    if pa.types.is_decimal(kind):
+        return pa.array([lit.as_py() for lit in literals], kind)
+    return literals
+
+
+def _expression(predicate, kind: pa.DataType):
+    """The Arrow expression of one predicate on a column of `kind`, or None where it does not apply."""
+    import pyarrow.compute as pc
+
+    values = predicate.value if predicate.op == "in" else (predicate.value,)
+    literals = []
+    for value in values:
+        ok, literal = _literal(kind, value)
+        if not ok:
+            return None
+        literals.append(literal)
+    field = pc.field(predicate.column)
+    if predicate.op != "in":
+        return getattr(field, _ARROW_OPS[predicate.op])(literals[0])
+    value_set = _value_set(kind, literals)
+    return None if value_set is None else field.isin(value_set)
 
 
 def applicable(predicate, schema: pa.Schema) -> bool:
@@ -66,29 +165,53 @@ def applicable(predicate, schema: pa.Schema) -> bool:
     the file compared with values of its own kind (nulls fail the comparison in both)."""
     if predicate.column not in schema.names:
         return False
-    kind = schema.field(predicate.column).type
-    values = predicate.value if predicate.op == "in" else (predicate.value,)
-    return all(_compatible(kind, value) for value in values)
+    return _expression(predicate, schema.field(predicate.column).type) is not None
 
 
-def dataset_filter(predicates: list, schema: pa.Schema):
-    """The predicates that apply to `schema`'s column types, as one Arrow expression (None: none do)."""
-    import pyarrow.compute as pc
+class ArrowFilter:
+    """A filter pushed into a Parquet reader: `scan` goes into the dataset scan (row groups whose
+    statistics exclude it are skipped, rows filtered while reading), `rows` is applied to the table read
+    (conditions on string_view columns, which Arrow cannot apply while scanning)."""
 
-    parts = []
-    for predicate in predicates:
-        if not applicable(predicate, schema):
-            continue
-        values = predicate.value if predicate.op == "in" else (predicate.value,)
-        field = pc.field(predicate.column)
-        parts.append(
-            field.isin(list(values))
-            if predicate.op == "in"
-            else getattr(field, _ARROW_OPS[predicate.op])(values[0])
-        )
+    def __init__(self, scan, rows, row_columns: tuple[str, ...] = (), shown: tuple[str, ...] = ()) -> None:
+        self.scan, self.rows, self.row_columns, self.shown = scan, rows, row_columns, shown
+
+    def apply(self, table: pa.Table) -> pa.Table:
+        return table if self.rows is None else table.filter(self.rows)
+
+    def __str__(self) -> str:
+        return " and ".join(self.shown)
+
+    def __repr__(self) -> str:
+        return f"ArrowFilter({' and '.join(self.shown)})"
+
+
+def _and(parts: list):
     if not parts:
         return None
     combined = parts[0]
     for part in parts[1:]:
         combined = combined & part
     return combined
+
+
+def dataset_filter(predicates: list, schema: pa.Schema) -> ArrowFilter | None:
+    """The predicates that apply to the files' own `schema` (before any cast), as an `ArrowFilter` (None:
+    none do)."""
+    scan, rows, row_columns, shown = [], [], [], []
+    for predicate in predicates:
+        if predicate.column not in schema.names:
+            continue
+        kind = schema.field(predicate.column).type
+        expression = _expression(predicate, kind)
+        if expression is None:
+            continue
+        shown.append(str(predicate))
+        if pa.types.is_string_view(kind):
+            rows.append(expression)
+            row_columns.append(predicate.column)
+        else:
+            scan.append(expression)
+    if not scan and not rows:
+        return None
+    return ArrowFilter(_and(scan), _and(rows), tuple(dict.fromkeys(row_columns)), tuple(shown))

@@ -139,16 +139,23 @@ class ReadParquet(InputComponent):
         path = self.ctx.resolve_path(self.params.path)
         partitioning = "hive" if self.params.partitioning == "hive" else None
         try:
-            return pads.dataset(path, format="parquet", partitioning=partitioning)
+            found = pads.dataset(path, format="parquet", partitioning=partitioning)
+            self.file_schema = found.schema
+            readable = arrow.readable_schema(found.schema)
+            if readable is not None:  # the same files, scanned with string_view columns as large strings
+                found = pads.dataset(path, format="parquet", partitioning=partitioning, schema=readable)
         except (OSError, ValueError) as exc:
             raise self.ctx.error(reading_problem("Parquet", path, exc), field="path") from None
+        return found
 
     def push_filter(self, predicates):
-        """An Arrow dataset filter, checked against the files' own schema (before casting)."""
-        return arrow.dataset_filter(predicates, self.dataset.schema)
+        """An Arrow filter, checked against the files' own schema (before any cast)."""
+        self.dataset  # noqa: B018 (opens it: sets file_schema)
+        return arrow.dataset_filter(predicates, self.file_schema)
 
     def applies_all(self, predicates) -> bool:
-        return all(arrow.applicable(predicate, self.dataset.schema) for predicate in predicates)
+        self.dataset  # noqa: B018
+        return all(arrow.applicable(predicate, self.file_schema) for predicate in predicates)
 
     def read_schema(self) -> pd.DataFrame:
         meta = arrow.empty_frame(self.dataset.schema)
@@ -166,7 +173,7 @@ class ReadParquet(InputComponent):
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         columns = columns or self.params.columns or list(self.dataset.schema.names)
         meta = arrow.empty_frame(self.dataset.schema)[columns]
-        pieces = _row_group_chunks(self.dataset, filters, ROWS_PER_PARTITION)
+        pieces = _row_group_chunks(self.dataset, _scan(filters), ROWS_PER_PARTITION)
         if not pieces:
             return dd.from_pandas(meta, npartitions=1)
         reader = self.ctx.guard(_ReadFragment(columns, filters, self.dataset.schema))
@@ -174,7 +181,7 @@ class ReadParquet(InputComponent):
 
     def read_pandas(self, columns: list[str] | None, filters: Any = None) -> pd.DataFrame:
         columns = columns or self.params.columns or list(self.dataset.schema.names)
-        return arrow.to_pandas(self.dataset.to_table(columns=columns, filter=filters))
+        return arrow.to_pandas(_filtered_table(self.dataset, columns, filters))
 
     def size_hint(self, columns: list[str] | None) -> int | None:
         """From the files' metadata: the uncompressed size of the columns read (strings weigh more in
@@ -216,8 +223,24 @@ class _ReadFragment:
         self.columns, self.filters, self.schema = columns, filters, schema
 
     def __call__(self, fragment: Any) -> pd.DataFrame:
-        table = fragment.to_table(columns=self.columns, filter=self.filters, schema=self.schema)
-        return arrow.to_pandas(table)
+        return arrow.to_pandas(_filtered_table(fragment, self.columns, self.filters, schema=self.schema))
+
+
+def _scan(filters: arrow.ArrowFilter | None) -> Any:
+    return None if filters is None else filters.scan
+
+
+def _filtered_table(
+    source: Any, columns: list[str], filters: arrow.ArrowFilter | None, **options: Any
+) -> Any:
+    """`columns` of a dataset or fragment, the scan filter applied while reading and the row filter after
+    (reading the columns it needs too)."""
+    if filters is None:
+        return source.to_table(columns=columns, **options)
+    extra = [c for c in filters.row_columns if c not in columns]
+    table = source.to_table(columns=columns + extra, filter=filters.scan, **options)
+    table = filters.apply(table)
+    return table.select(columns) if extra else table
 
 
 class _WholeFileReader(FrameInput):

@@ -3,7 +3,8 @@
 The planner offers them to a reader that supports filters (`InputComponent.push_filter`): the Parquet
 reader turns them into an Arrow dataset filter (row groups whose statistics exclude it are never read),
 the SQL reader into a WHERE clause with bound parameters. Only conjuncts of the form
-`column <op> literal|@param` and `column in (...)` are offered; the reader keeps those it can apply to its
+`column <op> value` and `column in (...)` are offered, where a value is anything computable from literals and
+parameters (`date('1994-01-01')`, `add_days(date('1998-12-01'), -90)`, `@low * 2`: folded here, once); the reader keeps those it can apply to its
 column types, and the filter step still applies the whole condition, so pushing a subset is always safe.
 When the reader applies every conjunct exactly (`InputComponent.applies_all`), the filter step passes its
 input on (`PlannedStep.applied_at_source`) instead of evaluating the condition again.
@@ -15,9 +16,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
+
 from ..components.base import Predicate
 from ..expr import Expression
-from ..expr.parse import BoolOp, Column, Compare, In, Literal, Param
+from ..expr.evaluate import constant
+from ..expr.parse import BoolOp, Column, Compare, In, Param
 
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 VALUE_TYPES = (bool, int, float, str, dt.date)  # dt.datetime is a dt.date
@@ -37,13 +41,15 @@ def conjuncts(node: Any) -> list[Any]:
 
 
 def _value(node: Any, params: Mapping[str, Any]) -> tuple[bool, Any]:
-    if isinstance(node, Literal):
-        value = node.value
-    elif isinstance(node, Param) and node.name in params:
-        value = params[node.name]
-    else:
-        return False, None
-    return isinstance(value, VALUE_TYPES), value
+    """A parameter's value as given (readers know `datetime.date`), else the value of a part without
+    columns as the evaluator computes it (dates as timestamps)."""
+    if isinstance(node, Param):
+        value = params.get(node.name)
+        return isinstance(value, VALUE_TYPES), value
+    ok, value = constant(node, params)
+    if isinstance(value, pd.Timestamp):  # readers get the standard library's types
+        ok, value = ok and not value.nanosecond, value.to_pydatetime()
+    return ok and isinstance(value, VALUE_TYPES), value
 
 
 def _translate(node: Any, params: Mapping[str, Any]) -> Predicate | None:

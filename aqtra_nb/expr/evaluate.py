@@ -31,6 +31,7 @@ from aqtra_nb.expr.parse import (
     Node,
     Not,
     Param,
+    walk,
 )
 
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
@@ -279,3 +280,23 @@ def _bool_series(value: Any, index: pd.Index) -> pd.Series:
     if isinstance(value, (bool, np.bool_)):
         return pd.Series(bool(value), index=index)
     raise TypeError(f"expected true/false values, got {value!r}")
+
+
+def constant(node: Node, params: Mapping[str, Any]) -> tuple[bool, Any]:
+    """(True, value) when `node` refers to no column and evaluates (parameters given, no error) to a
+    non-null scalar, the value the evaluator would use for it in every row; (False, None) otherwise. The
+    planner folds such parts (`date('1998-12-01')`, `add_days(@day, -90)`) once instead of per row."""
+    if any(isinstance(n, Column) for n in walk(node)):
+        return False, None
+    if isinstance(node, Literal):
+        return node.value is not None, node.value
+    try:
+        with np.errstate(all="ignore"):
+            value = _Evaluator("", pd.DataFrame(), params).value(node)
+    except (AqtraError, *_DATA_ERRORS):
+        return False, None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NaT or value is pd.NA or isinstance(value, pd.Series | list):
+        return False, None
+    return True, value

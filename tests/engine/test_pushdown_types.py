@@ -1,0 +1,135 @@
+"""Filters on the column types other tools write (dates, timestamps with and without a zone, decimals,
+dictionary-encoded and string_view text) are pushed into the Parquet reader, with values folded from
+literals and parameters (`add_days(date('…'), -90)`): the plan shows it, row groups are skipped on sorted
+data, and the rows kept are those the expression language keeps on the same data (nulls included), in
+both execution modes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+import pytest
+
+from aqtra_nb import Flow
+from aqtra_nb.expr import parse_expression
+from aqtra_nb.expr.functions import as_mask
+
+ROWS = 40
+
+
+def _table() -> pa.Table:
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(ROWS)]  # sorted: row groups prune
+    null_every = lambda values, n: [None if i % n == 3 else v for i, v in enumerate(values)]  # noqa: E731
+    moments = [dt.datetime(2024, 1, 1, 6) + dt.timedelta(hours=12 * i) for i in range(ROWS)]
+    text = ["paid", "shipped", "returned", "open"]
+    return pa.table(
+        {
+            "id": pa.array(range(ROWS), pa.int64()),
+            "day": pa.array(null_every(days, 7), pa.date32()),
+            "moment": pa.array(null_every(moments, 9), pa.timestamp("us")),
+            "zoned": pa.array(null_every(moments, 11), pa.timestamp("ms", tz="Europe/Berlin")),
+            "price": pa.array(
+                null_every([Decimal(f"{i * 1.25:.2f}") for i in range(ROWS)], 5), pa.decimal128(10, 2)
+            ),
+            "status": pa.array(null_every([text[i % 4] for i in range(ROWS)], 6)).dictionary_encode(),
+            "mode": pa.array(null_every([text[(i + 1) % 4] for i in range(ROWS)], 8), pa.string_view()),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    path = tmp_path_factory.mktemp("types") / "t.parquet"
+    pq.write_table(_table(), path, row_group_size=8)
+    return path
+
+
+PARAMS = {
+    "start": dt.date(2024, 1, 10),
+    "low": 10,
+    "modes": ["paid", "open"],
+    "days": [dt.date(2024, 1, 5), dt.date(2024, 1, 31)],
+}
+FULLY = [
+    "day >= date('2024-01-10') and day < date('2024-01-20')",
+    "day <= add_days(date('2024-02-05'), -10)",
+    "day > @start",
+    "day in @days",
+    "moment >= date('2024-01-05') and moment < date('2024-01-10 12:00')",
+    "moment > add_days(date('2024-01-10'), 2)",
+    "zoned >= date('2024-01-12')",
+    "zoned < date('2024-01-03')",
+    "price >= 10 and price <= 20.5",
+    "price == 12.5 or price == 12.5",  # an `or`: not pushed (checked below), same rows
+    "price in (5, 6.25, 7.5)",
+    "status == 'paid'",
+    "status in ('shipped', 'open') and price > @low",
+    "mode != 'paid'",
+    "mode in @modes and day < date('2024-02-01')",
+]
+NOT_PUSHED = {"price == 12.5 or price == 12.5"}
+
+
+def run(data, condition: str, mode: str):
+    f = Flow("types", parameters=dict(PARAMS))
+    kept = f.read_parquet("rows", path=str(data)).filter("kept", condition=condition)
+    plan = f.plan()
+    result = f.run(progress=False, record=False, mode=mode)[kept.id]
+    return plan, result.reset_index(drop=True)
+
+
+def expected_ids(data, condition: str) -> list[int]:
+    """The rows the expression language keeps, evaluated in pandas on the unfiltered frame."""
+    f = Flow("all")
+    everything = f.read_parquet("rows", path=str(data))
+    frame = f.run(progress=False, record=False)[everything.id]
+    mask = as_mask(parse_expression(condition).evaluate(frame, PARAMS))
+    return frame.loc[mask, "id"].tolist()
+
+
+@pytest.mark.parametrize("mode", ["in_memory", "partitioned"])
+@pytest.mark.parametrize("condition", FULLY)
+def test_filters_on_real_types_keep_the_same_rows(data, condition, mode):
+    plan, result = run(data, condition, mode)
+    want = expected_ids(data, condition)
+    assert result["id"].tolist() == want
+    assert list(result.columns) == ["id", "day", "moment", "zoned", "price", "status", "mode"]
+
+
+@pytest.mark.parametrize("condition", [c for c in FULLY if c not in NOT_PUSHED])
+def test_the_plan_shows_the_pushed_filter(data, condition):
+    plan, _ = run(data, condition, "in_memory")
+    assert plan.steps["rows"].read_filter is not None
+    assert plan.steps["kept"].applied_at_source
+    assert "filter pushed into reader" in plan.explain()
+
+
+def test_a_folded_date_is_shown_as_a_value(data):
+    plan, _ = run(data, "day <= add_days(date('2024-02-05'), -10)", "in_memory")
+    assert "day <= '2024-01-26T00:00:00'" in plan.explain()
+
+
+def test_row_groups_outside_a_date_range_are_skipped(tmp_path):
+    """On sorted dates (without nulls: Arrow keeps a row group with nulls), only the groups that may hold
+    rows of the range are read."""
+    path = tmp_path / "sorted.parquet"
+    pq.write_table(_table().drop_columns(["moment", "mode"]).drop_null(), path, row_group_size=4)
+    f = Flow("sorted")
+    f.read_parquet("rows", path=str(path)).filter("kept", condition="day >= date('2024-01-10')")
+    scan = f.plan().steps["rows"].read_filter.scan
+    fragment = next(iter(pads.dataset(path).get_fragments()))
+    kept = fragment.split_by_row_group(filter=scan)
+    assert 0 < len(kept) < fragment.metadata.num_row_groups
+
+
+def test_values_the_column_cannot_hold_exactly_are_left_to_the_filter(data):
+    """A decimal with more places than the column's scale, a time of day on a date column: evaluated by
+    the filter step, with the same rows as pandas."""
+    for condition in ["price > 12.501", "day > date('2024-01-10 12:00')"]:
+        plan, result = run(data, condition, "in_memory")
+        assert result["id"].tolist() == expected_ids(data, condition)
+        assert not plan.steps["kept"].applied_at_source
