@@ -4,7 +4,8 @@ Drawn by plotly.js (its basic bundle ships in this package, `ui/static/plotly-ba
 loaded from a CDN) through `PlotlyFigure`, a small anywidget whose state is the figure as plotly.js takes
 it (`{"data": [traces], "layout": {...}}`). The traces are built here from the frame, so neither plotly's
 Python package nor its 4.8 MB front end is needed. Under `aqtra-nb publish` the figure loads plotly.js
-from the server instead of carrying it in its widget state (`aqtra_nb.publish.static`).
+from the server instead of carrying it in its widget state (`aqtra_nb.publish.static`); in a notebook every
+chart takes it from the kernel's one `PlotlyLibrary` widget, so a page (and a saved notebook) holds one copy.
 """
 
 from __future__ import annotations
@@ -164,8 +165,54 @@ def _scalar(value: Any) -> Any:
 
 @functools.cache
 def _figure_class(published: bool) -> type:
-    """The figure carrying plotly.js in its state, or under a published server the same figure loading
-    plotly.js from the server (its widget state is then a few hundred bytes instead of 1.2 MB)."""
+    """The figure for this process: under a published server it loads plotly.js from the server; in a
+    notebook it takes plotly.js from the kernel's one `PlotlyLibrary` widget (its widget state is then a
+    few kilobytes, not 1.2 MB a chart)."""
     if published:
         return type("PublishedPlotlyFigure", (PlotlyFigure,), {"_esm": static.chart_loader()})
-    return type("InlinePlotlyFigure", (PlotlyFigure,), {"_esm": static.chart_module()})
+    return InlinePlotlyFigure
+
+
+class PlotlyLibrary(anywidget.AnyWidget):
+    """plotly.js, once per page: the widget has no view; its module runs when the page creates its model
+    and hands plotly.js to every chart of the page (`static/chart.js` waits for it). One per kernel
+    (`plotly_library()`), referenced by each notebook chart, so a saved notebook holds one copy."""
+
+    _esm = t.Unicode("").tag(sync=True)
+
+
+class InlinePlotlyFigure(PlotlyFigure):
+    """A notebook's figure: the chart view only, with plotly.js from the shared `PlotlyLibrary`."""
+
+    _esm = "const Plotly = null;\n" + (static.UI_STATIC / "chart.js").read_text(encoding="utf-8")
+    library = t.Instance(PlotlyLibrary).tag(sync=True, **w.widget_serialization)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(library=plotly_library(), **kwargs)
+
+
+_LIBRARY: list[PlotlyLibrary] = []
+
+
+def plotly_library() -> PlotlyLibrary:
+    """The kernel's `PlotlyLibrary` (made again if it was closed)."""
+    if not _LIBRARY or _LIBRARY[0].comm is None:
+        _LIBRARY[:] = [PlotlyLibrary(_esm=library_module())]
+    return _LIBRARY[0]
+
+
+@functools.cache
+def library_module() -> str:
+    """plotly.js as an ES module that runs it once per page (kept on `globalThis`, where charts find it)
+    and wakes the charts drawn before it ran; the page's own `window.Plotly`, if any, is put back."""
+    return (
+        "globalThis.__aqtraPlotly ??= (() => {\n"
+        "const previous = globalThis.Plotly;\n"
+        "const module = { exports: {} };\n"
+        f"{static.PLOTLY_JS.read_text(encoding='utf-8')}\n"
+        "if (previous === undefined) delete globalThis.Plotly; else globalThis.Plotly = previous;\n"
+        "return module.exports;\n"
+        "})();\n"
+        "for (const wake of (globalThis.__aqtraPlotlyWaiters ?? []).splice(0)) wake(globalThis.__aqtraPlotly);\n"
+        "export default {};\n"
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import html
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
@@ -10,6 +12,7 @@ import ipywidgets as w
 from .runner import FlowRunner
 
 STATES = ("idle", "running", "succeeded", "failed")
+STYLESHEET = Path(__file__).parent / "static" / "status.css"
 
 
 class RunStatus(w.HBox):
@@ -40,7 +43,15 @@ class RunStatus(w.HBox):
             self.bar.value = runner.progress
             self.bar.bar_style = {"failed": "danger", "succeeded": "success"}.get(status, "info")
             self.bar.layout.visibility = "visible" if status == "running" else "hidden"
-            self.message.value = _message(runner)
+            message = _message(runner)
+            self.message.value = f"<style>{_stylesheet()}</style>{message}" if message else ""
+
+
+@functools.cache
+def _stylesheet() -> str:
+    """The classes of the message (`static/status.css`), carried with it: an HTML widget has no other
+    way to bring a stylesheet to the page, in JupyterLab and Voilà alike."""
+    return STYLESHEET.read_text(encoding="utf-8")
 
 
 def _message(runner: FlowRunner) -> str:
@@ -48,9 +59,7 @@ def _message(runner: FlowRunner) -> str:
     if status == "running":
         return '<span class="aqtra-running">Running…</span>'
     if status == "failed":
-        return (
-            f'<div class="aqtra-error" role="alert" style="color:#b00020">{html.escape(runner.error)}</div>'
-        )
+        return f'<div class="aqtra-error" role="alert">{html.escape(runner.error)}</div>'
     if status == "succeeded":
         result = runner.result
         seconds = getattr(result, "seconds", None)

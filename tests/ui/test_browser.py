@@ -102,9 +102,9 @@ CHART_PAGE = """
 <script>window.Plotly = "the page's own";</script>
 """
 
-MOUNT = """async ([code, figure]) => {
-  const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
-  const views = [await import(url), await import(url + "#again")];  // two charts: two module instances
+MOUNT = """async ([library, code, figure]) => {
+  const load = (text, tag) => import(URL.createObjectURL(new Blob([text], { type: "text/javascript" })) + tag);
+  const views = [await load(code, ""), await load(code, "#again")];  // two charts: two module instances
   const listeners = [];
   const model = {
     get: (name) => (name === "figure" ? window.figure : undefined),
@@ -112,19 +112,20 @@ MOUNT = """async ([code, figure]) => {
     off: () => {},
   };
   window.figure = figure;
+  // the charts' views run first and wait; the library's module (plotly.js) comes after them
   views[0].default.render({ model, el: document.getElementById("one") });
   views[1].default.render({ model, el: document.getElementById("two") });
+  await load(library, "");
   window.redraw = (next) => { window.figure = next; listeners.forEach((callback) => callback()); };
 }"""
 
 
 def test_a_notebook_charts_inline_module_draws_and_redraws_without_the_network(page):
-    """The module a chart carries in a notebook (plotly.js + view) runs from a blob: URL as anywidget
-    runs it: it draws the figure, redraws on change, evaluates plotly.js once for several charts and
-    leaves the page's own `window.Plotly` alone."""
+    """The modules of a notebook's charts (each chart's view, and plotly.js once in the kernel's library
+    widget) run from blob: URLs as anywidget runs them: the views wait for the library, draw the figure,
+    redraw on change, and the page's own `window.Plotly` is left alone."""
     import pandas as pd
 
-    from aqtra_nb.publish import static
     from aqtra_nb.ui import Chart
 
     requests: list[str] = []
@@ -133,7 +134,7 @@ def test_a_notebook_charts_inline_module_draws_and_redraws_without_the_network(p
     chart = Chart(
         pd.DataFrame({"region": ["North", "South"], "revenue": [3.0, 5.0]}), x="region", y="revenue"
     )
-    page.evaluate(MOUNT, [static.chart_module(), chart.figure.figure])
+    page.evaluate(MOUNT, [chart.figure.library._esm, chart.figure._esm, chart.figure.figure])
     page.wait_for_function("document.querySelectorAll('.main-svg').length >= 2", timeout=WAIT)
     drawn = page.evaluate("document.getElementById('one').data.map(t => [t.type, t.x, t.y])")
     assert drawn == [["bar", ["North", "South"], [3.0, 5.0]]]
