@@ -379,6 +379,7 @@ def _run_record(run) -> dict:
     return {
         "run_id": run.id,
         "flow": run.name,
+        "name": run.name,
         "kind": run.kind,
         "status": run.status,
         "started_at": run.started_at.isoformat() if run.started_at else None,
@@ -432,7 +433,7 @@ def _runs_show(args: argparse.Namespace) -> int:
         print(json.dumps(record, indent=2, default=str))
         return EXIT_OK
     print(
-        f"run {run.id}: flow {run.name!r} {run.status}" + (f" in {run.seconds:.2f} s" if run.seconds else "")
+        f"run {run.id}: {_what_ran(run)} {run.status}" + (f" in {run.seconds:.2f} s" if run.seconds else "")
     )
     print(f"  started {record['started_at']}, parameters {json.dumps(run.parameters, default=str)}")
     if run.error:
@@ -445,6 +446,13 @@ def _runs_show(args: argparse.Namespace) -> int:
             f"  {step_id:<24} {step['component'] or '':<16} {step['status']:<10} {rows} {step['seconds'] or 0:8.3f} s"
         )
     return EXIT_OK
+
+
+def _what_ran(run) -> str:
+    """`flow 'sales'`, `notebook job 'daily-sales'`, `flow job 'nightly'`: what a run was a run of."""
+    if run.job_id is not None:
+        return f"{run.kind} job {run.name!r}"
+    return f"{run.kind or 'flow'} {run.name!r}"
 
 
 def _runs_lineage(args: argparse.Namespace) -> int:
@@ -549,7 +557,9 @@ def _connections_add(args: argparse.Namespace) -> int:
             kind=args.kind, url=args.url, base_url=args.base_url, headers=parse_assignments(args.header)
         )
     except ValidationError as exc:
-        raise AqtraError(f"connection {args.name!r}: {exc.errors()[0]['msg']}") from None
+        raise AqtraError(
+            f"connection {args.name!r}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"
+        ) from None
     current().connections().add(args.name, spec)
     print(f"connection {args.name!r} saved")
     return EXIT_OK

@@ -179,7 +179,9 @@ class Connections:
                 first = exc.errors()[0]
                 where = ".".join(str(p) for p in first["loc"])
                 raise ConnectorError(
-                    first["msg"], file=str(path), field=f"connections.{name}" + (f".{where}" if where else "")
+                    first["msg"].removeprefix("Value error, "),
+                    file=str(path),
+                    field=f"connections.{name}" + (f".{where}" if where else ""),
                 ) from None
         return specs
 

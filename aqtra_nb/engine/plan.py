@@ -225,7 +225,7 @@ def params_error(exc: ValidationError, cls: type[Component], *, source: str | No
     elif first["type"] == "missing":
         message = f"component {cls.name!r} requires this parameter"
     else:
-        message = first["msg"]
+        message = first["msg"].removeprefix("Value error, ")
     return FlowValidationError(message, file=source, step=step, field=field_name)
 
 

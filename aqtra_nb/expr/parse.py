@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -419,6 +420,24 @@ _HINTS |= dict.fromkeys(
 )
 
 
+def _syntax_problem(message: str, source: str, position: int) -> str:
+    """Python's own words when they say something ("'(' was never closed"); for its bare "invalid
+    syntax", what stands at the column, or that the text stopped too early."""
+    message = message.removesuffix(".")
+    if message.lower() not in ("invalid syntax", "unexpected eof while parsing"):
+        return message
+    rest = source[position - 1 :].strip()
+    if not rest:
+        last = source.rstrip().split()[-1] if source.strip() else ""
+        return (
+            f"the expression ends after {last!r}; something is missing" if last else "the expression is empty"
+        )
+    token = re.match(r"\w+|'[^']*'?|\"[^\"]*\"?|[^\w\s]+", rest)
+    shown = token.group(0) if token else rest[:10]
+    hint = "; compare with '=='" if shown == "=" else ""
+    return f"unexpected {shown!r} here{hint}"
+
+
 class _Converter:
     """Turns the ``ast`` of a scanned text into our tree; anything not whitelisted is an error."""
 
@@ -438,7 +457,8 @@ class _Converter:
                 return python_ast(self.scanned.text, mode="eval")
         except SyntaxError as exc:
             position = self.scanned.position((exc.offset or 1) - 1) if exc.offset else len(source) + 1
-            raise ExpressionError(f"invalid syntax: {exc.msg}", source=source, position=position) from None
+            message = f"invalid syntax: {_syntax_problem(exc.msg, source, position)}"
+            raise ExpressionError(message, source=source, position=position) from None
         except (RecursionError, MemoryError):
             raise ExpressionError("expression is nested too deeply", source=source, position=1) from None
         except ValueError as exc:  # e.g. null bytes on older Pythons

@@ -106,7 +106,12 @@ def error_body(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or None
-        return {"error": first["msg"], "step": None, "field": field, "line": None}
+        return {
+            "error": first["msg"].removeprefix("Value error, "),
+            "step": None,
+            "field": field,
+            "line": None,
+        }
     if isinstance(exc, web.HTTPError):
         return {"error": exc.log_message or exc.reason or "error", "step": None, "field": None, "line": None}
     if isinstance(exc, ValueError):

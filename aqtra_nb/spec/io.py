@@ -289,7 +289,7 @@ def _message(error: dict[str, Any]) -> str:
         return error["msg"]
     if kind == "missing":
         return "required key is missing"
-    return error["msg"]
+    return error["msg"].removeprefix("Value error, ")
 
 
 def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
