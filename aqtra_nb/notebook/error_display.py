@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import AqtraError
 
-ERROR_CLASS = "aqtra-error"
+ERROR_CLASS = "aqtra-error-message"
 #: set by Voilà in its kernels (`VOILA_KERNEL_ID`, `VOILA_BASE_URL`) and by our published server
 VOILA_VARIABLES = ("VOILA_KERNEL_ID", "VOILA_BASE_URL", "AQTRA_PUBLISHED")
 

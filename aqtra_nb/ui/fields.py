@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -110,12 +111,106 @@ def check_parameters(
             if field.required:
                 errors[field.name] = "Required."
             continue
+        spec = parameters[field.name]
         try:
-            values[field.name] = convert_value(field.name, parameters[field.name], value)
-        except AqtraError as exc:
-            text = exc.message.replace(f"parameter {field.name!r} ", "")
-            errors[field.name] = _sentence(re.sub(r" \([^()]*\)$", "", text))  # without Python's own detail
+            values[field.name] = convert_value(field.name, spec, value)
+        except AqtraError:
+            errors[field.name] = _plain_problem(spec.type, value, spec.choices)
     return values, errors
+
+
+#: what a field of each kind wants, said to the person filling in the form
+WANTED = {
+    "integer": "a whole number",
+    "number": "a number",
+    "date": "a date as YYYY-MM-DD",
+    "datetime": "a date and time as YYYY-MM-DD HH:MM",
+    "time": "a time as HH:MM",
+    "boolean": "yes or no",
+    "list": "values separated by commas",
+    "string": "text",
+}
+
+
+def _shown(value: Any) -> str:
+    text = str(value).strip()
+    return repr(text if len(text) <= 40 else text[:39] + "…")
+
+
+def _plain_problem(kind: str, value: Any, choices: Sequence[Any] | None = None) -> str:
+    """Why a value does not fit a field of `kind`, in plain words (no Python type names or tracebacks)."""
+    if choices is not None:
+        try:
+            convert_value("value", ParameterSpec(type=kind), value)  # the kind fits: not a choice
+        except AqtraError:
+            pass
+        else:
+            return f"Choose one of {', '.join(str(c) for c in choices)}."
+    if kind in ("integer", "number"):
+        try:
+            number = float(str(value).strip().replace(",", ""))
+        except ValueError:
+            number = None
+        if number is not None and not math.isfinite(number):
+            return f"Enter a finite number (not {_shown(value)})."
+        if number is not None and kind == "integer" and not number.is_integer():
+            return f"Enter a whole number (not {_shown(value)})."
+        if number is not None:
+            return f"{_shown(value)} is too large."
+    return f"Enter {WANTED.get(kind, kind)} (not {_shown(value)})."
+
+
+#: pydantic's error types, in the words of a form (the rest: pydantic's message, without "Input")
+MODEL_PROBLEMS = {
+    "int_parsing": "integer",
+    "int_type": "integer",
+    "int_from_float": "integer",
+    "float_parsing": "number",
+    "float_type": "number",
+    "bool_parsing": "boolean",
+    "bool_type": "boolean",
+    "date_parsing": "date",
+    "date_from_datetime_parsing": "date",
+    "date_type": "date",
+    "datetime_parsing": "datetime",
+    "datetime_from_date_parsing": "datetime",
+    "datetime_type": "datetime",
+    "time_parsing": "time",
+    "time_type": "time",
+}
+LIMITS = {
+    "greater_than": "Must be more than {gt}.",
+    "greater_than_equal": "Must be at least {ge}.",
+    "less_than": "Must be less than {lt}.",
+    "less_than_equal": "Must be at most {le}.",
+    "string_too_short": "Needs at least {min_length} characters.",
+    "string_too_long": "Takes at most {max_length} characters.",
+    "too_short": "Needs at least {min_length} values.",
+    "too_long": "Takes at most {max_length} values.",
+    "string_pattern_mismatch": "Is not in the expected form.",
+    "literal_error": "Choose one of {expected}.",
+    "enum": "Choose one of {expected}.",
+}
+
+
+def _limit(value: Any) -> Any:
+    return f"{value:,g}" if isinstance(value, float) else value
+
+
+def _model_problem(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "Required."
+    if kind in MODEL_PROBLEMS:
+        return _plain_problem(MODEL_PROBLEMS[kind], error.get("input"))
+    if kind in LIMITS:
+        ctx = {key: _limit(value) for key, value in error.get("ctx", {}).items()}
+        try:
+            return LIMITS[kind].format(**ctx)
+        except (KeyError, IndexError):
+            pass
+    text = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return _sentence(re.sub(r"^Input should be\b", "Must be", text))
 
 
 def check_model(
@@ -130,8 +225,7 @@ def check_model(
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else ""
             target = name if any(f.name == name for f in fields) else (fields[0].name if fields else "")
-            message = "Required." if error["type"] == "missing" else _sentence(error["msg"])
-            errors.setdefault(target, message)
+            errors.setdefault(target, _model_problem(error))
         return {}, errors, None
     values = {f.name: getattr(instance, f.name) for f in fields}
     return values, errors, instance

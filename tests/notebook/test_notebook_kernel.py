@@ -75,7 +75,7 @@ def test_voila_shows_the_message_itself(run_cells, monkeypatch):
         voila=True,
     )
     page = html_of(cells[1])
-    assert 'class="aqtra-error"' in page and "step &#x27;big&#x27;" in page and "amout" in page
+    assert 'class="aqtra-error-message"' in page and "step &#x27;big&#x27;" in page and "amout" in page
     assert "<details" in page
     assert not errors_of(cells[1])
 

@@ -91,7 +91,7 @@ def test_a_bad_form_value_shows_next_to_the_field_and_runs_nothing(flow):
     app.form.set_values({"min_amount": "plenty"})
     app.run_button().press()
     assert not app.runner.busy and app.runner.status == "idle"
-    assert "Expects a number" in html.unescape(app.form.messages["min_amount"].value)
+    assert "Enter a number (not 'plenty')." in html.unescape(app.form.messages["min_amount"].value)
     assert "aqtra-error" in app.run_button().message.value
 
 
