@@ -112,8 +112,26 @@ class RunResult:
         return (
             f"<div><b>{html.escape(self.flow)}</b>: {self.status}{seconds}{error}"
             "<table><thead><tr><th>step</th><th>component</th><th>status</th><th>rows</th><th>seconds</th><th></th></tr>"
-            f"</thead><tbody>{rows}</tbody></table></div>"
+            f"</thead><tbody>{rows}</tbody></table>{self._outputs_html()}</div>"
         )
+
+    def _outputs_html(self, shown: int = 5, rows: int = 10) -> str:
+        """The collected outputs' first rows, numbers formatted for people (the frames stay as they are)."""
+        from .number_format import frame_html
+
+        parts = [
+            f"<details><summary>{html.escape(name)}: first rows</summary>{frame_html(frame, rows)}</details>"
+            for name, frame in list(self.outputs.items())[:shown]
+            if isinstance(frame, pd.DataFrame)
+        ]
+        return "".join(parts)
+
+    def show(self, step_id: str, rows: int = 20) -> Any:
+        """A step's output displayed for people: thousands separators, sensible decimals (`.frame` is the
+        data, unchanged)."""
+        from .number_format import FormattedFrame
+
+        return FormattedFrame(self[step_id], rows)
 
     def __repr__(self) -> str:
         return f"RunResult(flow={self.flow!r}, status={self.status!r}, steps={len(self.steps)})"

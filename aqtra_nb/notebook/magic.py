@@ -88,7 +88,7 @@ def flow_magic(line: str, cell: str, namespace: dict[str, Any], hidden: Containe
     namespace[args.name] = result
     display(result)
     for step in args.show:
-        display(result[step].head(args.rows))
+        display(result.show(step, args.rows))
     return None
 
 
