@@ -184,17 +184,9 @@ def _scheduler(scheduler: Any) -> Iterator[tuple[Any, bool]]:
     if scheduler is None:
         yield "threads", True
     elif isinstance(scheduler, str) and "://" in scheduler:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise AqtraError(
-                'a cluster address needs dask.distributed: pip install "aqtra-nb[distributed]"'
-            ) from None
-        try:
-            client = Client(scheduler, timeout="10s", set_as_default=False)
-        except OSError as exc:
-            raise AqtraError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
-        with client:
+        from .cluster import connect
+
+        with connect(scheduler, field="scheduler") as client:
             yield client, False
     elif isinstance(scheduler, str):
         yield scheduler, scheduler in ("threads", "sync", "synchronous", "single-threaded")

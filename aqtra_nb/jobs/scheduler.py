@@ -261,7 +261,6 @@ def _dask_client(address: str | Any) -> Any:
         ) from None
     if not isinstance(address, str):
         return address if hasattr(address, "submit") else Client(address)
-    try:
-        return Client(address, timeout=10)
-    except OSError as exc:
-        raise AqtraError(f"cannot reach the Dask scheduler at {address}: {exc}", field="--dask") from None
+    from ..engine.cluster import connect
+
+    return connect(address, field="dask")
