@@ -190,11 +190,11 @@ class Flow:
         def add_step(step_id: str, *inputs: Any, **params: Any) -> StepRef:
             if component == "from_frame" and inputs and isinstance(inputs[0], pd.DataFrame | _dask_frame()):
                 params["frame"], inputs = inputs[0], inputs[1:]
+            if component == "from_frame" and params.get("frame", True) is None:
+                params.pop("frame")
             return self.add(step_id, component, list(inputs), **params)
 
-        add_step.__name__ = component
-        add_step.__doc__ = registry.get(component).__doc__
-        return add_step
+        return _builder_method(add_step, component, on_step=False)
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(registry.names()))
@@ -317,9 +317,7 @@ class StepRef:
         def add_step(step_id: str, *others: StepRef | str, **params: Any) -> StepRef:
             return self.flow.add(step_id, component, [self, *others], **params)
 
-        add_step.__name__ = component
-        add_step.__doc__ = registry.get(component).__doc__
-        return add_step
+        return _builder_method(add_step, component, on_step=True)
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(registry.names()))
@@ -329,6 +327,19 @@ class StepRef:
 
     def __repr__(self) -> str:
         return f"StepRef({self.id!r}, component={self.spec.component!r})"
+
+
+def _builder_method(
+    add_step: Callable[..., StepRef], component: str, *, on_step: bool
+) -> Callable[..., StepRef]:
+    """The component's parameters as the method's signature and docstring (Shift+Tab, Tab completion)."""
+    from .components.reference import builder_doc, builder_signature
+
+    cls = registry.get(component)
+    add_step.__name__ = add_step.__qualname__ = component
+    add_step.__doc__ = builder_doc(cls)
+    add_step.__signature__ = builder_signature(cls, on_step)  # type: ignore[attr-defined]
+    return add_step
 
 
 def _definition(step: StepSpec) -> tuple[Any, ...]:
