@@ -95,8 +95,9 @@ def ours(name: str, data: Path) -> Query:
 
 
 def _dask_read(data: Path, table: str, columns: list[str], filters=None, money=()) -> dd.DataFrame:
-    """Arrow (26) cannot filter string_view columns, so they are read as large strings (the dataset's
-    schema) and filters on them are applied after the read."""
+    """Decimals stay Arrow-backed (not Python objects) until cast to float64. Arrow (26)
+    cannot filter string_view columns, so they are read as large strings (the dataset's schema) and
+    filters on them are applied after the read."""
     import pyarrow as pa
     import pyarrow.dataset as pads
 
@@ -105,8 +106,18 @@ def _dask_read(data: Path, table: str, columns: list[str], filters=None, money=(
     schema = pa.schema(
         [pa.field(f.name, pa.large_string() if pa.types.is_string_view(f.type) else f.type) for f in schema]
     )
-    frame = dd.read_parquet(path, columns=columns, filters=filters, dataset={"schema": schema})
-    return frame.astype(dict.fromkeys(money, "float64")) if money else frame
+    decimals = {f.type: pd.ArrowDtype(f.type) for f in schema if pa.types.is_decimal(f.type)}
+    frame = dd.read_parquet(
+        path,
+        columns=columns,
+        filters=filters,
+        dataset={"schema": schema},
+        arrow_to_pandas={"types_mapper": decimals.get},
+    )
+    if not money:
+        return frame
+    # through Arrow's cast: pandas' astype("float64") of an Arrow decimal goes through Python objects
+    return frame.astype(dict.fromkeys(money, "float64[pyarrow]")).astype(dict.fromkeys(money, "float64"))
 
 
 def _day(text: str) -> dt.date:
