@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,13 @@ def log(run_id: str, store: Store | None = None) -> str:
     from .worker import runs_dir
 
     run = store_or_current(store).run(run_id)
+    path = runs_dir() / run.id / "run.log"
     for artifact in run.artifacts:
         if artifact.kind == "log":
-            return Path(artifact.uri).read_text(encoding="utf-8", errors="replace")
-    path = runs_dir() / run.id / "run.log"
-    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+            path = Path(artifact.uri)
+    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+    return "".join(line for line in text.splitlines(keepends=True) if not KERNEL_NOISE.match(line))
+
+
+# A kernel over TCP on loopback warns about it on every start (runs use IPC where they can); not news
+KERNEL_NOISE = re.compile(r"\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption")

@@ -40,8 +40,11 @@ class KernelWatch:
 
         watch = self
 
+        transport = kernel_transport()
+
         class WatchedKernelManager(AsyncKernelManager):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
+                kwargs.setdefault("transport", transport)
                 super().__init__(*args, **kwargs)
                 watch.managers.append(self)
 
@@ -60,6 +63,17 @@ class KernelWatch:
             except ProcessLookupError:
                 pass
             logger.warning("run time limit reached: killed kernel pid %s", pid)
+
+
+def kernel_transport() -> str:
+    """`ipc` (Unix sockets beside the connection file) where it can be: no ports to race for when runs
+    start together, and no "running over TCP without encryption" warning in the run log. The socket
+    paths must stay under the 107-byte limit of a Unix socket address, else `tcp`."""
+    if os.name != "posix":
+        return "tcp"
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    return "ipc" if len(jupyter_runtime_dir()) <= 50 else "tcp"
 
 
 def run_papermill(

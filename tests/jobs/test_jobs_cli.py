@@ -121,6 +121,7 @@ def test_run_wait_exit_codes_and_runs_log(capsys, notebook):
     run_id = out.split()[1].rstrip(":")
     code, out, _ = run_cli(capsys, "runs", "log", run_id)
     assert code == 0 and "value 42" in out
+    assert "without encryption" not in out and "IPKernelApp" not in out  # the kernel ran over IPC
     code, out, _ = run_cli(capsys, "runs", "show", run_id)
     assert out.startswith(f"run {run_id}: notebook job 'cli-ok' succeeded in "), out
     code, out, _ = run_cli(capsys, "runs", "show", run_id, "--json")
