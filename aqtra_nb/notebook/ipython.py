@@ -1,6 +1,6 @@
 """What `import aqtra_nb` sets up inside IPython (a notebook, Voilà, papermill), as `%load_ext aqtra_nb`
-does: the `%%flow` cell magic and the short display of AqtraErrors. Cheap: the magic's module (pandas,
-Dask) is imported when a `%%flow` cell first runs."""
+does: the `%%flow` cell magic, the short display of AqtraErrors and the displays of jobs, runs,
+workflows and tasks. Cheap: what they need (pandas, Dask, SQLAlchemy) is imported when first used."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ def running_shell() -> Any:
 
 
 def install(shell: Any) -> None:
+    from . import displays
     from .error_display import install as show_errors_briefly
 
     show_errors_briefly(shell)
     register_magic(shell)
+    displays.register(shell)
 
 
 def register_magic(shell: Any) -> None:

@@ -28,6 +28,11 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    def __repr__(self) -> str:
+        cron = self.spec.get("cron") if isinstance(self.spec, dict) else None
+        schedule = "paused" if self.paused else (f"cron {cron!r}" if cron else "on demand")
+        return f"<Job {self.name!r} {self.kind} {self.target}, {schedule}>"
+
 
 class SchedulerTick(Base):
     """A scheduler process and when it last ticked (migration `0004_scheduler_ticks`): what monitoring

@@ -100,6 +100,10 @@ class Run(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     retried: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
+    def __repr__(self) -> str:
+        seconds = f" in {self.seconds:.2f} s" if self.seconds is not None else ""
+        return f"<Run {self.id} {self.kind} {self.name!r} {self.status}{seconds}>"
+
     steps: Mapped[list[StepRun]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="StepRun.id"
     )

@@ -44,6 +44,10 @@ class WorkflowInstance(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
 
+    def __repr__(self) -> str:
+        at = f" at {self.current_step!r}" if self.current_step else ""
+        return f"<Workflow {self.id} {self.name!r} {self.status}{at}>"
+
 
 class WorkflowStepRun(Base):
     """One execution of one step: started, then finished (with its result), failed or waiting."""
@@ -60,6 +64,9 @@ class WorkflowStepRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<WorkflowStep {self.step_id!r} {self.kind} {self.status}>"
 
 
 class WorkflowTask(Base):
@@ -82,3 +89,7 @@ class WorkflowTask(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[dt.datetime | None]
+
+    def __repr__(self) -> str:
+        decided = f" {self.decision}" if self.decision else ""
+        return f"<Task {self.id} {self.title!r} {self.status}{decided} (step {self.step_id!r})>"

@@ -95,8 +95,17 @@ def test_flow_magic_binds_the_flow_without_load_ext(run_cells):
 
 
 def test_load_ext_still_works_after_import(run_cells):
-    cells = run_cells(["import aqtra_nb", "%load_ext aqtra_nb", "%%flow\nflow: x\nsteps: []\n"])
+    cells = run_cells(
+        [
+            "import aqtra_nb",
+            "%load_ext aqtra_nb",
+            "%%flow\nflow: x\nsteps: []\n",
+            "deferred = get_ipython().display_formatter.formatters['text/html'].deferred_printers\n"
+            "print(('aqtra_nb.store.job_models', 'Job') in deferred)",
+        ]
+    )
     assert all(not errors_of(cell) for cell in cells)
+    assert text_of(cells[3]).strip() == "True"  # jobs, runs, ... get their displays on import
 
 
 def test_saved_progress_shows_the_final_state(run_cells):
