@@ -387,6 +387,7 @@ def _run_record(run) -> dict:
         "seconds": run.seconds,
         "parameters": run.parameters,
         "error": run.error,
+        "parent_run": run.parent_run_id,
         **_job_fields(run),
         "steps": {
             s.step_id: {
@@ -417,11 +418,25 @@ def _runs_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([_run_record(r) for r in runs], indent=2, default=str))
         return EXIT_OK
+    listed = {run.id for run in runs}
+    children: dict[str, list] = {}
     for run in runs:
-        started = run.started_at.strftime("%Y-%m-%d %H:%M:%S") if run.started_at else ""
-        seconds = f"{run.seconds:8.2f} s" if run.seconds is not None else " " * 10
-        print(f"{run.id:<14} {started:<20} {run.status:<10} {seconds} {run.name}")
+        if run.parent_run_id in listed:
+            children.setdefault(run.parent_run_id, []).append(run)
+    for run in runs:
+        if run.parent_run_id in listed:
+            continue  # shown under its parent
+        outside = f"  (inside run {run.parent_run_id})" if run.parent_run_id else ""
+        print(_run_line(run, "") + outside)
+        for child in reversed(children.get(run.id, [])):
+            print(_run_line(child, "  └ "))
     return EXIT_OK
+
+
+def _run_line(run, indent: str) -> str:
+    started = run.started_at.strftime("%Y-%m-%d %H:%M:%S") if run.started_at else ""
+    seconds = f"{run.seconds:8.2f} s" if run.seconds is not None else " " * 10
+    return f"{indent + run.id:<16} {started:<20} {run.status:<10} {seconds} {_what_ran(run)}"
 
 
 def _runs_show(args: argparse.Namespace) -> int:
@@ -436,6 +451,12 @@ def _runs_show(args: argparse.Namespace) -> int:
         f"run {run.id}: {_what_ran(run)} {run.status}" + (f" in {run.seconds:.2f} s" if run.seconds else "")
     )
     print(f"  started {record['started_at']}, parameters {json.dumps(run.parameters, default=str)}")
+    store = current().store
+    if run.parent_run_id:
+        parent = store.run(run.parent_run_id)
+        print(f"  inside   run {parent.id}: {_what_ran(parent)} {parent.status}")
+    for child in _child_runs(store, run.id):
+        print(f"  child    run {child.id}: {_what_ran(child)} {child.status}")
     if run.error:
         print(f"  error: {run.error}")
     for kind, uri in record.get("artifacts", {}).items():
@@ -446,6 +467,17 @@ def _runs_show(args: argparse.Namespace) -> int:
             f"  {step_id:<24} {step['component'] or '':<16} {step['status']:<10} {rows} {step['seconds'] or 0:8.3f} s"
         )
     return EXIT_OK
+
+
+def _child_runs(store, run_id: str) -> list:
+    """Runs recorded inside this one (the flows a notebook job ran), oldest first."""
+    from sqlalchemy import select
+
+    from .store.models import Run
+
+    with store.session() as session:
+        query = select(Run).where(Run.parent_run_id == run_id).order_by(Run.started_at)
+        return list(session.scalars(query))
 
 
 def _what_ran(run) -> str:

@@ -13,7 +13,7 @@ from .engine import EventStream, Mode, RunResult
 from .engine import run_flow as run_engine
 from .errors import AqtraError
 from .lineage_events import emitter as openlineage_emitter
-from .resources import Resources, store_or_current
+from .resources import Resources, current, store_or_current
 from .spec import FlowSpec
 from .store import RunRecorder, Store
 
@@ -35,7 +35,9 @@ def run_flow(
     events = events or EventStream()
     recorder = None
     if record:
-        recorder = RunRecorder(store_or_current(None if record is True else record), spec)
+        settings = (record if isinstance(record, Resources) else current()).settings
+        store = store_or_current(None if record is True else record)
+        recorder = RunRecorder(store, spec, parent=settings.parent_run or None)
         events.subscribe(recorder)
     lineage_emitter = openlineage_emitter()  # None unless the `openlineage` setting is on
     if lineage_emitter is not None:

@@ -28,6 +28,7 @@ ENVIRONMENT = {
     "log_level": "AQTRA_LOG_LEVEL",
     "chromium": "AQTRA_CHROMIUM",
     "openlineage": "AQTRA_OPENLINEAGE",
+    "parent_run": "AQTRA_PARENT_RUN",
 }
 
 
@@ -73,6 +74,11 @@ class AqtraNb(LoggingConfigurable):
         help="Emit OpenLineage run events for flow runs ($AQTRA_OPENLINEAGE; needs the `lineage` extra). "
         "Where they go is the OpenLineage client's own configuration: openlineage.yml, OPENLINEAGE_URL "
         "or OPENLINEAGE__TRANSPORT__* variables.",
+    ).tag(config=True)
+
+    parent_run = Unicode(
+        help="The run this process works for ($AQTRA_PARENT_RUN): a notebook job's run, set for the "
+        "notebook's kernel, so the flow runs it records show as that run's children.",
     ).tag(config=True)
 
     # -- the Jupyter server extension --------------------------------------------------------------------
@@ -144,6 +150,10 @@ class AqtraNb(LoggingConfigurable):
     @default("openlineage")
     def _openlineage_default(self) -> bool:
         return os.environ.get("AQTRA_OPENLINEAGE", "").strip().lower() in ("1", "true", "yes", "on")
+
+    @default("parent_run")
+    def _parent_run_default(self) -> str:
+        return os.environ.get("AQTRA_PARENT_RUN", "")
 
     @property
     def home_path(self) -> Path:

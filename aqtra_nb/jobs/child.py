@@ -205,10 +205,12 @@ def main(task: dict[str, Any]) -> int:
 
 
 def _export_settings(task: dict[str, Any]) -> None:
-    """The notebook's kernel reads its settings from the environment: the supervisor's, with its store."""
+    """The notebook's kernel reads its settings from the environment: the supervisor's, with its store,
+    and this run as the parent of the runs it records."""
     from aqtra_nb.settings import AqtraNb
 
     overrides = {"database_url": task["store_url"]} if task.get("store_url") else {}
+    overrides["parent_run"] = task["run_id"]  # flow runs the notebook records are this run's children
     os.environ.update(AqtraNb().environment(**overrides))
 
 

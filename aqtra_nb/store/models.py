@@ -99,6 +99,8 @@ class Run(Base):
     heartbeat_at: Mapped[dt.datetime | None]
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     retried: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The run this one ran inside (migration 0007): a flow run that a notebook job's kernel recorded.
+    parent_run_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
     def __repr__(self) -> str:
         seconds = f" in {self.seconds:.2f} s" if self.seconds is not None else ""

@@ -23,8 +23,10 @@ class RunRecorder:
     """Listener for `aqtra_nb.engine.EventStream`. Step rows are written with the run's outcome, in one
     transaction, so recording costs two writes per run however many steps it has."""
 
-    def __init__(self, store: Store, spec: FlowSpec, *, kind: str = "flow") -> None:
-        self.store, self.spec, self.kind = store, spec, kind
+    def __init__(
+        self, store: Store, spec: FlowSpec, *, kind: str = "flow", parent: str | None = None
+    ) -> None:
+        self.store, self.spec, self.kind, self.parent = store, spec, kind, parent
         self.run_id: str | None = None
         self.steps: dict[str, dict[str, Any]] = {}
         self.lineage: dict[str, Any] | None = None
@@ -54,6 +56,7 @@ class RunRecorder:
                     parameters=plain(parameters),
                     status=status,
                     created_by=_user(),
+                    parent_run_id=self.parent,
                 )
             )
 

@@ -158,3 +158,33 @@ def test_add_says_when_the_job_runs_next_and_run_now_queues_one(capsys, report, 
     assert json.loads(out)["status"] == "queued"
     code, out, _ = run_cli(capsys, "jobs", "list")
     assert re.search(r"adhoc .* next when asked \(jobs run\)", out), out
+
+
+@pytest.mark.slow
+def test_a_flow_run_inside_a_notebook_job_is_its_child(capsys, notebook):
+    """The notebook's kernel records the flow it runs as a child of the job's run: `runs list` shows it
+    under the job, `runs show` names the parent and the children."""
+    inner = notebook(
+        "inner.ipynb",
+        "scale = 0.001",
+        "from aqtra_nb import Flow\n"
+        "f = Flow('inner_flow')\n"
+        "f.sample_data('regions', table='regions', scale=scale)\n"
+        "print('rows', f.run()['regions'].shape[0])",
+    )
+    assert run_cli(capsys, "jobs", "add", str(inner), "--name", "with-a-flow")[0] == 0
+    code, out, _ = run_cli(capsys, "jobs", "run", "with-a-flow", "--wait")
+    assert code == 0 and "succeeded" in out, out
+    job_run = out.split()[1].rstrip(":")
+    code, out, _ = run_cli(capsys, "runs", "list", "--json")
+    (child,) = [r for r in json.loads(out) if r["parent_run"] == job_run]
+    assert child["kind"] == "flow" and child["name"] == "inner_flow" and child["status"] == "succeeded"
+    code, out, _ = run_cli(capsys, "runs", "list")
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(job_run))
+    assert "notebook job 'with-a-flow'" in lines[at]
+    assert lines[at + 1].startswith(f"  └ {child['run_id']}") and "flow 'inner_flow'" in lines[at + 1]
+    code, out, _ = run_cli(capsys, "runs", "show", child["run_id"])
+    assert f"inside   run {job_run}: notebook job 'with-a-flow' succeeded" in out
+    code, out, _ = run_cli(capsys, "runs", "show", job_run)
+    assert f"child    run {child['run_id']}: flow 'inner_flow' succeeded" in out
