@@ -106,3 +106,16 @@ def test_a_notebook_keeps_the_widget_and_a_static_drawing(run_cells):
     assert "big_orders_over_one_hundred" in svg and "<svg" in page and "<script" not in page
     (after,) = [o for o in cells[2].outputs if o.output_type in ("display_data", "execute_result")]
     assert 'data-status="done"' in after.data["image/svg+xml"]
+
+
+def test_the_flow_view_doc_example_runs_as_written(capsys):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "flows.md").read_text()
+    section = text[text.index("### The flow view") : text.index("\n## Components")]
+    (block,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    exec(compile(block, "docs/flows.md", "exec"), {})
+    expected = [line.split("# ", 1)[1] for line in block.splitlines() if line.startswith("# ")]
+    expected += [re.search(r"# (\d+)$", block, flags=re.M).group(1)]
+    assert capsys.readouterr().out.split("\n")[:2] == expected
