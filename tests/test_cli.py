@@ -71,6 +71,22 @@ def test_run_show_prints_a_step(project):
     assert "totals:" in done.stdout and "revenue" in done.stdout
 
 
+def test_a_reader_with_a_pushed_filter_says_rows_read_of_rows_in_the_source(project):
+    """`orders` gets the filter `amount >= 1000` pushed in: it reads fewer rows than the file holds."""
+    import pyarrow.parquet as pq
+
+    done = cli(
+        "run", str(project / "report.flow.yaml"), "-p", "min_amount=1000", "--no-progress", "--no-cache"
+    )
+    assert done.returncode == 0, done.stderr
+    in_file = pq.ParquetFile(project / "data" / "orders.parquet").metadata.num_rows
+    line = next(line for line in done.stdout.splitlines() if line.strip().startswith("orders"))
+    read = int(line.split("read_parquet")[1].split(" of ")[0].replace(",", ""))
+    assert f" of {in_file:,} rows" in line and 0 < read < in_file
+    totals = next(line for line in done.stdout.splitlines() if line.strip().startswith("totals"))
+    assert " of " not in totals  # no filter was pushed into an aggregate
+
+
 def test_user_mistakes_exit_2_without_traceback(project):
     bad = project / "bad.flow.yaml"
     bad.write_text(FLOW.replace("amount >= @min_amount", "amout >= @min_amount"))
