@@ -39,12 +39,12 @@ class FlowStatus:
         self._watchers[owner] = watcher
 
     def __call__(self, event: RunEvent) -> None:
-        with self._lock:
+        with self._lock:  # Dask's threads report steps concurrently: views get the snapshots in order
             self._apply(event)
             steps = {k: dict(v) for k, v in self.steps.items()}
             run = dict(self.run)
-        for watcher in list(self._watchers.values()):
-            watcher(steps, run)
+            for watcher in list(self._watchers.values()):
+                watcher(steps, run)
 
     def _apply(self, event: RunEvent) -> None:
         kind = event.kind

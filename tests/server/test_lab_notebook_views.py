@@ -22,6 +22,7 @@ big = orders.filter("big_orders_with_a_rather_long_descriptive_name", condition=
 slow = big.script("slow", function="slow_steps:pause", params={"seconds": 5})
 totals = slow.aggregate("totals", by=["status"], aggregations={"n": "count()"})
 joined = f.join("joined", orders, totals, on="status")
+joined.filter("WIDE_WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW", condition="amount > 0")
 """
 
 DASHBOARD = """\
@@ -124,7 +125,9 @@ def test_the_flow_view_follows_the_run_and_previews_a_clicked_step(lab_page, tmp
     step("slow").and_(page.locator('[data-status="running"]')).wait_for(timeout=60_000)
     assert step("orders").get_attribute("data-status") == "done"  # live: the first steps are done already
     page.screenshot(path=str(tmp_path / "flow-running.png"))
-    step("joined").and_(page.locator('[data-status="done"]')).wait_for(timeout=60_000)
+    step("WIDE_WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW").and_(page.locator('[data-status="done"]')).wait_for(
+        timeout=60_000
+    )
     page.wait_for_selector('.aqtra-flow-view[data-run="succeeded"]', timeout=30_000)
     assert re.fullmatch(
         r"done · 100 rows · \d+\.\d\d s", step("orders").locator(".aqtra-flow-status").text_content()
@@ -140,6 +143,12 @@ def test_the_flow_view_follows_the_run_and_previews_a_clicked_step(lab_page, tmp
                  return t.x >= r.x && t.x + t.width <= r.x + r.width && t.y >= r.y && t.y + t.height <= r.y + r.height; }"""
     )
     assert inside
+    # a name of wide letters is narrowed to its box
+    fits = step("WIDE_WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW").evaluate(
+        """g => { const r = g.querySelector('rect').getBBox();
+                 return [...g.querySelectorAll('tspan')].every(t => t.getComputedTextLength() <= r.width - 8); }"""
+    )
+    assert fits
     assert step(LONG).locator("title").evaluate("el => el.textContent") == f"{LONG}: filter"
     assert page.locator(".aqtra-flow-view img").count() == 0
 

@@ -42,6 +42,25 @@ function lines(texts, x, y, className) {
   return text;
 }
 
+// The kernel wraps names by characters; a line of wide letters may still overflow its box: narrow it.
+function squeeze(drawing, graph, tries = 0) {
+  if (!drawing.isConnected) {
+    // drawn before the output is on the page: measure once it is
+    if (tries < 100) requestAnimationFrame(() => squeeze(drawing, graph, tries + 1));
+    return;
+  }
+  const widths = new Map(graph.nodes.map((node) => [node.id, node.w - 16]));
+  for (const g of drawing.querySelectorAll(".aqtra-flow-step")) {
+    const room = widths.get(g.dataset.step);
+    for (const span of g.querySelectorAll("tspan")) {
+      if (span.getComputedTextLength() > room) {
+        span.setAttribute("textLength", room);
+        span.setAttribute("lengthAdjust", "spacingAndGlyphs");
+      }
+    }
+  }
+}
+
 function runText(run) {
   if (!run || run.state === "idle" || !run.state) return "Not run yet: run the flow (f.run()) to see each step's rows.";
   if (run.state === "running") return "Running…";
@@ -119,6 +138,7 @@ function render({ model, el }) {
       drawing.append(g);
     }
     scroll.replaceChildren(drawing);
+    squeeze(drawing, graph);
     drawStatus();
   }
 
