@@ -19,11 +19,20 @@ CELL_TIMEOUT = 120
 
 
 def problems(nb: nbformat.NotebookNode) -> list[str]:
-    """Error outputs, and tracebacks written to stderr (e.g. by a thread), cell by cell."""
+    """Error outputs, and tracebacks written to stderr (e.g. by a thread), cell by cell. A cell tagged
+    `raises-exception` (a tutorial's mistake on purpose) must fail, with a message, not a traceback."""
     found = []
     for index, cell in enumerate(nb.cells):
+        expected = "raises-exception" in cell.get("metadata", {}).get("tags", [])
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        if expected and len(errors) != 1:
+            found.append(f"cell {index} is tagged raises-exception but has {len(errors)} error outputs")
+        for output in errors if expected else []:
+            shown = "\n".join(output.traceback)
+            if len(shown) > 600 or "site-packages" in shown:
+                found.append(f"cell {index}: a traceback where the message should be:\n{shown}")
         for output in cell.get("outputs", []):
-            if output.output_type == "error":
+            if output.output_type == "error" and not expected:
                 found.append(f"cell {index}: {output.ename}: {output.evalue}")
             elif output.output_type == "stream" and output.name == "stderr" and "Traceback" in output.text:
                 found.append(f"cell {index}: traceback on stderr:\n{output.text}")

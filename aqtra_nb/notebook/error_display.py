@@ -31,40 +31,45 @@ def cause_of(error: BaseException) -> BaseException | None:
     return None if error.__suppress_context__ else error.__context__
 
 
-def details_html(error: BaseException) -> str:
-    """The traceback (with its chained causes), folded under one line that names the cause."""
+def summary(error: BaseException) -> str:
     cause = cause_of(error)
-    summary = f"Caused by {type(cause).__name__}: {cause}" if cause is not None else "Traceback"
-    text = "".join(traceback.format_exception(error))
+    return _shorten(f"Caused by {type(cause).__name__}: {cause}" if cause is not None else "Traceback")
+
+
+def details_html(error: BaseException, tb: Any = None) -> str:
+    """The traceback (from `tb`, with its chained causes), folded under one line that names the cause."""
+    text = "".join(traceback.format_exception(type(error), error, tb or error.__traceback__))
     return (
         f'<details class="{ERROR_CLASS}-details"><summary style="cursor:pointer">'
-        f"{html.escape(_shorten(summary))}</summary>"
+        f"{html.escape(summary(error))}</summary>"
         f'<pre style="font-size:0.85em;white-space:pre-wrap">{html.escape(text)}</pre></details>'
     )
 
 
-def message_html(error: AqtraError) -> str:
+def message_html(error: BaseException, tb: Any = None) -> str:
     """The message as a page shows it (Voilà), with the traceback folded below."""
     return (
         f'<div class="{ERROR_CLASS}" role="alert" style="border:1px solid var(--jp-error-color1,#d9534f);'
         "border-radius:4px;padding:0.5em 1em;margin:0.5em 0;"
         'background:var(--jp-rendermime-error-background,#fdf2f2);color:var(--jp-ui-font-color0,#3b0d0b)">'
         f"<strong>{html.escape(type(error).__name__)}</strong>: {html.escape(str(error))}"
-        f"{details_html(error)}</div>"
+        f"{details_html(error, tb)}</div>"
     )
 
 
 def show_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
     """IPython's custom exception handler for AqtraError (see `InteractiveShell.set_custom_exc`)."""
-    from IPython.display import HTML, display
+    from IPython.display import display
 
+    user_tb = tb.tb_next if tb is not None and tb.tb_next is not None else tb  # without IPython's frame
     if in_voila():
-        display(HTML(message_html(value)))  # type: ignore[arg-type]
+        text = f"{type(value).__name__}: {value}"
+        display({"text/html": message_html(value, user_tb), "text/plain": text}, raw=True)
         return
     # showtraceback uses AqtraError._render_traceback_ (the message) and keeps sys.last_* for %debug
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
     if getattr(shell, "kernel", None) is not None:  # a notebook: terminals show the message only
-        display(HTML(details_html(value)))
+        display({"text/html": details_html(value, user_tb), "text/plain": summary(value)}, raw=True)
 
 
 def install(shell: Any) -> bool:

@@ -45,11 +45,14 @@ def test_an_aqtra_error_shows_its_message_and_folds_the_traceback(run_cells):
     assert len(shown) < 400 and "File " not in shown and "site-packages" not in shown
     details = html_of(mistake)
     assert "<details" in details and "Traceback" in details  # the traceback, one click away
+    assert "interactiveshell.py" not in details and "&lt;module&gt;" in details  # from the cell on
+    assert "HTML object" not in text_of(mistake)
 
     [error] = errors_of(failing)
     assert error.ename == "StepFailed" and "step 's'" in "\n".join(error.traceback)
     assert len("\n".join(error.traceback)) < 400
     assert re.search(r"<summary[^>]*>Caused by ValueError: bad thing</summary>", html_of(failing))
+    assert "Caused by ValueError: bad thing" in text_of(failing)
     assert "still here" in text_of(cells[3])
 
 
@@ -76,7 +79,7 @@ def test_voila_shows_the_message_itself(run_cells, monkeypatch):
     )
     page = html_of(cells[1])
     assert 'class="aqtra-error-message"' in page and "step &#x27;big&#x27;" in page and "amout" in page
-    assert "<details" in page
+    assert "<details" in page and "HTML object" not in text_of(cells[1])
     assert not errors_of(cells[1])
 
 
