@@ -9,6 +9,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from ..expr import AGGREGATE_FUNCTIONS
+from . import group_keys
 from .base import Component, Frame, Params, is_dask, partitionwise
 from .expressions import aggregation
 
@@ -265,6 +266,11 @@ class _GroupAggregate:
 
 
 def _aggregate_pandas(frame: pd.DataFrame, keys: list[str], spec: dict, drop_all: bool) -> pd.DataFrame:
+    coded = group_keys.encode(frame, keys)
+    if coded is not None:  # text keys of a large frame: grouped by integer codes, the same groups in order
+        codes, decode = coded
+        values = frame.drop(columns=keys).groupby(codes, sort=False).agg(**spec)
+        return pd.concat([decode(values.index.to_numpy()), values.reset_index(drop=True)], axis=1)
     result = frame.groupby(keys, dropna=False, sort=False).agg(**spec).reset_index()
     return result.drop(columns="__all__") if drop_all else result
 
