@@ -277,7 +277,7 @@ class Flow:
         return FlowView(self, max_width=max_width, preview_rows=preview_rows)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
-        """The live view, with the static SVG (and HTML) beside it for nbconvert, GitHub and papermill."""
+        """The live view, with the static SVG beside it for nbconvert, GitHub and papermill outputs."""
         try:
             return self.view()._repr_mimebundle_(include=include, exclude=exclude)
         except ImportError:  # no widget library in this kernel: the static drawing only

@@ -99,9 +99,8 @@ class FlowView(PageWritable, anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         data, metadata = super()._repr_mimebundle_(**kwargs)
-        svg = self.static_svg()
-        data["image/svg+xml"] = svg
-        # inline (not as an <img>), so hover titles work where HTML outputs are shown
-        data["text/html"] = f'<div class="aqtra-flow-static" style="overflow-x:auto">{svg}</div>'
+        # SVG only (no HTML copy): nbconvert inlines it (hover titles work), and renderers that sanitize
+        # HTML outputs (GitHub) would strip an <svg> inside HTML but show an SVG output
+        data["image/svg+xml"] = self.static_svg()
         data["text/plain"] = f"Flow {self.graph.get('flow', '')!r}: {len(self.graph['nodes'])} steps"
         return data, metadata
