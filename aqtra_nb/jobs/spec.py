@@ -143,6 +143,7 @@ def validate_job(spec: JobSpec, *, source: str | None = None) -> dict[str, Any]:
             raise exc.at(file=where) from None
     elif spec.timezone != "UTC":
         CronSchedule("* * * * *", spec.timezone)
+    _check_notify(spec.notify, where)
     target = Path(spec.target)
     if spec.kind == "notebook":
         from .notebook import check_parameters, read_notebook
@@ -177,6 +178,19 @@ def validate_job(spec: JobSpec, *, source: str | None = None) -> dict[str, Any]:
         return plain(resolve_parameters(flow.parameters, spec.parameters))
     except ParameterError as exc:
         raise _field(exc, "parameters").at(file=where) from None
+
+
+def _check_notify(notify: Any, where: str) -> None:
+    """The mail server a job's email needs (a named `smtp` connection that exists and is one; else
+    `$AQTRA_SMTP_URL`, a connection `smtp`, or the outbox), resolved now rather than when a run ends."""
+    if notify is None or not notify.email:
+        return
+    from ..notify import email_transport
+
+    try:
+        email_transport(notify.smtp)
+    except AqtraError as exc:
+        raise JobError(f"its email cannot be sent: {exc.message}", file=where, field="notify.smtp") from None
 
 
 def _field(exc: AqtraError, prefix: str) -> AqtraError:

@@ -188,3 +188,15 @@ def test_a_flow_run_inside_a_notebook_job_is_its_child(capsys, notebook):
     assert f"inside   run {job_run}: notebook job 'with-a-flow' succeeded" in out
     code, out, _ = run_cli(capsys, "runs", "show", job_run)
     assert f"child    run {child['run_id']}: flow 'inner_flow' succeeded" in out
+
+
+def test_a_missing_smtp_connection_is_refused_when_the_job_is_added(capsys, report, tmp_path):
+    job_file = tmp_path / "mailing.job.yaml"
+    job_file.write_text(
+        f"job: mailing\ntarget: {report.name}\nnotify: {{email: [ops@example.com], smtp: mial}}\n"
+    )
+    code, out, err = run_cli(capsys, "jobs", "add", str(job_file))
+    assert code == 2 and out == ""
+    assert "field 'notify.smtp': its email cannot be sent: unknown connection 'mial'" in err
+    job_file.write_text(f"job: mailing\ntarget: {report.name}\nnotify: {{email: [ops@example.com]}}\n")
+    assert run_cli(capsys, "jobs", "add", str(job_file))[0] == 0  # no server at all: the outbox
