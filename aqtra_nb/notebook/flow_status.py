@@ -34,6 +34,10 @@ class FlowStatus:
             found = flow.__dict__.setdefault("_run_status", cls())
         return found
 
+    def __reduce__(self) -> tuple[type, tuple]:
+        """A copied or pickled Flow starts with no run shown (locks and views do not travel)."""
+        return (FlowStatus, ())
+
     def watch(self, owner: Any, watcher: Watcher) -> None:
         """Call `watcher(steps, run)` after each event, for as long as `owner` lives."""
         self._watchers[owner] = watcher

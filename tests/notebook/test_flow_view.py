@@ -119,3 +119,14 @@ def test_the_flow_view_doc_example_runs_as_written(capsys):
     expected = [line.split("# ", 1)[1] for line in block.splitlines() if line.startswith("# ")]
     expected += [re.search(r"# (\d+)$", block, flags=re.M).group(1)]
     assert capsys.readouterr().out.split("\n")[:2] == expected
+
+
+def test_a_flow_that_was_shown_can_still_be_copied_and_pickled():
+    import copy
+    import pickle
+
+    f = small_flow()
+    f.view()
+    f.run(progress=False, record=False)
+    for twin in (copy.deepcopy(f), pickle.loads(pickle.dumps(f))):
+        assert twin.spec == f.spec and twin.view().steps == {}
