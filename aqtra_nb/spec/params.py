@@ -43,8 +43,11 @@ def convert_value(name: str, spec: ParameterSpec, value: Any) -> Any:
     try:
         converted = _convert(spec.type, value)
     except (ValueError, TypeError) as exc:
+        # Our own reasons only ("beyond the 64-bit range"), never Python's ("invalid literal for int()")
+        detail = f" ({short(exc, 200)})" if str(exc) and not isinstance(exc, _PythonsOwn) else ""
+        article = "an" if spec.type[0] in "aeiou" else "a"
         raise ParameterError(
-            f"parameter {name!r} expects a {spec.type}, got {short(value)} ({short(exc, 200)})", field=name
+            f"parameter {name!r} expects {article} {spec.type}, got {short(value)}{detail}", field=name
         ) from None
     if spec.choices is not None and converted not in spec.choices:
         raise ParameterError(
@@ -66,7 +69,7 @@ def _integer(value: Any) -> int:
         text = value.strip()
         if len(text.lstrip("+-")) > MAX_DIGITS:
             raise ValueError(f"more than {MAX_DIGITS} digits")
-        value = int(text)
+        value = _parse(int, text)
     if not isinstance(value, int):
         raise TypeError("not an integer")
     if not -(2**63) <= value < 2**63:
@@ -81,7 +84,7 @@ def _number(value: Any) -> float:
         text = value.strip()
         if len(text) > 64:
             raise ValueError("too long for a number")
-        value = float(text)
+        value = _parse(float, text)
     elif isinstance(value, int):
         if abs(value) > 2**1023:
             raise ValueError("too large")
@@ -91,6 +94,17 @@ def _number(value: Any) -> float:
     if not math.isfinite(value):
         raise ValueError("not a finite number (nan and infinity are refused)")
     return value
+
+
+class _PythonsOwn(ValueError):
+    """A parser's own complaint (`invalid literal for int() with base 10`): not shown to users."""
+
+
+def _parse(parser: Any, text: str) -> Any:
+    try:
+        return parser(text)
+    except ValueError as exc:
+        raise _PythonsOwn(str(exc)) from None
 
 
 def _convert(kind: str, value: Any) -> Any:
@@ -114,7 +128,7 @@ def _convert(kind: str, value: Any) -> Any:
         if isinstance(value, dt.date):
             return value
         if isinstance(value, str):
-            return dt.date.fromisoformat(value.strip())
+            return _parse(dt.date.fromisoformat, value.strip())
         raise TypeError("not a date (use YYYY-MM-DD)")
     if kind == "list":
         if isinstance(value, list | tuple):
@@ -122,7 +136,7 @@ def _convert(kind: str, value: Any) -> Any:
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                parsed = json.loads(text)
+                parsed = _parse(json.loads, text)
                 if isinstance(parsed, list):
                     return parsed
             return [part.strip() for part in text.split(",") if part.strip()]

@@ -34,7 +34,7 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
         ),
         (["--cron", "0 6 * * *", "--timezone", "Europe/Berlim"], ["field 'timezone'", "'Europe/Berlim'"]),
         (["-p", "limt=3"], ["report.ipynb", "field 'parameters.limt'", "Did you mean 'limit'?"]),
-        (["-p", "limit=ten"], ["field 'parameters.limit'", "expects a integer, got 'ten'"]),
+        (["-p", "limit=ten"], ["field 'parameters.limit'", "expects an integer, got 'ten'"]),
         (["--kernel", "pyhton3"], ["field 'kernel'", "no Jupyter kernel named 'pyhton3'", "'python3'"]),
         (["--timeout", "soon"], ["field 'timeout'", "not a duration: 'soon'"]),
         (["--retries", "-1"], ["field 'retries.count'"]),

@@ -58,7 +58,7 @@ def test_check_parameters_converts_and_names_what_is_wrong(notebook):
     assert info.value.field == "ration"
     with pytest.raises(ParameterError) as info:
         check_parameters(path, {"n": "many"})
-    assert "p.ipynb" in str(info.value) and "parameter 'n' expects a integer" in str(info.value)
+    assert "p.ipynb" in str(info.value) and "parameter 'n' expects an integer" in str(info.value)
 
 
 def test_notebook_without_parameters_cell_or_missing(notebook, tmp_path):

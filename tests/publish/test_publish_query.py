@@ -55,7 +55,7 @@ def test_a_mapping_of_specs_is_accepted():
     ("query", "message"),
     [
         ("min_amount=abc", "URL parameter 'min_amount' expects a number, got 'abc'"),
-        ("top=1.5", "URL parameter 'top' expects a integer"),
+        ("top=1.5", "URL parameter 'top' expects an integer"),
         ("since=yesterday", "URL parameter 'since' expects a date"),
         ("region=east", "URL parameter 'region' must be one of ['north', 'south'], got 'east'"),
         ("min_amout=5", "unknown URL parameter 'min_amout'. Did you mean 'min_amount'?"),

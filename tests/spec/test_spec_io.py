@@ -99,7 +99,7 @@ def test_parameters_are_typed_and_misspellings_fail_loudly():
     assert str(values["day"]) == "2024-01-31"
     with pytest.raises(ParameterError, match=r"unknown parameter 'min_amout'\. Did you mean 'min_amount'\?"):
         resolve_parameters(specs, {"min_amout": 1})
-    with pytest.raises(ParameterError, match="parameter 'n' expects a integer, got 'x'"):
+    with pytest.raises(ParameterError, match="parameter 'n' expects an integer, got 'x'"):
         resolve_parameters(specs, {"n": "x"})
     with pytest.raises(ParameterError, match="expects a date"):
         resolve_parameters(specs, {"day": "31/01/2024"})
