@@ -59,3 +59,26 @@ def test_model_fields_say_what_to_enter():
         "priority": "Choose one of 'low' or 'high'.",
     }
     assert not any(word in message for message in errors.values() for word in PYTHON_WORDS)
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "message"),
+    [
+        ("integer", "lots", "parameter 'n' expects an integer, got 'lots'"),
+        ("number", "abc", "parameter 'n' expects a number, got 'abc'"),
+        ("date", "tomorrow", "parameter 'n' expects a date, got 'tomorrow'"),
+        (
+            "integer",
+            "9" * 30,
+            "parameter 'n' expects an integer, got '" + "9" * 30 + "' ('more than 20 digits')",
+        ),
+    ],
+)
+def test_parameter_messages_of_runs_and_urls_keep_our_reasons_only(kind, value, message):
+    """What an app's status line, the CLI and URL parameters say: no Python parser's own text."""
+    from aqtra_nb.errors import ParameterError
+    from aqtra_nb.spec.params import convert_value
+
+    with pytest.raises(ParameterError) as info:
+        convert_value("n", ParameterSpec(type=kind), value)
+    assert info.value.message == message
