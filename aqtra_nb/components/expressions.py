@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import AqtraError, ParameterError, did_you_mean
 from ..expr import Aggregation, Expression, parse_aggregation, parse_expression
+from ..expr.types import check_types
 from .base import StepContext
 
 
@@ -40,9 +41,24 @@ def _parsed(ctx: StepContext, parse: Any, text: str, columns: Sequence[str], fie
     return parsed
 
 
-def expression(ctx: StepContext, text: str, columns: Sequence[str], field: str) -> Expression:
-    """A row expression checked against the input's columns and the flow's parameters."""
-    return _parsed(ctx, parse_expression, text, columns, field)
+def expression(
+    ctx: StepContext, text: str, columns: Sequence[str], field: str, dtypes: Mapping[str, Any] | None = None
+) -> Expression:
+    """A row expression checked against the input's columns and the flow's parameters, and with `dtypes`
+    (column → dtype) its comparisons, arithmetic and function arguments against the columns' types."""
+    parsed = _parsed(ctx, parse_expression, text, columns, field)
+    if dtypes is not None:
+        try:
+            check_types(parsed.node, dtypes, ctx.parameters, parsed.source)
+        except AqtraError as exc:
+            exc.at(file=ctx.source, step=ctx.step_id, field=field)
+            raise
+    return parsed
+
+
+def column_types(frame: Any) -> dict[str, Any]:
+    """Column name → dtype of a pandas or Dask frame (for `expression(..., dtypes=)`)."""
+    return dict(zip(map(str, frame.columns), frame.dtypes, strict=True))
 
 
 def aggregation(ctx: StepContext, text: str, columns: Sequence[str], field: str) -> Aggregation:

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from ..expr.dtypes import static_dtype
 from .base import Component, Frame, Params, column_dtypes, partitionwise
-from .expressions import expression
+from .expressions import column_types, expression
 from .inputs import PANDAS_TYPES, ColumnType, to_datetime
 
 
@@ -77,20 +77,23 @@ class Derive(Component):
     pure_schema = True
     Params: ClassVar = DeriveParams
 
-    def _expressions(self, columns: Sequence[str]):
+    def _expressions(self, columns: Sequence[str], dtypes: dict[str, Any] | None = None):
         """Each expression checked against the input's columns (a list or an Index, not copied) and the
-        columns made before it."""
+        columns made before it; with the input's `dtypes`, against their types too (a column made or
+        replaced by an earlier expression is of a type not known here: not checked)."""
         available, added, parsed = columns, [], []
         for name, text in self.params.columns.items():
             if added:
                 available, added = [*map(str, available), *added], []
-            parsed.append((name, expression(self.ctx, text, available, f"columns.{name}")))
+            parsed.append((name, expression(self.ctx, text, available, f"columns.{name}", dtypes)))
             if name not in available:
                 added.append(name)
+            if dtypes is not None:
+                dtypes.pop(name, None)
         return parsed
 
     def transform(self, inputs: list[Frame]) -> Frame:
-        parsed = self._expressions(inputs[0].columns)
+        parsed = self._expressions(inputs[0].columns, column_types(inputs[0]))
         return partitionwise(self.ctx, inputs[0], _derive, parsed, self.ctx.parameters)
 
     def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
@@ -99,7 +102,7 @@ class Derive(Component):
         frame = inputs[0]
         if len(frame) or not frame.columns.is_unique:
             return self.transform(inputs)
-        parsed = self._expressions(frame.columns)
+        parsed = self._expressions(frame.columns, column_types(frame))
         before = dict(zip(frame.columns.tolist(), column_dtypes(frame), strict=True))
         dtypes = dict(before)
         for name, expr in parsed:
@@ -144,11 +147,11 @@ class Filter(Component):
     pure_schema = True
     Params: ClassVar = FilterParams
 
-    def condition(self, columns: Sequence[str]):
-        return expression(self.ctx, self.params.condition, columns, "condition")
+    def condition(self, columns: Sequence[str], dtypes: dict[str, Any] | None = None):
+        return expression(self.ctx, self.params.condition, columns, "condition", dtypes)
 
     def transform(self, inputs: list[Frame]) -> Frame:
-        expr = self.condition(inputs[0].columns)
+        expr = self.condition(inputs[0].columns, column_types(inputs[0]))
         return partitionwise(self.ctx, inputs[0], _filter, expr, self.ctx.parameters)
 
     def required_columns(self, needed, inputs):
