@@ -142,6 +142,9 @@ class RunInfo(BaseModel):
     seconds: float | None
     error: str | None
     created_by: str | None
+    parent_run_id: str | None = Field(
+        None, description="The run this one ran inside: a notebook job's run, for a flow its kernel ran."
+    )
     steps: list[StepInfo] = Field(default_factory=list)
 
 

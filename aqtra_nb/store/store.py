@@ -143,7 +143,7 @@ def _no_run(run_id: str) -> str:
 
 RUN_COLUMNS = (
     Run.id, Run.kind, Run.name, Run.status, Run.parameters, Run.job_id, Run.attempt, Run.queued_at,
-    Run.started_at, Run.finished_at, Run.seconds, Run.error, Run.created_by,
+    Run.started_at, Run.finished_at, Run.seconds, Run.error, Run.created_by, Run.parent_run_id,
 )  # fmt: skip
 STEP_COLUMNS = (
     StepRun.run_id, StepRun.step_id.label("step"), StepRun.component, StepRun.status, StepRun.rows,

@@ -188,6 +188,9 @@ def test_a_flow_run_inside_a_notebook_job_is_its_child(capsys, notebook):
     assert f"inside   run {job_run}: notebook job 'with-a-flow' succeeded" in out
     code, out, _ = run_cli(capsys, "runs", "show", job_run)
     assert f"child    run {child['run_id']}: flow 'inner_flow' succeeded" in out
+    from aqtra_nb.runs import default_store
+
+    assert default_store().run_record(child["run_id"])["parent_run_id"] == job_run  # the REST API's record
 
 
 def test_a_missing_smtp_connection_is_refused_when_the_job_is_added(capsys, report, tmp_path):

@@ -926,6 +926,12 @@ export interface components {
             parameters: {
                 [key: string]: unknown;
             };
+            /**
+             * Parent Run Id
+             * @description The run this one ran inside: a notebook job's run, for a flow its kernel ran.
+             * @default null
+             */
+            parent_run_id: string | null;
             /** Queued At */
             queued_at: string | null;
             /** Seconds */
