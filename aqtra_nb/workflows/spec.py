@@ -189,7 +189,7 @@ class NotifyStep(LinearStep):
         return [value] if isinstance(value, str) else value
 
     def result_keys(self) -> tuple[str, ...]:
-        return ("sent",)
+        return ("sent", "delivered")
 
 
 class FinishStep(BaseStep):

@@ -170,5 +170,5 @@ def _notify(step: NotifyStep, ctx: StepContext) -> Outcome:
         )
     except ValueError as exc:  # an address filled in from the record is not one
         raise WorkflowStepFailed(str(exc).splitlines()[-1].strip(), field="email") from None
-    send(settings, subject=subject, body=body, payload=payload)
-    return Outcome(ctx.successor(step), {"sent": True})
+    delivered = send(settings, subject=subject, body=body, payload=payload)
+    return Outcome(ctx.successor(step), {"sent": True, "delivered": delivered})

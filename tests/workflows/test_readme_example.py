@@ -57,6 +57,9 @@ def test_the_readme_workflow_example_finishes_without_a_mail_server(fresh_home):
 
     outbox = cli("outbox", cwd=ROOT).stdout
     assert "ann@example.com" in outbox and "Purchase of chairs approved (rush)" in outbox
+    shown = json.loads(cli("workflows", "show", task["workflow_id"], "--json", cwd=ROOT).stdout)
+    (kept,) = shown["results"]["tell_requester"]["delivered"]
+    assert kept.startswith(str(fresh_home / "outbox")) and kept.endswith(".eml")
     (order,) = (fresh_home / "workflows").glob("*/orders/order-1.csv")
     assert "chairs" in order.read_text()
     assert set(EXAMPLES.iterdir()) == before  # nothing written beside the example
