@@ -115,7 +115,11 @@ class Scheduler:
         self._client = None
         self._own_client = isinstance(dask, str)
         if dask is not None:
-            self._client = _dask_client(dask)
+            try:
+                self._client = _dask_client(dask)
+            except BaseException:
+                self._lock.release()  # a scheduler that could not start holds nothing
+                raise
             self.capacity = workers or sum(self._client.nthreads().values())
             self.name = f"dask:{self.name}"
             self.supervision = Supervision(heartbeat_interval=heartbeat_interval, launcher="spawn")

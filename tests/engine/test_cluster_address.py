@@ -139,3 +139,19 @@ def test_the_cli_says_so_in_seconds_without_a_traceback(tmp_path, http_address, 
         for noise in ("Traceback", "MemoryError", "Exception ignored"):
             assert noise not in done.stderr
         assert seconds < 15  # start-up of the command plus at most PROBE_SECONDS
+
+
+def test_the_job_scheduler_refuses_a_dead_dask_address_and_keeps_no_lock(
+    closed_address, tmp_path, monkeypatch
+):
+    from aqtra_nb.jobs.scheduler import Scheduler
+    from aqtra_nb.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
+    try:
+        with pytest.raises(SchedulerAddressError) as info:
+            Scheduler(store, dask=closed_address)
+        assert info.value.field == "dask" and "connection refused" in str(info.value)
+        Scheduler(store, workers=1).close()  # the lock was released: another scheduler may start
+    finally:
+        store.close()
