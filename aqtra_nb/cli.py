@@ -29,7 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["server"] and not {"-h", "--help"} & set(argv[1:]):
         return _server(argv[1:])  # every other option is Jupyter's
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and isinstance(getattr(args, "values", None), list) and all(_assignment(e) for e in extra):
+        args.values += extra  # `records add E --json '{...}' field=value`: values after an option
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     settings = AqtraNb()
     level = settings.log_level.upper()
     logging.basicConfig(
@@ -48,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _assignment(text: str) -> bool:
+    return "=" in text and not text.startswith("-")
 
 
 def _error(exc: AqtraError, args: argparse.Namespace) -> None:
