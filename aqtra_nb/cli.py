@@ -295,6 +295,9 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+LOCAL_SOURCES = {"read_parquet", "read_csv", "read_json", "read_excel", "sample_data", "empty"}
+
+
 def _source_rows(spec, parameters) -> dict[str, int]:
     """Rows in the source of each reader a filter was pushed into (Parquet: from the files' footers), so
     that a run's "53,367 rows" reads "53,367 of 100,000 rows" rather than as the size of the file."""
@@ -302,6 +305,9 @@ def _source_rows(spec, parameters) -> dict[str, int]:
 
     from .engine import plan_flow
 
+    sources = {step.component for step in spec.steps if not step.input and not step.inputs}
+    if "read_parquet" not in sources or not sources <= LOCAL_SOURCES:
+        return {}  # planning again would ask a database or a web service once more
     try:
         plan = plan_flow(spec, parameters)
     except AqtraError:
