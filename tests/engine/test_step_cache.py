@@ -314,9 +314,11 @@ def test_the_progress_bar_says_which_steps_came_from_the_cache():
 
     bar = ProgressBar(2, "f")
     bar(RunEvent("step_finished", "r", "orders", "read_csv", rows=1200, cached=True))
-    assert bar.bar.postfix == "orders: 1,200 rows (cached)" and bar.bar.n == 1
+    text = bar.view.tqdm  # outside a notebook: tqdm on stderr
+    assert text.postfix == "orders: 1,200 rows (cached)" and text.n == 1
     bar(RunEvent("step_finished", "r", "src", "from_frame", rows=None, cached=True))  # rows not known
-    assert bar.bar.postfix == "src: (cached)" and bar.bar.n == 2
+    assert text.postfix == "src: (cached)" and text.n == 2
+    assert bar.final_text().startswith("f: 2/2 steps in ")
     bar.close()
 
 
