@@ -1,7 +1,8 @@
 """A synthetic, seeded sales star schema for examples, tests and benchmarks.
 
 ``sales(scale, seed)`` returns four pandas DataFrames (``orders``, ``customers``, ``products``,
-``regions``); ``write_sales(directory, ...)`` writes them as Parquet and/or CSV files. Everything is
+``regions``); ``write_sales(directory, ...)`` writes them as Parquet and/or CSV files;
+``ensure_sales(directory, ...)`` writes them only when some are missing (examples call it on first use). Everything is
 generated with vectorized numpy (no per-row Python), so ``scale=1`` (one million orders) takes about a
 second, and the result depends only on ``(scale, seed)``.
 
@@ -23,6 +24,9 @@ Shape of the data:
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -33,7 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-__all__ = ["FORMATS", "TABLES", "sales", "sizes", "write_sales"]
+__all__ = ["FORMATS", "TABLES", "ensure_sales", "sales", "sizes", "sample_file", "write_sales"]
 
 TABLES: tuple[str, ...] = ("orders", "customers", "products", "regions")
 FORMATS: tuple[str, ...] = ("parquet", "csv")
@@ -194,6 +198,41 @@ def write_sales(
             pa_csv.write_csv(_dates_as_days(table), path)
             paths[name]["csv"] = path
     return paths
+
+
+def ensure_sales(
+    directory: str | Path,
+    scale: float = 1,
+    seed: int | None = 42,
+    formats: Iterable[str] | str = ("parquet",),
+) -> bool:
+    """Write the sample tables into ``directory`` unless every one of them is there; True if it wrote.
+
+    Each file is generated in a temporary folder beside ``directory`` and moved into place by a rename, so
+    a reader (or a second kernel doing the same at the same time) sees a whole file or none.
+    """
+    fmts = (formats,) if isinstance(formats, str) else tuple(formats)
+    out = Path(directory)
+    if all((out / f"{name}.{fmt}").is_file() for name in TABLES for fmt in fmts):
+        return False
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".sample-data-", dir=out))
+    try:
+        written = write_sales(staging, scale=scale, seed=seed, formats=fmts)
+        for files in written.values():
+            for path in files.values():
+                target = out / path.name
+                if not target.is_file():  # a file already there (another writer's) is kept
+                    os.replace(path, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return True
+
+
+def sample_file(path: str | Path) -> bool:
+    """Whether ``path`` names one of the sample tables (``orders.parquet``, ``customers.csv``, ...)."""
+    name = Path(path).name
+    return any(name == f"{table}.{fmt}" for table in TABLES for fmt in FORMATS)
 
 
 # -- tables ------------------------------------------------------------------------------------------

@@ -224,3 +224,25 @@ def test_write_sales_rejects_unknown_format(tmp_path):
         datasets.write_sales(tmp_path, scale=0.001, formats=("parquet", "xlsx"))
     with pytest.raises(ValueError, match="at least one"):
         datasets.write_sales(tmp_path, scale=0.001, formats=())
+
+
+def test_ensure_sales_writes_only_what_is_missing(tmp_path):
+    folder = tmp_path / "data"
+    assert datasets.ensure_sales(folder, scale=0.001, formats="parquet") is True
+    written = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    assert sorted(written) == sorted(f"{t}.parquet" for t in datasets.TABLES)
+    assert datasets.ensure_sales(folder, scale=0.001, formats="parquet") is False
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == written
+    (folder / "orders.parquet").unlink()
+    assert datasets.ensure_sales(folder, scale=0.001, formats=["parquet"]) is True
+    assert len(pd.read_parquet(folder / "orders.parquet")) == datasets.sizes(0.001)["orders"]
+
+
+def test_ensure_sales_from_two_threads_at_once_leaves_whole_files(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = tmp_path / "data"
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda _: datasets.ensure_sales(folder, scale=0.01, formats="parquet"), range(2)))
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{t}.parquet" for t in datasets.TABLES)
+    assert len(pd.read_parquet(folder / "orders.parquet")) == 10_000

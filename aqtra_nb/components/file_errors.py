@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+from pathlib import Path
 
 from ..errors import did_you_mean
 
@@ -39,12 +41,45 @@ def reading_problem(kind: str, path: str, exc: BaseException) -> str:
     if is_missing(exc):
         if any(c in path for c in "*?["):
             return f"no file matches {path}"
-        return f"{kind} file not found: {path}.{closest_names(path)}"
+        return f"{kind} file not found: {path}.{closest_names(path)}{sample_data_hint(path)}"
     if isinstance(exc, IsADirectoryError):
         return f"{path} is a folder, not a {kind} file"
     if isinstance(exc, PermissionError):
         return f"no permission to read {path}"
     return f"cannot read {kind} {path}: {plain(exc)}"
+
+
+def writing_problem(kind: str, path: str, exc: BaseException) -> str:
+    """What stopped writing `path` (as resolved), in plain words; `kind` is "CSV", "Parquet"."""
+    exc = original(exc)
+    if isinstance(exc, PermissionError):
+        return f"no permission to write {kind} file {path}"
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        blocker = _file_in_the_way(path)
+        if blocker:
+            return f"cannot write {kind} file {path}: {blocker} is a file, not a folder"
+    if isinstance(exc, IsADirectoryError):
+        return f"cannot write {kind} file {path}: it is a folder"
+    if isinstance(exc, FileNotFoundError):
+        return f"cannot write {kind} file {path}: its folder {os.path.dirname(path)} cannot hold new files"
+    return f"cannot write {kind} file {path}: {plain(exc)}"
+
+
+def _file_in_the_way(path: str) -> str | None:
+    """The parent of `path` that is a file, so no folder can be made there (None if there is none)."""
+    parents = [str(p) for p in Path(path).parents]
+    return next((p for p in reversed(parents) if os.path.isfile(p)), None)
+
+
+def sample_data_hint(path: str) -> str:
+    """For a missing sample table (`orders.parquet`, ...): the command that makes it ('' for other files)."""
+    from ..datasets import sample_file
+
+    if "://" in path or any(c in path for c in "*?[") or not sample_file(path):
+        return ""
+    folder = shlex.quote(os.path.normpath(os.path.dirname(path) or "."))
+    fmt = os.path.splitext(path)[1].lstrip(".").lower()
+    return f" It is one of the sample tables: make them with `aqtra-nb sample-data {folder} --format {fmt}`."
 
 
 def closest_names(path: str) -> str:

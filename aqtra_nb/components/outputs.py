@@ -17,7 +17,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pydantic import Field
 
+from ..errors import AqtraError, FlowValidationError
 from .base import Component, Frame, OutputComponent, Params, is_dask
+from .file_errors import writing_problem
 from .temporary import remove_stale, temporary_name
 
 
@@ -47,6 +49,30 @@ def _replace(tmp: Path, final: Path) -> None:
         os.replace(tmp, final)
 
 
+_KINDS = {"csv": "CSV", "parquet": "Parquet"}
+
+
+def _local_path(ctx: Any, component: str, path: str) -> str:
+    """The resolved output path; a URL is an error while planning (these writers write local files)."""
+    resolved = ctx.resolve_path(path)
+    if "://" in resolved:
+        raise ctx.error(
+            f"{component} writes local files, not {resolved}; export_file writes CSV, Excel or JSON to a "
+            "URL or a files connection",
+            field="path",
+            kind=FlowValidationError,
+        )
+    return resolved
+
+
+def _writable(kind: str, path: Path, action: Any) -> Any:
+    """Run `action`; an OS error becomes a plain message about `path` (field `path`), not `[Errno 2] ...`."""
+    try:
+        return action()
+    except OSError as exc:
+        raise AqtraError(writing_problem(kind, str(path), exc), field="path") from exc
+
+
 class _Writer:
     """Writes the whole input to one file, then renames it into place. Returns the rows written."""
 
@@ -54,6 +80,9 @@ class _Writer:
         self.path, self.fmt, self.options = Path(path), fmt, options
 
     def __call__(self, frame: pd.DataFrame) -> int:
+        return _writable(_KINDS[self.fmt], self.path, lambda: self._write(frame))
+
+    def _write(self, frame: pd.DataFrame) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = _temporary(self.path)
         try:
@@ -89,9 +118,13 @@ class WriteCsv(OutputComponent):
     name = "write_csv"
     Params: ClassVar = WriteCsvParams
 
+    def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
+        _local_path(self.ctx, self.name, self.params.path)
+        return inputs[0]
+
     def write(self, frame: dd.DataFrame) -> Any:
         p: WriteCsvParams = self.params
-        path = self.ctx.resolve_path(p.path)
+        path = _local_path(self.ctx, self.name, p.path)
         writer = self.ctx.guard(_Writer(path, "csv", {"header": p.header, "separator": p.separator}))
         return _write_single(frame, writer)
 
@@ -110,19 +143,22 @@ class WriteParquet(OutputComponent):
     Params: ClassVar = WriteParquetParams
 
     def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
+        _local_path(self.ctx, self.name, self.params.path)
         self.ctx.require_columns(inputs[0].columns, self.params.partition_by, field="partition_by")
         return inputs[0]
 
     def write(self, frame: dd.DataFrame) -> Any:
         p: WriteParquetParams = self.params
-        path = self.ctx.resolve_path(p.path)
+        path = _local_path(self.ctx, self.name, p.path)
         if not p.partition_by:
             return _write_single(
                 frame, self.ctx.guard(_Writer(path, "parquet", {"compression": p.compression}))
             )
-        tmp = _temporary(Path(path))
+        tmp = _writable("Parquet", Path(path), lambda: _temporary(Path(path)))
         if not is_dask(frame):
-            written = self.ctx.guard(_write_part)(frame, str(tmp), p.partition_by, p.compression, len(frame))
+            written = self.ctx.guard(_write_part)(
+                frame, str(tmp), p.partition_by, p.compression, len(frame), path
+            )
             return self.ctx.guard(_Commit(tmp, Path(path)))(written)
         # Parts are written in parallel, but only once every partition is computed: a step failing upstream
         # must not leave a half-written temporary directory behind.
@@ -133,6 +169,7 @@ class WriteParquet(OutputComponent):
             p.partition_by,
             p.compression,
             ready,
+            path,
             meta=pd.DataFrame({"rows": [0]}),
         )
         return written.reduction(
@@ -145,9 +182,14 @@ def _count_rows(part: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_part(
-    part: pd.DataFrame, tmp: str, partition_by: list[str], compression: str, ready: int
+    part: pd.DataFrame, tmp: str, partition_by: list[str], compression: str, ready: int, final: str
 ) -> pd.DataFrame:
     """Write one partition into the temporary directory (`ready`: all partitions' rows, computed first)."""
+    _writable("Parquet", Path(final), lambda: _write_dataset(part, tmp, partition_by, compression))
+    return pd.DataFrame({"rows": [len(part)]})
+
+
+def _write_dataset(part: pd.DataFrame, tmp: str, partition_by: list[str], compression: str) -> None:
     if len(part):
         table = pa.Table.from_pandas(part, preserve_index=False)
         pq.write_to_dataset(
@@ -157,7 +199,6 @@ def _write_part(
             compression=compression,
             basename_template=f"part-{uuid.uuid4().hex[:12]}-{{i}}.parquet",
         )
-    return pd.DataFrame({"rows": [len(part)]})
 
 
 class _Commit:
@@ -167,6 +208,9 @@ class _Commit:
         self.tmp, self.final = tmp, final
 
     def __call__(self, written: pd.DataFrame) -> int:
+        return _writable("Parquet", self.final, lambda: self._commit(written))
+
+    def _commit(self, written: pd.DataFrame) -> int:
         self.final.parent.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import ipywidgets as w
@@ -31,9 +32,13 @@ from .spec import (
     importable,
 )
 
+logger = logging.getLogger(__name__)
+
 
 def build_app(spec: AppSpec, **options: Any) -> App:
     """The app the spec describes; `options` go to `App` (e.g. `record=False`, `run_on_start=False`)."""
+    if spec.sample_data is not None:
+        _make_sample_data(spec)
     flows = {name: Flow.load(spec.folder / ref.path) for name, ref in spec.flows.items()}
     options.setdefault("run_on_start", spec.run_on_start)
     record = options.pop("record", None)
@@ -57,6 +62,16 @@ def build_app(spec: AppSpec, **options: Any) -> App:
     elif not isinstance(spec.layout, PageLayout) and spec.title:
         app.layout = Page([app.layout], title=spec.title)
     return app
+
+
+def _make_sample_data(spec: AppSpec) -> None:
+    from .. import datasets
+
+    sample = spec.sample_data
+    assert sample is not None
+    folder = spec.folder / sample.folder
+    if datasets.ensure_sales(folder, scale=sample.scale, seed=sample.seed, formats=sample.formats):
+        logger.info("made the sample data of app %s in %s", spec.app, folder)
 
 
 def _entity(name: str) -> Any:

@@ -38,6 +38,17 @@ class FlowRef(AppModel):
     record: bool = Field(True, description="Record the app's runs in the run store.")
 
 
+class SampleDataSpec(AppModel):
+    """The synthetic sales tables (`aqtra_nb.datasets`) an example app reads, made when they are missing."""
+
+    folder: str = Field("data", description="Where the tables go, relative to the app file.")
+    scale: float = Field(0.05, gt=0, le=10, description="1 = a million orders.")
+    seed: int = Field(42, description="The same scale and seed give the same data.")
+    formats: list[Literal["parquet", "csv"]] = Field(
+        default_factory=lambda: ["parquet"], min_length=1, description="File formats to write."
+    )
+
+
 class Bound(AppModel):
     flow: str | None = Field(
         None, description="The flow's name in `flows` (may be left out if there is one)."
@@ -180,6 +191,11 @@ class AppSpec(AppModel):
     description: str = ""
     run_on_start: bool = Field(True, description="Run every flow when the app is shown.")
     flows: dict[str, FlowRef] = Field(default_factory=dict)
+    sample_data: SampleDataSpec | None = Field(
+        None,
+        description="Make the sample sales tables when the app is built, if they are not there yet "
+        "(for examples that must run on a fresh clone).",
+    )
     components: dict[str, Component] = Field(default_factory=dict)
     layout: LayoutNode | None = Field(None, description="Default: a page with every component in order.")
 

@@ -62,3 +62,12 @@ def test_a_step_failure_from_a_dask_dispatch_error_shows_the_original():
     except ValueError as wrapped:
         error = step_failed(wrapped, "orders", "read_csv")
     assert str(error) == "step 'orders': read_csv failed: ValueError: bad value"
+
+
+def test_a_missing_sample_table_names_the_command_that_makes_it(tmp_path):
+    text = failure(tmp_path, "read_parquet", "data/orders.parquet")
+    assert text.endswith(
+        f"It is one of the sample tables: make them with `aqtra-nb sample-data {tmp_path / 'data'} "
+        "--format parquet`."
+    )
+    assert "sample-data" not in failure(tmp_path, "read_csv", "data/invoices.csv")

@@ -218,3 +218,29 @@ def test_start_workflow_spec_errors(example_dir):
         example_dir,
     )
     assert exc.field == "components.b.action.workflow" and "workflow file not found" in str(exc)
+
+
+def test_the_example_app_makes_its_sample_data_on_first_use(tmp_path, monkeypatch):
+    """A fresh clone has no notebooks/data: building the app from the repository's root makes it."""
+    notebooks = tmp_path / "notebooks"
+    (notebooks / "flows").mkdir(parents=True)
+    shutil.copy(EXAMPLE, notebooks)
+    shutil.copy(FLOW, notebooks / "flows")
+    monkeypatch.chdir(tmp_path)
+    app = App.from_yaml("notebooks/sales_dashboard.app.yaml", record=False)
+    assert sorted(p.name for p in (notebooks / "data").iterdir()) == sorted(
+        f"{t}.parquet" for t in datasets.TABLES
+    )
+    app.start()
+    app.wait(60)
+    assert app.runner.status == "succeeded", app.runner.error
+    assert (
+        int(app.widgets["orders"].number)
+        == datasets.sizes(load_app_spec(EXAMPLE).sample_data.scale)["orders"]
+    )
+
+
+def test_sample_data_settings_are_checked(tmp_path):
+    shutil.copytree(FLOW.parent, tmp_path / "flows")
+    text = FLOWS.replace("components:\n", "sample_data: {formats: [xlsx]}\ncomponents:\n")
+    assert error(text, tmp_path).field == "sample_data.formats.0"
