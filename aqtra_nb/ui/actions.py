@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import ipywidgets as w
 
 from ..errors import AqtraError
-from .form import Form
+from .form import Form, error_html
 from .runner import FlowRunner
 
 logger = logging.getLogger(__name__)
@@ -188,13 +188,11 @@ class Button(w.HBox):
         try:
             text = self.action()
         except AqtraError as exc:
-            self.message.value = (
-                f'<span class="aqtra-error" role="alert" style="color:#b00020">{html.escape(str(exc))}</span>'
-            )
+            self.message.value = error_html(str(exc))
             return None
         except Exception as exc:
             logger.exception("button action %r failed", self.button.description)
-            self.message.value = f'<span class="aqtra-error" role="alert" style="color:#b00020">{html.escape(f"{type(exc).__name__}: {exc}")}</span>'
+            self.message.value = error_html(f"{type(exc).__name__}: {exc}")
             return None
         self.message.value = f'<span class="aqtra-ok">{html.escape(text)}</span>' if text else ""
         return text

@@ -110,9 +110,9 @@ class Metric(FrameSource, w.HTML):
             f'<div class="aqtra-metric-caption">{html.escape(self.caption)}</div>' if self.caption else ""
         )
         self.value = (
-            '<div class="aqtra-metric-card" style="border:1px solid #ddd;border-radius:6px;padding:8px 14px;'
+            '<div class="aqtra-metric-card" style="border:1px solid var(--jp-border-color2,#ddd);border-radius:6px;padding:8px 14px;'
             'min-width:140px">'
-            f'<div class="aqtra-metric-label" style="color:#555;font-size:0.9em">{html.escape(self.label)}</div>'
+            f'<div class="aqtra-metric-label" style="color:var(--jp-ui-font-color2,#555);font-size:0.9em">{html.escape(self.label)}</div>'
             f'<div class="aqtra-metric-value" data-value="{raw}" style="font-size:1.8em;font-weight:600">'
             f"{html.escape(self.text)}</div>{caption}</div>"
         )

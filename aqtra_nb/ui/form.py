@@ -24,6 +24,14 @@ from .fields import (
 )
 
 
+def error_html(text: str) -> str:
+    """A message in the theme's error colour (JupyterLab's variable; red where there is no theme)."""
+    return (
+        '<span class="aqtra-error" role="alert" style="color:var(--jp-error-color1,#b00020)">'
+        f"{html.escape(text)}</span>"
+    )
+
+
 class FormError(AqtraError):
     """A form names a field its source does not have."""
 
@@ -207,11 +215,7 @@ class Form(w.VBox):
         with self.hold_sync():
             for name, message in self.messages.items():
                 text = shown.get(name, "")
-                message.value = (
-                    f'<span class="aqtra-error" role="alert" style="color:#b00020">{html.escape(text)}</span>'
-                    if text
-                    else ""
-                )
+                message.value = error_html(text) if text else ""
                 row_input = self.inputs[name]
                 (row_input.add_class if text else row_input.remove_class)("aqtra-invalid")
         self.errors = dict(shown)

@@ -39,7 +39,7 @@ class Panel(w.VBox):
 
     def __init__(self, children: Sequence[Any] = (), *, title: str = "", **kwargs: Any) -> None:
         items = _titled(children, title, "b", "aqtra-panel-title")
-        layout = w.Layout(border="1px solid #ddd", padding="8px", margin="4px 0")
+        layout = w.Layout(border="1px solid var(--jp-border-color2, #ddd)", padding="8px", margin="4px 0")
         super().__init__(items, layout=layout, **kwargs)
         self.add_class("aqtra-panel")
 
