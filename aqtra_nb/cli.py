@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["server"] and not {"-h", "--help"} & set(argv[1:]):
         return _server(argv[1:])  # every other option is Jupyter's
-    parser = _parser()
+    parser = _parser(argv[0] if argv else None)
     args, extra = parser.parse_known_args(argv)
     if extra and isinstance(getattr(args, "values", None), list) and all(_assignment(e) for e in extra):
         args.values += extra  # `records add E --json '{...}' field=value`: values after an option
@@ -70,7 +71,43 @@ def _error(exc: AqtraError, args: argparse.Namespace) -> None:
     print(f"error: {exc}{detail}", file=sys.stderr)
 
 
-def _parser() -> argparse.ArgumentParser:
+# Commands defined here, and those whose parsers and handlers live in their package's `cli` module
+# (`runs log|cancel` come from jobs).
+OWN_COMMANDS = {
+    "run",
+    "validate",
+    "preview",
+    "cache",
+    "components",
+    "schema",
+    "sample-data",
+    "runs",
+    "secrets",
+    "connections",
+    "outbox",
+    "demo",
+    "server",
+}
+GROUP_COMMANDS = {
+    "entities.cli": ("records",),
+    "publish.cli": ("publish", "apps"),
+    "jobs.cli": ("jobs", "scheduler", "runs"),
+    "workflows.cli": ("workflows", "tasks"),
+}
+
+
+def _group(module: str, command: str | None):
+    """A package's `cli` module, imported only when one of its commands runs, or when every command is
+    listed (`aqtra-nb --help`, a mistyped command); otherwise None. `validate` and `run` import none."""
+    known = {name for names in GROUP_COMMANDS.values() for name in names} | OWN_COMMANDS
+    if command in known and command not in GROUP_COMMANDS[module]:
+        return None
+    return importlib.import_module(f".{module}", __package__)
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of `aqtra-nb`, with every command, or (given the command) with those that need no
+    package's `cli` module plus that command's own."""
     parser = argparse.ArgumentParser(prog="aqtra-nb", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -161,10 +198,9 @@ def _parser() -> argparse.ArgumentParser:
     runs_lineage.add_argument("run_id", help="run id or a unique prefix")
     runs_lineage.add_argument("--json", action="store_true")
     runs_lineage.set_defaults(handler=_runs_lineage)
-    from .jobs.cli import register as register_jobs
-    from .jobs.cli import register_runs
-
-    register_runs(runs_sub)
+    jobs = _group("jobs.cli", command)
+    if jobs is not None:
+        jobs.register_runs(runs_sub)
 
     secrets = sub.add_parser("secrets", help="Encrypted secrets: `secrets set NAME`, `list`, `delete NAME`.")
     secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True, metavar="ACTION")
@@ -207,9 +243,9 @@ def _parser() -> argparse.ArgumentParser:
     outbox_show.set_defaults(handler=_outbox_show)
     outbox_sub.add_parser("clear", help="Remove every kept message.").set_defaults(handler=_outbox_clear)
 
-    from .entities.cli import register as register_records
-
-    register_records(sub)
+    records = _group("entities.cli", command)
+    if records is not None:
+        records.register(sub)
 
     demo = sub.add_parser("demo", help="Make sample data and run the example sales flow on it.")
     demo.add_argument("directory", nargs="?", default="aqtra-demo")
@@ -223,13 +259,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     server.add_argument("--no-lab", action="store_true", help="Jupyter Server without the JupyterLab UI")
 
-    from .publish.cli import register as register_publish
-
-    register_publish(sub)
-    register_jobs(sub)
-    from .workflows.cli import register as register_workflows
-
-    register_workflows(sub)
+    for module in ("publish.cli", "jobs.cli", "workflows.cli"):
+        group = _group(module, command)
+        if group is not None:
+            group.register(sub)
     return parser
 
 

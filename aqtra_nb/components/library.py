@@ -1,4 +1,6 @@
-"""The built-in components, registered through the `aqtra_nb.components` entry point like any plug-in."""
+"""Every built-in component, in catalogue order. The registry finds each one through its own entry point
+(pyproject.toml), loading only its group's module; this list serves a source tree without installed
+metadata and the test that the entry points name exactly these classes."""
 
 from .entities import ENTITY_COMPONENTS
 from .files import FILES

@@ -9,19 +9,44 @@ class Supplier(Entity):
 ```
 """
 
-from .errors import (
-    DuplicateKey,
-    EntityDefinitionError,
-    EntityError,
-    EntityValidationError,
-    RecordNotFound,
-    SchemaChangeError,
-    UnknownEntity,
-)
-from .fields import FieldSpec, File, PrimaryKey, Reference, Uri
-from .model import Entity, bind_entity, column_kinds, drop_field
-from .records import WriteResult, acting_as, current_user
-from .registry import ENTRY_POINT_GROUP, EntityRegistry, registry
+from typing import TYPE_CHECKING
+
+from .fields import EntityDefinitionError, FieldSpec, File, PrimaryKey, Reference, Uri
+from .registry import ENTRY_POINT_GROUP, EntityRegistry, UnknownEntity, registry
+
+if TYPE_CHECKING:
+    from .errors import DuplicateKey, EntityError, EntityValidationError, RecordNotFound, SchemaChangeError
+    from .model import Entity, bind_entity, column_kinds, drop_field
+    from .records import WriteResult, acting_as, current_user
+
+# Loaded on first use: these modules import SQLAlchemy and the store, which `aqtra-nb --help` and the
+# `records` command's parser do not need.
+_LAZY = {
+    "DuplicateKey": "errors",
+    "EntityError": "errors",
+    "EntityValidationError": "errors",
+    "RecordNotFound": "errors",
+    "SchemaChangeError": "errors",
+    "Entity": "model",
+    "bind_entity": "model",
+    "column_kinds": "model",
+    "drop_field": "model",
+    "WriteResult": "records",
+    "acting_as": "records",
+    "current_user": "records",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ENTRY_POINT_GROUP",

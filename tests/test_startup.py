@@ -1,0 +1,103 @@
+"""Start-up of the everyday commands: `validate` of a CSV flow imports no store, no Jupyter and no notebook
+runner; looking a component up loads only its group's module (#16, #18)."""
+
+import json
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+from aqtra_nb.components import ComponentRegistry
+from aqtra_nb.components.library import BUILTINS
+from aqtra_nb.components.registry import ENTRY_POINT_GROUP
+
+HEAVY = [
+    "sqlalchemy",
+    "alembic",
+    "aqtra_nb.store",
+    "aqtra_nb.store.models",
+    "aqtra_nb.entities.model",
+    "papermill",
+    "nbformat",
+    "ipywidgets",
+    "voila",
+    "jupyter_server",
+    "tornado",
+]
+
+FLOW = """\
+flow: small
+steps:
+  - id: orders
+    component: read_csv
+    with: {path: data.csv}
+  - id: big
+    component: filter
+    input: orders
+    with: {condition: "amount > 6"}
+  - id: totals
+    component: derive
+    input: big
+    with: {columns: {value: "amount * qty"}}
+"""
+
+
+def loaded_after(code: str, cwd) -> dict:
+    """Run `code` in a fresh interpreter; the modules of `HEAVY` it left in `sys.modules`, and its output."""
+    script = f"{code}\nimport json, sys\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    *output, loaded = done.stdout.splitlines()
+    return {"loaded": json.loads(loaded), "output": "\n".join(output)}
+
+
+def test_validate_of_a_csv_flow_imports_no_store_and_no_jupyter(tmp_path):
+    (tmp_path / "data.csv").write_text("region,amount,qty\nnorth,10.5,2\nsouth,5.0,3\n")
+    (tmp_path / "small.flow.yaml").write_text(FLOW)
+    found = loaded_after(
+        "from aqtra_nb.cli import main\nassert main(['validate', 'small.flow.yaml']) == 0", tmp_path
+    )
+    assert "ok: 3 steps" in found["output"]
+    assert found["loaded"] == []
+
+
+def test_help_imports_no_store(tmp_path):
+    code = "from aqtra_nb.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
+    found = loaded_after(code, tmp_path)
+    assert "records" in found["output"] and "workflows" in found["output"]
+    assert found["loaded"] == []
+
+
+def test_import_aqtra_nb_loads_neither_pandas_nor_ipython(tmp_path):
+    code = "import sys, aqtra_nb\nprint([m for m in ('pandas', 'IPython', 'dask') if m in sys.modules])"
+    assert loaded_after(code, tmp_path)["output"] == "[]"
+
+
+def test_looking_a_component_up_loads_only_its_group(tmp_path):
+    code = (
+        "import sys\nfrom aqtra_nb.components import registry\nregistry.get('read_csv')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('aqtra_nb.components.')))"
+    )
+    loaded = loaded_after(code, tmp_path)["output"]
+    assert "aqtra_nb.components.inputs" in loaded
+    for group in ("sql", "http", "files", "entities", "relational", "library"):
+        assert f"aqtra_nb.components.{group}'" not in loaded
+
+
+def test_every_builtin_has_its_own_entry_point():
+    """The entry points (pyproject.toml) name exactly the library's classes, each under its own name."""
+    builtin = {
+        ep.name: ep.value
+        for ep in entry_points(group=ENTRY_POINT_GROUP)
+        if ep.value.startswith("aqtra_nb.components.")
+    }
+    assert builtin == {c.name: f"{c.__module__}:{c.__qualname__}" for c in BUILTINS}
+
+
+def test_without_installed_metadata_the_library_is_loaded(monkeypatch):
+    module = sys.modules[ComponentRegistry.__module__]  # the package's `registry` is the instance
+    monkeypatch.setattr(module, "entry_points", lambda group: [])
+    fresh = ComponentRegistry()
+    assert fresh.get("read_csv").name == "read_csv"
+    assert fresh.names() == sorted(c.name for c in BUILTINS)
