@@ -1,9 +1,200 @@
-"""The component reference in docs/flows.md is generated from the registry and must be current."""
+"""Every code block of README.md and docs/*.md is checked as written (#18).
 
+Python blocks run, in order, one fresh process per page, in a temporary folder with a temporary
+AQTRA_HOME. A block that is not meant to run on its own says so with `<!-- fragment: why -->` on the
+line before it (it is still parsed). Every block is checked for syntax in its language: Python by
+`ast.parse`, YAML by a YAML parser, shell by `bash -n`, JSON and TOML by their parsers. A page declares
+what its blocks need first with `<!-- doc-test setup: SHELL COMMAND -->` (run in the temporary folder),
+and `<!-- file: NAME -->` before a block writes that block to NAME there before the Python runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
 import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"^```(\w*)\s*$")
+MARK = re.compile(r"^<!--\s*(fragment|file|doc-test setup)\b:?\s*(.*?)\s*-->\s*$")
+#: pages whose Python starts a notebook job's process or runs every widget (also run by their own tests)
+SLOW = {"jobs.md", "ui.md"}
+
+
+@dataclass(frozen=True)
+class Block:
+    page: Path
+    line: int  # of the opening fence
+    lang: str
+    text: str
+    fragment: bool
+    file: str | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+def blocks(page: Path) -> list[Block]:
+    found, lines = [], page.read_text().splitlines()
+    index = 0
+    while index < len(lines):
+        opening = FENCE.match(lines[index])
+        if not opening:
+            index += 1
+            continue
+        end = next(i for i in range(index + 1, len(lines)) if lines[i].startswith("```"))
+        marks = dict(_marks_before(lines, index))
+        found.append(
+            Block(
+                page,
+                index + 1,
+                opening.group(1),
+                "\n".join(lines[index + 1 : end]) + "\n",
+                "fragment" in marks,
+                marks.get("file"),
+            )
+        )
+        index = end + 1
+    return found
+
+
+def _marks_before(lines: list[str], index: int):
+    """The `<!-- ... -->` marks on the lines just above a fence (blank lines between are allowed)."""
+    index -= 1
+    while index >= 0 and (not lines[index].strip() or MARK.match(lines[index])):
+        mark = MARK.match(lines[index])
+        if mark and mark.group(1) != "doc-test setup":
+            yield mark.group(1), mark.group(2)
+        index -= 1
+
+
+def setup_commands(page: Path) -> list[str]:
+    return [
+        m.group(2)
+        for line in page.read_text().splitlines()
+        if (m := MARK.match(line)) and m.group(1) == "doc-test setup"
+    ]
+
+
+def all_blocks() -> list[Block]:
+    return [block for page in PAGES for block in blocks(page)]
+
+
+# -- syntax ---------------------------------------------------------------------------------------------
+
+
+def check_syntax(block: Block) -> None:
+    lang = block.lang.lower()
+    if lang == "python":
+        ast.parse(block.text, filename=block.where)
+    elif lang in ("yaml", "yml"):
+        list(yaml.safe_load_all(block.text))
+    elif lang in ("bash", "sh", "shell"):
+        done = subprocess.run(["bash", "-n"], input=block.text, capture_output=True, text=True)
+        assert done.returncode == 0, f"{block.where}: {done.stderr}"
+    elif lang == "json":
+        json.loads(block.text)
+    elif lang == "toml":
+        tomllib.loads(block.text)
+    else:
+        assert lang in ("", "text"), f"{block.where}: no syntax check for ```{block.lang}"
+
+
+@pytest.mark.parametrize("block", all_blocks(), ids=lambda b: b.where)
+def test_every_block_parses(block):
+    check_syntax(block)
+
+
+def test_blocks_are_found_with_their_marks():
+    found = all_blocks()
+    assert len(found) > 60 and {b.lang for b in found} >= {"python", "yaml", "bash", "json", "toml"}
+    assert any(b.fragment and b.lang == "python" for b in found)
+    assert [b.file for b in blocks(ROOT / "docs" / "flows.md") if b.file] == ["sales_report.flow.yaml"]
+
+
+# -- running --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def run_page(name: str, folder: Path) -> subprocess.CompletedProcess:
+    """The page's runnable Python blocks as one script, run after its setup (cached per page)."""
+    page = ROOT / name if name == "README.md" else ROOT / "docs" / name
+    work = folder / "work"
+    work.mkdir(parents=True)
+    env = {**os.environ, "AQTRA_HOME": str(folder / "home"), "PYTHONUNBUFFERED": "1"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    for block in blocks(page):
+        if block.file:
+            (work / block.file).write_text(block.text)
+    for command in setup_commands(page):
+        done = subprocess.run(command, shell=True, cwd=work, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"{name} setup {command!r}: {done.stderr}"
+    script = "".join(
+        f"# --- {block.where}\n{block.text}"
+        for block in blocks(page)
+        if block.lang == "python" and not block.fragment
+    )
+    (work / "doc_blocks.py").write_text(script)
+    return subprocess.run(
+        [sys.executable, "doc_blocks.py"], cwd=work, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="session")
+def doc_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("docs")
+
+
+def runnable_pages() -> list:
+    pages = []
+    for page in PAGES:
+        if any(b.lang == "python" and not b.fragment for b in blocks(page)):
+            marks = [pytest.mark.slow] if page.name in SLOW else []
+            pages.append(pytest.param(page.name, marks=marks, id=page.name))
+    return pages
+
+
+@pytest.mark.parametrize("name", runnable_pages())
+def test_python_blocks_run_as_written(name, doc_folder):
+    done = run_page(name, doc_folder / name)
+    assert done.returncode == 0, f"{name}:\n{done.stderr[-4000:]}"
+    assert "Traceback" not in done.stderr
+
+
+def test_data_doc_prints_what_it_says(doc_folder):
+    """docs/data.md (SQLite in a temporary folder): the plan shows the pushdown, the upsert wrote."""
+    out = run_page("data.md", doc_folder / "data.md").stdout
+    assert "filter pushed into reader: amount >= 200.0 and status in ('paid', 'shipped')" in out
+    assert "reads only: region, status, amount" in out
+    assert "regions written" in out
+
+
+def test_cache_doc_prints_what_it_says(doc_folder):
+    block = next(b for b in blocks(ROOT / "docs" / "cache.md") if b.lang == "python")
+    expected = re.search(r"# (\{'orders'.*\})", block.text).group(1)
+    assert run_page("cache.md", doc_folder / "cache.md").stdout.strip() == expected
+
+
+def test_expressions_doc_prints_what_it_says(doc_folder):
+    out = run_page("expressions.md", doc_folder / "expressions.md").stdout
+    assert "['amount', 'status'] ['min_amount']" in out
+    assert "[True, False, False]" in out and "('sum', 'amount * (1 - discount)')" in out
+
+
+# -- other checks of the pages --------------------------------------------------------------------------
 
 
 def test_component_reference_is_current():
@@ -19,40 +210,3 @@ def test_readme_shows_the_two_commands():
     assert "pip install -e . && aqtra-nb demo" in readme
     assert 'pip install -e ".[test]" && python -m pytest' in readme
     assert 'pip install -e ".[test]" && python -m pytest' in (ROOT / ".ci" / "run").read_text()
-
-
-def test_data_doc_example_runs(tmp_path):
-    """The Python example of docs/data.md runs as written (SQLite in a temporary folder)."""
-    import re
-    import subprocess
-    import sys
-
-    text = (ROOT / "docs" / "data.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert blocks
-    done = subprocess.run(
-        [sys.executable, "-c", "\n".join(blocks)], cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
-    assert "filter pushed into reader: amount >= 200.0 and status in ('paid', 'shipped')" in done.stdout
-    assert "reads only: region, status, amount" in done.stdout
-    assert "regions written" in done.stdout
-
-
-def test_cache_doc_example_runs(tmp_path):
-    """The Python example of docs/cache.md runs as written and prints what it says."""
-    import os
-    import re
-    import subprocess
-    import sys
-
-    text = (ROOT / "docs" / "cache.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert len(blocks) == 1
-    env = {**os.environ, "AQTRA_HOME": str(tmp_path / "home")}
-    done = subprocess.run(
-        [sys.executable, "-c", blocks[0]], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
-    )
-    assert done.returncode == 0, done.stderr
-    expected = re.search(r"# (\{'orders'.*\})", blocks[0]).group(1)
-    assert done.stdout.strip() == expected
