@@ -15,18 +15,22 @@ the `VOILA_WS_BASE_URL` Voilà's own `wait_for_request` builds the address from)
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gzip
+import inspect
 import logging
 import os
 import re
 import secrets
+import shutil
 import socket
 import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import JupyterHandler
@@ -268,6 +272,14 @@ class PublishedVoila(Voila):
 
     crowd: Crowd | None = None  # set by `serve` before the server starts
 
+    def listen(self) -> None:
+        try:
+            super().listen()
+        except SystemExit:  # Voilà exits when it cannot listen, after queueing the pool's kernel starts
+            drop_pool_tasks(self.kernel_manager)
+            shutil.rmtree(self.connection_dir, ignore_errors=True)
+            raise
+
     def init_settings(self) -> dict:
         settings = super().init_settings()
         if self.app_dir:
@@ -386,6 +398,24 @@ def serve(
             if exc.code:
                 raise AqtraError(f"could not listen on {options.ip}:{port} (is the port in use?)") from None
     return 0
+
+
+def drop_pool_tasks(kernel_manager: Any) -> None:
+    """Cancel the kernel starts Voilà's pre-heating queued on this thread's event loop: otherwise they
+    run whenever that loop next runs (their notebook gone with the staging folder), and fail unseen."""
+    tasks = [task for pool in getattr(kernel_manager, "_pools", {}).values() for task in pool]
+    for task in tasks:
+        coroutine = task.get_coro()
+        frame = getattr(coroutine, "cr_frame", None)
+        start = frame.f_locals.get("aw") if frame is not None else None
+        if inspect.iscoroutine(start):  # `wait_before(delay, aw)` not started yet: close `aw` too
+            start.close()
+        task.cancel()
+    loop = tasks[0].get_loop() if tasks else None
+    if loop is not None and not loop.is_running() and not loop.is_closed():
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    if hasattr(kernel_manager, "_pools"):
+        kernel_manager._pools = {}
 
 
 def crowd_limits(options: ServeOptions) -> CrowdLimits:
