@@ -7,7 +7,7 @@ store is the one given, else the current resources' (`resources.current()`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .engine import EventStream, Mode, RunResult
 from .engine import run_flow as run_engine
@@ -15,7 +15,9 @@ from .errors import AqtraError
 from .lineage_events import emitter as openlineage_emitter
 from .resources import Resources, current, store_or_current
 from .spec import FlowSpec
-from .store import RunRecorder, Store
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 def run_flow(
@@ -35,6 +37,8 @@ def run_flow(
     events = events or EventStream()
     recorder = None
     if record:
+        from .store import RunRecorder  # SQLAlchemy and the migrations: only for a recorded run
+
         settings = (record if isinstance(record, Resources) else current()).settings
         store = store_or_current(None if record is True else record)
         recorder = RunRecorder(store, spec, parent=settings.parent_run or None)

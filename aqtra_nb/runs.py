@@ -6,8 +6,12 @@ this module is its public name, with `default_store`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .recording import run_flow
-from .store import Store
+
+if TYPE_CHECKING:
+    from .store import Store
 
 __all__ = ["default_store", "run_flow"]
 

@@ -12,16 +12,16 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import delete, select
 
 from .errors import AqtraError, did_you_mean
 from .private_files import private_folder
-from .store import Store
-from .store.models import Secret
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) loads with the first secret read or written, not with `redact`
+    from .store import Store
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 REFERENCE = re.compile(r"\$\{(env|secret):([A-Za-z_][A-Za-z0-9_.\-]*)\}")
@@ -63,6 +63,8 @@ class SecretStore:
     def set(self, name: str, value: str) -> None:
         if not NAME.match(name):
             raise SecretError(f"secret name {name!r} may hold only letters, digits, '_', '.', '-'")
+        from .store.models import Secret
+
         token = _fernet(self.home).encrypt(value.encode())
         with self.store.session.begin() as session:
             found = session.get(Secret, name)
@@ -72,6 +74,8 @@ class SecretStore:
                 found.token = token
 
     def get(self, name: str) -> str:
+        from .store.models import Secret
+
         with self.store.session() as session:
             found = session.get(Secret, name)
         if found is None:
@@ -85,10 +89,18 @@ class SecretStore:
             ) from None
 
     def names(self) -> list[str]:
+        from sqlalchemy import select
+
+        from .store.models import Secret
+
         with self.store.session() as session:
             return list(session.scalars(select(Secret.name).order_by(Secret.name)))
 
     def delete(self, name: str) -> bool:
+        from sqlalchemy import delete
+
+        from .store.models import Secret
+
         with self.store.session.begin() as session:
             return session.execute(delete(Secret).where(Secret.name == name)).rowcount > 0
 

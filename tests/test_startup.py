@@ -62,6 +62,23 @@ def test_validate_of_a_csv_flow_imports_no_store_and_no_jupyter(tmp_path):
     assert found["loaded"] == []
 
 
+def test_an_unrecorded_run_imports_no_store_and_no_distributed(tmp_path):
+    """`distributed` is imported by Dask when it is given a scheduler by name (0.2 s): we give it the
+    function; the store only when the run is recorded."""
+    (tmp_path / "data.csv").write_text("region,amount,qty\nnorth,10.5,2\nsouth,5.0,3\n")
+    (tmp_path / "small.flow.yaml").write_text(FLOW)
+    code = (
+        "import sys\nfrom aqtra_nb.cli import main\n"
+        "for mode in ('in_memory', 'partitioned'):\n"
+        "    assert main(['run', '--no-progress', '--no-record', '--no-cache', '--mode', mode, "
+        "'small.flow.yaml']) == 0\n"
+        "print('distributed' in sys.modules)"
+    )
+    found = loaded_after(code, tmp_path)
+    assert found["output"].endswith("False")
+    assert found["loaded"] == []
+
+
 def test_help_imports_no_store(tmp_path):
     code = "from aqtra_nb.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
     found = loaded_after(code, tmp_path)

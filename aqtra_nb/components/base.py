@@ -14,6 +14,7 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+from dask.local import get_sync
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import AqtraError, StepFailed, UnknownColumn, did_you_mean
@@ -247,7 +248,7 @@ class InputComponent(Component):
 
     def read_pandas(self, columns: list[str] | None, filters: Any = None) -> pd.DataFrame:
         """The whole input as one pandas frame, for in-memory runs of small data."""
-        return self.read(columns, filters).compute(scheduler="sync")
+        return self.read(columns, filters).compute(scheduler=get_sync)  # not "sync": no `distributed` import
 
     def size_hint(self, columns: list[str] | None) -> int | None:
         """Roughly how many bytes the data takes in memory, or None if unknown (then it may be big)."""

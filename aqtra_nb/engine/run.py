@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 import pandas as pd
+from dask.base import named_schedulers
 
 from ..components.base import dask_settings
 from ..errors import AqtraError, StepFailed
@@ -182,13 +183,16 @@ def _scheduler(scheduler: Any) -> Iterator[tuple[Any, bool]]:
     """(scheduler for dask.compute, whether it runs in this process). Accepts None, a name, an address,
     or a distributed Client."""
     if scheduler is None:
-        yield "threads", True
-    elif isinstance(scheduler, str) and "://" in scheduler:
+        scheduler = "threads"
+    if isinstance(scheduler, str) and "://" in scheduler:
         from .cluster import connect
 
         with connect(scheduler, field="scheduler") as client:
             yield client, False
     elif isinstance(scheduler, str):
-        yield scheduler, scheduler in ("threads", "sync", "synchronous", "single-threaded")
+        # The function rather than its name: given a name, Dask first imports `distributed` (0.2 s) to
+        # look for a client, and then runs the named one anyway.
+        local = scheduler in ("threads", "sync", "synchronous", "single-threaded")
+        yield named_schedulers.get(scheduler, scheduler), local
     else:
         yield scheduler, False
