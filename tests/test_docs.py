@@ -3,7 +3,9 @@
 Python blocks run, in order, one fresh process per page, in a temporary folder with a temporary
 AQTRA_HOME. A block that is not meant to run on its own says so with `<!-- fragment: why -->` on the
 line before it (it is still parsed). Every block is checked for syntax in its language: Python by
-`ast.parse`, YAML by a YAML parser, shell by `bash -n`, JSON and TOML by their parsers. A page declares
+`ast.parse`, YAML by a YAML parser, shell by `bash -n`, JSON and TOML by their parsers. Shell blocks are
+only parsed: they start servers, install packages or name files of the reader's own, and each command
+would cost a process start (the CLI's commands have their own tests). A page declares
 what its blocks need first with `<!-- doc-test setup: SHELL COMMAND -->` (run in the temporary folder),
 and `<!-- file: NAME -->` before a block writes that block to NAME there before the Python runs.
 """
