@@ -118,3 +118,21 @@ def test_without_installed_metadata_the_library_is_loaded(monkeypatch):
     fresh = ComponentRegistry()
     assert fresh.get("read_csv").name == "read_csv"
     assert fresh.names() == sorted(c.name for c in BUILTINS)
+
+
+def test_a_store_at_the_heads_opens_without_alembic(tmp_path):
+    url = f"sqlite:///{tmp_path / 'aqtra.db'}"
+    code = f"from aqtra_nb.store import Store\nStore({url!r}).close()"
+    assert "alembic" in loaded_after(code, tmp_path)["loaded"]  # a new database is migrated
+    assert "alembic" not in loaded_after(code, tmp_path)["loaded"]  # then it is at the heads
+
+
+def test_the_heads_read_from_the_migration_files_are_alembics():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from aqtra_nb.store.database import MIGRATIONS, _heads
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert _heads() == set(ScriptDirectory.from_config(config).get_heads())
