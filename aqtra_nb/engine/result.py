@@ -107,7 +107,11 @@ class RunResult:
             f"<td>{'cached' if s.cached else ''}</td></tr>"
             for s in self.steps.values()
         )
-        error = f"<p style='color:var(--jp-error-color1,#b00020)'>{html.escape(self.error)}</p>" if self.error else ""
+        error = (
+            f"<p style='color:var(--jp-error-color1,#b00020)'>{html.escape(self.error)}</p>"
+            if self.error
+            else ""
+        )
         seconds = "" if self.seconds is None else f" in {self.seconds:.2f} s"
         return (
             f"<div><b>{html.escape(self.flow)}</b>: {self.status}{seconds}{error}"
