@@ -56,3 +56,12 @@ def test_runs_end_with_their_final_state_and_readable_numbers(cells):
 def test_flow_magic_binds_the_flow(cells):
     shown = text_of(cell(cells, "# `%%flow revenue_vs_target"))
     assert "['orders', 'big', 'totals', 'goals', 'joined', 'compared']" in shown
+
+
+def test_the_live_view_follows_a_run_and_previews_a_clicked_step(cells):
+    view = cell(cells, "view = flow.view()")
+    bundle = view.outputs[0].data
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "image/svg+xml" in bundle
+    preview = text_of(cell(cells, 'view.selected = "totals"'))
+    assert re.search(r"region\s+revenue\s+n\n", preview)  # the columns of the clicked step
+    assert len(re.findall(r"\n\d+\s+\S+\s+[\d,]+\.\d\d\s+[\d,]+", preview)) == 3  # its first rows
