@@ -322,9 +322,11 @@ def _run(args: argparse.Namespace) -> int:
             print(
                 f"  {step.id:<24} {step.component:<16} {_rows(step, sources):>27} {step.seconds or 0:8.3f} s{cached}"
             )
+    from .engine.number_format import frame_text
+
     for step in args.show:
         print(f"\n{step}:")
-        print(result[step].head(args.rows).to_string())
+        print(frame_text(result[step], args.rows))
     return EXIT_OK
 
 
@@ -381,7 +383,9 @@ def _preview(args: argparse.Namespace) -> int:
     from .engine import plan_flow, preview_plan
 
     plan = plan_flow(_load(args.flow), _params(args.param))
-    print(preview_plan(plan, args.step, args.rows, cache=not args.no_cache).to_string())
+    from .engine.number_format import frame_text
+
+    print(frame_text(preview_plan(plan, args.step, args.rows, cache=not args.no_cache), args.rows))
     return EXIT_OK
 
 
@@ -768,8 +772,10 @@ def _demo(args: argparse.Namespace) -> int:
     sources = _source_rows(spec, {})
     for step in result.steps.values():
         print(f"  {step.id:<12} {step.component:<14} {_rows(step, sources):>22} {step.seconds or 0:7.3f} s")
+    from .engine.number_format import frame_text
+
     for name, frame in result.outputs.items():
-        print(f"\n{name}:\n{frame.head(10).to_string()}")
+        print(f"\n{name}:\n{frame_text(frame, 10)}")
     print(f"\noutputs written under {directory / 'out'}")
     print(f"recorded as run {result.run_id}: aqtra-nb runs show {result.run_id}")
     return EXIT_OK
