@@ -93,3 +93,44 @@ def closest_names(path: str) -> str:
         return ""
     suffix = os.path.splitext(name)[1].lower()
     return did_you_mean(name, [n for n in names if os.path.splitext(n)[1].lower() == suffix] or names)
+
+
+#: Dask's read_csv guesses types from the first block; a later block that does not fit ends in this
+_MISMATCH = "Mismatched dtypes found in `pd.read_csv`"
+_TABLE_ROW = re.compile(
+    r"^\|\s*(?P<column>[^|]+?)\s*\|\s*(?P<found>[^|]+?)\s*\|\s*(?P<expected>[^|]+?)\s*\|$"
+)
+
+
+def later_block_mismatch(exc: BaseException) -> dict[str, tuple[str, str]] | None:
+    """The columns (found, expected dtype) of Dask's 'Mismatched dtypes' error, None for other errors."""
+    text = str(exc)
+    if _MISMATCH not in text:
+        return None
+    rows = (_TABLE_ROW.match(line.strip()) for line in text.splitlines())
+    found = {m["column"]: (m["found"], m["expected"]) for m in rows if m and m["column"] != "Column"}
+    return found or None
+
+
+_KINDS = {
+    "str": "text",
+    "object": "text",
+    "string": "text",
+    "float64": "decimal numbers",
+    "int64": "whole numbers",
+}
+
+
+def later_block_message(path: str, columns: dict[str, tuple[str, str]], exc: BaseException) -> str:
+    """Plain words for a CSV value further down a file than the rows its column types were guessed from."""
+    kinds = "; ".join(
+        f"column '{c}' was read as {_KINDS.get(expected, expected)} but holds {_KINDS.get(found, found)}"
+        for c, (found, expected) in columns.items()
+    )
+    example = re.search(r"""\(["'].*?: '(?P<value>.{0,40})'["']\)""", str(exc))
+    value = f" (such as {example['value']!r})" if example else ""
+    hint = ", ".join(f"{c}: string" for c in columns)
+    return (
+        f"CSV file {path}: {kinds}{value} further down the file than the rows its type was guessed from; "
+        f"give the column's type in dtypes (e.g. dtypes: {{{hint}}})"
+    )

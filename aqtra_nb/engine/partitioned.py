@@ -18,7 +18,8 @@ import pandas as pd
 from dask.callbacks import Callback
 
 from ..components.base import InputComponent, is_dask, step_failed
-from ..errors import StepFailed
+from ..components.file_errors import later_block_message, later_block_mismatch
+from ..errors import AqtraError, StepFailed
 from .events import EventStream, RunEvent
 from .in_memory import CacheUse, load_cached
 from .plan import Plan, ancestors
@@ -118,9 +119,15 @@ def run_partitioned(
     for sid in tracker.steps:
         events.emit(RunEvent("step_started", run_id, sid, plan.steps[sid].component.name))
     with tracker if local else contextlib.nullcontext():
-        written, collected, counted = dask.compute(
-            list(writes.values()), [frames[o] for o in outputs], list(counters.values()), scheduler=get
-        )
+        try:
+            written, collected, counted = dask.compute(
+                list(writes.values()), [frames[o] for o in outputs], list(counters.values()), scheduler=get
+            )
+        except ValueError as exc:
+            error = _reader_error(plan, exc)
+            if error is None:
+                raise
+            raise error from exc
     tracker.finish_all(dict(zip(writes, written, strict=True)), counted)
     results = dict(zip(outputs, collected, strict=True))
     if cache is not None:
@@ -128,6 +135,21 @@ def run_partitioned(
             if sid not in loaded and not is_dask(frame):
                 cache.save(plan, sid, frame, tracker.seconds.get(sid, 0.0))
     return results
+
+
+def _reader_error(plan: Plan, exc: ValueError) -> AqtraError | None:
+    """A CSV block further down a file that does not fit the types guessed from its first rows, as an
+    error of the reader step whose output has those columns (Dask raises it from its own read task)."""
+    columns = later_block_mismatch(exc)
+    if columns is None:
+        return None
+    for sid in plan.order:
+        step = plan.steps[sid]
+        if step.component.name == "read_csv" and set(columns) <= set(step.columns):
+            path = str(step.component.params.path)
+            message = later_block_message(path, columns, exc)
+            return AqtraError(message, step=sid, field="dtypes")
+    return None
 
 
 def compute_step(plan: Plan, step_id: str, get: Any) -> pd.DataFrame:

@@ -71,3 +71,27 @@ def test_a_missing_sample_table_names_the_command_that_makes_it(tmp_path):
         "--format parquet`."
     )
     assert "sample-data" not in failure(tmp_path, "read_csv", "data/invoices.csv")
+
+
+def test_a_value_further_down_a_csv_than_its_guessed_types_names_step_column_and_fix(tmp_path):
+    """Dask guesses a CSV's types from its first block and fails in a later block's own read task: the
+    error is the reader step's, with the column, a value and the `dtypes` that fixes it."""
+    rows = pd.DataFrame({"code": [str(i) for i in range(200_000)], "amount": 1.5})
+    rows.loc[len(rows) - 3, "code"] = "X-17"
+    rows.to_csv(tmp_path / "codes.csv", index=False)
+    f = Flow("codes")
+    f.read_csv("codes", path=str(tmp_path / "codes.csv"), blocksize="256KB").derive(
+        "d", columns={"y": "amount"}
+    )
+    with pytest.raises(AqtraError) as info:
+        f.run(record=False, progress=False, mode="partitioned", cache=False)
+    assert (info.value.step, info.value.field) == ("codes", "dtypes")
+    text = str(info.value)
+    assert "column 'code' was read as whole numbers but holds text (such as 'X-17')" in text
+    assert "codes.csv" in text and "dtypes: {code: string}" in text and "Mismatched" not in text
+    fixed = Flow("codes")
+    fixed.read_csv("codes", path=str(tmp_path / "codes.csv"), blocksize="256KB", dtypes={"code": "string"})
+    assert (
+        fixed.run(record=False, progress=False, mode="partitioned", cache=False)["codes"]["code"].iloc[-3]
+        == "X-17"
+    )
