@@ -20,7 +20,11 @@ def reference() -> str:
             if fields:
                 lines.append("| parameter | type | default | meaning |\n|---|---|---|---|")
                 for name, field in fields.items():
-                    default = "required" if field.is_required() else repr(field.get_default(call_default_factory=True))
+                    default = (
+                        "required"
+                        if field.is_required()
+                        else repr(field.get_default(call_default_factory=True))
+                    )
                     kind = type_name(field.annotation).replace("|", "\\|")
                     lines.append(f"| `{name}` | `{kind}` | `{default}` | {field.description or ''} |")
                 lines.append("")
