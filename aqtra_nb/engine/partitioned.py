@@ -20,8 +20,8 @@ from dask.callbacks import Callback
 from ..components.base import InputComponent, is_dask, step_failed
 from ..components.file_errors import later_block_message, later_block_mismatch
 from ..errors import AqtraError, StepFailed
+from .cache_use import CacheUse, load_cached
 from .events import EventStream, RunEvent
-from .in_memory import CacheUse, load_cached
 from .plan import Plan, ancestors
 
 COUNTER_COLUMNS = ["__aqtra_step__", "rows", "finished"]

@@ -16,6 +16,7 @@ from dask.base import named_schedulers
 from ..components.base import dask_settings
 from ..errors import AqtraError, StepFailed
 from . import in_memory, lineage, partitioned
+from .cache_use import CacheUse
 from .events import EventStream, RunEvent
 from .plan import Plan
 from .result import RunResult, StepResult
@@ -23,14 +24,14 @@ from .result import RunResult, StepResult
 Mode = Literal["auto", "partitioned", "in_memory"]
 
 
-def _cache_use(plan: Plan, cache: bool) -> in_memory.CacheUse | None:
+def _cache_use(plan: Plan, cache: bool) -> CacheUse | None:
     """The step cache for a run of `plan`, unless turned off (here or in the settings)."""
     if not cache:
         return None
     from ..resources import current
 
     found = current().step_cache()
-    return None if found is None else in_memory.CacheUse.for_plan(plan, found)
+    return None if found is None else CacheUse.for_plan(plan, found)
 
 
 def _in_memory_limit() -> int:
