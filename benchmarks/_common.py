@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,3 +43,17 @@ def machine() -> str:
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"load average {load_average():.1f}, commit {commit()}"
     )
+
+
+def generated(target: Path, write: Callable[[Path], object]) -> Path:
+    """`target`, made by `write(staging)` in a temporary folder beside it and then renamed into place, so
+    an interrupted generation is never taken for data."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+    try:
+        write(staging)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target

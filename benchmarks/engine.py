@@ -45,10 +45,8 @@ import logging
 import os
 import platform
 import pstats
-import shutil
 import sys
 import sysconfig
-import tempfile
 import time
 import traceback
 import types
@@ -62,7 +60,7 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from _common import commit, load_average
+from _common import commit, generated, load_average
 
 from aqtra_nb import Flow, datasets
 
@@ -106,16 +104,10 @@ def sales_data(scale: float) -> Path:
     target = DATA_DIR / f"sales-scale{scale:g}-seed{SEED}"
     if (target / "orders.parquet").exists() and (target / "regions.parquet").exists():
         return target
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
     print(f"generating sales data at scale {scale:g} into {target} ...", flush=True)
-    staging = Path(tempfile.mkdtemp(prefix="staging-", dir=DATA_DIR))
-    try:
-        datasets.write_sales(staging, scale=scale, seed=SEED, formats="parquet")
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return generated(
+        target, lambda staging: datasets.write_sales(staging, scale=scale, seed=SEED, formats="parquet")
+    )
 
 
 # -- the sales query, five ways ----------------------------------------------------------------------------

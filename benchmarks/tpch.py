@@ -36,7 +36,7 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from _common import machine
+from _common import generated, machine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FLOWS = REPO_ROOT / "benchmarks" / "tpch"
@@ -63,19 +63,14 @@ def tpch_data(scale: float) -> Path:
     command = shutil.which("tpchgen-cli") or str(Path(sys.executable).with_name("tpchgen-cli"))
     if not Path(command).exists():
         raise SystemExit('tpchgen-cli is missing: pip install -e ".[bench]"')
-    staging = CACHE / f".staging-sf{scale:g}-{os.getpid()}"
     print(f"generating TPC-H data at scale factor {scale:g} into {target} ...", flush=True)
-    try:
-        subprocess.run(
-            [command, "parquet", "-s", f"{scale:g}", "-o", str(staging), "--tables", ",".join(TABLES)],
-            check=True,
-            capture_output=True,
-        )
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    arguments = ["parquet", "-s", f"{scale:g}", "--tables", ",".join(TABLES)]
+    return generated(
+        target,
+        lambda staging: subprocess.run(
+            [command, *arguments, "-o", str(staging)], check=True, capture_output=True
+        ),
+    )
 
 
 # -- our engine ----------------------------------------------------------------------------------------------
