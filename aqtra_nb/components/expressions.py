@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import AqtraError, ParameterError, did_you_mean
 from ..expr import Aggregation, Expression, parse_aggregation, parse_expression
-from ..expr.types import check_types
+from ..expr.types import check_aggregation, check_types
 from .base import StepContext
 
 
@@ -61,6 +61,16 @@ def column_types(frame: Any) -> dict[str, Any]:
     return dict(zip(map(str, frame.columns), frame.dtypes, strict=True))
 
 
-def aggregation(ctx: StepContext, text: str, columns: Sequence[str], field: str) -> Aggregation:
-    """An aggregation (`sum(expr)`, `count()`, ...) checked likewise."""
-    return _parsed(ctx, parse_aggregation, text, columns, field)
+def aggregation(
+    ctx: StepContext, text: str, columns: Sequence[str], field: str, dtypes: Mapping[str, Any] | None = None
+) -> Aggregation:
+    """An aggregation (`sum(expr)`, `count()`, ...) checked likewise; with `dtypes`, its argument's types
+    too, and its argument's kind against what the aggregate takes (`mean(region)` on text fails)."""
+    parsed = _parsed(ctx, parse_aggregation, text, columns, field)
+    if dtypes is not None:
+        try:
+            check_aggregation(parsed, dtypes, ctx.parameters)
+        except AqtraError as exc:
+            exc.at(file=ctx.source, step=ctx.step_id, field=field)
+            raise
+    return parsed

@@ -9,9 +9,10 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from ..expr import AGGREGATE_FUNCTIONS
+from ..expr.types import BOOLEAN, NUMBER, kind_of_dtype
 from . import group_keys
 from .base import Component, Frame, Params, is_dask, partitionwise
-from .expressions import aggregation
+from .expressions import aggregation, column_types
 
 Keys = str | list[str]
 
@@ -166,16 +167,18 @@ class Aggregate(Component):
     pure_schema = True
     Params: ClassVar = AggregateParams
 
-    def _parsed(self, columns: list[str]):
+    def _parsed(self, columns: list[str], dtypes: dict[str, Any] | None = None):
+        """Each aggregation checked against the input's columns; with their `dtypes`, against their types
+        too (`sum(region)` on text fails in planning)."""
         self.ctx.require_columns(columns, self.params.by, field="by")
         return {
-            out: aggregation(self.ctx, text, columns, f"aggregations.{out}")
+            out: aggregation(self.ctx, text, columns, f"aggregations.{out}", dtypes)
             for out, text in self.params.aggregations.items()
         }
 
     def transform(self, inputs: list[Frame]) -> Frame:
         frame = inputs[0]
-        parsed = self._parsed([str(c) for c in frame.columns])
+        parsed = self._parsed([str(c) for c in frame.columns], column_types(frame))
         by = list(self.params.by)
         prepared = partitionwise(self.ctx, frame, _prepare, by, parsed, self.ctx.parameters)
         spec: dict[str, tuple[str, str]] = {}
@@ -416,6 +419,13 @@ class Pivot(Component):
         self.ctx.require_columns(frame.columns, p.index, field="index")
         self.ctx.require_columns(frame.columns, [p.columns], field="columns")
         self.ctx.require_columns(frame.columns, [p.values], field="values")
+        kind = kind_of_dtype(frame[p.values].dtype)
+        if p.aggregation != "count" and kind not in (None, NUMBER, BOOLEAN):
+            raise self.ctx.error(
+                f"the cells of a pivot are numbers, and {p.aggregation!r} of column {p.values!r} ({kind}) is "
+                "not a number; use `aggregation: count`, or pivot a number column",
+                field="values",
+            )
         grouped = frame.groupby([*p.index, p.columns], dropna=False).agg(__v=(p.values, p.aggregation))
         grouped = grouped.reset_index()
         if is_dask(grouped):

@@ -8,7 +8,9 @@ from typing import Any, ClassVar
 import pandas as pd
 from pydantic import Field
 
+from ..expr.types import WINDOW_TAKES, either, kind_of_dtype
 from .base import INPUT_ORDER, Component, Frame, Params, is_dask, number_rows, partitionwise
+from .expressions import column_types
 
 CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*(.*?)\s*\)\s*$")
 
@@ -45,7 +47,9 @@ class Window(Component):
     pure_schema = True
     Params: ClassVar = WindowParams
 
-    def _calls(self, columns: list[str]) -> dict[str, tuple[str, str | None, int]]:
+    def _calls(
+        self, columns: list[str], dtypes: dict[str, Any] | None = None
+    ) -> dict[str, tuple[str, str | None, int]]:
         p: WindowParams = self.params
         self.ctx.require_columns(columns, p.partition_by, field="partition_by")
         self.ctx.require_columns(columns, p.order_by, field="order_by")
@@ -71,6 +75,12 @@ class Window(Component):
             column = args[0] if needs_column else None
             if column is not None:
                 self.ctx.require_columns(columns, [column], field=field)
+                kind = kind_of_dtype(dtypes[column]) if dtypes and column in dtypes else None
+                wanted = WINDOW_TAKES.get(name, ())
+                if kind is not None and wanted and kind not in wanted:
+                    raise self.ctx.error(
+                        f"{name}() takes {either(wanted)}, not column {column!r} ({kind})", field=field
+                    )
             count = 1
             if takes_count and len(args) == expected:
                 try:
@@ -85,7 +95,7 @@ class Window(Component):
     def transform(self, inputs: list[Frame]) -> Frame:
         p: WindowParams = self.params
         frame = inputs[0]
-        calls = self._calls([str(c) for c in frame.columns])
+        calls = self._calls([str(c) for c in frame.columns], column_types(frame))
         if is_dask(frame) and p.partition_by:
             frame = number_rows(frame).shuffle(on=p.partition_by)
         elif is_dask(frame):

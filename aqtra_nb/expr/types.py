@@ -16,7 +16,7 @@ from typing import Any
 from pandas.api import types as ptypes
 
 from ..errors import ExpressionError
-from .parse import BinOp, BoolOp, Call, Column, Compare, In, Literal, Negate, Node, Not, Param
+from .parse import Aggregation, BinOp, BoolOp, Call, Column, Compare, In, Literal, Negate, Node, Not, Param
 
 NUMBER, TEXT, BOOLEAN, DATE = "number", "text", "boolean", "date"
 ORDERING = ("<", "<=", ">", ">=")
@@ -70,9 +70,55 @@ def kind_of_value(value: Any) -> str | None:
     return None
 
 
-def check_types(node: Node, dtypes: Mapping[str, Any], params: Mapping[str, Any], source: str) -> None:
-    """Raise ExpressionError at the first operation whose operands' kinds cannot go together."""
-    _Checker(dtypes, params, source).kind(node)
+# what each aggregate (and each window function over a column) takes; absent: any kind. Dates cannot be
+# summed; text has neither a sum, a mean, a median nor a deviation (pandas would join the texts for `sum`).
+AGGREGATE_TAKES: dict[str, tuple[str, ...]] = {
+    "sum": (NUMBER, BOOLEAN),
+    **dict.fromkeys(("mean", "median", "std"), (NUMBER, BOOLEAN, DATE)),
+}
+WINDOW_TAKES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("cumsum", "rolling_mean", "rolling_sum"), (NUMBER, BOOLEAN)),
+    **dict.fromkeys(("cummax", "cummin"), (NUMBER, BOOLEAN, DATE)),
+}
+
+
+def either(kinds: tuple[str, ...]) -> str:
+    """'number, boolean or date'."""
+    return " or ".join([", ".join(kinds[:-1]), kinds[-1]] if len(kinds) > 1 else list(kinds))
+
+
+def check_types(node: Node, dtypes: Mapping[str, Any], params: Mapping[str, Any], source: str) -> str | None:
+    """Raise ExpressionError at the first operation whose operands' kinds cannot go together; else the
+    expression's kind (None when not known)."""
+    return _Checker(dtypes, params, source).kind(node)
+
+
+def check_aggregation(aggregation: Aggregation, dtypes: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    """The aggregate's argument checked like a row expression, then its kind against what the aggregate
+    takes (`sum(region)` on a text column). Errors point into the whole aggregation's text."""
+    argument = aggregation.argument
+    if argument is None:
+        return
+    text = aggregation.source
+    offset = text.index(argument.source, text.index("(") + 1)
+    try:
+        kind = check_types(argument.node, dtypes, params, argument.source)
+    except ExpressionError as exc:
+        exc.source = text
+        if exc.position is not None:
+            exc.position += offset
+        exc.args = (exc._render(),)
+        raise
+    wanted = AGGREGATE_TAKES.get(aggregation.function)
+    if wanted is None or kind is None or kind in wanted:
+        return
+    shown = _Checker(dtypes, params, argument.source).shown(argument.node, kind)
+    raise ExpressionError(
+        f"{aggregation.function}() takes {either(wanted)}, not {shown}; "
+        f"min, max, first, last, count and count_distinct take any kind",
+        source=text,
+        position=offset + 1,
+    )
 
 
 def _compatible(a: str, b: str, op: str) -> bool:
@@ -204,6 +250,16 @@ class _Checker:
                 f"{self.shown(node.args[position], kind)}",
                 node.args[position],
             )
+        if node.name == "case":  # case(c1, v1, c2, v2, ..., [default]): conditions true/false
+            pairs = len(node.args) // 2 * 2
+            for position, condition in enumerate(node.args[:pairs:2]):
+                if kinds[position * 2] in (TEXT, DATE):
+                    raise self.error(
+                        f"case() takes true/false conditions, not {self.shown(condition, kinds[position * 2])}",
+                        condition,
+                    )
+            known = {k for k in [*kinds[1:pairs:2], *kinds[pairs:]] if k is not None}
+            return known.pop() if len(known) == 1 else None
         if node.name in _GIVES:
             return _GIVES[node.name]
         if node.name in ("coalesce", "if_else"):
