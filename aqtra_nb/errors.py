@@ -17,7 +17,8 @@ def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str:
 class AqtraError(Exception):
     """Base of every error aqtra-nb raises for a user's mistake or a failed run.
 
-    ``location`` names where the problem is: a file, a step id, a field. It is prefixed to the message.
+    ``location`` names where the problem is: a file, a line in it, a step id, a field. It is prefixed to
+    the message; code that knows a line passes ``line=`` rather than writing it into the message.
     """
 
     def __init__(
@@ -41,6 +42,8 @@ class AqtraError(Exception):
         parts = []
         if self.file:
             parts.append(str(self.file))
+        if self.line:
+            parts.append(f"line {self.line}")
         if self.step:
             parts.append(f"step {self.step!r}")
         if self.field:
@@ -51,9 +54,17 @@ class AqtraError(Exception):
         loc = self.location
         return f"{loc}: {self.message}" if loc else self.message
 
-    def at(self, *, file: str | None = None, step: str | None = None, field: str | None = None) -> AqtraError:
+    def at(
+        self,
+        *,
+        file: str | None = None,
+        step: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
+    ) -> AqtraError:
         """Fill in location parts that are not set yet (inner code knows less than outer code)."""
         self.file = self.file or file
+        self.line = self.line or line
         self.step = self.step or step
         self.field = self.field or field
         self.args = (self._render(),)

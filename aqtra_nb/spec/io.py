@@ -150,7 +150,7 @@ def read_spec_file(path: str | Path, what: str, error: type[AqtraError]) -> str:
 
 def parse_yaml(text: str, *, source: str | None, error: type[AqtraError]) -> Any:
     """YAML text (with FlowLoader's YAML 1.2 booleans) as plain data; a syntax error is `error` naming
-    `source` and the line and column ("not valid YAML at line L, column C: ...")."""
+    `source` and the line (the error's `line`) and column ("FILE, line L: not valid YAML at column C: ...")."""
     if len(text) > MAX_FILE_BYTES:
         raise error(f"the document is {len(text):,} characters; the limit is {MAX_FILE_BYTES:,}", file=source)
     kept = _PARSED.get(text)
@@ -159,15 +159,15 @@ def parse_yaml(text: str, *, source: str | None, error: type[AqtraError]) -> Any
     try:
         document = yaml.load(text, Loader=FlowLoader)  # noqa: S506 - a SafeLoader
     except DocumentError as exc:
-        where = f" (line {exc.line})" if exc.line else ""
-        raise error(f"{exc}{where}", file=source, line=exc.line) from None
+        raise error(str(exc), file=source, line=exc.line) from None
     except RecursionError:
         raise error(f"the document is nested more than {MAX_DEPTH} levels deep", file=source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = f" at column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise error(f"not valid YAML{where}: {problem}", file=source) from None
+        line = mark.line + 1 if mark else None
+        raise error(f"not valid YAML{where}: {problem}", file=source, line=line) from None
     _PARSED.put(text, document)
     return document
 
@@ -258,8 +258,6 @@ def validation_error(
     if first["type"] == "extra_forbidden":
         message += _key_hint(loc)
     line = line_of(text, loc) if text else None
-    if line:
-        message = f"{message} (line {line})"
     return FlowValidationError(
         message, file=source, step=str(step_id) if step_id else None, field=field, line=line
     )

@@ -263,7 +263,7 @@ def _located(exc: ValidationError, source: str | None, text: str, document: Any)
     else:
         message = first["msg"]
     line = line_of(text, loc)
-    return AppSpecError(f"{message}{f' (line {line})' if line else ''}", file=source, field=field)
+    return AppSpecError(message, file=source, field=field, line=line)
 
 
 def _document_path(document: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -297,8 +297,7 @@ def check_references(spec: AppSpec, text: str | None = None) -> None:
 
     def fail(message: str, *loc: Any) -> AppSpecError:
         line = line_of(text, loc) if text else None
-        where = f" (line {line})" if line else ""
-        return AppSpecError(message + where, file=spec.source, field=".".join(str(p) for p in loc))
+        return AppSpecError(message, file=spec.source, field=".".join(str(p) for p in loc), line=line)
 
     flows = {}
     for name, ref in spec.flows.items():

@@ -32,15 +32,14 @@ class _Checker:
         self.index = {step.id: i for i, step in enumerate(spec.steps)}
 
     def error(self, message: str, step: BaseStep | None = None, field: str | None = None) -> AqtraError:
+        line = None
         if step is not None and self.text:
             loc: tuple[Any, ...] = ("steps", self.index.get(step.id, 0))
             if field:
                 loc += tuple(field.split(".", 1)) if field.startswith(("cases.", "options.")) else (field,)
             line = line_of(self.text, loc)
-            if line:
-                message = f"{message} (line {line})"
         return WorkflowValidationError(
-            message, file=self.spec.source, step=step.id if step else None, field=field
+            message, file=self.spec.source, step=step.id if step else None, field=field, line=line
         )
 
     # -- structure -----------------------------------------------------------------------------------------

@@ -71,12 +71,12 @@ def _located(exc: ValidationError, document: dict[str, Any], source: str | None,
         yaml_loc = loc[:2] + ("kind",)
     message = _message(first, loc, document)
     line = line_of(text, yaml_loc) if text else None
-    if line:
-        message = f"{message} (line {line})"
     field = ".".join(str(p) for p in field_path) or None
     if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
         field = "kind"
-    return WorkflowValidationError(message, file=source, step=str(step_id) if step_id else None, field=field)
+    return WorkflowValidationError(
+        message, file=source, step=str(step_id) if step_id else None, field=field, line=line
+    )
 
 
 def _rank(error: Any) -> tuple[int, int]:

@@ -54,16 +54,16 @@ def test_yaml_on_key_stays_a_string():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("flow: [unclosed\n", "not valid YAML at line 2"),
+        ("flow: [unclosed\n", "line 2: not valid YAML at column 1"),
         ("- just a list\n", "must be a mapping"),
         ("flow: x\nstepz: []\n", "field 'stepz': unknown key"),
         (
             "flow: x\nsteps:\n  - {component: filter}\n",
-            "field 'steps.0.id': required key is missing (line 3)",
+            "f.flow.yaml, line 3, field 'steps.0.id': required key is missing",
         ),
         (
             "flow: x\nsteps:\n  - id: a\n    component: filter\n    with: {}\n    inptu: b\n",
-            "step 'a', field 'inptu': unknown key; remove it or check its spelling. Did you mean 'input' or 'inputs'?",
+            "line 6, step 'a', field 'inptu': unknown key; remove it or check its spelling. Did you mean 'input' or 'inputs'?",
         ),
         ("flow: x\nsteps:\n  - {id: 'bad id', component: filter}\n", "must start with a letter"),
         ("flow: x\nparameters:\n  n: {type: float}\n", "field 'parameters.n.type'"),
@@ -75,6 +75,8 @@ def test_document_errors_are_located(text, expected):
     message = str(info.value)
     assert message.startswith("f.flow.yaml")
     assert expected in message
+    if "line " in message:  # the line is the error's own field, shown once in its location
+        assert f"line {info.value.line}" in message and message.count("line ") == 1
 
 
 def test_missing_file_is_a_clear_error(tmp_path):

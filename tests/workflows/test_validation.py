@@ -98,7 +98,7 @@ def test_bad_files_name_step_and_field(tmp_path, steps, step, field, message):
     assert error.file == path and error.step == step
     if field:
         assert error.field == field
-    assert "(line " in str(error)
+    assert error.line and f", line {error.line}, step " in str(error)
 
 
 def test_a_branch_that_does_not_end_in_finish(tmp_path):
@@ -156,7 +156,7 @@ def test_cli_exits_2_with_the_field(tmp_path):
     path = write(tmp_path, steps)
     done = cli("workflows", "start", path, check=2)
     assert "step 'a', field 'else': unknown step 'rejct'. Did you mean 'reject'?" in done.stderr
-    assert "(line 9)" in done.stderr and "Traceback" not in done.stderr
+    assert "workflow.yaml, line 9, step 'a'" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_json_schema_validates_the_example(capsys):
