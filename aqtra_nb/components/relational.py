@@ -51,6 +51,14 @@ def _join_keys(component: Component, params: Any, left: Frame, right: Frame) -> 
     right_field = "on" if params.on is not None else "right_on"
     component.ctx.require_columns(left.columns, left_keys, field=left_field)
     component.ctx.require_columns(right.columns, right_keys, field=right_field)
+    for left_key, right_key in zip(left_keys, right_keys, strict=False):
+        kinds = kind_of_dtype(left[left_key].dtype), kind_of_dtype(right[right_key].dtype)
+        if None not in kinds and kinds[0] != kinds[1] and set(kinds) != {NUMBER, BOOLEAN}:
+            raise component.ctx.error(
+                f"key column '{left_key}' ({kinds[0]}) cannot be matched with '{right_key}' ({kinds[1]}) of the "
+                "second input; join keys must be of one kind (convert one with a derive step first)",
+                field=right_field,
+            )
     return left_keys, right_keys
 
 

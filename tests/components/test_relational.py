@@ -169,6 +169,21 @@ def test_lookup_refuses_a_column_the_main_input_has(plan_error, orders, customer
     assert error.step == "look" and error.field == "columns" and "region" in str(error)
 
 
+@pytest.mark.parametrize("component", ["join", "lookup"])
+def test_join_keys_of_different_kinds_fail_while_planning(plan_error, component):
+    """Text against numbers would be pandas' 'You are trying to merge on str and float64', with no field."""
+    f = Flow("t")
+    left = f.from_frame("left", pd.DataFrame({"region": ["N", "S"], "amount": [1.0, 2.0]}))
+    right = f.from_frame("right", pd.DataFrame({"code": [1.0, 2.0], "name": ["a", "b"]}))
+    options = {"columns": ["name"]} if component == "lookup" else {}
+    getattr(f, component)("j", left, right, left_on="region", right_on="code", **options)
+    error = plan_error(f)
+    assert (error.step, error.field) == ("j", "right_on")
+    assert "key column 'region' (text) cannot be matched with 'code' (number)" in str(error)
+    f.spec.step("j").with_["left_on"] = "amount"  # numbers with numbers (float and int alike) plan
+    f.plan()
+
+
 # -- aggregate --------------------------------------------------------------------------------------------
 
 AGGREGATIONS = {
