@@ -62,3 +62,7 @@ def run_flow(
         if recorder is not None and recorder.run_id is None:
             recorder.failed_before_start(dict(parameters or {}), exc)
         raise
+    except BaseException as exc:  # Ctrl-C, SystemExit: the engine sent no outcome; keep the steps done
+        if recorder is not None:
+            recorder.interrupted(exc)
+        raise

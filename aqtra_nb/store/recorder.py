@@ -1,22 +1,42 @@
 """Records a run from the engine's event stream: the run row when it starts, steps and outcome when it
-ends. It is one more listener of the stream, so there is no second bookkeeping path."""
+ends. It is one more listener of the stream, so there is no second bookkeeping path.
+
+Recording is per-step overhead on every run, so it is kept to a tuple per step while the run goes
+(`_step`), and to two short Core transactions per run: the run row (`_start`) and, with the outcome, every
+step row in one executemany plus the lineage document (`_finish`). No ORM objects, no per-step
+statements; the flow version's id is looked up once per process and flow content (`_flow_id`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import getpass
 import logging
+import threading
+import time
 import uuid
+import weakref
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ..spec import FlowSpec
+from ..spec.digest import content_hash
 from ..spec.status import RunStatus
 from .models import Run, RunLineage, StepRun, utcnow
 from .store import Store, plain
 
 logger = logging.getLogger(__name__)
+
+RUNS, STEP_RUNS, RUN_LINEAGE = Run.__table__, StepRun.__table__, RunLineage.__table__
+# One buffered step: the step_runs columns after run_id, `finished_at` as a POSIX time until written.
+STEP_COLUMNS = ("step_id", "component", "status", "rows", "seconds", "error", "finished_at", "cached")
+
+# Per database (`_EngineState`): flow versions are never deleted, so after the first run of a version its
+# id needs no query (a row gone all the same is noticed by the run's insert and looked up again).
+_states: weakref.WeakKeyDictionary[Engine, _EngineState] = weakref.WeakKeyDictionary()
+_states_lock = threading.Lock()
 
 
 class RunRecorder:
@@ -28,37 +48,52 @@ class RunRecorder:
     ) -> None:
         self.store, self.spec, self.kind, self.parent = store, spec, kind, parent
         self.run_id: str | None = None
-        self.steps: dict[str, dict[str, Any]] = {}
+        self.steps: dict[str, tuple[Any, ...]] = {}  # step id -> values of STEP_COLUMNS
         self.lineage: dict[str, Any] | None = None
+        self.finished = False  # the outcome is written (or the run never started)
+        self.digest: str | None = None  # the flow's content hash, when the run_started event names it
 
     def __call__(self, event: Any) -> None:
-        if event.kind == "run_started":
-            self._start(event.run_id, (event.data or {}).get("parameters", {}))
-        elif event.kind == "step_finished":
+        kind = event.kind
+        if kind == "step_started":  # the commonest event, and nothing to record
+            return
+        if kind == "step_finished":
             self._step(event, RunStatus.succeeded)
-        elif event.kind == "step_failed":
+        elif kind == "step_failed":
             self._step(event, RunStatus.failed)
-        elif event.kind in ("run_finished", "run_failed"):
+        elif kind == "run_started":
+            data = event.data or {}
+            flow = (data.get("lineage") or {}).get("flow") or {}
+            if flow.get("name") == self.spec.flow:  # the engine hashed this spec for the lineage already
+                self.digest = flow.get("hash")
+            self._start(event.run_id, data.get("parameters", {}))
+        elif kind in ("run_finished", "run_failed"):
             self.lineage = (event.data or {}).get("lineage")
-            status = RunStatus.succeeded if event.kind == "run_finished" else RunStatus.failed
+            status = RunStatus.succeeded if kind == "run_finished" else RunStatus.failed
             self._finish(status, event.seconds, event.error)
 
     def _start(self, run_id: str, parameters: dict[str, Any], status: RunStatus = RunStatus.running) -> None:
         self.run_id = run_id
-        flow = self.store.save_flow(self.spec)
-        with self.store.session.begin() as session:
-            session.add(
-                Run(
-                    id=run_id,
-                    kind=self.kind,
-                    name=self.spec.flow,
-                    flow_id=flow.id,
-                    parameters=plain(parameters),
-                    status=status,
-                    created_by=_user(),
-                    parent_run_id=self.parent,
+        row = {
+            "id": run_id,
+            "kind": self.kind,
+            "name": self.spec.flow,
+            "parameters": plain(parameters),
+            "status": status,
+            "created_by": _user(),
+            "parent_run_id": self.parent,
+        }
+        try:
+            with self.store.engine.begin() as connection:
+                connection.execute(
+                    RUNS.insert(), {**row, "flow_id": _flow_id(self.store, self.spec, self.digest)}
                 )
-            )
+        except IntegrityError:  # the remembered flow version is gone (a database replaced under us)
+            _forget_flow_ids(self.store.engine)
+            with self.store.engine.begin() as connection:
+                connection.execute(
+                    RUNS.insert(), {**row, "flow_id": _flow_id(self.store, self.spec, self.digest)}
+                )
 
     def failed_before_start(self, parameters: dict[str, Any], error: Exception) -> str:
         """Record a run that failed in planning (bad parameters, unreachable source): it is history too."""
@@ -66,55 +101,116 @@ class RunRecorder:
         self._start(run_id, {k: str(v) for k, v in parameters.items()}, RunStatus.failed)
         step = getattr(error, "step", None)
         if step:
-            self.steps[step] = {
-                "step_id": step,
-                "component": getattr(error, "component", None),
-                "status": RunStatus.failed,
-                "rows": None,
-                "seconds": None,
-                "error": str(error),
-                "finished_at": utcnow(),
-            }
+            component = getattr(error, "component", None)
+            self.steps[step] = (step, component, RunStatus.failed, None, None, str(error), time.time(), False)
         self._finish(RunStatus.failed, 0.0, str(error))
         return run_id
 
-    def _step(self, event: Any, status: RunStatus) -> None:
-        if event.step is None:
+    def interrupted(self, error: BaseException) -> None:
+        """The run stopped without its outcome event (Ctrl-C, SystemExit): record what finished before."""
+        if self.run_id is None or self.finished:
             return
-        self.steps[event.step] = {
-            "step_id": event.step,
-            "component": event.component,
-            "status": status,
-            "rows": event.rows,
-            "seconds": event.seconds,
-            "error": event.error,
-            "finished_at": dt.datetime.fromtimestamp(event.time, dt.UTC),
-            "cached": bool(getattr(event, "cached", False)),
-        }
+        status = RunStatus.cancelled if isinstance(error, KeyboardInterrupt) else RunStatus.failed
+        self._finish(status, None, f"interrupted: {type(error).__name__}: {error}".rstrip(": "))
+
+    def _step(self, event: Any, status: RunStatus) -> None:
+        step = event.step
+        if step is None:
+            return
+        self.steps[step] = (
+            step,
+            event.component,
+            status,
+            event.rows,
+            event.seconds,
+            event.error,
+            event.time,
+            bool(event.cached),
+        )
 
     def _finish(self, status: RunStatus, seconds: float | None, error: str | None) -> None:
         if self.run_id is None:
             return
-        # Plain bulk statements, not ORM objects: recording is per-step overhead on every run.
-        with self.store.session.begin() as session:
-            found = session.execute(
-                update(Run)
-                .where(Run.id == self.run_id)
-                .values(status=status, seconds=seconds, error=error, finished_at=utcnow())
-            )
+        self.finished = True
+        outcome = {"status": status, "seconds": seconds, "error": error, "finished_at": utcnow()}
+        with self.store.engine.begin() as connection:
+            found = connection.execute(RUNS.update().where(RUNS.c.id == self.run_id).values(outcome))
             if found.rowcount == 0:  # pragma: no cover - the row was deleted mid-run
                 return
-            self._insert_steps(session)
+            self._insert_steps(connection)
 
     def _insert_steps(self, session: Any) -> None:
-        """The step rows and the lineage document, written in the transaction of the run's outcome (job
-        runs, whose outcome the worker writes, call this alone)."""
+        """The step rows (one executemany) and the lineage document, written in the transaction of the
+        run's outcome. `session` is a Connection or an ORM Session (job runs, whose outcome the worker
+        writes, call this alone)."""
         if self.steps:
-            session.execute(
-                insert(StepRun), [{**step, "run_id": self.run_id} for step in self.steps.values()]
-            )
+            run_id, utc, stamp = self.run_id, dt.UTC, dt.datetime.fromtimestamp
+            rows = [
+                (run_id, step_id, component, str(status), rows, seconds, error, stamp(finished, utc), cached)
+                for step_id, component, status, rows, seconds, error, finished, cached in self.steps.values()
+            ]
+            state = _state(self.store.engine)
+            if state.step_sql is not None:  # SQLite: the driver's executemany over processed tuples
+                processors = state.step_processors
+                for index, row in enumerate(rows):
+                    values = list(row)
+                    for column, process in processors:
+                        values[column] = process(values[column])
+                    rows[index] = tuple(values)
+                connection = session.connection() if isinstance(session, Session) else session
+                connection.exec_driver_sql(state.step_sql, rows)
+            else:
+                names = ("run_id", *STEP_COLUMNS)
+                session.execute(STEP_RUNS.insert(), [dict(zip(names, row, strict=True)) for row in rows])
         if self.lineage is not None:
-            session.execute(insert(RunLineage), [{"run_id": self.run_id, "document": self.lineage}])
+            session.execute(RUN_LINEAGE.insert(), {"run_id": self.run_id, "document": self.lineage})
+
+
+class _EngineState:
+    """What the recorder keeps per database: known flow version ids by (flow name, content hash), and on
+    SQLite the step rows' INSERT as driver SQL with the columns' bind processors, for one executemany
+    that skips SQLAlchemy's per-row parameter handling (on PostgreSQL Core's insertmanyvalues batches
+    the rows into one statement already)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.flow_ids: dict[tuple[str, str], int] = {}
+        self.step_sql: str | None = None
+        self.step_processors: list[tuple[int, Any]] = []
+        dialect = engine.dialect
+        if dialect.name == "sqlite":
+            compiled = STEP_RUNS.insert().compile(dialect=dialect, column_keys=["run_id", *STEP_COLUMNS])
+            if compiled.positional and list(compiled.positiontup or ()) == ["run_id", *STEP_COLUMNS]:
+                self.step_sql = str(compiled)
+                for index, name in enumerate(["run_id", *STEP_COLUMNS]):
+                    process = STEP_RUNS.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                    if process is not None:
+                        self.step_processors.append((index, process))
+
+
+def _state(engine: Engine) -> _EngineState:
+    with _states_lock:
+        found = _states.get(engine)
+        if found is None:
+            found = _states[engine] = _EngineState(engine)
+        return found
+
+
+def _flow_id(store: Store, spec: FlowSpec, digest: str | None = None) -> int:
+    """The id of this version of `spec` in `store`, saving it the first time it is seen. `digest` is
+    its content hash when known (the lineage document of `run_started` carries it)."""
+    known = _state(store.engine).flow_ids
+    key = (spec.flow, digest or content_hash(spec.to_document()))
+    found = known.get(key)
+    if found is None:
+        version = store.save_flow(spec)
+        found = version.id
+        if version.content_hash == key[1]:
+            known[key] = found
+    return found
+
+
+def _forget_flow_ids(engine: Engine) -> None:
+    _state(engine).flow_ids.clear()
 
 
 def _user() -> str | None:
