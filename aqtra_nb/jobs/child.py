@@ -45,6 +45,11 @@ class KernelWatch:
         class WatchedKernelManager(AsyncKernelManager):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 kwargs.setdefault("transport", transport)
+                if kwargs["transport"] == "ipc":
+                    # jupyter_client names ipc sockets after the connection file, or "kernel-ipc-N" in the
+                    # working folder when it has none yet: two runs starting together in one folder then
+                    # share sockets ("Invalid Signature"). A prefix of this kernel's own keeps them apart.
+                    kwargs.setdefault("ip", ipc_prefix())
                 super().__init__(*args, **kwargs)
                 watch.managers.append(self)
 
@@ -74,6 +79,17 @@ def kernel_transport() -> str:
     from jupyter_core.paths import jupyter_runtime_dir
 
     return "ipc" if len(jupyter_runtime_dir()) <= 50 else "tcp"
+
+
+def ipc_prefix() -> str:
+    """A path prefix of one kernel's Unix sockets, unique to it, in Jupyter's runtime folder (0700)."""
+    import uuid
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    folder = jupyter_runtime_dir()
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return os.path.join(folder, f"aqtra-{uuid.uuid4().hex[:12]}-ipc")
 
 
 def run_papermill(

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -244,3 +246,20 @@ def test_notifications_by_email_and_webhook_when_a_run_ends_for_good(store, tmp_
             ("good", "succeeded", 1),
         ]
         assert "'z'" in posted[0]["error"]
+
+
+def test_kernels_started_together_never_share_ipc_sockets(tmp_path, monkeypatch):
+    """Without a connection file yet, jupyter_client names ipc sockets "kernel-ipc-N" in the working
+    folder: two runs starting at once in one folder took each other's sockets ("Invalid Signature")."""
+    from aqtra_nb.jobs.child import KernelWatch, kernel_transport
+
+    runtime = tempfile.mkdtemp(prefix="rt-")  # short: a socket path has at most 107 bytes
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", runtime)
+    monkeypatch.chdir(tmp_path)
+    if kernel_transport() != "ipc":
+        pytest.skip("this machine's runtime folder is too long for Unix sockets: tcp is used")
+    managers = [KernelWatch().manager_class()(kernel_name="python3") for _ in range(2)]
+    prefixes = [m.ip for m in managers]
+    assert prefixes[0] != prefixes[1]
+    assert all(p.startswith(runtime) and len(p) + 6 < 107 for p in prefixes)
+    shutil.rmtree(runtime)
