@@ -45,9 +45,12 @@ class FlowStatus:
     def __call__(self, event: RunEvent) -> None:
         with self._lock:  # Dask's threads report steps concurrently: views get the snapshots in order
             self._apply(event)
+            watchers = list(self._watchers.values())
+            if not watchers:  # no view shown: no snapshot (a copy per event costs O(steps) per step)
+                return
             steps = {k: dict(v) for k, v in self.steps.items()}
             run = dict(self.run)
-            for watcher in list(self._watchers.values()):
+            for watcher in watchers:
                 watcher(steps, run)
 
     def _apply(self, event: RunEvent) -> None:
