@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import math
 import os
 import platform
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,3 +60,15 @@ def generated(target: Path, write: Callable[[Path], object]) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def best_of(queries: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Best wall-clock seconds of each query; rounds interleave the implementations to spread noise."""
+    best = dict.fromkeys(queries, math.inf)
+    for _ in range(repeat):
+        for name, query in queries.items():
+            gc.collect()
+            started = time.perf_counter()
+            query()
+            best[name] = min(best[name], time.perf_counter() - started)
+    return best

@@ -37,7 +37,6 @@ import argparse
 import contextlib
 import cProfile
 import datetime
-import gc
 import importlib.util
 import inspect
 import io
@@ -47,7 +46,6 @@ import platform
 import pstats
 import sys
 import sysconfig
-import time
 import traceback
 import types
 from collections.abc import Callable, Iterator
@@ -60,7 +58,7 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from _common import commit, generated, load_average
+from _common import best_of, commit, generated, load_average
 
 from aqtra_nb import Flow, datasets
 
@@ -471,18 +469,6 @@ def check_chain(results: dict[str, pd.DataFrame | None], steps: int, rows: int) 
 
 
 # -- running and timing --------------------------------------------------------------------------------------
-
-
-def best_of(queries: dict[str, Query], repeat: int) -> dict[str, float]:
-    """Best wall-clock seconds of each query; rounds interleave the implementations to spread noise."""
-    best = dict.fromkeys(queries, float("inf"))
-    for _ in range(repeat):
-        for name, query in queries.items():
-            gc.collect()
-            started = time.perf_counter()
-            query()
-            best[name] = min(best[name], time.perf_counter() - started)
-    return best
 
 
 def run_benchmark(

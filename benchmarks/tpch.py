@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import math
 import os
 import platform
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +34,7 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from _common import generated, machine
+from _common import best_of, generated, machine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FLOWS = REPO_ROOT / "benchmarks" / "tpch"
@@ -437,18 +435,6 @@ def check(name: str, results: dict[str, pd.DataFrame]) -> None:
                 f"{name}: {implementation} disagrees with {REFERENCE} ({problem})\n"
                 f"{REFERENCE}:\n{reference.to_string()}\n{implementation}:\n{got.to_string()}"
             )
-
-
-def best_of(queries: dict[str, Query], repeat: int) -> dict[str, float]:
-    """Best wall-clock seconds of each query; rounds interleave the implementations to spread noise."""
-    best = dict.fromkeys(queries, math.inf)
-    for _ in range(repeat):
-        for name, query in queries.items():
-            gc.collect()
-            started = time.perf_counter()
-            query()
-            best[name] = min(best[name], time.perf_counter() - started)
-    return best
 
 
 def table(seconds: dict[str, dict[str, float]]) -> str:

@@ -134,6 +134,47 @@ def plan_error() -> Callable[..., AqtraError]:
     return plan
 
 
+# Plan-time type checks (tests/expr/test_types.py, tests/components/test_aggregate_types.py): one step of
+# `component` with `with_` over a small orders Parquet file, validated by the CLI.
+TYPED_FLOW = """\
+flow: typed
+parameters:
+  limit: {{type: integer, default: 3}}
+steps:
+  - id: orders
+    component: read_parquet
+    with: {{path: {path}}}
+  - id: pick
+    component: {component}
+    input: orders
+    with: {with_}
+"""
+
+
+@pytest.fixture(scope="module")
+def typed_orders(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("typed")
+    return datasets.write_sales(folder, scale=0.0005, formats=("parquet",))["orders"]["parquet"]
+
+
+@pytest.fixture
+def validate_typed(
+    typed_orders: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> Callable[..., tuple[int, str]]:
+    """`validate_typed(with_, component)`: (exit code, stderr) of `aqtra-nb validate` on TYPED_FLOW."""
+    from aqtra_nb.cli import main
+
+    def run(with_: str, component: str) -> tuple[int, str]:
+        path = tmp_path / "typed.flow.yaml"
+        path.write_text(TYPED_FLOW.format(path=typed_orders, component=component, with_=with_))
+        code = main(["validate", str(path)])
+        _, err = capsys.readouterr()
+        assert "Traceback" not in err
+        return code, err
+
+    return run
+
+
 # Browser tests: Playwright's sync API driving the system's Chromium (never a downloaded one). One browser
 # per test module, stopped with the module: a running Playwright keeps an event loop running in the
 # main thread, which would break later tests that call asyncio.run (pytest-playwright's own `browser`

@@ -6,42 +6,16 @@ and the column's kind; expressions inside aggregations are checked like derive's
 from __future__ import annotations
 
 import pytest
+from conftest import TYPED_FLOW
 
-from aqtra_nb import datasets
-from aqtra_nb.cli import main
 from aqtra_nb.errors import AqtraError
 from aqtra_nb.flow import Flow
 
-FLOW = """\
-flow: typed
-parameters:
-  limit: {{type: integer, default: 3}}
-steps:
-  - id: orders
-    component: read_parquet
-    with: {{path: {path}}}
-  - id: pick
-    component: {component}
-    input: orders
-    with: {with_}
-"""
-
-
-@pytest.fixture(scope="module")
-def orders(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("typed")
-    return datasets.write_sales(folder, scale=0.0005, formats=("parquet",))["orders"]["parquet"]
-
 
 @pytest.fixture
-def validate(orders, tmp_path, capsys):
+def validate(validate_typed):
     def run(with_: str, component: str = "aggregate") -> tuple[int, str]:
-        path = tmp_path / "typed.flow.yaml"
-        path.write_text(FLOW.format(path=orders, component=component, with_=with_))
-        code = main(["validate", str(path)])
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return code, err
+        return validate_typed(with_, component)
 
     return run
 
@@ -96,15 +70,17 @@ def test_what_pandas_accepts_still_plans(validate, text):
     assert code == 0, err
 
 
-def test_flow_plan_raises_the_same_error(orders):
+def test_flow_plan_raises_the_same_error(typed_orders):
     flow = Flow.from_yaml(
-        FLOW.format(path=orders, component="aggregate", with_=_aggregations("mean(region)"))
+        TYPED_FLOW.format(path=typed_orders, component="aggregate", with_=_aggregations("mean(region)"))
     )
     with pytest.raises(AqtraError) as caught:
         flow.plan()
     assert caught.value.step == "pick" and caught.value.field == "aggregations.total"
     assert "column 'region' (text)" in str(caught.value)
-    good = Flow.from_yaml(FLOW.format(path=orders, component="aggregate", with_=_aggregations("max(region)")))
+    good = Flow.from_yaml(
+        TYPED_FLOW.format(path=typed_orders, component="aggregate", with_=_aggregations("max(region)"))
+    )
     assert good.plan() is not None
 
 

@@ -6,39 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from aqtra_nb import datasets
-from aqtra_nb.cli import main
-
-FLOW = """\
-flow: typed
-parameters:
-  limit: {{type: integer, default: 3}}
-steps:
-  - id: orders
-    component: read_parquet
-    with: {{path: {path}}}
-  - id: pick
-    component: {component}
-    input: orders
-    with: {with_}
-"""
-
-
-@pytest.fixture(scope="module")
-def orders(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("typed")
-    return datasets.write_sales(folder, scale=0.0005, formats=("parquet",))["orders"]["parquet"]
-
 
 @pytest.fixture
-def validate(orders, tmp_path, capsys):
+def validate(validate_typed):
     def run(with_: str, component: str = "filter") -> tuple[int, str]:
-        path = tmp_path / "typed.flow.yaml"
-        path.write_text(FLOW.format(path=orders, component=component, with_=with_))
-        code = main(["validate", str(path)])
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return code, err
+        return validate_typed(with_, component)
 
     return run
 
