@@ -80,15 +80,28 @@ def wait_for_first_run(page) -> None:
     page.locator(".aqtra-grid-row, .aqtra-metric-value").first.wait_for(timeout=WAIT)
 
 
-def chart_bars(page) -> dict[str, float]:
+def chart_bars(page, labels: set[str] | None = None) -> dict[str, float]:
     """The bars plotly drew, read from the plot's own data (x labels → y values). Waits for plotly to
-    have drawn: a published page loads plotly.js from the server after the other widgets show."""
-    page.wait_for_function(
-        "() => { const gd = document.querySelector('.aqtra-chart .js-plotly-plot'); return gd && gd.data }",
-        timeout=WAIT,
-    )
-    data = page.evaluate(
+    have drawn bars (a published page loads plotly.js from the server after the other widgets show,
+    and a chart first drawn before its run's rows arrive has no bars yet); with `labels`, waits until
+    the bars are exactly those (a chart may redraw a moment after the cards of the same run)."""
+    read = (
         "() => { const gd = document.querySelector('.aqtra-chart .js-plotly-plot');"
-        " return gd && gd.data ? gd.data.map(t => [t.x, t.y]) : [] }"
+        " return gd && gd.data ? gd.data.map(t => [Array.from(t.x || []), Array.from(t.y || [])]) : [] }"
     )
+    try:
+        page.wait_for_function(
+            "wanted => { const gd = document.querySelector('.aqtra-chart .js-plotly-plot');"
+            " if (!gd || !gd.data) return false;"
+            " const xs = gd.data.flatMap(t => Array.from(t.x || []).map(String));"
+            " if (!xs.length) return false;"
+            " return !wanted || (xs.length === wanted.length && wanted.every(w => xs.includes(w))) }",
+            arg=sorted(labels) if labels is not None else None,
+            timeout=WAIT,
+        )
+    except Exception as error:
+        raise AssertionError(
+            f"the chart did not show {labels or 'bars'}: it has {page.evaluate(read)}"
+        ) from error
+    data = page.evaluate(read)
     return {str(x): float(y) for xs, ys in data for x, y in zip(xs, ys, strict=True)}

@@ -67,7 +67,7 @@ def test_a_visitor_gets_the_pre_run_app_and_its_url_parameters_start_a_new_run(
         " return gd && gd.data && gd.data.length && gd.data[0].x.length === 1 }",
         timeout=WAIT,
     )
-    assert set(chart_bars(page)) == {"South"}
+    assert set(chart_bars(page, {"South"})) == {"South"}
     page.locator(".aqtra-status-succeeded").wait_for(timeout=WAIT)
     south = orders[orders["region"] == "South"]
     page.wait_for_function(
