@@ -710,7 +710,10 @@ svg.react-flow__connectionline {
   background: var(--jp-warn-color1);
 }
 
-.aqtra-error {
+/* Scoped to the extension's own views: notebook widgets (forms, run status) use .aqtra-error too. */
+.aqtra-sidebar .aqtra-error,
+.aqtra-flow-editor-widget .aqtra-error,
+.aqtra-schedule-form .aqtra-error {
   margin: 6px 8px;
   padding: 4px 6px;
   color: var(--jp-error-color1);
