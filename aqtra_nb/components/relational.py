@@ -40,7 +40,12 @@ class KeyParams(Params):
 
 
 class JoinParams(KeyParams):
-    how: Literal["inner", "left", "right", "outer"] = Field("inner", description="Join type.")
+    how: Literal["inner", "left", "right", "outer", "semi", "anti"] = Field(
+        "inner",
+        description="Join type. `semi` keeps the rows of the first input that have a match in the second "
+        "(SQL's EXISTS), `anti` those that have none (NOT EXISTS): each row once, with the first input's "
+        "columns only.",
+    )
     suffixes: tuple[str, str] = Field(("", "_right"), description="Added to clashing non-key column names.")
 
 
@@ -63,7 +68,10 @@ def _join_keys(component: Component, params: Any, left: Frame, right: Frame) -> 
 
 
 class Join(Component):
-    """Join two inputs on key columns (inner, left, right, outer)."""
+    """Join two inputs on key columns (inner, left, right, outer; semi/anti: rows with/without a match).
+
+    `semi` and `anti` filter the first input by the second (SQL's EXISTS and NOT EXISTS): each row once,
+    its own columns only; keys match as in the other join types."""
 
     name = "join"
     pure_schema = True
@@ -73,6 +81,10 @@ class Join(Component):
     def transform(self, inputs: list[Frame]) -> Frame:
         left, right = inputs
         left_keys, right_keys = _join_keys(self, self.params, left, right)
+        if self.params.how in ("semi", "anti"):
+            return _matching(
+                left, right, keep=self.params.how == "semi", left_on=left_keys, right_on=right_keys
+            )
         return _merge(
             left,
             right,
@@ -83,9 +95,12 @@ class Join(Component):
         )
 
     def required_columns(self, needed, inputs):
+        left, right = inputs
+        if self.params.how in ("semi", "anti"):  # only the second input's keys, whatever is needed
+            left_keys, right_keys = _join_keys(self, self.params, left, right)
+            return [None if needed is None else set(left_keys) | set(needed), set(right_keys)]
         if needed is None:
             return [None, None]
-        left, right = inputs
         left_keys, right_keys = _join_keys(self, self.params, left, right)
         suffix_l, suffix_r = self.params.suffixes
         left_need = set(left_keys) | {c for c in left.columns if c in needed or f"{c}{suffix_l}" in needed}
@@ -100,6 +115,23 @@ def _merge(
         return left.merge(right, how=how, on=left_on, suffixes=suffixes)
     out = left.merge(right, how=how, left_on=left_on, right_on=right_on, suffixes=suffixes)
     return out
+
+
+MATCHED = "__aqtra_matched__"
+
+
+def _matching(left: Frame, right: Frame, *, keep: bool, left_on: list[str], right_on: list[str]) -> Frame:
+    """The rows of `left` whose keys appear (`keep`) or do not appear among `right`'s, each once, with
+    `left`'s columns; keys match as in the other join types."""
+    if not is_dask(left) and not is_dask(right) and len(left_on) == 1:
+        found = left[left_on[0]].isin(right[right_on[0]])  # one hash table of the right keys: no merge
+        return left[found if keep else ~found].reset_index(drop=True)
+    keys = right[right_on].drop_duplicates(subset=right_on)  # (no subset: dask-expr's merge then fails)
+    keys = keys.rename(columns=dict(zip(right_on, left_on, strict=True)))
+    if keep:
+        return left.merge(keys, how="inner", on=left_on)
+    out = left.merge(keys.assign(**{MATCHED: True}), how="left", on=left_on)
+    return out[out[MATCHED].isna()].drop(columns=[MATCHED])
 
 
 class LookupParams(KeyParams):

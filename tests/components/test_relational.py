@@ -101,6 +101,44 @@ def test_join_multiplies_rows_for_duplicate_keys(partitioned, assert_same):
     assert_same(out, left.merge(right, how="outer", on="k"), sort_by=["k", "a", "b"])
 
 
+def _matching_rows(left, right, how, left_on, right_on):
+    """pandas' EXISTS / NOT EXISTS: left rows whose keys occur (or not) among the right's."""
+    keys = right[right_on].drop_duplicates().set_axis(left_on, axis=1).assign(matched=True)
+    marked = left.merge(keys, how="left", on=left_on)
+    return marked[marked.matched.notna() == (how == "semi")].drop(columns="matched")
+
+
+@pytest.mark.parametrize("how", ["semi", "anti"])
+@pytest.mark.parametrize("keys", [("customer_id", "customer_id"), (["region", "status"], ["area", "state"])])
+@pytest.mark.parametrize("split", [True, False])
+def test_semi_and_anti_join_keep_first_input_rows_once(partitioned, assert_same, orders, how, keys, split):
+    left_on, right_on = keys
+    right = orders[orders.customer_id % 3 == 0].rename(columns={"region": "area", "status": "state"})
+    right = pd.concat([right, right])  # duplicate matches must not multiply rows
+    f = Flow("t")
+    first = f.from_frame("left", partitioned(orders, 4) if split else orders)
+    second = f.from_frame("right", partitioned(right, 3) if split else right)
+    f.add("step", "join", [first, second], how=how, left_on=left_on, right_on=right_on)
+    out = f.run(progress=False)["step"]
+    expected = _matching_rows(orders, right, how, *map(_as_list, keys))
+    assert 0 < len(out) < len(orders)
+    assert list(out.columns) == list(orders.columns)
+    assert_same(out, expected, sort_by="order_id")
+
+
+def _as_list(keys):
+    return [keys] if isinstance(keys, str) else keys
+
+
+def test_a_semi_join_reads_only_the_keys_of_the_second_input(sales):
+    f = Flow("t")
+    orders = f.from_frame("orders", sales["orders"])
+    customers = f.from_frame("customers", sales["customers"])
+    f.add("step", "join", [orders, customers], how="semi", on="customer_id")
+    plan = f.plan()
+    assert plan.steps["customers"].needed == {"customer_id"}
+
+
 # -- lookup -----------------------------------------------------------------------------------------------
 
 
