@@ -5,7 +5,10 @@ bytes, the data file's name, its CRC-32 and size). The JSON is written last, by 
 the data file it describes: a reader sees a whole entry or none, and two processes writing one key leave
 one whole entry (the last rename wins; a data file no JSON names is removed by the next sweep). A data
 file whose size or CRC does not match its JSON is treated as missing, removed, and recomputed: a cache
-never serves what it cannot check. The JSON's modification time is the entry's last use (least recently
+never serves what it cannot check. A partitioned run's step writes its partitions instead, one Parquet file
+each, into a staging folder from the run's own Dask graph; the folder is renamed `KEY.ID.parts` when the
+run completes and the JSON then lists each part with its size and CRC-32 (`stage`, `commit_parts`,
+`load_partitioned`). The JSON's modification time is the entry's last use (least recently
 used entries go first when the folder is over its size limit).
 
 Recent outputs also stay in this process's memory (a bounded LRU of frames), so an app's second run does
@@ -25,6 +28,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -33,6 +37,7 @@ from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -41,10 +46,14 @@ import pyarrow.parquet as pq
 
 from ..private_files import private_folder
 
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+
 logger = logging.getLogger(__name__)
 
 _SAMPLE_ROWS = 64
 ROWS_KEPT_SECONDS = 30 * 86400
+STAGING_KEPT_SECONDS = 6 * 3600  # a partitioned step's parts may take long to write
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class Entry:
     data: str  # the data file's name, in the cache folder
     created: float
     used: float  # the JSON's modification time
+    parts: list | None = None  # a partitioned entry: [file name, bytes, CRC-32] per partition, in order
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,19 +136,17 @@ class StepCache:
         entry = self.entry(key)
         if entry is None:
             return None
+        files = [(entry.data, entry.bytes, entry.crc32)] if entry.parts is None else entry.parts
+        base = self.folder if entry.parts is None else self.folder / entry.data
         try:
-            with open(self.folder / entry.data, "rb") as handle:
-                data = handle.read()
-        except OSError:
-            data = b""
-        if len(data) != entry.bytes or zlib.crc32(data) != entry.crc32:
-            logger.warning(
-                "cache entry %s (%s/%s) failed its check; recomputing", key, entry.flow, entry.step
-            )
-            self._remove(key, entry)
-            return None
-        try:
-            frame = pq.read_table(pa.BufferReader(data)).to_pandas()
+            tables = []
+            for name, size, crc in files:
+                data = _checked(base / name, size, crc)
+                if data is None:
+                    self._failed(entry)
+                    return None
+                tables.append(pq.read_table(pa.BufferReader(data)))
+            frame = pa.concat_tables(tables).to_pandas() if len(tables) > 1 else tables[0].to_pandas()
         except Exception as exc:  # a file that checks but does not parse: written by a broken writer
             logger.warning("cache entry %s cannot be read (%s); recomputing", key, exc)
             self._remove(key, entry)
@@ -147,19 +155,91 @@ class StepCache:
         self._remember(key, frame)
         return frame.copy(deep=False)
 
+    def load_partitioned(self, key: str) -> dd.DataFrame | None:
+        """A partitioned entry as a Dask frame of its parts (each checked first: a part that fails its
+        size or CRC makes the entry missing, removed), or None (missing, or a one-file entry: `load`)."""
+        entry = self.entry(key)
+        if entry is None or entry.parts is None:
+            return None
+        folder = self.folder / entry.data
+        for name, size, crc in entry.parts:
+            if _checked(folder / name, size, crc) is None:
+                self._failed(entry)
+                return None
+        paths = [str(folder / name) for name, _, _ in entry.parts]
+        try:
+            meta = pq.read_schema(paths[0]).empty_table().to_pandas()
+        except Exception as exc:
+            logger.warning("cache entry %s cannot be read (%s); recomputing", key, exc)
+            self._remove(key, entry)
+            return None
+        self._touch(key)
+        import dask
+        import dask.dataframe as dd
+
+        with dask.config.set({"dataframe.convert-string": False}):  # the cached dtypes as they are
+            return dd.from_map(_read_part, paths, meta=meta, enforce_metadata=False)
+
+    def _failed(self, entry: Entry) -> None:
+        logger.warning(
+            "cache entry %s (%s/%s) failed its check; recomputing", entry.key, entry.flow, entry.step
+        )
+        self._remove(entry.key, entry)
+
     # -- writing ---------------------------------------------------------------------------------------
-    def worth_writing(self, seconds: float, frame: pd.DataFrame) -> bool:
-        """True when making the output took longer than writing and reading it back would."""
+    def worth_writing(self, seconds: float, size: int) -> bool:
+        """True when making an output of `size` bytes (in memory) took longer than writing and reading
+        it back would."""
         if self.min_seconds < 0:
             return True
-        return seconds >= self.min_seconds + _size(frame) / self.WRITE_RATE
+        return seconds >= self.min_seconds + size / self.WRITE_RATE
+
+    def stage(self) -> Path:
+        """A new staging folder for a partitioned entry's parts (`write_part` fills it, from Dask tasks;
+        `commit_parts` or `discard` ends it)."""
+        private_folder(self.folder)
+        staging = self.folder / f".parts-{uuid.uuid4().hex[:12]}.tmp"
+        staging.mkdir(mode=0o700)
+        return staging
+
+    def commit_parts(
+        self, key: str, staging: Path, parts: list[list], *, rows: int, flow: str, step: str, component: str
+    ) -> None:
+        """Make the staged parts an entry: the folder renamed into place, then its JSON (which lists
+        each part's name, size and CRC-32) renamed into place last."""
+        name = f"{key}.{uuid.uuid4().hex[:8]}.parts"
+        os.replace(staging, self.folder / name)
+        listing = json.dumps(parts).encode()
+        record = {
+            "key": key,
+            "flow": flow,
+            "step": step,
+            "component": component,
+            "rows": rows,
+            "bytes": sum(size for _, size, _ in parts),
+            "crc32": zlib.crc32(listing),
+            "data": name,
+            "created": time.time(),
+            "parts": parts,
+        }
+        old = self.entry(key)
+        _atomic_write(self._meta_path(key), json.dumps(record).encode())
+        if old is not None and old.data != name:
+            _remove_data(self.folder / old.data)
+        self.evict()
+
+    def discard(self, staging: Path, key: str | None = None, rows: int | None = None) -> None:
+        """Drop staged parts (the step was not worth keeping, or the run failed); keep its row count."""
+        _remove_data(staging)
+        if key is not None and rows is not None:
+            self._write_rows(key, rows)
 
     def save(
         self, key: str, frame: pd.DataFrame, *, flow: str, step: str, component: str, write: bool = True
     ) -> None:
         """Keep `frame` in memory now and, with `write`, on disk soon (background thread). Frames Parquet
         cannot give back exactly (Python objects, mixed types) are not kept."""
-        if not _round_trips(frame):
+        if not round_trips(frame):
             logger.debug(
                 "step %s of %s: output not cacheable (does not round-trip through Parquet)", step, flow
             )
@@ -236,10 +316,12 @@ class StepCache:
             removed.append(entry)
             total -= entry.bytes
         named = {e.data for e in entries if e not in removed}
-        for path in self.folder.glob("*.parquet"):
+        for path in [*self.folder.glob("*.parquet"), *self.folder.glob("*.parts")]:
             if path.name not in named and _older_than(path, 60):
-                with contextlib.suppress(OSError):
-                    path.unlink()
+                _remove_data(path)
+        for path in self.folder.glob(".parts-*.tmp"):  # a run that was killed while writing
+            if _older_than(path, STAGING_KEPT_SECONDS):
+                _remove_data(path)
         for path in self.folder.glob("*.rows"):  # row counts of steps not written: tiny, kept a while
             if _older_than(path, ROWS_KEPT_SECONDS):
                 with contextlib.suppress(OSError):
@@ -270,8 +352,7 @@ class StepCache:
             if dropped is not None:
                 self._memory_used -= dropped[1]
         for path in (self._meta_path(key), self.folder / entry.data):
-            with contextlib.suppress(OSError):
-                path.unlink()
+            _remove_data(path)
 
     def forget_memory(self) -> None:
         """Drop the in-memory copies (tests; a process that wants its memory back)."""
@@ -280,7 +361,7 @@ class StepCache:
             self._memory_used = 0
 
     def _remember(self, key: str, frame: pd.DataFrame) -> None:
-        size = _size(frame)
+        size = size_of(frame)
         if size > self.memory_bytes // 4:
             return
         with self._lock:
@@ -301,8 +382,44 @@ class StepCache:
         return self.folder / f"{key}.json"
 
 
-def _size(frame: pd.DataFrame) -> int:
+def size_of(frame: pd.DataFrame) -> int:
+    """Bytes of a frame in memory (what `worth_writing` weighs)."""
     return int(frame.memory_usage(index=True, deep=False).sum())
+
+
+def write_part(staging: str, number: int, part: pd.DataFrame) -> tuple[str, int, int] | None:
+    """Write one partition into a staging folder (in a Dask task): (file name, bytes, CRC-32), or None
+    when Parquet would not give it back exactly."""
+    if not round_trips(part):
+        return None
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(part, nthreads=1), buffer, compression="snappy")
+    data = buffer.getvalue()
+    name = f"part.{number:06d}.parquet"
+    _atomic_write(Path(staging) / name, data)
+    return name, len(data), zlib.crc32(data)
+
+
+def _read_part(path: str) -> pd.DataFrame:
+    return pq.read_table(path).to_pandas()
+
+
+def _checked(path: Path, size: int, crc: int) -> bytes | None:
+    """The file's bytes when its size and CRC-32 are those recorded, else None."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    return data if len(data) == size and zlib.crc32(data) == crc else None
+
+
+def _remove_data(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -325,7 +442,7 @@ def _older_than(path: Path, seconds: float) -> bool:
         return False
 
 
-def _round_trips(frame: pd.DataFrame) -> bool:
+def round_trips(frame: pd.DataFrame) -> bool:
     """True when Parquet gives this frame back with the same columns, dtypes and values. Numbers,
     booleans, times and pandas strings always do; other columns (objects, categories, extension types)
     are checked on a sample (Python objects are what usually fails, and they fail on the first rows)."""

@@ -2,7 +2,9 @@
 
 Next to the outputs and the sinks' writes, the graph holds a tiny counter per step partition (rows and
 completion time), so per-step rows and seconds come from the same computation, on the local threaded
-scheduler or a `dask.distributed` cluster alike.
+scheduler or a `dask.distributed` cluster alike. With the step cache, on a local scheduler, the counter of
+a step worth keeping also writes its partition to the cache's staging folder; the parts become the
+step's entry when the run completes (docs/cache.md).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import dask
@@ -20,25 +23,43 @@ from dask.callbacks import Callback
 from ..components.base import InputComponent, is_dask, step_failed
 from ..components.file_errors import later_block_message, later_block_mismatch
 from ..errors import AqtraError, StepFailed
+from .cache import size_of, write_part
 from .cache_use import CacheUse, load_cached
 from .events import EventStream, RunEvent
 from .plan import Plan, ancestors
 
-COUNTER_COLUMNS = ["__aqtra_step__", "rows", "finished"]
+COUNTER_COLUMNS = ["__aqtra_step__", "rows", "finished", "part", "bytes", "crc32", "memory"]
 
 
 class _Counter:
-    """Per partition: (step id, rows, completion time). Its results are the per-step records."""
+    """Per partition: (step id, rows, completion time) and, when `staging` is given, the partition written
+    there for the step cache (file name, or "" when Parquet cannot give it back; its bytes, CRC-32 and
+    bytes in memory). Its results are the per-step records."""
 
-    def __init__(self, step_id: str) -> None:
-        self.step_id = step_id
+    def __init__(self, step_id: str, staging: str | None = None) -> None:
+        self.step_id, self.staging = step_id, staging
 
-    def __dask_tokenize__(self) -> tuple[str, str]:
-        return ("aqtra-counter", self.step_id)
+    def __dask_tokenize__(self) -> tuple[str, str, str | None]:
+        return ("aqtra-counter", self.step_id, self.staging)
 
-    def __call__(self, part: pd.DataFrame) -> pd.DataFrame:
+    def __call__(self, part: pd.DataFrame, partition_info: dict | None = None) -> pd.DataFrame:
+        finished = time.time()  # before writing: a step's seconds are its own work
+        name, size, crc, memory = None, 0, 0, 0
+        if self.staging is not None:
+            number = partition_info["number"] if partition_info else 0
+            written = write_part(self.staging, number, part)
+            name, size, crc = written if written is not None else ("", 0, 0)
+            memory = size_of(part)
         return pd.DataFrame(
-            {"__aqtra_step__": [self.step_id], "rows": [len(part)], "finished": [time.time()]}
+            {
+                "__aqtra_step__": [self.step_id],
+                "rows": [len(part)],
+                "finished": [finished],
+                "part": pd.Series([name], dtype=object),
+                "bytes": [size],
+                "crc32": pd.Series([crc], dtype="int64"),
+                "memory": [memory],
+            }
         )
 
 
@@ -47,6 +68,10 @@ COUNTER_META = pd.DataFrame(
         "__aqtra_step__": pd.Series([], dtype=object),
         "rows": pd.Series([], dtype="int64"),
         "finished": pd.Series([], dtype="float64"),
+        "part": pd.Series([], dtype=object),
+        "bytes": pd.Series([], dtype="int64"),
+        "crc32": pd.Series([], dtype="int64"),
+        "memory": pd.Series([], dtype="int64"),
     }
 )
 
@@ -65,7 +90,8 @@ def build_frames(
     writes: dict[str, Any] = {}
     for step_id in plan.order:
         if step_id in loaded:
-            frames[step_id] = _partitions(loaded[step_id])
+            found = loaded[step_id]
+            frames[step_id] = found if is_dask(found) else _partitions(found)
             continue
         if step_id not in wanted or (run is not None and step_id not in run):
             continue
@@ -104,14 +130,22 @@ def run_partitioned(
     cache: CacheUse | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Compute sinks, outputs and counters in one `dask.compute`; emits `step_finished` events. With a
-    step cache, cached outputs are loaded instead (and what only they needed is not built), and the
-    outputs computed are saved: their frames are collected anyway; steps between are not written."""
+    step cache, the nearest cached steps are loaded instead (and what only they needed is not built); the
+    outputs computed are saved from their collected frames, and, on a local scheduler, the steps between
+    that are worth it write their partitions from the same graph (`_staged`)."""
     sinks = [sid for sid in plan.order if plan.steps[sid].component.is_sink]
-    loaded, run = load_cached(plan, [*outputs, *sinks], cache, events, run_id) if cache else ({}, None)
+    targets = [*outputs, *sinks]
+    loaded, run = load_cached(plan, targets, cache, events, run_id, partitioned=True) if cache else ({}, None)
     tracker = _StepTracker(plan, events, run_id, started, run)
     frames, writes = build_frames(plan, loaded=loaded, run=run)
+    staged = _staged(plan, frames, [*outputs, *writes, *loaded], cache) if cache and local else {}
     counters = {
-        sid: frames[sid].map_partitions(_Counter(sid), meta=COUNTER_META, enforce_metadata=False)
+        sid: frames[sid].map_partitions(
+            _Counter(sid, str(staged[sid]) if sid in staged else None),
+            meta=COUNTER_META,
+            enforce_metadata=False,
+            partition_info=True,
+        )
         for sid in plan.order
         if sid in frames and sid not in writes and sid not in loaded
     }
@@ -124,17 +158,78 @@ def run_partitioned(
                 list(writes.values()), [frames[o] for o in outputs], list(counters.values()), scheduler=get
             )
         except ValueError as exc:
+            _discard(cache, staged)
             error = _reader_error(plan, exc)
             if error is None:
                 raise
             raise error from exc
+        except BaseException:
+            _discard(cache, staged)
+            raise
     tracker.finish_all(dict(zip(writes, written, strict=True)), counted)
     results = dict(zip(outputs, collected, strict=True))
     if cache is not None:
+        records = dict(zip(counters, counted, strict=True))
+        for sid, staging in staged.items():
+            parts = records[sid].sort_values("part", kind="stable")
+            cache.save_parts(
+                plan,
+                sid,
+                staging,
+                [
+                    None if not p else (p, int(b), int(c))
+                    for p, b, c in parts[["part", "bytes", "crc32"]].itertuples(index=False)
+                ],
+                rows=int(parts["rows"].sum()),
+                size=int(parts["memory"].sum()),
+                seconds=tracker.seconds.get(sid, 0.0),
+            )
         for sid, frame in results.items():
             if sid not in loaded and not is_dask(frame):
                 cache.save(plan, sid, frame, tracker.seconds.get(sid, 0.0))
     return results
+
+
+def _staged(plan: Plan, frames: dict[str, dd.DataFrame], kept: list[str], cache: CacheUse) -> dict[str, Path]:
+    """A staging folder for each step this run computes whose partitions are worth writing as it goes:
+    not an output (saved from its collected frame), a sink or a loaded step, and either asked for
+    (`cache: true`) or more than partition-wise work on its inputs (a read, a shuffle, a reduction, a
+    join). A filter or a derived column is cheaper to compute again from its nearest cached input than to
+    write and read back; the `worth_writing` rule then decides, from the step's seconds, which staged
+    steps are kept."""
+    staged: dict[str, Path] = {}
+    for sid in plan.order:
+        if sid not in frames or sid in kept or not cache.writes_parts(plan, sid):
+            continue
+        step = plan.steps[sid]
+        if not isinstance(step.component, InputComponent) and sid not in cache.asked:
+            if _partitionwise(frames[sid], [frames[i] for i in step.inputs if i in frames]):
+                continue
+        staged[sid] = cache.cache.stage()
+    return staged
+
+
+def _partitionwise(frame: dd.DataFrame, inputs: list[dd.DataFrame]) -> bool:
+    """True when `frame` is only partition-by-partition work on `inputs` (Dask's blockwise expressions)."""
+    from dask.dataframe.dask_expr._expr import Blockwise
+
+    stop = {i.expr._name for i in inputs}
+    seen: set[str] = set()
+    todo = [frame.expr]
+    while todo:
+        expr = todo.pop()
+        if expr._name in stop or expr._name in seen:
+            continue
+        seen.add(expr._name)
+        if not isinstance(expr, Blockwise) or not expr.dependencies():
+            return False  # a shuffle, a reduction, or a source of its own (a read)
+        todo.extend(expr.dependencies())
+    return True
+
+
+def _discard(cache: CacheUse | None, staged: dict[str, Path]) -> None:
+    for staging in staged.values():
+        cache.cache.discard(staging)  # type: ignore[union-attr]
 
 
 def _reader_error(plan: Plan, exc: ValueError) -> AqtraError | None:
