@@ -2,7 +2,7 @@
 
 The data is generated locally by ``tpchgen-cli`` (the ``bench`` extra; nothing is downloaded) into
 ``~/.cache/aqtra-bench/tpch-sf{scale}``: decimal128 money, date32 dates, string_view text, row groups of
-~100k rows, as other tools write them. Five queries (Q1, Q3, Q6, Q12, Q14) are flow files in
+~100k rows, as other tools write them. Nine queries (Q1–Q7, Q12, Q14) are flow files in
 ``benchmarks/tpch/``, run in-process with ``Flow.run`` (``record=False``, step cache off); the same
 queries are hand-written in Dask (``dask.dataframe`` as an expert writes it: only the needed columns,
 filters pushed into the Parquet reader, one ``compute``), Polars (lazy) and DuckDB (SQL). Every result is
@@ -39,7 +39,7 @@ from _common import best_of, generated, machine
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FLOWS = REPO_ROOT / "benchmarks" / "tpch"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "aqtra-bench"
-TABLES = ("lineitem", "orders", "customer", "part")
+TABLES = ("lineitem", "orders", "customer", "part", "partsupp", "supplier", "nation", "region")
 RTOL = 1e-9
 
 Query = Callable[[], pd.DataFrame]
@@ -222,7 +222,113 @@ def dask_q14(data: Path) -> pd.DataFrame:
     return pd.DataFrame({"promo": [promo_sum], "total": [total], "promo_revenue": [100 * promo_sum / total]})
 
 
-DASK = {"q1": dask_q1, "q3": dask_q3, "q6": dask_q6, "q12": dask_q12, "q14": dask_q14}
+def dask_q2(data: Path) -> pd.DataFrame:
+    region = _dask_read(data, "region", ["r_regionkey", "r_name"])
+    nation = _dask_read(data, "nation", ["n_nationkey", "n_name", "n_regionkey"])
+    europe = nation.merge(region[region.r_name == "EUROPE"], left_on="n_regionkey", right_on="r_regionkey")
+    supplier = _dask_read(
+        data,
+        "supplier",
+        ["s_suppkey", "s_name", "s_address", "s_nationkey", "s_phone", "s_acctbal", "s_comment"],
+        money=["s_acctbal"],
+    )
+    suppliers = supplier.merge(europe, left_on="s_nationkey", right_on="n_nationkey")
+    offers = _dask_read(
+        data, "partsupp", ["ps_partkey", "ps_suppkey", "ps_supplycost"], money=["ps_supplycost"]
+    ).merge(suppliers, left_on="ps_suppkey", right_on="s_suppkey")
+    part = _dask_read(
+        data, "part", ["p_partkey", "p_mfgr", "p_type", "p_size"], filters=[("p_size", "==", 15)]
+    )
+    offers = part[part.p_type.str.endswith("BRASS")].merge(offers, left_on="p_partkey", right_on="ps_partkey")
+    cheapest = offers.groupby("p_partkey").ps_supplycost.min().rename("min_cost").reset_index()
+    best = offers.merge(cheapest, left_on=["p_partkey", "ps_supplycost"], right_on=["p_partkey", "min_cost"])
+    columns = ["s_acctbal", "s_name", "n_name", "p_partkey", "p_mfgr", "s_address", "s_phone", "s_comment"]
+    result = best[columns].compute()
+    order = ["s_acctbal", "n_name", "s_name", "p_partkey"]
+    return result.sort_values(order, ascending=[False, True, True, True], ignore_index=True).head(100)
+
+
+def dask_q4(data: Path) -> pd.DataFrame:
+    orders = _dask_read(
+        data,
+        "orders",
+        ["o_orderkey", "o_orderdate", "o_orderpriority"],
+        filters=[("o_orderdate", ">=", _day("1993-07-01")), ("o_orderdate", "<", _day("1993-10-01"))],
+    )
+    lines = _dask_read(data, "lineitem", ["l_orderkey", "l_commitdate", "l_receiptdate"])
+    late = lines[lines.l_commitdate < lines.l_receiptdate][["l_orderkey"]].drop_duplicates()
+    joined = orders.merge(late, left_on="o_orderkey", right_on="l_orderkey")
+    result = joined.groupby("o_orderpriority").size().rename("order_count").reset_index().compute()
+    return result.sort_values("o_orderpriority", ignore_index=True)
+
+
+def dask_q5(data: Path) -> pd.DataFrame:
+    region = _dask_read(data, "region", ["r_regionkey", "r_name"])
+    nation = _dask_read(data, "nation", ["n_nationkey", "n_name", "n_regionkey"])
+    asia = nation.merge(region[region.r_name == "ASIA"], left_on="n_regionkey", right_on="r_regionkey")
+    customer = _dask_read(data, "customer", ["c_custkey", "c_nationkey"])
+    customers = customer.merge(asia, left_on="c_nationkey", right_on="n_nationkey")
+    orders = _dask_read(
+        data,
+        "orders",
+        ["o_orderkey", "o_custkey"],
+        filters=[("o_orderdate", ">=", _day("1994-01-01")), ("o_orderdate", "<", _day("1995-01-01"))],
+    ).merge(customers, left_on="o_custkey", right_on="c_custkey")
+    money = ["l_extendedprice", "l_discount"]
+    lines = _dask_read(data, "lineitem", ["l_orderkey", "l_suppkey", *money], money=money)
+    lines = lines.merge(orders, left_on="l_orderkey", right_on="o_orderkey")
+    supplier = _dask_read(data, "supplier", ["s_suppkey", "s_nationkey"])
+    lines = lines.merge(supplier, left_on=["l_suppkey", "c_nationkey"], right_on=["s_suppkey", "s_nationkey"])
+    lines = lines.assign(revenue=lines.l_extendedprice * (1 - lines.l_discount))
+    result = lines.groupby("n_name").revenue.sum().reset_index().compute()
+    return result.sort_values("revenue", ascending=False, ignore_index=True)
+
+
+def dask_q7(data: Path) -> pd.DataFrame:
+    nation = _dask_read(data, "nation", ["n_nationkey", "n_name"])
+    nations = nation[nation.n_name.isin(["FRANCE", "GERMANY"])]
+    suppliers = _dask_read(data, "supplier", ["s_suppkey", "s_nationkey"]).merge(
+        nations.rename(columns={"n_name": "supp_nation"}), left_on="s_nationkey", right_on="n_nationkey"
+    )[["s_suppkey", "supp_nation"]]
+    customers = _dask_read(data, "customer", ["c_custkey", "c_nationkey"]).merge(
+        nations.rename(columns={"n_name": "cust_nation"}), left_on="c_nationkey", right_on="n_nationkey"
+    )[["c_custkey", "cust_nation"]]
+    money = ["l_extendedprice", "l_discount"]
+    lines = _dask_read(
+        data,
+        "lineitem",
+        ["l_orderkey", "l_suppkey", "l_shipdate", *money],
+        filters=[("l_shipdate", ">=", _day("1995-01-01")), ("l_shipdate", "<=", _day("1996-12-31"))],
+        money=money,
+    )
+    orders = _dask_read(data, "orders", ["o_orderkey", "o_custkey"])
+    joined = (
+        lines.merge(suppliers, left_on="l_suppkey", right_on="s_suppkey")
+        .merge(orders, left_on="l_orderkey", right_on="o_orderkey")
+        .merge(customers, left_on="o_custkey", right_on="c_custkey")
+    )
+    france_germany = (joined.supp_nation == "FRANCE") & (joined.cust_nation == "GERMANY")
+    germany_france = (joined.supp_nation == "GERMANY") & (joined.cust_nation == "FRANCE")
+    joined = joined[france_germany | germany_france]
+    joined = joined.assign(
+        l_year=joined.l_shipdate.dt.year, volume=joined.l_extendedprice * (1 - joined.l_discount)
+    )
+    keys = ["supp_nation", "cust_nation", "l_year"]
+    result = joined.groupby(keys).volume.sum().rename("revenue").reset_index().compute()
+    return result.sort_values(keys, ignore_index=True)
+
+
+DASK = {
+    "q1": dask_q1,
+    "q2": dask_q2,
+    "q3": dask_q3,
+    "q4": dask_q4,
+    "q5": dask_q5,
+    "q6": dask_q6,
+    "q7": dask_q7,
+    "q12": dask_q12,
+    "q14": dask_q14,
+}
 
 
 def expert_dask(name: str, data: Path) -> Query:
@@ -316,6 +422,85 @@ def polars_query(name: str, data: Path):
             )
             .with_columns((100 * c("promo") / c("total")).alias("promo_revenue"))
         )
+    if name == "q2":
+        europe = (
+            scan("region")
+            .filter(c("r_name") == "EUROPE")
+            .join(scan("nation"), left_on="r_regionkey", right_on="n_regionkey")
+            .join(scan("supplier"), left_on="n_nationkey", right_on="s_nationkey")
+            .join(scan("partsupp"), left_on="s_suppkey", right_on="ps_suppkey")
+        )
+        offers = (
+            scan("part")
+            .filter((c("p_size") == 15) & c("p_type").str.ends_with("BRASS"))
+            .join(europe, left_on="p_partkey", right_on="ps_partkey")
+        )
+        cheapest = offers.group_by("p_partkey").agg(c("ps_supplycost").min().alias("min_cost"))
+        return (
+            offers.join(cheapest, left_on=["p_partkey", "ps_supplycost"], right_on=["p_partkey", "min_cost"])
+            .select(
+                "s_acctbal", "s_name", "n_name", "p_partkey", "p_mfgr", "s_address", "s_phone", "s_comment"
+            )
+            .sort(["s_acctbal", "n_name", "s_name", "p_partkey"], descending=[True, False, False, False])
+            .head(100)
+        )
+    if name == "q4":
+        late = scan("lineitem").filter(c("l_commitdate") < c("l_receiptdate"))
+        return (
+            scan("orders")
+            .filter((c("o_orderdate") >= d("1993-07-01")) & (c("o_orderdate") < d("1993-10-01")))
+            .join(late, left_on="o_orderkey", right_on="l_orderkey", how="semi")
+            .group_by("o_orderpriority")
+            .agg(pl.len().alias("order_count"))
+            .sort("o_orderpriority")
+        )
+    if name == "q5":
+        return (
+            scan("region")
+            .filter(c("r_name") == "ASIA")
+            .join(scan("nation"), left_on="r_regionkey", right_on="n_regionkey")
+            .join(scan("customer"), left_on="n_nationkey", right_on="c_nationkey")
+            .join(
+                scan("orders").filter(
+                    (c("o_orderdate") >= d("1994-01-01")) & (c("o_orderdate") < d("1995-01-01"))
+                ),
+                left_on="c_custkey",
+                right_on="o_custkey",
+            )
+            .join(scan("lineitem"), left_on="o_orderkey", right_on="l_orderkey")
+            .join(
+                scan("supplier"), left_on=["l_suppkey", "n_nationkey"], right_on=["s_suppkey", "s_nationkey"]
+            )
+            .group_by("n_name")
+            .agg(revenue.sum().alias("revenue"))
+            .sort("revenue", descending=True)
+        )
+    if name == "q7":
+        nations = scan("nation").filter(c("n_name").is_in(["FRANCE", "GERMANY"]))
+        suppliers = scan("supplier").join(
+            nations.select("n_nationkey", c("n_name").alias("supp_nation")),
+            left_on="s_nationkey",
+            right_on="n_nationkey",
+        )
+        customers = scan("customer").join(
+            nations.select("n_nationkey", c("n_name").alias("cust_nation")),
+            left_on="c_nationkey",
+            right_on="n_nationkey",
+        )
+        return (
+            scan("lineitem")
+            .filter(c("l_shipdate").is_between(d("1995-01-01"), d("1996-12-31")))
+            .join(suppliers, left_on="l_suppkey", right_on="s_suppkey")
+            .join(scan("orders"), left_on="l_orderkey", right_on="o_orderkey")
+            .join(customers, left_on="o_custkey", right_on="c_custkey")
+            .filter(
+                ((c("supp_nation") == "FRANCE") & (c("cust_nation") == "GERMANY"))
+                | ((c("supp_nation") == "GERMANY") & (c("cust_nation") == "FRANCE"))
+            )
+            .group_by("supp_nation", "cust_nation", c("l_shipdate").dt.year().alias("l_year"))
+            .agg(revenue.sum().alias("revenue"))
+            .sort("supp_nation", "cust_nation", "l_year")
+        )
     raise KeyError(name)
 
 
@@ -335,6 +520,41 @@ SQL = {
             count(*) AS count_order
         FROM lineitem WHERE l_shipdate <= DATE '1998-12-01' - INTERVAL 90 DAY
         GROUP BY l_returnflag, l_linestatus ORDER BY l_returnflag, l_linestatus""",
+    "q2": """
+        SELECT s_acctbal, s_name, n_name, p_partkey, p_mfgr, s_address, s_phone, s_comment
+        FROM part, supplier, partsupp, nation, region
+        WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey AND p_size = 15 AND p_type LIKE '%BRASS'
+            AND s_nationkey = n_nationkey AND n_regionkey = r_regionkey AND r_name = 'EUROPE'
+            AND ps_supplycost = (
+                SELECT min(ps_supplycost) FROM partsupp, supplier, nation, region
+                WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey AND s_nationkey = n_nationkey
+                    AND n_regionkey = r_regionkey AND r_name = 'EUROPE')
+        ORDER BY s_acctbal DESC, n_name, s_name, p_partkey LIMIT 100""",
+    "q4": """
+        SELECT o_orderpriority, count(*) AS order_count FROM orders
+        WHERE o_orderdate >= DATE '1993-07-01' AND o_orderdate < DATE '1993-07-01' + INTERVAL 3 MONTH
+            AND EXISTS (SELECT * FROM lineitem WHERE l_orderkey = o_orderkey AND l_commitdate < l_receiptdate)
+        GROUP BY o_orderpriority ORDER BY o_orderpriority""",
+    "q5": """
+        SELECT n_name, sum(l_extendedprice * (1 - l_discount)) AS revenue
+        FROM customer, orders, lineitem, supplier, nation, region
+        WHERE c_custkey = o_custkey AND l_orderkey = o_orderkey AND l_suppkey = s_suppkey
+            AND c_nationkey = s_nationkey AND s_nationkey = n_nationkey AND n_regionkey = r_regionkey
+            AND r_name = 'ASIA' AND o_orderdate >= DATE '1994-01-01'
+            AND o_orderdate < DATE '1994-01-01' + INTERVAL 1 YEAR
+        GROUP BY n_name ORDER BY revenue DESC""",
+    "q7": """
+        SELECT supp_nation, cust_nation, l_year, sum(volume) AS revenue FROM (
+            SELECT n1.n_name AS supp_nation, n2.n_name AS cust_nation, extract(year FROM l_shipdate) AS l_year,
+                l_extendedprice * (1 - l_discount) AS volume
+            FROM supplier, lineitem, orders, customer, nation n1, nation n2
+            WHERE s_suppkey = l_suppkey AND o_orderkey = l_orderkey AND c_custkey = o_custkey
+                AND s_nationkey = n1.n_nationkey AND c_nationkey = n2.n_nationkey
+                AND ((n1.n_name = 'FRANCE' AND n2.n_name = 'GERMANY')
+                    OR (n1.n_name = 'GERMANY' AND n2.n_name = 'FRANCE'))
+                AND l_shipdate BETWEEN DATE '1995-01-01' AND DATE '1996-12-31'
+        )
+        GROUP BY supp_nation, cust_nation, l_year ORDER BY supp_nation, cust_nation, l_year""",
     "q6": """
         SELECT sum(l_extendedprice * l_discount) AS revenue FROM lineitem
         WHERE l_shipdate >= DATE '1994-01-01' AND l_shipdate < DATE '1995-01-01'
