@@ -13,20 +13,20 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import quote
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
-from sqlalchemy import Engine, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from .errors import AqtraError, did_you_mean
 from .resources import Resources, store_or_current
-from .secrets import REFERENCE, SecretStore, resolve_references
+from .secrets import REFERENCE, SecretStore, redact, resolve_references
 from .spec.io import FlowLoader
 from .spec.models import SpecModel
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when a sql connection is used: file and HTTP flows do without it
+    from sqlalchemy import Engine
 
 CONFIG_FILE = "aqtra.yaml"
 
@@ -56,7 +56,7 @@ class ConnectionSpec(SpecModel):
         if self.kind == "http" and not self.base_url:
             raise ValueError("an http connection needs `base_url`")
         if self.kind == "sql" and self.url:
-            _check_url_password(self.url)
+            check_url_password(self.url)
         for url in (self.url if self.kind != "sql" else None, self.base_url):
             if url:
                 check_url_userinfo(url)
@@ -98,11 +98,14 @@ def check_url_userinfo(url: str) -> None:
         raise ValueError("the URL holds a password in clear; write it as ${secret:NAME} or ${env:NAME}")
 
 
-def _check_url_password(url: str) -> None:
+def check_url_password(url: str) -> None:
     """Refuse a SQL URL with a password in clear. A URL that is one reference (`${env:DATABASE_URL}`) is
     resolved only when used, so it cannot be checked here and is allowed."""
     if REFERENCE.fullmatch(url.strip()):
         return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     masked = REFERENCE.sub("REFERENCE", url)
     try:
         password = make_url(masked).password
@@ -197,6 +200,8 @@ class Connections:
         return self._resources.secrets if self._resources is not None else SecretStore(self.store)
 
     def stored_specs(self) -> dict[str, ConnectionSpec]:
+        from sqlalchemy import select
+
         from .store.models import StoredConnection
 
         with self.store.session() as session:
@@ -278,6 +283,83 @@ class Connections:
             return session.execute(delete(StoredConnection).where(StoredConnection.name == name)).rowcount > 0
 
 
+#: What a connection of each kind needs, for messages about a connection of the wrong kind.
+KIND_HINTS = {
+    "sql": "kind: sql, url: <SQLAlchemy URL>",
+    "files": "kind: files, url: <folder or fsspec URL>",
+    "http": "kind: http, base_url: ...",
+    "smtp": "kind: smtp, url: smtp://...",
+}
+
+
+class ConnectionHandle:
+    """A connection as a step's tasks carry it: the connection's name (or a URL, a path) and the step's own
+    arguments, never resolved secrets. Resolved on first use in the process that uses it, so a Dask worker
+    resolves it from its own settings and store; pickles without what it resolved (attributes named `_x`);
+    its Dask token covers every argument, so two handles are the same task input only when they are equal.
+
+    Subclasses implement `_resolve()` (what `resolve()` returns and keeps) and set `target`, the field that
+    names where to connect when there is no named connection.
+    """
+
+    target: ClassVar[str] = "url"
+    _resolved: Any = None
+
+    def __init__(
+        self,
+        base_dir: Path | str,
+        connection: str | None,
+        *,
+        step_id: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.base_dir, self.connection = str(base_dir), connection
+        self.step_id, self.source = step_id, source
+
+    @property
+    def field(self) -> str:
+        """The step's field that says where to connect."""
+        return "connection" if self.connection else self.target
+
+    def error(self, message: str, field: str | None = None) -> AqtraError:
+        """An error at this step (secrets scrubbed from the message), at `field` or where to connect."""
+        return AqtraError(redact(message), file=self.source, step=self.step_id, field=field or self.field)
+
+    def connections(self) -> Connections:
+        return Connections(Path(self.base_dir))
+
+    def lookup(self, kind: str, name: str | None = None) -> Connection:
+        """The named connection, resolved and checked to be of `kind`; errors at field `connection`."""
+        name = name or self.connection or ""
+        try:
+            found = self.connections().get(name)
+            if found.spec.kind != kind:
+                article = "an" if kind[0] in "aeiou" else "a"
+                raise ConnectorError(
+                    f"connection {name!r} is a {found.spec.kind} connection; this step needs {article} "
+                    f"{kind} connection ({KIND_HINTS[kind]})"
+                )
+        except AqtraError as exc:
+            raise exc.at(file=self.source, step=self.step_id, field="connection") from None
+        return found
+
+    def resolve(self) -> Any:
+        if self._resolved is None:
+            self._resolved = self._resolve()
+        return self._resolved
+
+    def _resolve(self) -> Any:
+        raise NotImplementedError
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __dask_tokenize__(self) -> tuple[Any, ...]:
+        from dask.base import normalize_token
+
+        return (type(self).__module__, type(self).__qualname__, normalize_token(self.__getstate__()))
+
+
 def resolve_url(url: str, secrets: SecretStore | None, *, where: str = "") -> str:
     """`resolve_references` for URLs: a value that goes into the user name or password
     (`scheme://user:${secret:PW}@host`) is percent-encoded, so a password holding `/`, `@` or `:` keeps
@@ -308,6 +390,9 @@ def _rebase(spec: ConnectionSpec, folder: Path) -> ConnectionSpec:
     if spec.kind == "files" and "://" not in url and not Path(url).is_absolute():
         return spec.model_copy(update={"url": str(folder / url)})
     if spec.kind == "sql" and url.startswith("sqlite"):
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         try:
             parsed = make_url(url)
         except ArgumentError:  # reported when the connection is opened

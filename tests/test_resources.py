@@ -296,14 +296,14 @@ def check_settings_variables_are_read_in_settings_only() -> None:
 def test_a_store_password_never_travels_with_entity_tasks():
     import pickle
 
-    from aqtra_nb.components.entities import _Store
+    from aqtra_nb.components.entities import StoreHandle
     from aqtra_nb.errors import AqtraError
 
     store = Store("postgresql+psycopg://app:s3cret-pw@db.example/aqtra", upgrade=False)
-    sent = pickle.dumps(_Store(store))
+    sent = pickle.dumps(StoreHandle(store))
     assert b"s3cret-pw" not in sent
     with use(Resources(store=store)):  # a worker whose own settings name the same database
         assert pickle.loads(sent).store is store
     with pytest.raises(AqtraError, match="set AQTRA_DATABASE_URL on the workers"):
-        pickle.loads(sent)  # this process's environment names another store
+        pickle.loads(sent).store  # noqa: B018 - this process's environment names another store
     store.close()

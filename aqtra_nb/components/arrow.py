@@ -74,7 +74,8 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max(2, pa.cpu_count()), thread_name_prefix="aqtra-arrow")
 
 
-def empty_frame(schema: pa.Schema) -> pd.DataFrame:
+def empty_frame_of_schema(schema: pa.Schema) -> pd.DataFrame:
+    """The typed empty frame of an Arrow schema, with the dtypes `to_pandas` gives its rows."""
     return to_pandas(schema.empty_table())
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from pydantic import Field
 
+from ..connections import ConnectionHandle
 from ..entities import Entity, bind_entity, column_kinds, registry
 from ..entities import frames as entity_frames
 from ..entities.query import FILTERABLE, predicate_clause, where_clause
@@ -35,7 +36,7 @@ from .base import (
     StepContext,
     partitionwise,
 )
-from .outputs import _write_single
+from .outputs import write_single
 
 ENTITY_DESCRIPTION = "Entity name, or 'package.module:ClassName'."
 
@@ -52,37 +53,38 @@ def entity_class(ctx: StepContext, name: str) -> type[Entity]:
         raise
 
 
-class _Store:
-    """The entity's store, handed to tasks: on a dask.distributed worker it is opened again by URL. A URL
+class StoreHandle(ConnectionHandle):
+    """The entity's store as tasks carry it: its URL, opened again in a process that unpickles it. A URL
     with a password does not travel in the task graph: the worker opens the store its own settings name
     (`$AQTRA_DATABASE_URL`), checked to be the same database."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    target = "entity"
 
-    def __reduce__(self) -> tuple:
-        if sa.engine.make_url(self.store.url).password is None:
-            return (_open_store, (self.store.url,))
-        return (_worker_store, (safe_url(self.store.url),))
+    def __init__(self, store: Store) -> None:
+        super().__init__(".", None)
+        has_password = sa.engine.make_url(store.url).password is not None
+        self.url, self.shown = (None if has_password else store.url), safe_url(store.url)
+        self._resolved = store  # this process has it open already
+
+    @property
+    def store(self) -> Store:
+        return self.resolve()
+
+    def _resolve(self) -> Store:
+        if self.url is not None:
+            if self.url not in _OPENED:
+                _OPENED[self.url] = Store(self.url)
+            return _OPENED[self.url]
+        store = current().store
+        if safe_url(store.url) != self.shown:
+            raise AqtraError(
+                f"this worker's store is {safe_url(store.url)}, the flow's entities are in {self.shown}: set "
+                "AQTRA_DATABASE_URL on the workers (a URL with a password is not sent with tasks)"
+            )
+        return store
 
 
 _OPENED: dict[str, Store] = {}
-
-
-def _open_store(url: str) -> _Store:
-    if url not in _OPENED:
-        _OPENED[url] = Store(url)
-    return _Store(_OPENED[url])
-
-
-def _worker_store(shown: str) -> _Store:
-    store = current().store
-    if safe_url(store.url) != shown:
-        raise AqtraError(
-            f"this worker's store is {safe_url(store.url)}, the flow's entities are in {shown}: set "
-            "AQTRA_DATABASE_URL on the workers (a URL with a password is not sent with tasks)"
-        )
-    return _Store(store)
 
 
 # -- read_model -------------------------------------------------------------------------------------------
@@ -113,7 +115,7 @@ class ReadModel(InputComponent):
             self.ctx.require_columns(list(kinds), self.params.columns, field="columns")
         if self.params.filter:
             self._check_filter(entity, kinds)
-        frame = entity_frames.empty_frame(kinds)
+        frame = entity_frames.empty_records_frame(kinds)
         return frame[self.params.columns] if self.params.columns else frame
 
     def _check_filter(self, entity: type[Entity], kinds: dict[str, str]) -> None:
@@ -134,7 +136,7 @@ class ReadModel(InputComponent):
 
     def _reader(self, columns: list[str] | None, filters: Any) -> _ReadRecords:
         columns = list(columns or self.params.columns or column_kinds(self.entity))
-        store = _Store(bind_entity(self.entity).store)
+        store = StoreHandle(bind_entity(self.entity).store)
         pushed = filters.predicates if isinstance(filters, PushedConditions) else ()
         return _ReadRecords(self.entity, store, columns, self.params.filter, self.ctx.parameters, pushed)
 
@@ -170,7 +172,7 @@ class PushedConditions:
 
 
 class _ReadRecords:
-    def __init__(self, entity, store: _Store, columns, condition, parameters, pushed=()) -> None:
+    def __init__(self, entity, store: StoreHandle, columns, condition, parameters, pushed=()) -> None:
         self.entity, self.store, self.columns = entity, store, columns
         self.condition, self.parameters, self.pushed = condition, parameters, pushed
 
@@ -239,7 +241,7 @@ class LookupReference(Component):
 
     def transform(self, inputs: list[Frame]) -> Frame:
         entity, key, by, output = self._settings(inputs[0])
-        store = _Store(bind_entity(entity).store) if _is_dask(inputs[0]) else None
+        store = StoreHandle(bind_entity(entity).store) if _is_dask(inputs[0]) else None
         lookup = _Lookup(entity, store, key, by, output, self.params.missing)
         return partitionwise(self.ctx, inputs[0], lookup)
 
@@ -251,7 +253,7 @@ class LookupReference(Component):
 
 
 class _Lookup:
-    def __init__(self, entity, store: _Store | None, key, by, output, missing) -> None:
+    def __init__(self, entity, store: StoreHandle | None, key, by, output, missing) -> None:
         self.entity, self.store, self.missing = entity, store, missing
         self.key, self.by, self.output = key, by, output
 
@@ -330,7 +332,7 @@ class LoadReferences(Component):
 
     def transform(self, inputs: list[Frame]) -> Frame:
         entity, outputs, kinds = self._settings(inputs[0])
-        store = _Store(bind_entity(entity).store) if _is_dask(inputs[0]) else None
+        store = StoreHandle(bind_entity(entity).store) if _is_dask(inputs[0]) else None
         return partitionwise(self.ctx, inputs[0], _Load(entity, store, self.params.column, outputs, kinds))
 
     def required_columns(self, needed, inputs):
@@ -341,7 +343,7 @@ class LoadReferences(Component):
 
 
 class _Load:
-    def __init__(self, entity, store: _Store | None, column, outputs, kinds) -> None:
+    def __init__(self, entity, store: StoreHandle | None, column, outputs, kinds) -> None:
         self.entity, self.store, self.column, self.outputs, self.kinds = entity, store, column, outputs, kinds
 
     def __call__(self, part: pd.DataFrame) -> pd.DataFrame:
@@ -424,14 +426,14 @@ class WriteModel(OutputComponent):
         """Pandas (in-memory runs): write now, return the rows. Dask: a lazy scalar whose one task gathers
         all partitions and writes them in one transaction."""
         entity, key = self._settings(frame._meta if _is_dask(frame) else frame.iloc[:0])
-        writer = _WriteRecords(entity, _Store(bind_entity(entity).store), self.params.mode, key)
-        return _write_single(frame, self.ctx.guard(writer))
+        writer = _WriteRecords(entity, StoreHandle(bind_entity(entity).store), self.params.mode, key)
+        return write_single(frame, self.ctx.guard(writer))
 
 
 class _WriteRecords:
     """Writes all rows of the run (gathered into one task) in one transaction; returns the rows written."""
 
-    def __init__(self, entity, store: _Store, mode, key) -> None:
+    def __init__(self, entity, store: StoreHandle, mode, key) -> None:
         self.entity, self.store, self.mode, self.key = entity, store, mode, key
 
     def __call__(self, frame: pd.DataFrame) -> int:

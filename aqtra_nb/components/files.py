@@ -19,12 +19,12 @@ from typing import Any, ClassVar, Literal
 import pandas as pd
 from pydantic import Field, model_validator
 
+from ..connections import ConnectionHandle, check_url_userinfo
 from ..errors import AqtraError, did_you_mean
-from ..secrets import redact
 from .base import Frame, FrameInput, OutputComponent, Params, StepContext
 from .file_errors import plain
-from .http import to_frame
-from .outputs import _write_single
+from .json_records import records_to_frame
+from .outputs import write_single
 from .temporary import remove_stale, temporary_name
 
 Format = Literal["auto", "csv", "xlsx", "json"]
@@ -54,8 +54,6 @@ class FileLocationParams(Params):
 
     @model_validator(mode="after")
     def _safe_path(self) -> FileLocationParams:
-        from ..connections import check_url_userinfo
-
         if self.connection is not None:
             parts = PurePosixPath(self.path.replace("\\", "/"))
             if parts.is_absolute() or ".." in parts.parts or "://" in self.path:
@@ -78,51 +76,40 @@ class FileLocationParams(Params):
         return self.lines if self.lines is not None else self.path.lower().endswith(LINES_EXTENSIONS)
 
 
-class _Location:
-    """Where a file is: (filesystem, full path, what messages show). Resolved on first use; pickles
-    without the resolved filesystem (its options may hold credentials)."""
+class Location(ConnectionHandle):
+    """Where a file is: (filesystem, full path) once resolved; a files connection's options may hold
+    credentials, so the resolved filesystem never travels with the task."""
+
+    target = "path"
 
     def __init__(self, ctx: StepContext, connection: str | None, path: str) -> None:
-        self.step_id, self.source, self.base_dir = ctx.step_id, ctx.source, str(ctx.base_dir)
-        self.connection, self.path = connection, path
-        self._resolved: tuple[Any, str] | None = None
+        super().__init__(ctx.base_dir, connection, step_id=ctx.step_id, source=ctx.source)
+        self.path = path
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_resolved": None}
-
-    def __dask_tokenize__(self) -> tuple[str, ...]:
-        return ("aqtra-file", self.base_dir, self.step_id, self.connection or "", self.path)
+    @property
+    def field(self) -> str:
+        return (
+            "path"  # a file that is missing or unreadable is the path's problem, with or without a connection
+        )
 
     @property
     def shown(self) -> str:
         return f"{self.path!r} in connection {self.connection!r}" if self.connection else repr(self.path)
 
-    def error(self, message: str, field: str = "path") -> AqtraError:
-        return AqtraError(redact(message), file=self.source, step=self.step_id, field=field)
-
     def resolve(self) -> tuple[Any, str]:
-        if self._resolved is None:
-            self._resolved = self._resolve()
-        return self._resolved
+        return super().resolve()
 
     def _resolve(self) -> tuple[Any, str]:
         import fsspec
 
         if not self.connection:
-            ctx = StepContext(self.step_id, "", self.source, Path(self.base_dir))
+            ctx = StepContext(self.step_id or "", "", self.source, Path(self.base_dir))
             try:
                 return fsspec.core.url_to_fs(ctx.resolve_path(self.path))
             except (ImportError, ValueError, OSError) as exc:
                 raise self.error(f"cannot open {self.shown}: {plain(exc)}") from None
-        from ..connections import Connections
-
+        found = self.lookup("files")
         try:
-            found = Connections(Path(self.base_dir)).get(self.connection)
-            if found.spec.kind != "files":
-                raise AqtraError(
-                    f"connection {self.connection!r} is a {found.spec.kind} connection; this step needs a "
-                    "files connection (kind: files, url: <folder or fsspec URL>)"
-                )
             fs, root = found.filesystem()
         except AqtraError as exc:
             raise exc.at(file=self.source, step=self.step_id, field="connection") from None
@@ -160,8 +147,8 @@ class ImportFile(FrameInput):
     Params: ClassVar = ImportFileParams
 
     @functools.cached_property
-    def location(self) -> _Location:
-        return _Location(self.ctx, self.params.connection, self.params.path)
+    def location(self) -> Location:
+        return Location(self.ctx, self.params.connection, self.params.path)
 
     @functools.cached_property
     def _data(self) -> pd.DataFrame:
@@ -211,7 +198,7 @@ class ImportFile(FrameInput):
             records = json.loads(text)
         if not isinstance(records, list):
             raise ValueError("expected an array of records (or JSON Lines with `lines: true`)")
-        return to_frame(records[p.skip_rows :])
+        return records_to_frame(records[p.skip_rows :])
 
     def _mapped(self, frame: pd.DataFrame) -> pd.DataFrame:
         mapping = self.params.column_mapping
@@ -243,7 +230,7 @@ class ExportFileParams(FileLocationParams):
 class _Export:
     """Writes the whole input to a temporary file next to the target, then renames it into place."""
 
-    def __init__(self, location: _Location, params: ExportFileParams, fmt: str) -> None:
+    def __init__(self, location: Location, params: ExportFileParams, fmt: str) -> None:
         self.location, self.params, self.fmt = location, params, fmt
 
     def __call__(self, frame: pd.DataFrame) -> int:
@@ -308,8 +295,8 @@ class ExportFile(OutputComponent):
     Params: ClassVar = ExportFileParams
 
     @functools.cached_property
-    def location(self) -> _Location:
-        return _Location(self.ctx, self.params.connection, self.params.path)
+    def location(self) -> Location:
+        return Location(self.ctx, self.params.connection, self.params.path)
 
     def _format(self) -> str:
         try:
@@ -324,7 +311,7 @@ class ExportFile(OutputComponent):
 
     def write(self, frame: Frame) -> Any:
         writer = self.ctx.guard(_Export(self.location, self.params, self._format()))
-        return _write_single(frame, writer)
+        return write_single(frame, writer)
 
 
 FILES = [ImportFile, ExportFile]

@@ -104,7 +104,7 @@ def _identity(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _write_single(frame: Frame, writer: Any) -> Any:
+def write_single(frame: Frame, writer: Any) -> Any:
     """Pandas: write now, return the rows. Dask: a lazy scalar whose one task gathers the partitions in
     order and writes the file."""
     if not is_dask(frame):
@@ -126,7 +126,7 @@ class WriteCsv(OutputComponent):
         p: WriteCsvParams = self.params
         path = _local_path(self.ctx, self.name, p.path)
         writer = self.ctx.guard(_Writer(path, "csv", {"header": p.header, "separator": p.separator}))
-        return _write_single(frame, writer)
+        return write_single(frame, writer)
 
 
 class WriteParquetParams(FileOutputParams):
@@ -151,7 +151,7 @@ class WriteParquet(OutputComponent):
         p: WriteParquetParams = self.params
         path = _local_path(self.ctx, self.name, p.path)
         if not p.partition_by:
-            return _write_single(
+            return write_single(
                 frame, self.ctx.guard(_Writer(path, "parquet", {"compression": p.compression}))
             )
         tmp = _writable("Parquet", Path(path), lambda: _temporary(Path(path)))

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
+from ..column_kinds import TEMPORAL, DeclaredKind, dtype_of, to_datetime
 from ..expr.dtypes import static_dtype
 from .base import Component, Frame, Params, column_dtypes, partitionwise
 from .expressions import column_types, expression
-from .inputs import PANDAS_TYPES, ColumnType, to_datetime
 
 
 class SelectParams(Params):
@@ -171,8 +171,8 @@ def _filter(frame: pd.DataFrame, expr, params: dict[str, Any]) -> pd.DataFrame:
 
 
 class CastParams(Params):
-    types: dict[str, ColumnType] = Field(
-        description="Column → type (string, integer, number, boolean, date, datetime)."
+    types: dict[str, DeclaredKind] = Field(
+        description="Column → type (string, integer, number, boolean, date, datetime, datetimetz)."
     )
     errors: Literal["raise", "null"] = Field(
         "raise", description="On a value that does not convert: fail or null."
@@ -203,8 +203,8 @@ def _cast(frame: pd.DataFrame, types: dict[str, str], errors: str) -> pd.DataFra
             numbers = pd.to_numeric(values, errors=coerce)
             if kind == "integer":
                 numbers = numbers.mask(_bad(values, numbers.notna() & (numbers % 1 != 0), kind, errors))
-            frame[column] = numbers.astype(PANDAS_TYPES[kind])
-        elif kind in ("date", "datetime"):
+            frame[column] = numbers.astype(dtype_of(kind))
+        elif kind in TEMPORAL:
             frame[column] = to_datetime(values, kind, errors=coerce)
         elif kind == "boolean":
             frame[column] = _to_bool(values, errors)

@@ -10,45 +10,54 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: pandas dtype per field kind (dates as in the file readers: datetime64[s]; timestamps in UTC)
-PANDAS_DTYPES: dict[str, str] = {
-    "string": "str",
-    "uri": "str",
-    "integer": "Int64",
-    "reference": "Int64",
-    "number": "float64",
-    "boolean": "boolean",
-    "date": "datetime64[s]",
-    "datetime": "datetime64[us, UTC]",
-    "time": "object",
-    "list": "object",
-    "file": "object",
+from ..column_kinds import ColumnKind, dtype_of, empty_frame_of_kinds
+
+#: The column kind of each field kind. A `datetime` field is an instant (its values are kept in UTC), so its
+#: column is of kind `datetimetz`; `time`, `list` and `file` fields are Python objects.
+FIELD_COLUMN_KINDS: dict[str, ColumnKind] = {
+    "string": ColumnKind.STRING,
+    "uri": ColumnKind.STRING,
+    "integer": ColumnKind.INTEGER,
+    "reference": ColumnKind.INTEGER,
+    "number": ColumnKind.NUMBER,
+    "boolean": ColumnKind.BOOLEAN,
+    "date": ColumnKind.DATE,
+    "datetime": ColumnKind.DATETIMETZ,
+    "time": ColumnKind.OTHER,
+    "list": ColumnKind.OTHER,
+    "file": ColumnKind.OTHER,
 }
 
 
-def empty_frame(kinds: Mapping[str, str]) -> pd.DataFrame:
-    """The typed empty frame of these columns (`kinds`: column -> field kind)."""
-    return pd.DataFrame({name: pd.Series([], dtype=PANDAS_DTYPES[kind]) for name, kind in kinds.items()})
+def column_kinds_of(fields: Mapping[str, str]) -> dict[str, ColumnKind]:
+    """Column kinds of these columns (`fields`: column -> field kind)."""
+    return {name: FIELD_COLUMN_KINDS[kind] for name, kind in fields.items()}
+
+
+def empty_records_frame(fields: Mapping[str, str]) -> pd.DataFrame:
+    """The typed empty frame of these columns (`fields`: column -> field kind)."""
+    return empty_frame_of_kinds(column_kinds_of(fields))
 
 
 def column(values: Sequence[Any], kind: str) -> pd.Series:
     """Values read from the database as a column of the kind's dtype."""
-    if kind == "date":
-        return pd.Series(pd.to_datetime(pd.Series(list(values), dtype=object)), dtype="datetime64[s]")
-    if kind == "datetime":
+    column_kind = FIELD_COLUMN_KINDS[kind]
+    if column_kind == ColumnKind.DATE:
+        return pd.Series(pd.to_datetime(pd.Series(list(values), dtype=object)), dtype=dtype_of(column_kind))
+    if column_kind == ColumnKind.DATETIMETZ:
         return pd.Series(pd.to_datetime(pd.Series(list(values), dtype=object), utc=True)).dt.as_unit("us")
-    if PANDAS_DTYPES[kind] == "object":
+    if column_kind == ColumnKind.OTHER:
         cells = np.empty(len(values), dtype=object)  # element by element: lists must stay list cells
         for i, value in enumerate(values):
             cells[i] = value
         return pd.Series(cells, dtype=object)
-    return pd.Series(list(values), dtype=PANDAS_DTYPES[kind])
+    return pd.Series(list(values), dtype=dtype_of(column_kind))
 
 
 def to_frame(rows: Sequence[Sequence[Any]], kinds: Mapping[str, str]) -> pd.DataFrame:
     """Rows (tuples in the order of `kinds`) as a typed frame."""
     if not rows:
-        return empty_frame(kinds)
+        return empty_records_frame(kinds)
     data = {name: column([row[i] for row in rows], kind) for i, (name, kind) in enumerate(kinds.items())}
     return pd.DataFrame(data)
 

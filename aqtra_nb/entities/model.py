@@ -203,7 +203,7 @@ class Entity(BaseModel):
     @classmethod
     def empty_frame(cls) -> pd.DataFrame:
         """The typed empty frame of this entity's records (all columns), without touching the store."""
-        return frames.empty_frame(column_kinds(cls))
+        return frames.empty_records_frame(column_kinds(cls))
 
 
 def column_kinds(cls: type[Entity]) -> dict[str, str]:

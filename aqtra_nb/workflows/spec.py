@@ -92,7 +92,7 @@ class SwitchStep(BaseStep):
     @classmethod
     def _keys_as_text(cls, value: Any) -> Any:
         if isinstance(value, dict):
-            return {_case_key(k): v for k, v in value.items()}
+            return {case_key(k): v for k, v in value.items()}
         return value
 
     def targets(self) -> dict[str, str]:
@@ -103,7 +103,7 @@ class SwitchStep(BaseStep):
         return ("value",)
 
 
-def _case_key(value: Any) -> str:
+def case_key(value: Any) -> str:
     """Case keys as text: YAML reads `1:` as an int and `true:` as a bool; values are matched the same way."""
     if isinstance(value, bool):
         return "true" if value else "false"

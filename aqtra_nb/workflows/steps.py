@@ -19,7 +19,7 @@ from .spec import (
     SwitchStep,
     UpdateRecordStep,
     WorkflowSpec,
-    _case_key,
+    case_key,
 )
 
 logger = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def _if(step: IfStep, ctx: StepContext) -> Outcome:
 
 def _switch(step: SwitchStep, ctx: StepContext) -> Outcome:
     value = ctx.evaluate(step.value)
-    key = _case_key(value)
+    key = case_key(value)
     if key in step.cases:
         return Outcome(step.cases[key], {"value": value})
     if step.default is not None:

@@ -17,7 +17,7 @@ from http_server import ITEMS, ApiServer
 
 from aqtra_nb import AqtraError, Flow
 from aqtra_nb.cli import main
-from aqtra_nb.components.http import retry_after
+from aqtra_nb.components.http.endpoint import retry_after
 from aqtra_nb.errors import FlowValidationError, StepFailed
 from aqtra_nb.runs import default_store
 from aqtra_nb.secrets import SecretStore

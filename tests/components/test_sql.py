@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from aqtra_nb import AqtraError, Flow, FlowValidationError, StepFailed
-from aqtra_nb.components.sql import SqlFilter
+from aqtra_nb.components.sql.select import SqlFilter
 
 
 @pytest.fixture
@@ -416,17 +416,17 @@ def test_killing_the_writer_during_copy_leaves_the_table_as_it_was(postgres_data
         from pathlib import Path
         import numpy as np, pandas as pd
         from aqtra_nb import Flow
-        from aqtra_nb.components import sql
+        from aqtra_nb.components.sql import drivers
 
         url, ready = sys.argv[1], Path(sys.argv[2])
-        original = sql.copy_chunk
+        original = drivers.copy_chunk
 
         def slow_copy(copy, chunk):  # many slow chunks: the test kills us in the middle of the COPY
             original(copy, chunk)
             ready.touch()
             time.sleep(0.05)
 
-        sql.copy_chunk = slow_copy
+        drivers.copy_chunk = slow_copy
         n = 500_000
         frame = pd.DataFrame({"id": np.arange(10_000, 10_000 + n), "v": np.random.rand(n)})
         f = Flow("big")
