@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from aqtra_nb.cli import type_name
 from aqtra_nb.components import registry
+from aqtra_nb.components.reference import type_name
 
 MARKER = "<!-- components: generated -->"
 

@@ -166,8 +166,8 @@ def test_cli_commands_use_their_own_resources_and_leave_none_behind(monkeypatch,
 
 # -- boundaries ------------------------------------------------------------------------------------------
 
-OUTER_MODULES = {"aqtra_nb", "aqtra_nb.runs", "aqtra_nb.flow", "aqtra_nb.cli"}
-OUTER_PACKAGES = ("aqtra_nb.notebook", "aqtra_nb.ui", "aqtra_nb.publish", "aqtra_nb.server")
+OUTER_MODULES = {"aqtra_nb", "aqtra_nb.runs", "aqtra_nb.flow"}
+OUTER_PACKAGES = ("aqtra_nb.cli", "aqtra_nb.notebook", "aqtra_nb.ui", "aqtra_nb.publish", "aqtra_nb.server")
 SETTINGS_VARIABLES = {
     "AQTRA_HOME",
     "AQTRA_DATABASE_URL",

@@ -10,7 +10,7 @@ import pytest
 import requests
 from publish_helpers import SIMPLE_APP, WAIT, write_notebook
 
-from aqtra_nb.publish.cli import _options
+from aqtra_nb.cli.publish import _options
 from aqtra_nb.publish.crowd import default_max_kernels
 from aqtra_nb.publish.process import PublishedServer
 

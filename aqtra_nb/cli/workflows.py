@@ -10,7 +10,7 @@ import argparse
 import json
 from typing import Any
 
-EXIT_OK, EXIT_FAILED = 0, 1
+from .common import EXIT_FAILED, EXIT_OK, command_store
 
 
 def register(sub: Any) -> None:
@@ -97,11 +97,10 @@ def _summary(instance: Any) -> dict[str, Any]:
 
 
 def _report(instance: Any, as_json: bool) -> int:
-    from ..resources import current
-    from .engine import open_task
+    from ..workflows.engine import open_task
 
     info = _summary(instance)
-    task = open_task(current().store, instance) if instance.status == "waiting" else None
+    task = open_task(command_store(), instance) if instance.status == "waiting" else None
     if task is not None:
         info["task"] = task.id
     if as_json:
@@ -123,14 +122,14 @@ def _report(instance: Any, as_json: bool) -> int:
 
 def _start(args: argparse.Namespace) -> int:
     from ..spec import parse_assignments
-    from .engine import start
+    from ..workflows.engine import start
 
     instance = start(args.file, parse_assignments(args.param), record=args.record, run=not args.draft)
     return _report(instance, args.json)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .load import load_workflow
+    from ..workflows.load import load_workflow
 
     spec = load_workflow(args.file)
     print(f"{args.file}: workflow {spec.workflow!r} is valid ({len(spec.steps)} steps)")
@@ -138,14 +137,14 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from .spec import WorkflowSpec
+    from ..workflows.spec import WorkflowSpec
 
     print(json.dumps(WorkflowSpec.model_json_schema(by_alias=True), indent=2))
     return EXIT_OK
 
 
 def _list(args: argparse.Namespace) -> int:
-    from .engine import age, instances
+    from ..workflows.engine import age, instances
 
     found = instances(status=args.status, name=args.name, limit=args.limit)
     if args.json:
@@ -162,7 +161,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from .engine import get, history
+    from ..workflows.engine import get, history
 
     instance = get(args.id)
     steps = history(instance.id)
@@ -190,13 +189,13 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from .engine import resume
+    from ..workflows.engine import resume
 
     return _report(resume(args.id, force=args.force), args.json)
 
 
 def _reset(args: argparse.Namespace) -> int:
-    from .engine import reset
+    from ..workflows.engine import reset
 
     instance = reset(args.id, force=args.force)
     print(f"workflow {instance.name} {instance.id[:12]}: draft at {instance.current_step} (resume to run it)")
@@ -204,13 +203,13 @@ def _reset(args: argparse.Namespace) -> int:
 
 
 def _cancel(args: argparse.Namespace) -> int:
-    from .engine import cancel
+    from ..workflows.engine import cancel
 
     return _report(cancel(args.id, reason=args.reason, by=args.by, force=args.force), args.json)
 
 
 def _tasks_list(args: argparse.Namespace) -> int:
-    from .engine import age, list_tasks
+    from ..workflows.engine import age, list_tasks
 
     found = list_tasks(status=None if args.all else "open", assignee=args.assignee)
     if args.json:
@@ -243,7 +242,7 @@ def _tasks_list(args: argparse.Namespace) -> int:
 
 
 def _decide(args: argparse.Namespace) -> int:
-    from .engine import decide
+    from ..workflows.engine import decide
 
     instance = decide(
         args.task,

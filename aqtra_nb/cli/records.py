@@ -13,8 +13,7 @@ import sys
 from typing import Any
 
 from ..errors import AqtraError
-
-EXIT_OK = 0
+from .common import EXIT_OK
 
 ENTITY_HELP = "a registered entity, module:Class or path/to/models.py:Class"
 
@@ -46,7 +45,7 @@ def register(sub: Any) -> None:
 
 def entity_class(name: str) -> Any:
     """The entity a command names; `module:Class` may be a module of the current folder."""
-    from .registry import registry
+    from ..entities.registry import registry
 
     if ":" in name and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())

@@ -1,4 +1,4 @@
-"""`aqtra-nb jobs ...`, `aqtra-nb scheduler`, and `aqtra-nb runs log|cancel`."""
+"""`aqtra-nb jobs ...` and `aqtra-nb scheduler` (a job run's log and cancel are `aqtra-nb runs`')."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_FAILED = 0, 1
+from .common import EXIT_FAILED, EXIT_OK, command_store
 
 
 def register(sub: Any) -> None:
@@ -88,30 +88,13 @@ def register(sub: Any) -> None:
     scheduler.set_defaults(handler=_scheduler)
 
 
-def register_runs(runs_sub: Any) -> None:
-    """Add `log` and `cancel` to `aqtra-nb runs`."""
-    log = runs_sub.add_parser("log", help="The captured output of a job run.")
-    log.add_argument("run_id", help="run id or a unique prefix")
-    log.set_defaults(handler=_runs_log)
-    cancel = runs_sub.add_parser("cancel", help="Cancel a queued or running job run.")
-    cancel.add_argument("run_id", help="run id or a unique prefix")
-    cancel.set_defaults(handler=_runs_cancel)
-
-
 # -- handlers ---------------------------------------------------------------------------------------------
 
 
-def _store():
-    """The store of the command's resources (made once by `aqtra-nb`'s `main`)."""
-    from ..resources import current
-
-    return current().store
-
-
 def _add(args: argparse.Namespace) -> int:
+    from ..jobs import api
+    from ..jobs.spec import job_from_document, load_job
     from ..spec import parse_assignments
-    from . import api
-    from .spec import job_from_document, load_job
 
     params = parse_assignments(args.param)
     overrides: dict[str, Any] = {
@@ -170,7 +153,7 @@ def _add(args: argparse.Namespace) -> int:
     elif not args.run_now:
         print(f"it runs only when asked: `aqtra-nb jobs run {job.name}` queues a run")
     if args.run_now:
-        run = api.run(job.name, store=_store())
+        run = api.run(job.name, store=command_store())
         print(f"run {run.id} queued now; `aqtra-nb scheduler --once` starts it and waits for it")
     elif due is not None:
         print(f"to run it now: `aqtra-nb jobs run {job.name}` (or add with --run-now)")
@@ -178,7 +161,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def next_due(job):
-    from .cron import next_due
+    from ..jobs.cron import next_due
 
     return next_due(job)
 
@@ -201,9 +184,9 @@ def _in(delta) -> str:
 
 
 def _add_with_source(spec, source: str, replace: bool):
-    from .catalog import add_job
+    from ..jobs.catalog import add_job
 
-    return add_job(_store(), spec, source=source, replace=replace)
+    return add_job(command_store(), spec, source=source, replace=replace)
 
 
 def _next_due(job) -> str | None:
@@ -216,7 +199,7 @@ def _last_runs(job_id: int, limit: int):
 
     from ..store.models import Run
 
-    store = _store()
+    store = command_store()
     with store.session() as session:
         query = select(Run).where(Run.job_id == job_id).order_by(Run.queued_at.desc()).limit(limit)
         return list(session.scalars(query))
@@ -234,9 +217,9 @@ def _job_record(job) -> dict[str, Any]:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from . import api
+    from ..jobs import api
 
-    jobs = api.jobs(_store())
+    jobs = api.jobs(command_store())
     if args.json:
         print(json.dumps([_job_record(j) for j in jobs], indent=2, default=str))
         return EXIT_OK
@@ -253,9 +236,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from . import api
+    from ..jobs import api
 
-    job = api.get(args.name, _store())
+    job = api.get(args.name, command_store())
     runs = _last_runs(job.id, 10)
     record = _job_record(job) | {
         "runs": [
@@ -288,10 +271,10 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ..jobs import api
     from ..spec import parse_assignments
-    from . import api
 
-    run = api.run(args.name, parse_assignments(args.param), wait=args.wait, store=_store())
+    run = api.run(args.name, parse_assignments(args.param), wait=args.wait, store=command_store())
     if not args.wait:
         print(f"run {run.id} queued; a scheduler starts it (`aqtra-nb scheduler --once` runs it now)")
         return EXIT_OK
@@ -305,18 +288,18 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _simple(args: argparse.Namespace) -> int:
-    from . import api
+    from ..jobs import api
 
-    getattr(api, args.verb)(args.name, _store())
+    getattr(api, args.verb)(args.name, command_store())
     print(f"job {args.name!r} {args.verb}{'d' if args.verb.endswith('e') else 'ed'}")
     return EXIT_OK
 
 
 def _scheduler(args: argparse.Namespace) -> int:
-    from .scheduler import Scheduler
+    from ..jobs.scheduler import Scheduler
 
     scheduler = Scheduler(
-        _store(),
+        command_store(),
         workers=args.workers if args.workers is not None else (0 if args.dask else 2),
         dask=args.dask,
         interval=args.interval,
@@ -347,25 +330,12 @@ def _scheduler(args: argparse.Namespace) -> int:
 
 def _nothing_due() -> str:
     """Why a tick did nothing: which job is due next, or that none is scheduled."""
-    from . import api
+    from ..jobs import api
 
-    upcoming = sorted((due, job.name) for job in api.jobs(_store()) if (due := next_due(job)) is not None)
+    upcoming = sorted(
+        (due, job.name) for job in api.jobs(command_store()) if (due := next_due(job)) is not None
+    )
     if not upcoming:
         return "nothing is due and no job has a schedule; `aqtra-nb jobs run NAME` queues a run now"
     due, name = upcoming[0]
     return f"nothing was due; next: job {name!r} at {_when(due)} (`aqtra-nb jobs run {name}` queues one now)"
-
-
-def _runs_log(args: argparse.Namespace) -> int:
-    from . import api
-
-    sys.stdout.write(api.log(args.run_id, _store()))
-    return EXIT_OK
-
-
-def _runs_cancel(args: argparse.Namespace) -> int:
-    from . import api
-
-    state = api.cancel(args.run_id, _store())
-    print(f"run {args.run_id}: {state}")
-    return EXIT_OK

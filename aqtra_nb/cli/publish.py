@@ -86,7 +86,7 @@ def _server_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace, pool: int):
-    from .server import ServeOptions
+    from ..publish.server import ServeOptions
 
     if args.timeout <= 0:
         raise AqtraError("--timeout must be a positive number of seconds", field="--timeout")
@@ -121,11 +121,11 @@ def _options(args: argparse.Namespace, pool: int):
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from .apps import app_source
+    from ..publish.apps import app_source
 
     app = app_source(args.app)
     if args.export:
-        from .export import export_html
+        from ..publish.export import export_html
 
         output = Path(args.output) if args.output else app.path.with_name(_stem(app.path) + ".html")
         export_html(app, output, timeout=args.timeout)
@@ -133,14 +133,14 @@ def _publish(args: argparse.Namespace) -> int:
         return 0
     if args.output:
         raise AqtraError("-o/--output is only used with --export html", field="--output")
-    from .server import serve
+    from ..publish.server import serve
 
     return serve([app], app.path.parent, _options(args, pool=1), single=True)
 
 
 def _apps(args: argparse.Namespace) -> int:
-    from .apps import find_apps
-    from .server import serve
+    from ..publish.apps import find_apps
+    from ..publish.server import serve
 
     folder = Path(args.directory).expanduser().resolve()
     return serve(find_apps(folder), folder, _options(args, pool=0), single=False)
