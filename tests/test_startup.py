@@ -136,3 +136,18 @@ def test_the_heads_read_from_the_migration_files_are_alembics():
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     assert _heads() == set(ScriptDirectory.from_config(config).get_heads())
+
+
+def test_an_in_memory_run_of_a_small_csv_imports_no_dask_dataframe(tmp_path):
+    """Dask's dataframe module takes 0.3 s to import: one small local CSV is read by pandas alone, as Dask
+    would read it (`tests/components/test_csv_one_block.py`), and in-memory steps run on pandas frames."""
+    (tmp_path / "data.csv").write_text("region,amount,qty\nnorth,10.5,2\nsouth,5.0,3\n")
+    (tmp_path / "small.flow.yaml").write_text(FLOW)
+    code = (
+        "import os, sys\nos.environ['AQTRA_HOME'] = 'home'\nfrom aqtra_nb.cli import main\n"
+        "assert main(['validate', 'small.flow.yaml']) == 0\n"
+        "assert main(['run', '--no-progress', '--mode', 'in_memory', 'small.flow.yaml']) == 0\n"
+        "print('dask.dataframe' in sys.modules)"
+    )
+    found = loaded_after(code, tmp_path)
+    assert "totals" in found["output"] and found["output"].endswith("False")

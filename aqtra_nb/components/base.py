@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import types
+import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 import dask
-import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 from dask.local import get_sync
@@ -20,7 +19,10 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import AqtraError, StepFailed, UnknownColumn, did_you_mean
 
-Frame = pd.DataFrame | dd.DataFrame
+if TYPE_CHECKING:  # dask.dataframe takes 0.3 s to import: a small in-memory run never needs it
+    import dask.dataframe as dd
+
+Frame: TypeAlias = "pd.DataFrame | dd.DataFrame"
 Group = Literal["input", "transform", "output", "script"]
 
 
@@ -85,11 +87,9 @@ class _Guarded:
         self.fn, self.step_id, self.component, self.token = fn, step_id, component, token
         functools.update_wrapper(self, fn)
 
-    def __dask_tokenize__(self) -> tuple[Any, ...]:
-        # Unique per planned step (the plan's token), stable within a run: Dask names tasks by it. The
-        # wrapped callable's own token too: one step may wrap several (a reader of other columns, a writer's
-        # commit), and tasks that differ in them must not share a name.
-        return ("aqtra-step", self.step_id, self.component, self.token, _callable_token(self.fn))
+    def __dask_tokenize__(self) -> tuple[str, ...]:
+        # Unique per planned step (the plan's token), stable within a run: Dask names tasks by it.
+        return ("aqtra-step", self.step_id, self.component, self.token, getattr(self.fn, "__name__", ""))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -98,16 +98,6 @@ class _Guarded:
             raise
         except Exception as exc:
             raise step_failed(exc, self.step_id, self.component) from exc
-
-
-def _callable_token(fn: Callable[..., Any]) -> Any:
-    """A module-level function by its name (as cheap as the step's own token); anything with state (a
-    closure, a reader or writer object) by its contents."""
-    if isinstance(fn, types.FunctionType) and fn.__closure__ is None:
-        return (fn.__module__, fn.__qualname__)
-    from dask.base import normalize_token
-
-    return normalize_token(fn)
 
 
 def step_failed(exc: Exception, step_id: str, component: str, file: str | None = None) -> StepFailed:
@@ -299,6 +289,8 @@ class FrameInput(InputComponent):
         frame = frame[columns] if columns else frame
         if is_dask(frame):
             return frame
+        import dask.dataframe as dd
+
         return dd.from_pandas(frame, npartitions=max(1, -(-len(frame) // 250_000)), sort=False)
 
     def read_pandas(self, columns: list[str] | None, filters: Any = None) -> pd.DataFrame:
@@ -336,7 +328,10 @@ def dask_settings() -> Any:
 
 
 def is_dask(frame: Any) -> bool:
-    return isinstance(frame, dd.DataFrame | dd.Series)
+    """Whether `frame` is a Dask collection; without importing Dask's dataframe module, which a process
+    that made no Dask frame has not loaded."""
+    dd = sys.modules.get("dask.dataframe")
+    return dd is not None and isinstance(frame, dd.DataFrame | dd.Series)
 
 
 INPUT_ORDER = "__aqtra_input_order__"

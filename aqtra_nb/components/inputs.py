@@ -5,19 +5,46 @@ from __future__ import annotations
 import functools
 import glob
 import os
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import dask.dataframe as dd
 import pandas as pd
 import pyarrow.dataset as pads
+from dask.utils import parse_bytes
 from pydantic import Field
 
-from ..column_kinds import TEMPORAL, DeclaredKind, dtype_of, empty_frame_of_kinds, to_datetime
 from ..errors import AqtraError, FlowValidationError
 from . import arrow
-from .base import FrameInput, InputComponent, Params, partitionwise
+from .base import Frame, FrameInput, InputComponent, Params, is_dask, partitionwise
 from .file_errors import reading_problem
 from .fingerprints import content_hash, local_fingerprint
+
+if TYPE_CHECKING:  # 0.3 s to import: in-memory runs of small files never need it
+    import dask.dataframe as dd
+
+
+ColumnType = Literal["string", "integer", "number", "boolean", "date", "datetime"]
+
+PANDAS_TYPES: dict[str, str] = {
+    "string": "str",
+    "integer": "Int64",
+    "number": "float64",
+    "boolean": "boolean",
+    "date": "datetime64[s]",
+    "datetime": "datetime64[us]",
+}
+
+
+def to_datetime(values: pd.Series, kind: str, errors: str = "raise") -> pd.Series:
+    """Text or timestamps as a `date` (midnight) or `datetime` column of PANDAS_TYPES' unit; time zones are
+    kept. Text may mix formats (`2024-01-02`, `2024-01-02 10:30`); `errors="coerce"` makes bad values null."""
+    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        try:
+            values = pd.to_datetime(values, format="ISO8601")
+        except (ValueError, TypeError):
+            values = pd.to_datetime(values, format="mixed", errors=errors)
+    if kind == "date":
+        values = values.dt.normalize()
+    return values.dt.as_unit(PANDAS_TYPES[kind].removeprefix("datetime64[").removesuffix("]"))
 
 
 class FileParams(Params):
@@ -29,7 +56,7 @@ class CsvParams(FileParams):
     separator: str = Field(",", description="Field separator.")
     skip_rows: int = Field(0, ge=0, description="Lines to skip before the header.")
     parse_dates: list[str] = Field(default_factory=list, description="Columns to parse as datetimes.")
-    dtypes: dict[str, DeclaredKind] = Field(default_factory=dict, description="Column types to force.")
+    dtypes: dict[str, ColumnType] = Field(default_factory=dict, description="Column types to force.")
     encoding: str = Field("utf-8", description="Text encoding.")
     blocksize: str = Field("64MB", description="Bytes per partition.")
 
@@ -40,26 +67,31 @@ class ReadCsv(InputComponent):
     name = "read_csv"
     Params: ClassVar = CsvParams
 
-    def _frame(self, columns: list[str] | None) -> dd.DataFrame:
+    def _options(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The options of pandas' `read_csv` and the date columns to parse after reading."""
         p: CsvParams = self.params
-        path = self.ctx.resolve_path(p.path)
         dates = {name: "datetime" for name in p.parse_dates}
-        dates.update({k: v for k, v in p.dtypes.items() if v in TEMPORAL})
+        dates.update({k: v for k, v in p.dtypes.items() if v in ("date", "datetime")})
         # Date columns are read as text and parsed alike in every block (pandas would leave text it cannot
         # parse in one block as text, unlike the next).
-        dtype = {k: dtype_of(v) for k, v in p.dtypes.items() if k not in dates}
+        dtype = {k: PANDAS_TYPES[v] for k, v in p.dtypes.items() if k not in dates}
         dtype.update(dict.fromkeys(dates, "str"))
+        options = {"sep": p.separator, "skiprows": p.skip_rows or None, "dtype": dtype or None}
+        return {**options, "encoding": p.encoding}, dates
+
+    def _frame(self, columns: list[str] | None) -> dd.DataFrame:
+        import dask.dataframe as dd
+
+        path = self.ctx.resolve_path(self.params.path)
+        options, dates = self._options()
         try:
-            frame = dd.read_csv(
-                path,
-                sep=p.separator,
-                skiprows=p.skip_rows or None,
-                dtype=dtype or None,
-                encoding=p.encoding,
-                blocksize=p.blocksize,
-            )
+            frame = dd.read_csv(path, blocksize=self.params.blocksize, **options)
         except (OSError, ValueError, pd.errors.ParserError) as exc:
             raise self.ctx.error(reading_problem("CSV", path, exc), field="path") from None
+        return self._finish(frame, columns, dates)
+
+    def _finish(self, frame: Frame, columns: list[str] | None, dates: dict[str, str]) -> Frame:
+        p: CsvParams = self.params
         names = [str(c) for c in frame.columns]
         self.ctx.require_columns(names, p.columns or [], field="columns")
         self.ctx.require_columns(names, p.parse_dates, field="parse_dates")
@@ -69,8 +101,37 @@ class ReadCsv(InputComponent):
         dates = {k: v for k, v in dates.items() if k in frame.columns}
         return partitionwise(self.ctx, frame, _parse_dates, dates) if dates else frame
 
+    def _one_block(self) -> str | None:
+        """The file, when it is one local file no bigger than `blocksize`. Dask reads such a file as one
+        pandas block, cast to the dtypes pandas gives its first 10 rows (`dd.read_csv`'s sample), so
+        pandas alone reads the same frame, without importing Dask's dataframe module (0.3 s)."""
+        path = self.ctx.resolve_path(self.params.path)
+        if "://" in path or glob.has_magic(path) or not os.path.isfile(path):
+            return None
+        return path if os.path.getsize(path) <= parse_bytes(self.params.blocksize) else None
+
+    def _pandas(self, rows: int | None = None) -> pd.DataFrame | None:
+        """The file's first `rows` (all by default) read by pandas, or None when Dask reads it otherwise
+        or pandas fails (the Dask path then reads it, or says what is wrong, as it always has)."""
+        path = self._one_block()
+        if path is None:
+            return None
+        try:
+            return pd.read_csv(path, nrows=rows, **self._options()[0])
+        except (OSError, ValueError, pd.errors.ParserError):
+            return None
+
     def read_schema(self) -> pd.DataFrame:
-        return self._frame(self.params.columns)._meta
+        head = self._pandas(rows=10)
+        if head is None:
+            return self._frame(self.params.columns)._meta
+        return self._finish(head.iloc[:0], self.params.columns, self._options()[1])
+
+    def read_pandas(self, columns: list[str] | None, filters: Any = None) -> pd.DataFrame:
+        frame, head = self._pandas(), self._pandas(rows=10)
+        if frame is None or head is None or not frame.dtypes.equals(head.dtypes):
+            return super().read_pandas(columns, filters)  # Dask casts to the head's dtypes or refuses
+        return self._finish(frame, columns or self.params.columns, self._options()[1])
 
     def source_fingerprint(self) -> Any:
         return local_fingerprint(self.ctx.resolve_path(self.params.path))
@@ -135,7 +196,7 @@ class ReadParquet(InputComponent):
         return all(arrow.applicable(predicate, self.file_schema) for predicate in predicates)
 
     def read_schema(self) -> pd.DataFrame:
-        meta = arrow.empty_frame_of_schema(self.dataset.schema)
+        meta = arrow.empty_frame(self.dataset.schema)
         if self.params.columns:
             self.ctx.require_columns(meta.columns, self.params.columns, field="columns")
             meta = meta[self.params.columns]
@@ -148,8 +209,10 @@ class ReadParquet(InputComponent):
         return content_hash(self.ctx.resolve_path(self.params.path))
 
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
+        import dask.dataframe as dd
+
         columns = columns or self.params.columns or list(self.dataset.schema.names)
-        meta = arrow.empty_frame_of_schema(self.dataset.schema)[columns]
+        meta = arrow.empty_frame(self.dataset.schema)[columns]
         pieces = _row_group_chunks(self.dataset, _scan(filters), ROWS_PER_PARTITION)
         if not pieces:
             return dd.from_pandas(meta, npartitions=1)
@@ -298,7 +361,7 @@ class FromFrame(FrameInput):
                 kind=FlowValidationError,
             )
         frame = self.ctx.objects[name]
-        if not isinstance(frame, pd.DataFrame | dd.DataFrame):
+        if not isinstance(frame, pd.DataFrame) and not is_dask(frame):
             raise self.ctx.error(f"{name!r} is a {type(frame).__name__}, not a DataFrame", field="name")
         return frame
 
@@ -306,7 +369,7 @@ class FromFrame(FrameInput):
 
 
 class EmptyParams(Params):
-    columns: dict[str, DeclaredKind] = Field(description="Column names and types of the empty model.")
+    columns: dict[str, ColumnType] = Field(description="Column names and types of the empty model.")
 
 
 class Empty(FrameInput):
@@ -319,7 +382,9 @@ class Empty(FrameInput):
         return ()  # made from the params alone
 
     def frame(self) -> pd.DataFrame:
-        return empty_frame_of_kinds(self.params.columns)
+        return pd.DataFrame(
+            {name: pd.Series([], dtype=PANDAS_TYPES[kind]) for name, kind in self.params.columns.items()}
+        )
 
 
 class SampleDataParams(Params):

@@ -15,7 +15,7 @@ from dask.base import named_schedulers
 
 from ..components.base import dask_settings
 from ..errors import AqtraError, StepFailed
-from . import in_memory, lineage, partitioned
+from . import in_memory, lineage
 from .cache_use import CacheUse
 from .events import EventStream, RunEvent
 from .plan import Plan
@@ -114,6 +114,8 @@ def _run_plan(plan, scheduler, outputs, events, run_id, mode, cache) -> RunResul
         if chosen == "in_memory":
             collected = in_memory.run_in_memory(plan, outputs, events, run_id, cached)
         else:
+            from . import partitioned  # imports dask.dataframe (0.3 s), which in-memory runs never need
+
             with _scheduler(scheduler) as (get, local):
                 collected = partitioned.run_partitioned(
                     plan, outputs, events, run_id, started, get, local, cached
@@ -145,6 +147,8 @@ def compute_step(
         plan = plan.collecting([step_id])
         if choose_mode(plan, mode, scheduler) == "in_memory":
             return _plain(in_memory.compute_step(plan, step_id, _cache_use(plan, cache)))
+        from . import partitioned
+
         with _scheduler(scheduler) as (get, _):
             return _plain(partitioned.compute_step(plan, step_id, get))
 
@@ -160,6 +164,8 @@ def preview_plan(
         plan = plan.collecting([step_id])
         if choose_mode(plan, mode, None) == "in_memory":
             return _plain(in_memory.compute_step(plan, step_id, _cache_use(plan, cache)).head(rows))
+        from . import partitioned
+
         return _plain(partitioned.preview_step(plan, step_id, rows))
 
 
