@@ -184,6 +184,9 @@ def _expression(predicate, kind: pa.DataType):
     """The Arrow expression of one predicate on a column of `kind`, or None where it does not apply."""
     import pyarrow.compute as pc
 
+    if predicate.op in ("is_null", "not_null"):  # NaN is null to pandas' isna, which the filter uses
+        test = pc.field(predicate.column).is_null(nan_is_null=pa.types.is_floating(kind))
+        return test if predicate.op == "is_null" else ~test
     values = predicate.value if predicate.op == "in" else (predicate.value,)
     literals = []
     for value in values:

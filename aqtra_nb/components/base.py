@@ -177,6 +177,7 @@ class Component:
 
 
 PREDICATE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in")
+NULL_TESTS = ("is_null", "not_null")
 
 
 @dataclass(frozen=True)
@@ -184,13 +185,17 @@ class Predicate:
     """One simple conjunct of a filter condition that a reader may apply at its source:
     ``column <op> value`` (op one of ``== != < <= > >=``) or ``column in value`` (value: a tuple).
     Values are bool, int, float, str, date or datetime; never None. A null column value fails every
-    predicate, as it fails the filter's condition."""
+    predicate, as it fails the filter's condition. Readers with `null_tests` are also offered
+    ``is_null``/``not_null`` (value None), true where the column is (is not) null as pandas' `isna` sees
+    it after the read (NaN too)."""
 
     column: str
     op: str
     value: Any
 
     def __str__(self) -> str:
+        if self.op in NULL_TESTS:
+            return f"{self.op}({self.column})"
         if self.op == "in":
             return f"{self.column} in ({', '.join(_show(v) for v in self.value)})"
         return f"{self.column} {self.op} {_show(self.value)}"
@@ -207,6 +212,7 @@ class InputComponent(Component):
     min_inputs: ClassVar[int] = 0
     max_inputs: ClassVar[int | None] = 0
     supports_filters: ClassVar[bool] = False
+    null_tests: ClassVar[bool] = False  # also offered is_null/not_null predicates
 
     def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
         version = self.source_fingerprint()

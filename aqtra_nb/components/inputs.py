@@ -171,6 +171,7 @@ class ReadParquet(InputComponent):
     name = "read_parquet"
     Params: ClassVar = ParquetParams
     supports_filters = True
+    null_tests = True
 
     @functools.cached_property
     def dataset(self) -> pads.Dataset:

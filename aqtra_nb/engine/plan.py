@@ -26,7 +26,7 @@ from ..spec import FlowSpec, resolve_parameters, substitute
 from ..spec.template import refuse_placeholders
 from . import schemas
 from .graph import topological_order
-from .pushdown import conjuncts, predicates
+from .pushdown import predicates
 
 
 @dataclass
@@ -299,10 +299,9 @@ def _push_filters(planned: dict[str, PlannedStep], collect: frozenset[str]) -> N
         if not getattr(source.component, "supports_filters", False) or len(source.consumers) != 1:
             continue
         expr = step.component.condition([str(c) for c in source.schema.columns])
-        found = predicates(expr, step.component.ctx.parameters)
+        null_tests = getattr(source.component, "null_tests", False)
+        found, whole = predicates(expr, step.component.ctx.parameters, null_tests=null_tests)
         pushed = source.component.push_filter(found) if found else None
         if pushed is not None:
             source.read_filter = pushed
-            step.applied_at_source = len(found) == len(conjuncts(expr.node)) and source.component.applies_all(
-                found
-            )
+            step.applied_at_source = whole and source.component.applies_all(found)

@@ -4,10 +4,13 @@ The planner offers them to a reader that supports filters (`InputComponent.push_
 reader turns them into an Arrow dataset filter (row groups whose statistics exclude it are never read),
 the SQL reader into a WHERE clause with bound parameters. Only conjuncts of the form
 `column <op> value` and `column in (...)` are offered, where a value is anything computable from literals and
-parameters (`date('1994-01-01')`, `add_days(date('1998-12-01'), -90)`, `@low * 2`: folded here, once); the reader keeps those it can apply to its
-column types, and the filter step still applies the whole condition, so pushing a subset is always safe.
-When the reader applies every conjunct exactly (`InputComponent.applies_all`), the filter step passes its
-input on (`PlannedStep.applied_at_source`) instead of evaluating the condition again.
+parameters (`date('1994-01-01')`, `add_days(date('1998-12-01'), -90)`, `@low * 2`: folded here, once); a
+chained comparison gives one per link (`date('1995-01-01') <= shipped <= @end`: SQL's BETWEEN), and
+`is_null(column)`, `not_null(column)` and their negations are offered to readers that take null tests
+(`InputComponent.null_tests`). The reader keeps those it can apply to its column types, and the filter step
+still applies the whole condition, so pushing a subset is always safe. When every conjunct was translated
+and the reader applies them all exactly (`InputComponent.applies_all`), the filter step passes its input on
+(`PlannedStep.applied_at_source`) instead of evaluating the condition again.
 """
 
 from __future__ import annotations
@@ -18,19 +21,27 @@ from typing import Any
 
 import pandas as pd
 
-from ..components.base import Predicate
+from ..components.base import NULL_TESTS, Predicate
 from ..expr import Expression
 from ..expr.evaluate import constant
-from ..expr.parse import BoolOp, Column, Compare, In, Param
+from ..expr.parse import BoolOp, Call, Column, Compare, In, Not, Param
 
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 VALUE_TYPES = (bool, int, float, str, dt.date)  # dt.datetime is a dt.date
 
 
-def predicates(expr: Expression, params: Mapping[str, Any]) -> list[Predicate]:
-    """The conjuncts of `expr` (joined by `and`) that are simple comparisons of a column with a value."""
-    found = [_translate(node, params) for node in conjuncts(expr.node)]
-    return [p for p in found if p is not None]
+def predicates(
+    expr: Expression, params: Mapping[str, Any], *, null_tests: bool = False
+) -> tuple[list[Predicate], bool]:
+    """The predicates found in the conjuncts of `expr` (joined by `and`), and whether they say all that
+    `expr` says (every conjunct translated whole); null tests only when the reader takes them."""
+    found: list[Predicate] = []
+    whole = True
+    for node in conjuncts(expr.node):
+        translated = _translate(node, params, null_tests)
+        whole = whole and translated is not None and None not in translated
+        found.extend(p for p in translated or () if p is not None)
+    return found, whole
 
 
 def conjuncts(node: Any) -> list[Any]:
@@ -52,16 +63,41 @@ def _value(node: Any, params: Mapping[str, Any]) -> tuple[bool, Any]:
     return ok and isinstance(value, VALUE_TYPES), value
 
 
-def _translate(node: Any, params: Mapping[str, Any]) -> Predicate | None:
-    if isinstance(node, Compare) and len(node.ops) == 1:
-        left, right = node.operands
-        op = node.ops[0]
-        if isinstance(right, Column) and not isinstance(left, Column):
-            left, right, op = right, left, FLIP.get(op, op)
-        if not isinstance(left, Column) or op not in FLIP:
-            return None
-        ok, value = _value(right, params)
-        return Predicate(left.name, op, value) if ok else None
+def _translate(node: Any, params: Mapping[str, Any], null_tests: bool) -> list[Predicate | None] | None:
+    """The predicates one conjunct says (None for a part that is not one), or None for none at all."""
+    if isinstance(node, Compare):  # a chain `a < b <= c` holds where every link does
+        links = zip(node.operands, node.ops, node.operands[1:], strict=False)
+        return [_comparison(left, op, right, params) for left, op, right in links]
+    test = _null_test(node)
+    if test is not None:
+        return [test] if null_tests else None
+    return [_membership(node, params)]
+
+
+def _comparison(left: Any, op: str, right: Any, params: Mapping[str, Any]) -> Predicate | None:
+    if isinstance(right, Column) and not isinstance(left, Column):
+        left, right, op = right, left, FLIP.get(op, op)
+    if not isinstance(left, Column) or op not in FLIP:
+        return None
+    ok, value = _value(right, params)
+    return Predicate(left.name, op, value) if ok else None
+
+
+def _null_test(node: Any) -> Predicate | None:
+    """`is_null(column)`, `not_null(column)`, either under any number of `not`s (exact: a null test is
+    never null itself)."""
+    negated = False
+    while isinstance(node, Not):
+        node, negated = node.operand, not negated
+    if not (isinstance(node, Call) and node.name in NULL_TESTS and len(node.args) == 1):
+        return None
+    if not isinstance(node.args[0], Column):
+        return None
+    op = NULL_TESTS[1 - NULL_TESTS.index(node.name)] if negated else node.name
+    return Predicate(node.args[0].name, op, None)
+
+
+def _membership(node: Any, params: Mapping[str, Any]) -> Predicate | None:
     if isinstance(node, In) and not node.negated and isinstance(node.operand, Column):
         values: list[Any] = []
         for option in node.options:
