@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import sys
+import types
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -87,9 +88,11 @@ class _Guarded:
         self.fn, self.step_id, self.component, self.token = fn, step_id, component, token
         functools.update_wrapper(self, fn)
 
-    def __dask_tokenize__(self) -> tuple[str, ...]:
-        # Unique per planned step (the plan's token), stable within a run: Dask names tasks by it.
-        return ("aqtra-step", self.step_id, self.component, self.token, getattr(self.fn, "__name__", ""))
+    def __dask_tokenize__(self) -> tuple[Any, ...]:
+        # Unique per planned step (the plan's token), stable within a run: Dask names tasks by it. The
+        # wrapped callable's own token too: one step may wrap several (a reader of other columns, a writer's
+        # commit), and tasks that differ in them must not share a name.
+        return ("aqtra-step", self.step_id, self.component, self.token, _callable_token(self.fn))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -98,6 +101,16 @@ class _Guarded:
             raise
         except Exception as exc:
             raise step_failed(exc, self.step_id, self.component) from exc
+
+
+def _callable_token(fn: Callable[..., Any]) -> Any:
+    """A module-level function by its name (as cheap as the step's own token); anything with state (a
+    closure, a reader or writer object) by its contents."""
+    if isinstance(fn, types.FunctionType) and fn.__closure__ is None:
+        return (fn.__module__, fn.__qualname__)
+    from dask.base import normalize_token
+
+    return normalize_token(fn)
 
 
 def step_failed(exc: Exception, step_id: str, component: str, file: str | None = None) -> StepFailed:

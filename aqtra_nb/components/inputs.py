@@ -12,6 +12,7 @@ import pyarrow.dataset as pads
 from dask.utils import parse_bytes
 from pydantic import Field
 
+from ..column_kinds import TEMPORAL, DeclaredKind, dtype_of, empty_frame_of_kinds, to_datetime
 from ..errors import AqtraError, FlowValidationError
 from . import arrow
 from .base import Frame, FrameInput, InputComponent, Params, is_dask, partitionwise
@@ -20,31 +21,6 @@ from .fingerprints import content_hash, local_fingerprint
 
 if TYPE_CHECKING:  # 0.3 s to import: in-memory runs of small files never need it
     import dask.dataframe as dd
-
-
-ColumnType = Literal["string", "integer", "number", "boolean", "date", "datetime"]
-
-PANDAS_TYPES: dict[str, str] = {
-    "string": "str",
-    "integer": "Int64",
-    "number": "float64",
-    "boolean": "boolean",
-    "date": "datetime64[s]",
-    "datetime": "datetime64[us]",
-}
-
-
-def to_datetime(values: pd.Series, kind: str, errors: str = "raise") -> pd.Series:
-    """Text or timestamps as a `date` (midnight) or `datetime` column of PANDAS_TYPES' unit; time zones are
-    kept. Text may mix formats (`2024-01-02`, `2024-01-02 10:30`); `errors="coerce"` makes bad values null."""
-    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
-        try:
-            values = pd.to_datetime(values, format="ISO8601")
-        except (ValueError, TypeError):
-            values = pd.to_datetime(values, format="mixed", errors=errors)
-    if kind == "date":
-        values = values.dt.normalize()
-    return values.dt.as_unit(PANDAS_TYPES[kind].removeprefix("datetime64[").removesuffix("]"))
 
 
 class FileParams(Params):
@@ -56,7 +32,7 @@ class CsvParams(FileParams):
     separator: str = Field(",", description="Field separator.")
     skip_rows: int = Field(0, ge=0, description="Lines to skip before the header.")
     parse_dates: list[str] = Field(default_factory=list, description="Columns to parse as datetimes.")
-    dtypes: dict[str, ColumnType] = Field(default_factory=dict, description="Column types to force.")
+    dtypes: dict[str, DeclaredKind] = Field(default_factory=dict, description="Column types to force.")
     encoding: str = Field("utf-8", description="Text encoding.")
     blocksize: str = Field("64MB", description="Bytes per partition.")
 
@@ -71,10 +47,10 @@ class ReadCsv(InputComponent):
         """The options of pandas' `read_csv` and the date columns to parse after reading."""
         p: CsvParams = self.params
         dates = {name: "datetime" for name in p.parse_dates}
-        dates.update({k: v for k, v in p.dtypes.items() if v in ("date", "datetime")})
+        dates.update({k: v for k, v in p.dtypes.items() if v in TEMPORAL})
         # Date columns are read as text and parsed alike in every block (pandas would leave text it cannot
         # parse in one block as text, unlike the next).
-        dtype = {k: PANDAS_TYPES[v] for k, v in p.dtypes.items() if k not in dates}
+        dtype = {k: dtype_of(v) for k, v in p.dtypes.items() if k not in dates}
         dtype.update(dict.fromkeys(dates, "str"))
         options = {"sep": p.separator, "skiprows": p.skip_rows or None, "dtype": dtype or None}
         return {**options, "encoding": p.encoding}, dates
@@ -197,7 +173,7 @@ class ReadParquet(InputComponent):
         return all(arrow.applicable(predicate, self.file_schema) for predicate in predicates)
 
     def read_schema(self) -> pd.DataFrame:
-        meta = arrow.empty_frame(self.dataset.schema)
+        meta = arrow.empty_frame_of_schema(self.dataset.schema)
         if self.params.columns:
             self.ctx.require_columns(meta.columns, self.params.columns, field="columns")
             meta = meta[self.params.columns]
@@ -213,7 +189,7 @@ class ReadParquet(InputComponent):
         import dask.dataframe as dd
 
         columns = columns or self.params.columns or list(self.dataset.schema.names)
-        meta = arrow.empty_frame(self.dataset.schema)[columns]
+        meta = arrow.empty_frame_of_schema(self.dataset.schema)[columns]
         pieces = _row_group_chunks(self.dataset, _scan(filters), ROWS_PER_PARTITION)
         if not pieces:
             return dd.from_pandas(meta, npartitions=1)
@@ -370,7 +346,7 @@ class FromFrame(FrameInput):
 
 
 class EmptyParams(Params):
-    columns: dict[str, ColumnType] = Field(description="Column names and types of the empty model.")
+    columns: dict[str, DeclaredKind] = Field(description="Column names and types of the empty model.")
 
 
 class Empty(FrameInput):
@@ -383,9 +359,7 @@ class Empty(FrameInput):
         return ()  # made from the params alone
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            {name: pd.Series([], dtype=PANDAS_TYPES[kind]) for name, kind in self.params.columns.items()}
-        )
+        return empty_frame_of_kinds(self.params.columns)
 
 
 class SampleDataParams(Params):
