@@ -240,6 +240,156 @@ def check_no_inner_module_imports_the_outer_ring() -> None:
     assert not wrong, "take resources from `resources.current()`, not the outer ring:\n" + "\n".join(wrong)
 
 
+# What the inner rings may import of the package when they are imported (docs/architecture.md, "Dependencies
+# point inwards"); `errors` is open to every module. Keys are modules or packages.
+MODULE_LEVEL_ALLOWED: dict[str, set[str]] = {
+    "aqtra_nb.errors": set(),
+    "aqtra_nb.settings": set(),
+    "aqtra_nb.private_files": set(),
+    "aqtra_nb.chart_assets": set(),
+    "aqtra_nb.spec": set(),
+    "aqtra_nb.expr": set(),
+    "aqtra_nb.resources": {"aqtra_nb.settings"},
+}
+# Never imported, not even inside a function: the engine stays pure (recording is a listener).
+NEVER_IMPORTED = {"aqtra_nb.engine": {"aqtra_nb.store", "aqtra_nb.recording", "aqtra_nb.runs"}}
+
+
+def _within(module: str, part: str) -> bool:
+    return module == part or module.startswith(part + ".")
+
+
+def _part(module: str, parts) -> str | None:
+    """The key of `parts` (a module or package) that `module` belongs to, the most specific one."""
+    found = [part for part in parts if _within(module, part)]
+    return max(found, key=len) if found else None
+
+
+def _module_level(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """The import statements that run when the module is imported: not those inside functions, nor those
+    under `if TYPE_CHECKING:` (lazy imports are deliberate: they keep start-up light)."""
+    found: list[ast.Import | ast.ImportFrom] = []
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                found.append(node)
+            elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                visit(node.orelse)
+            elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for block in ("body", "orelse", "finalbody"):
+                    visit(getattr(node, block, []))
+                for handler in getattr(node, "handlers", []):
+                    visit(handler.body)
+
+    visit(tree.body)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module → the package's modules it imports when it is imported (`from . import x` names module x;
+    `from .store import Store` the package `store`). Parents a module is inside of are left out: Python
+    imports them first, whatever the module says."""
+    modules = _modules()
+    names = {module for module, _, _ in modules}
+    graph: dict[str, set[str]] = {}
+    for module, path, tree in modules:
+        targets = set()
+        for node in _module_level(tree):
+            base, *named = _imported(module, path, node)
+            if isinstance(node, ast.Import):
+                targets.update(name for name in (base, *named) if name in names)
+                continue
+            submodules = [name for name in named if name in names]
+            targets.update(submodules or ([base] if base in names else []))
+        graph[module] = {target for target in targets if target != module and not _within(module, target)}
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        while work:
+            node, edges = work[-1]
+            for target in edges:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    work.append((target, iter(sorted(graph.get(target, ())))))
+                    break
+                if target in stack:
+                    low[node] = min(low[node], index[target])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        cycles.append(sorted(component))
+    return cycles
+
+
+def test_the_import_graph_finds_a_cycle():
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+
+
+def test_the_import_graph_skips_lazy_imports():
+    tree = ast.parse(
+        "import a\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import b\nelse:\n    import c\n"
+        "try:\n    import d\nexcept ImportError:\n    import e\n"
+        "def f():\n    import g\nclass C:\n    import h\n"
+    )
+    names = [alias.name for node in _module_level(tree) for alias in node.names]
+    assert names == ["a", "TYPE_CHECKING", "c", "d", "e", "h"]
+
+
+def test_modules_import_no_cycle_and_inwards_only():
+    in_fresh_interpreter("check_modules_import_no_cycle_and_inwards_only")
+
+
+def check_modules_import_no_cycle_and_inwards_only() -> None:
+    graph = import_graph()
+    cycles = import_cycles(graph)
+    assert not cycles, "modules that import each other when imported:\n" + "\n".join(
+        " <-> ".join(cycle) for cycle in cycles
+    )
+    outwards = [
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        if (part := _part(module, MODULE_LEVEL_ALLOWED)) is not None
+        for target in targets
+        if not _within(target, part)
+        and not _within(target, "aqtra_nb.errors")
+        and not any(_within(target, allowed) for allowed in MODULE_LEVEL_ALLOWED[part])
+    ]
+    assert not outwards, "inner rings import only what docs/architecture.md says:\n" + "\n".join(outwards)
+    never = [
+        f"{path.relative_to(PACKAGE.parent)}:{node.lineno} imports {name}"
+        for module, path, tree in _modules()
+        if (part := _part(module, NEVER_IMPORTED)) is not None
+        for node in ast.walk(tree)
+        for name in _imported(module, path, node)
+        if any(_within(name, banned) for banned in NEVER_IMPORTED[part])
+    ]
+    assert not never, "the engine stays pure (recording is an event listener):\n" + "\n".join(never)
+
+
 def _environment_reads(tree: ast.Module) -> list[tuple[int, str]]:
     """(line, variable) of every `os.environ[...]`, `os.environ.get(...)`, `os.getenv(...)` and
     `... in os.environ`, with module-level string constants followed."""

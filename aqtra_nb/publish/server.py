@@ -45,10 +45,10 @@ from voila.request_info_handler import RequestInfoSocketHandler
 from voila.static_file_handler import AllowListFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
+from .. import chart_assets
 from ..errors import AqtraError
 from ..private_files import private_file, private_folder
 from ..secrets import reveal
-from . import static
 from .apps import AppSource, stage
 from .crowd import Busy, Crowd, CrowdLimits, default_max_kernels
 from .quiet import quiet_tornado_logs, replace_handler
@@ -136,7 +136,7 @@ class AuthenticatedAppFileHandler(_PlainErrors, AllowListFileHandler):
 
 
 class StaticHandler(_PlainErrors):
-    """`<base_url>aqtra/static/<name>`: the files of `static.static_files()` (the chart module, plotly.js
+    """`<base_url>aqtra/static/<name>`: the files of `chart_assets.static_files()` (the chart module, plotly.js
     included, under a content-hashed name), for signed-in users only; any other name is 404. The name
     changes with the content, so browsers may keep a file for good; gzip-compressed once, on first
     request, for clients that accept it."""
@@ -147,7 +147,7 @@ class StaticHandler(_PlainErrors):
     @web.authenticated
     @authorized
     async def get(self, name: str, include_body: bool = True) -> None:
-        content = static.static_files().get(name)
+        content = chart_assets.static_files().get(name)
         if content is None:
             raise web.HTTPError(404)
         gzipped = "gzip" in self.request.headers.get("Accept-Encoding", "")
@@ -293,7 +293,7 @@ class PublishedVoila(Voila):
 
     def init_handlers(self) -> list:
         # First: in single-app mode Voilà's page handler takes every other path.
-        handlers: list = [(url_path_join(self.server_url, static.PREFIX, "([^/]+)"), StaticHandler)]
+        handlers: list = [(url_path_join(self.server_url, chart_assets.PREFIX, "([^/]+)"), StaticHandler)]
         quiet_tornado_logs()
         for spec in super().init_handlers():
             pattern, handler, *rest = spec
@@ -353,7 +353,7 @@ def serve(
     # ours. Set only while serving, so that a caller in the same process (tests, a notebook) keeps its
     # own environment afterwards.
     with (
-        _environment(static.PUBLISHED_ENV, "1"),
+        _environment(chart_assets.PUBLISHED_ENV, "1"),
         _environment("JUPYTER_RUNTIME_DIR", str(options.runtime_dir)),
         tempfile.TemporaryDirectory(prefix="aqtra-publish-") as staging_name,
     ):
@@ -376,7 +376,7 @@ def serve(
             # installed (4.8 MB of plotly.js every page would load first), and the code-highlighting
             # theme go unused.
             config.VoilaConfiguration.extension_denylist = list(SPEC_UNUSED_EXTENSIONS)
-            config.VoilaConfiguration.resources = {"aqtra_preload": [static.chart_url_path()]}
+            config.VoilaConfiguration.resources = {"aqtra_preload": [chart_assets.chart_url_path()]}
         if options.pool > 0:
             _preheat(config, apps, options, single)
         app = PublishedVoila(config=config)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, utcnow
+from .orm import Base, utcnow
 
 
 class Job(Base):

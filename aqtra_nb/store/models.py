@@ -6,9 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -16,42 +14,14 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     false,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """Timestamps in UTC on every backend: naive values are taken as UTC, values come back tz-aware."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if hasattr(value, "to_pydatetime"):  # pandas Timestamp
-            value = value.to_pydatetime()
-        if not isinstance(value, dt.datetime):
-            raise TypeError(f"expected a datetime, got {type(value).__name__}")
-        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, dt.datetime: UTCDateTime()}
+# The tables of jobs and of workflows join the same metadata (each has its own migration branch).
+from . import job_models, workflow_models  # noqa: F401
+from .orm import Base, utcnow  # other modules import utcnow from here too
 
 
 class FlowVersion(Base):
@@ -189,7 +159,3 @@ class StoredConnection(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-# The tables of jobs and of workflows join the same metadata (each has its own migration branch).
-from . import job_models, workflow_models  # noqa: E402, F401

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base, utcnow
+from .orm import Base, utcnow
 
 
 class WorkflowInstance(Base):

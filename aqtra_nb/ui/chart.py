@@ -4,7 +4,7 @@ Drawn by plotly.js (its basic bundle ships in this package, `ui/static/plotly-ba
 loaded from a CDN) through `PlotlyFigure`, a small anywidget whose state is the figure as plotly.js takes
 it (`{"data": [traces], "layout": {...}}`). The traces are built here from the frame, so neither plotly's
 Python package nor its 4.8 MB front end is needed. Under `aqtra-nb publish` the figure loads plotly.js
-from the server instead of carrying it in its widget state (`aqtra_nb.publish.static`); in a notebook every
+from the server instead of carrying it in its widget state (`aqtra_nb.chart_assets`); in a notebook every
 chart takes it from the kernel's one `PlotlyLibrary` widget, so a page (and a saved notebook) holds one copy.
 """
 
@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
+from .. import chart_assets
 from ..errors import AqtraError, did_you_mean
-from ..publish import static
 from .page_state import PageWritable
 from .source import FrameSource
 
@@ -81,7 +81,7 @@ class Chart(FrameSource, w.VBox):
         if not self.y:
             raise ChartError("a chart needs at least one y column", field="y")
         self._bind_source(data, step, flow)
-        self.figure = _figure_class(static.published())(figure={"data": [], "layout": self._layout()})
+        self.figure = _figure_class(chart_assets.published())(figure={"data": [], "layout": self._layout()})
         super().__init__([self.figure])
         self.add_class("aqtra-chart")
         self.add_class(f"aqtra-chart-{kind}")
@@ -169,7 +169,7 @@ def _figure_class(published: bool) -> type:
     notebook it takes plotly.js from the kernel's one `PlotlyLibrary` widget (its widget state is then a
     few kilobytes, not 1.2 MB a chart)."""
     if published:
-        return type("PublishedPlotlyFigure", (PlotlyFigure,), {"_esm": static.chart_loader()})
+        return type("PublishedPlotlyFigure", (PlotlyFigure,), {"_esm": chart_assets.chart_loader()})
     return InlinePlotlyFigure
 
 
@@ -184,7 +184,7 @@ class PlotlyLibrary(anywidget.AnyWidget):
 class InlinePlotlyFigure(PlotlyFigure):
     """A notebook's figure: the chart view only, with plotly.js from the shared `PlotlyLibrary`."""
 
-    _esm = "const Plotly = null;\n" + (static.UI_STATIC / "chart.js").read_text(encoding="utf-8")
+    _esm = "const Plotly = null;\n" + (chart_assets.UI_STATIC / "chart.js").read_text(encoding="utf-8")
     library = t.Instance(PlotlyLibrary).tag(sync=True, **w.widget_serialization)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -209,7 +209,7 @@ def library_module() -> str:
         "globalThis.__aqtraPlotly ??= (() => {\n"
         "const previous = globalThis.Plotly;\n"
         "const module = { exports: {} };\n"
-        f"{static.PLOTLY_JS.read_text(encoding='utf-8')}\n"
+        f"{chart_assets.PLOTLY_JS.read_text(encoding='utf-8')}\n"
         "if (previous === undefined) delete globalThis.Plotly; else globalThis.Plotly = previous;\n"
         "return module.exports;\n"
         "})();\n"

@@ -7,7 +7,7 @@ import json
 
 import nbformat
 
-from aqtra_nb.publish.static import PLOTLY_JS
+from aqtra_nb.chart_assets import PLOTLY_JS
 
 CHARTS = """\
 import pandas as pd

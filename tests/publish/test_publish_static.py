@@ -11,7 +11,7 @@ import pytest
 import requests
 from publish_helpers import WAIT, RequestLog, chart_bars, copy_dashboard, wait_for_first_run
 
-from aqtra_nb.publish import static
+from aqtra_nb import chart_assets as static
 from aqtra_nb.publish.process import PublishedServer
 
 MB = 1_000_000

@@ -37,7 +37,7 @@ def test_ui_doc_examples_run(tmp_path):
 def test_our_javascript_loads_nothing_from_the_network():
     import pandas as pd
 
-    from aqtra_nb.publish import static as chart_static
+    from aqtra_nb import chart_assets as chart_static
     from aqtra_nb.ui import Chart, DataGrid
 
     static = ROOT / "aqtra_nb" / "ui" / "static"

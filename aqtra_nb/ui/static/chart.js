@@ -1,6 +1,6 @@
 // The view of `aqtra_nb.ui.chart.PlotlyFigure`: draws the figure ({data, layout}) with plotly.js and
 // again on every change (Plotly.react diffs it). `Plotly` is defined by the module this file is appended
-// to: plotly.js itself (aqtra_nb/publish/static.py: chart_module, what a published server serves), or
+// to: plotly.js itself (aqtra_nb/chart_assets.py: chart_module, what a published server serves), or
 // null in a notebook, where the page's one copy of plotly.js comes from the shared `PlotlyLibrary` widget
 // (aqtra_nb/ui/chart.py: library_module) and is awaited here.
 // Colours follow JupyterLab's theme (its CSS variables), light or dark, and change with it.

@@ -8,7 +8,8 @@ chart carries a small loader instead that imports the module from the server, un
 of its content: the browser compiles it once per page, caches it for good and fetches it again only when
 it changes.
 
-No Jupyter imports here: kernels import this module (through `aqtra_nb.ui.chart`).
+Imports nothing of the package and nothing of Jupyter: kernels import it through `aqtra_nb.ui.chart`, and the
+published server (`publish/server.py`) serves `static_files()` without importing the UI (ipywidgets, pandas).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 PUBLISHED_ENV = "AQTRA_PUBLISHED"  # "1" in the published server's process and its kernels
 PREFIX = "aqtra/static/"  # under the server's base URL
-UI_STATIC = Path(__file__).resolve().parent.parent / "ui" / "static"
+UI_STATIC = Path(__file__).resolve().parent / "ui" / "static"
 PLOTLY_JS = UI_STATIC / "plotly-basic.min.js"  # plotly.js-basic-dist-min, MIT (plotly-basic.LICENSE)
 
 
