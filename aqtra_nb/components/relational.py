@@ -123,8 +123,11 @@ MATCHED = "__aqtra_matched__"
 def _matching(left: Frame, right: Frame, *, keep: bool, left_on: list[str], right_on: list[str]) -> Frame:
     """The rows of `left` whose keys appear (`keep`) or do not appear among `right`'s, each once, with
     `left`'s columns; keys match as in the other join types."""
-    if not is_dask(left) and not is_dask(right) and len(left_on) == 1:
-        found = left[left_on[0]].isin(right[right_on[0]])  # one hash table of the right keys: no merge
+    if not is_dask(left) and not is_dask(right) and len(left_on) == 1:  # hash tables, no merge
+        keys, others = left[left_on[0]], right[right_on[0]]
+        if len(others) > len(keys):  # probing a table of the smaller side is several times faster
+            others = others[others.isin(keys)]
+        found = keys.isin(others)
         return left[found if keep else ~found].reset_index(drop=True)
     keys = right[right_on].drop_duplicates(subset=right_on)  # (no subset: dask-expr's merge then fails)
     keys = keys.rename(columns=dict(zip(right_on, left_on, strict=True)))

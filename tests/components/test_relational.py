@@ -111,10 +111,13 @@ def _matching_rows(left, right, how, left_on, right_on):
 @pytest.mark.parametrize("how", ["semi", "anti"])
 @pytest.mark.parametrize("keys", [("customer_id", "customer_id"), (["region", "status"], ["area", "state"])])
 @pytest.mark.parametrize("split", [True, False])
-def test_semi_and_anti_join_keep_first_input_rows_once(partitioned, assert_same, orders, how, keys, split):
+@pytest.mark.parametrize("copies", [2, 5])  # a second input shorter or longer than the first
+def test_semi_and_anti_join_keep_first_input_rows_once(
+    partitioned, assert_same, orders, how, keys, split, copies
+):
     left_on, right_on = keys
     right = orders[orders.customer_id % 3 == 0].rename(columns={"region": "area", "status": "state"})
-    right = pd.concat([right, right])  # duplicate matches must not multiply rows
+    right = pd.concat([right] * copies)  # duplicate matches must not multiply rows
     f = Flow("t")
     first = f.from_frame("left", partitioned(orders, 4) if split else orders)
     second = f.from_frame("right", partitioned(right, 3) if split else right)
