@@ -1,13 +1,10 @@
 """Every code block of README.md and docs/*.md is checked as written (#18).
 
 Python blocks run, in order, one fresh process per page, in a temporary folder with a temporary
-AQTRA_HOME. A block that is not meant to run on its own says so with `<!-- fragment: why -->` on the
-line before it (it is still parsed). Every block is checked for syntax in its language: Python by
-`ast.parse`, YAML by a YAML parser, shell by `bash -n`, JSON and TOML by their parsers. Shell blocks are
-only parsed: they start servers, install packages or name files of the reader's own, and each command
-would cost a process start (the CLI's commands have their own tests). A page declares
-what its blocks need first with `<!-- doc-test setup: SHELL COMMAND -->` (run in the temporary folder),
-and `<!-- file: NAME -->` before a block writes that block to NAME there before the Python runs.
+AQTRA_HOME. Every block is checked for syntax in its language: Python by `ast.parse`, YAML by a YAML
+parser, JSON and TOML by their parsers, shell blocks command by command by `bash -n` (with their marks:
+tests/doc_pages.py). Shell commands run in tests/test_docs_walkthrough.py, in order with the Python,
+from a clean clone. The marks (`fragment`, `file`, `doc-test setup`) are described in tests/doc_pages.py.
 """
 
 from __future__ import annotations
@@ -21,78 +18,14 @@ import re
 import subprocess
 import sys
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from doc_pages import PAGES, ROOT, Block, all_blocks, blocks, check_shell, setup_commands
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```(\w*)\s*$")
-MARK = re.compile(r"^<!--\s*(fragment|file|doc-test setup)\b:?\s*(.*?)\s*-->\s*$")
 #: pages whose Python starts a notebook job's process or runs every widget (also run by their own tests)
 SLOW = {"jobs.md", "ui.md"}
-
-
-@dataclass(frozen=True)
-class Block:
-    page: Path
-    line: int  # of the opening fence
-    lang: str
-    text: str
-    fragment: bool
-    file: str | None
-
-    @property
-    def where(self) -> str:
-        return f"{self.page.relative_to(ROOT)}:{self.line}"
-
-
-def blocks(page: Path) -> list[Block]:
-    found, lines = [], page.read_text().splitlines()
-    index = 0
-    while index < len(lines):
-        opening = FENCE.match(lines[index])
-        if not opening:
-            index += 1
-            continue
-        end = next(i for i in range(index + 1, len(lines)) if lines[i].startswith("```"))
-        marks = dict(_marks_before(lines, index))
-        found.append(
-            Block(
-                page,
-                index + 1,
-                opening.group(1),
-                "\n".join(lines[index + 1 : end]) + "\n",
-                "fragment" in marks,
-                marks.get("file"),
-            )
-        )
-        index = end + 1
-    return found
-
-
-def _marks_before(lines: list[str], index: int):
-    """The `<!-- ... -->` marks on the lines just above a fence (blank lines between are allowed)."""
-    index -= 1
-    while index >= 0 and (not lines[index].strip() or MARK.match(lines[index])):
-        mark = MARK.match(lines[index])
-        if mark and mark.group(1) != "doc-test setup":
-            yield mark.group(1), mark.group(2)
-        index -= 1
-
-
-def setup_commands(page: Path) -> list[str]:
-    return [
-        m.group(2)
-        for line in page.read_text().splitlines()
-        if (m := MARK.match(line)) and m.group(1) == "doc-test setup"
-    ]
-
-
-def all_blocks() -> list[Block]:
-    return [block for page in PAGES for block in blocks(page)]
 
 
 # -- syntax ---------------------------------------------------------------------------------------------
@@ -104,9 +37,8 @@ def check_syntax(block: Block) -> None:
         ast.parse(block.text, filename=block.where)
     elif lang in ("yaml", "yml"):
         list(yaml.safe_load_all(block.text))
-    elif lang in ("bash", "sh", "shell"):
-        done = subprocess.run(["bash", "-n"], input=block.text, capture_output=True, text=True)
-        assert done.returncode == 0, f"{block.where}: {done.stderr}"
+    elif block.shell:
+        check_shell(block)
     elif lang == "json":
         json.loads(block.text)
     elif lang == "toml":
