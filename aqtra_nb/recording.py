@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .engine import EventStream, Mode, RunResult
-from .engine import run_flow as run_engine
+from .engine import EventStream, Mode, RunResult, execute_flow
 from .errors import AqtraError
 from .lineage_events import emitter as openlineage_emitter
 from .resources import Resources, current, store_or_current
@@ -47,7 +46,7 @@ def run_flow(
     if lineage_emitter is not None:
         events.subscribe(lineage_emitter)
     try:
-        return run_engine(
+        return execute_flow(
             spec,
             parameters,
             scheduler=scheduler,

@@ -43,7 +43,7 @@ HOME = Path(tempfile.mkdtemp(prefix="aqtra-cache-bench-"))
 os.environ["AQTRA_HOME"] = str(HOME)  # a fresh store and cache, before aqtra_nb reads its settings
 
 from aqtra_nb import Flow, datasets  # noqa: E402
-from aqtra_nb.engine import run_flow  # noqa: E402
+from aqtra_nb.engine import execute_flow  # noqa: E402
 from aqtra_nb.resources import current  # noqa: E402
 from aqtra_nb.spec import load_flow  # noqa: E402
 
@@ -217,11 +217,13 @@ def bench_dashboard(data: Path) -> tuple[list[float], str]:
     outputs the app shows), and the mode the runs chose."""
     spec = load_flow(REPO_ROOT / "notebooks" / "flows" / "sales_dashboard.flow.yaml")
     outputs = ["net", "revenue_by_region", "kpis"]
-    run_flow(spec, {"data_dir": str(data)}, outputs=outputs, progress=False)  # the first visit
+    execute_flow(spec, {"data_dir": str(data)}, outputs=outputs, progress=False)  # the first visit
     times = []
     for region in REGIONS:
         began = time.perf_counter()
-        result = run_flow(spec, {"data_dir": str(data), "region": region}, outputs=outputs, progress=False)
+        result = execute_flow(
+            spec, {"data_dir": str(data), "region": region}, outputs=outputs, progress=False
+        )
         times.append(time.perf_counter() - began)
         assert result.steps["orders"].cached and not result.steps["selected"].cached, result.steps
     return times, _mode(spec, data)

@@ -17,7 +17,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from aqtra_nb import datasets
-from aqtra_nb.engine import run_flow
+from aqtra_nb.engine import execute_flow
 from aqtra_nb.spec import load_flow
 
 FLOWS_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "flows"
@@ -128,7 +128,7 @@ def expected_product_mix(data, year: int = 2024) -> pd.DataFrame:
 
 def test_sales_report_matches_pandas(workdir, data):
     spec = load_flow(workdir / "sales_report.flow.yaml")
-    result = run_flow(spec, progress=False)
+    result = execute_flow(spec, progress=False)
     assert result.status == "succeeded"
     expected = expected_sales_report(data)
     assert len(expected) == 8  # every region has large orders
@@ -143,13 +143,13 @@ def test_sales_report_matches_pandas(workdir, data):
 
 
 def test_sales_report_min_amount_parameter(workdir, data):
-    result = run_flow(load_flow(workdir / "sales_report.flow.yaml"), {"min_amount": 500}, progress=False)
+    result = execute_flow(load_flow(workdir / "sales_report.flow.yaml"), {"min_amount": 500}, progress=False)
     assert_matches(result["report"], expected_sales_report(data, 500.0), ["region"])
 
 
 def test_customer_segments_matches_pandas(workdir, data):
     spec = load_flow(workdir / "customer_segments.flow.yaml")
-    result = run_flow(spec, outputs=["top_customers", "segment_report"], progress=False)
+    result = execute_flow(spec, outputs=["top_customers", "segment_report"], progress=False)
     assert result.status == "succeeded"
     expected = expected_customer_segments(data)
     assert_matches(result["top_customers"], expected["top_customers"], ["region", "rank", "customer_id"])
@@ -165,7 +165,7 @@ def test_customer_segments_matches_pandas(workdir, data):
 
 def test_product_mix_matches_pandas(workdir, data):
     spec = load_flow(workdir / "product_mix.flow.yaml")
-    result = run_flow(spec, progress=False)
+    result = execute_flow(spec, progress=False)
     assert result.status == "succeeded"
     expected = expected_product_mix(data)
     assert len(expected) == 12

@@ -14,7 +14,7 @@ from .result import RunResult, StepResult
 from .run import Mode, preview_plan, run_plan
 
 
-def run_flow(
+def execute_flow(
     spec: FlowSpec,
     parameters: Mapping[str, Any] | None = None,
     *,
@@ -26,7 +26,8 @@ def run_flow(
     mode: Mode = "auto",
     cache: bool = True,
 ) -> RunResult:
-    """Plan and run a flow in one call: the function behind `Flow.run` and `aqtra-nb run`."""
+    """Plan and run a flow in one call, unrecorded: what `recording.run_flow` (`runs.run_flow`, behind
+    `Flow.run` and `aqtra-nb run`) runs with its recorder listening."""
     plan = plan_flow(spec, parameters, objects=objects)
     events = events or EventStream()
     if progress is None:
@@ -56,8 +57,8 @@ __all__ = [
     "RunEvent",
     "RunResult",
     "StepResult",
+    "execute_flow",
     "plan_flow",
     "preview_plan",
-    "run_flow",
     "run_plan",
 ]

@@ -41,7 +41,7 @@ class JobRunRecorder(RunRecorder):
 
 def run_flow_task(task: dict[str, Any]) -> dict[str, Any]:
     """Run the flow of `task`; returns {status, error, seconds} (never raises for a failing flow)."""
-    from ..engine import EventStream, run_flow
+    from ..engine import EventStream, execute_flow
     from ..engine.events import EventLog
     from ..errors import AqtraError
     from ..lineage_events import emitter as openlineage_emitter
@@ -61,7 +61,7 @@ def run_flow_task(task: dict[str, Any]) -> dict[str, Any]:
         lineage = openlineage_emitter(run_id=task["run_id"])  # when the `openlineage` setting is on
         if lineage is not None:
             events.subscribe(lineage)
-        result = run_flow(spec, task["parameters"], events=events, progress=False)
+        result = execute_flow(spec, task["parameters"], events=events, progress=False)
         print(f"flow {spec.flow}: {result.status} in {result.seconds:.3f} s", flush=True)
         for step in result.steps.values():
             cached = " cached" if step.cached else ""
@@ -97,7 +97,7 @@ def warm() -> None:
     import tempfile
     from pathlib import Path
 
-    from ..engine import run_flow
+    from ..engine import execute_flow
     from ..spec import flow_from_document
 
     with tempfile.TemporaryDirectory(prefix="aqtra-warm-") as folder:
@@ -110,6 +110,6 @@ def warm() -> None:
             ],
         }
         try:
-            run_flow(flow_from_document(document), {}, progress=False)
+            execute_flow(flow_from_document(document), {}, progress=False)
         except Exception:  # warming is an optimisation; a run will report any real problem
             logger.debug("warm-up flow failed", exc_info=True)

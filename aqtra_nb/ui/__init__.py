@@ -10,7 +10,7 @@ from .fields import FormField
 from .form import Form
 from .layout import Grid, Page, Panel, Tabs
 from .runner import FlowRunner
-from .status import RunStatus
+from .status import RunStatusView
 
 __all__ = [
     "App",
@@ -27,7 +27,7 @@ __all__ = [
     "Panel",
     "Refresh",
     "RunFlow",
-    "RunStatus",
+    "RunStatusView",
     "SaveRecord",
     "StartWorkflow",
     "Tabs",

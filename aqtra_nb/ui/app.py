@@ -21,7 +21,7 @@ from .display import Metric
 from .form import Form
 from .layout import Page, Panel
 from .runner import FlowRunner, as_flow
-from .status import RunStatus
+from .status import RunStatusView
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class App:
             self.base_parameters[self._flow_name(None)] = dict(parameters)
         self.forms: dict[str, Form] = {}
         self.buttons: dict[str, Button] = {}
-        self.statuses: dict[str, RunStatus] = {}
+        self.statuses: dict[str, RunStatusView] = {}
         self.components: list[tuple[Any, str, str]] = []  # (component, flow name, step)
         self.layout: w.Widget | None = None
         self.widgets: dict[str, Any] = {}  # by id, for apps built from a spec
@@ -76,7 +76,7 @@ class App:
             if form:
                 fields = None if form is True else list(form)
                 self.add_form(Form.from_parameters(runner.flow, fields, live=auto_run), flow=name)
-            self.statuses[name] = RunStatus(runner)
+            self.statuses[name] = RunStatusView(runner)
             action = RunFlow(runner, self.forms.get(name))
             action.parameters = self.base_parameters[name]  # the same dict: set_parameters reaches it
             self.buttons[name] = Button("Run", action)
@@ -183,7 +183,7 @@ class App:
     def run_button(self, *, flow: str | None = None) -> Button:
         return self.buttons[self._flow_name(flow)]
 
-    def status(self, *, flow: str | None = None) -> RunStatus:
+    def status(self, *, flow: str | None = None) -> RunStatusView:
         return self.statuses[self._flow_name(flow)]
 
     def _show_result(self, name: str, result: Any) -> None:

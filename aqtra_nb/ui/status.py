@@ -1,4 +1,4 @@
-"""`RunStatus`: a progress bar and the outcome of an app's runs; errors as a message, never a traceback."""
+"""`RunStatusView`: a progress bar and the outcome of an app's runs; errors as a message, never a traceback."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ STATES = ("idle", "running", "succeeded", "failed")
 STYLESHEET = Path(__file__).parent / "static" / "status.css"
 
 
-class RunStatus(w.HBox):
+class RunStatusView(w.HBox):
     """Shows a runner's progress while it runs, then "updated" or the error message.
 
     DOM hooks: `.aqtra-status` plus one of `.aqtra-status-idle|running|succeeded|failed`; the progress bar
@@ -37,9 +37,11 @@ class RunStatus(w.HBox):
         runner = self.runner
         status = runner.status
         with self.hold_sync():
-            for state in STATES:
-                self.remove_class(f"aqtra-status-{state}")
-            self.add_class(f"aqtra-status-{status}")
+            # set once, and only when it changes: removing and adding a class back is a message each time
+            others = [c for c in self._dom_classes if c not in {f"aqtra-status-{s}" for s in STATES}]
+            classes = (*others, f"aqtra-status-{status}")
+            if tuple(self._dom_classes) != classes:
+                self._dom_classes = classes
             self.bar.value = runner.progress
             self.bar.bar_style = {"failed": "danger", "succeeded": "success"}.get(status, "info")
             self.bar.layout.visibility = "visible" if status == "running" else "hidden"

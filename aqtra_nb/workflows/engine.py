@@ -29,7 +29,7 @@ from ..store.workflow_models import WorkflowInstance, WorkflowStepRun, WorkflowT
 from . import context
 from .load import load_workflow, workflow_from_document
 from .spec import AskConfirmationStep, FinishStep, WorkflowSpec
-from .steps import StepContext, run_step
+from .steps import WorkflowStepContext, run_step
 
 logger = logging.getLogger(__name__)
 
@@ -361,14 +361,14 @@ class Runner:
             if not self.advance(instance):
                 return get(self.workflow_id, store=self.store)
 
-    def context(self, instance: WorkflowInstance, spec: WorkflowSpec) -> StepContext:
+    def context(self, instance: WorkflowInstance, spec: WorkflowSpec) -> WorkflowStepContext:
         entity, record = None, dict(instance.record)
         if instance.entity and instance.record_id is not None:
             entity = context.entity_class(instance.entity, spec._base_dir)
             record = entity.get(instance.record_id).model_dump()  # as it is now, typed
         folder = workflow_folder(instance.id)
         names = context.workflow_names(instance.id, spec.workflow, folder)
-        return StepContext(
+        return WorkflowStepContext(
             spec=spec,
             workflow_id=instance.id,
             record=record,
@@ -467,7 +467,7 @@ class Runner:
                 )
         _claim(self.store, instance, status="failed", error=message, finished_at=utcnow())
 
-    def finish(self, instance: WorkflowInstance, step: FinishStep, ctx: StepContext) -> bool:
+    def finish(self, instance: WorkflowInstance, step: FinishStep, ctx: WorkflowStepContext) -> bool:
         try:
             message = ctx.render(step.message) if step.message else None
         except AqtraError as exc:
@@ -491,7 +491,7 @@ class Runner:
         logger.info("workflow %s %s at %s", instance.id, step.status, step.id)
         return False
 
-    def ask(self, instance: WorkflowInstance, step: AskConfirmationStep, ctx: StepContext) -> bool:
+    def ask(self, instance: WorkflowInstance, step: AskConfirmationStep, ctx: WorkflowStepContext) -> bool:
         if open_task(self.store, instance) is None:
             try:
                 title, message = ctx.render(step.title), ctx.render(step.message)

@@ -37,7 +37,7 @@ class Outcome:
 
 
 @dataclass
-class StepContext:
+class WorkflowStepContext:
     """What a step sees: the spec, the record (live values), earlier results, parameters, and where to
     keep its files."""
 
@@ -67,7 +67,7 @@ class StepContext:
         return self.spec.successors(step)["next"]
 
 
-def run_step(step: Any, ctx: StepContext) -> Outcome:
+def run_step(step: Any, ctx: WorkflowStepContext) -> Outcome:
     match step:
         case IfStep():
             return _if(step, ctx)
@@ -84,7 +84,7 @@ def run_step(step: Any, ctx: StepContext) -> Outcome:
     raise AqtraError(f"step kind {step.kind!r} is not run by run_step")  # pragma: no cover
 
 
-def _if(step: IfStep, ctx: StepContext) -> Outcome:
+def _if(step: IfStep, ctx: WorkflowStepContext) -> Outcome:
     value = ctx.evaluate(step.condition)
     if value is not None and not isinstance(value, bool):
         raise WorkflowStepFailed(
@@ -93,7 +93,7 @@ def _if(step: IfStep, ctx: StepContext) -> Outcome:
     return Outcome(step.then if value else step.else_, {"value": bool(value)})
 
 
-def _switch(step: SwitchStep, ctx: StepContext) -> Outcome:
+def _switch(step: SwitchStep, ctx: WorkflowStepContext) -> Outcome:
     value = ctx.evaluate(step.value)
     key = case_key(value)
     if key in step.cases:
@@ -107,7 +107,7 @@ def _switch(step: SwitchStep, ctx: StepContext) -> Outcome:
     )
 
 
-def _update_record(step: UpdateRecordStep, ctx: StepContext) -> Outcome:
+def _update_record(step: UpdateRecordStep, ctx: WorkflowStepContext) -> Outcome:
     from ..entities import acting_as
 
     changes = {name: context.substitute(value, ctx.values, ctx.params) for name, value in step.set.items()}
@@ -119,12 +119,12 @@ def _update_record(step: UpdateRecordStep, ctx: StepContext) -> Outcome:
     return Outcome(ctx.successor(step), {}, record_changed=True)
 
 
-def _target(ctx: StepContext, name: str) -> Path:
+def _target(ctx: WorkflowStepContext, name: str) -> Path:
     path = Path(name)
     return path if path.is_absolute() else ctx.spec.base_dir / path
 
 
-def _run_flow(step: RunFlowStep, ctx: StepContext) -> Outcome:
+def _run_flow(step: RunFlowStep, ctx: WorkflowStepContext) -> Outcome:
     from ..recording import run_flow
     from ..spec import load_flow
 
@@ -136,7 +136,7 @@ def _run_flow(step: RunFlowStep, ctx: StepContext) -> Outcome:
     return Outcome(ctx.successor(step), {"status": result.status, "run_id": result.run_id, "rows": rows})
 
 
-def _run_notebook(step: RunNotebookStep, ctx: StepContext) -> Outcome:
+def _run_notebook(step: RunNotebookStep, ctx: WorkflowStepContext) -> Outcome:
     from ..jobs.notebook import execute_notebook
 
     path = _target(ctx, step.notebook)
@@ -151,7 +151,7 @@ def _run_notebook(step: RunNotebookStep, ctx: StepContext) -> Outcome:
     return Outcome(ctx.successor(step), result)
 
 
-def _notify(step: NotifyStep, ctx: StepContext) -> Outcome:
+def _notify(step: NotifyStep, ctx: WorkflowStepContext) -> Outcome:
     from ..notify import send
 
     subject, body = ctx.render(step.subject), ctx.render(step.body)

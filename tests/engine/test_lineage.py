@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from aqtra_nb.cli import main
-from aqtra_nb.engine import run_flow as run_engine
+from aqtra_nb.engine import execute_flow
 from aqtra_nb.errors import AqtraError
 from aqtra_nb.recording import run_flow
 from aqtra_nb.spec import flow_from_document
@@ -93,7 +93,7 @@ def test_lineage_names_inputs_code_and_outputs(tmp_path):
 
 def test_collected_frames_are_outputs_too(tmp_path):
     spec = spec_in(tmp_path, lineage_flow(tmp_path))
-    result = run_engine(spec, {}, outputs=["big"], objects={"doubled": doubled}, progress=False)
+    result = execute_flow(spec, {}, outputs=["big"], objects={"doubled": doubled}, progress=False)
     frames = [o for o in result.lineage["outputs"] if o["kind"] == "frame"]
     assert frames == [
         {

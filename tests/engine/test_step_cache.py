@@ -258,15 +258,15 @@ def example_dir(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("name", FLOW_NAMES)
 def test_cached_results_equal_uncached_ones_on_every_example_flow(cache, example_dir, name):
-    from aqtra_nb.engine import run_flow
+    from aqtra_nb.engine import execute_flow
 
     spec = load_flow(example_dir / f"{name}.flow.yaml")
     values = {"data_dir": str(example_dir / "data")} if "data_dir" in spec.parameters else {}
-    plain = run_flow(spec, values, progress=False, cache=False)
-    run_flow(spec, values, progress=False)
+    plain = execute_flow(spec, values, progress=False, cache=False)
+    execute_flow(spec, values, progress=False)
     cold(cache)
-    from_disk = run_flow(spec, values, progress=False)
-    from_memory = run_flow(spec, values, progress=False)
+    from_disk = execute_flow(spec, values, progress=False)
+    from_memory = execute_flow(spec, values, progress=False)
     sinks = {s.id for s in spec.steps if registry.get(s.component).is_sink}
     for result in (from_disk, from_memory):
         assert {sid for sid, hit in cached(result).items() if not hit} == sinks  # sinks always run

@@ -224,7 +224,7 @@ def test_a_page_that_asks_gets_every_widgets_state_again_but_no_code(flow, monke
 
     monkeypatch.setattr(w.Widget, "send_state", spy)
     view.children[-1]._on_message(None, {"type": "resync"}, [])
-    assert {"DataGrid", "RunStatus", "Button", "Chart"} <= set(sent)
+    assert {"DataGrid", "RunStatusView", "Button", "Chart"} <= set(sent)
     assert all("_esm" not in keys and "_css" not in keys for keys in sent["DataGrid"])
     figure = type(chart.figure).__name__
     assert figure in sent and all("figure" in keys and "_esm" not in keys for keys in sent[figure])
