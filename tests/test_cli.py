@@ -202,3 +202,19 @@ def test_the_step_cache_from_the_command_line(project, tmp_path):
 def _last_run(env) -> str:
     done = cli("runs", "list", "--json", "--limit", "1", env=env)
     return json.loads(done.stdout)[0]["run_id"]
+
+
+def _commands(parser) -> set[str]:
+    (sub,) = [action for action in parser._actions if action.dest == "command"]
+    return set(sub.choices)
+
+
+def test_the_group_table_names_the_module_of_every_command():
+    """`aqtra-nb COMMAND` builds only its group's parser (cli.GROUPS): a command registered by another
+    module than the table says would be unknown when it runs."""
+    from aqtra_nb.cli import GROUPS, _parser
+
+    assert _commands(_parser(None)) == {command for commands in GROUPS.values() for command in commands}
+    for commands in GROUPS.values():
+        for command in commands:
+            assert _commands(_parser(command)) == set(commands), command
