@@ -20,7 +20,8 @@ from sqlalchemy import Connection, MetaData, Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import AqtraError
-from .models import Base, EntityType, UTCDateTime, utcnow
+from .models import EntityType
+from .orm import Base, UTCDateTime, utcnow
 from .store import Store
 
 #: the columns every entity table has besides its fields, and their kinds
