@@ -31,8 +31,10 @@ def run_flow(
     events: EventStream | None = None,
     mode: Mode = "auto",
     cache: bool = True,
+    record_later: bool = False,
 ) -> RunResult:
-    """Plan and run `spec`; unless `record=False`, the run (or its failure) goes into the store."""
+    """Plan and run `spec`; unless `record=False`, the run (or its failure) goes into the store
+    (`record_later`: on the recorder's background thread, see `store.recorder.flush_records`)."""
     events = events or EventStream()
     recorder = None
     if record:
@@ -40,7 +42,7 @@ def run_flow(
 
         settings = (record if isinstance(record, Resources) else current()).settings
         store = store_or_current(None if record is True else record)
-        recorder = RunRecorder(store, spec, parent=settings.parent_run or None)
+        recorder = RunRecorder(store, spec, parent=settings.parent_run or None, background=record_later)
         events.subscribe(recorder)
     lineage_emitter = openlineage_emitter()  # None unless the `openlineage` setting is on
     if lineage_emitter is not None:

@@ -4,7 +4,13 @@ ends. It is one more listener of the stream, so there is no second bookkeeping p
 Recording is per-step overhead on every run, so it is kept to a tuple per step while the run goes
 (`_step`), and to two short Core transactions per run: the run row (`_start`) and, with the outcome, every
 step row in one executemany plus the lineage document (`_finish`). No ORM objects, no per-step
-statements; the flow version's id is looked up once per process and flow content (`_flow_id`)."""
+statements; the flow version's id is looked up once per process and flow content (`_flow_id`).
+
+With `background=True` (app runs: a visitor waits for the widgets, not for the history) both
+transactions go to one writer thread per process, in order, off the run's path. Its queue is drained
+before the interpreter exits (the `concurrent.futures` exit hook), so a finished run's record is not
+lost when the kernel shuts down; `flush_records()` waits for it (after a run, before reading the run
+history)."""
 
 from __future__ import annotations
 
@@ -15,6 +21,9 @@ import threading
 import time
 import uuid
 import weakref
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_all
 from typing import Any
 
 from sqlalchemy import Engine
@@ -44,9 +53,16 @@ class RunRecorder:
     transaction, so recording costs two writes per run however many steps it has."""
 
     def __init__(
-        self, store: Store, spec: FlowSpec, *, kind: str = "flow", parent: str | None = None
+        self,
+        store: Store,
+        spec: FlowSpec,
+        *,
+        kind: str = "flow",
+        parent: str | None = None,
+        background: bool = False,
     ) -> None:
         self.store, self.spec, self.kind, self.parent = store, spec, kind, parent
+        self.background = background  # write on the process's recorder thread, not the run's
         self.run_id: str | None = None
         self.steps: dict[str, tuple[Any, ...]] = {}  # step id -> values of STEP_COLUMNS
         self.lineage: dict[str, Any] | None = None
@@ -66,11 +82,19 @@ class RunRecorder:
             flow = (data.get("lineage") or {}).get("flow") or {}
             if flow.get("name") == self.spec.flow:  # the engine hashed this spec for the lineage already
                 self.digest = flow.get("hash")
-            self._start(event.run_id, data.get("parameters", {}))
+            self.run_id = event.run_id  # known at once, written now or by the writer thread
+            self._write(self._start, event.run_id, data.get("parameters", {}))
         elif kind in ("run_finished", "run_failed"):
             self.lineage = (event.data or {}).get("lineage")
             status = RunStatus.succeeded if kind == "run_finished" else RunStatus.failed
-            self._finish(status, event.seconds, event.error)
+            self.finished = self.run_id is not None
+            self._write(self._finish, status, event.seconds, event.error)
+
+    def _write(self, write: Callable[..., None], *args: Any) -> None:
+        if self.background:
+            _in_background(write, *args)
+        else:
+            write(*args)
 
     def _start(self, run_id: str, parameters: dict[str, Any], status: RunStatus = RunStatus.running) -> None:
         self.run_id = run_id
@@ -211,6 +235,44 @@ def _flow_id(store: Store, spec: FlowSpec, digest: str | None = None) -> int:
 
 def _forget_flow_ids(engine: Engine) -> None:
     _state(engine).flow_ids.clear()
+
+
+_writer: ThreadPoolExecutor | None = None
+_pending: set[Future] = set()
+_writer_lock = threading.Lock()
+
+
+def _in_background(write: Callable[..., None], *args: Any) -> None:
+    """Run `write` on the recorder thread (after the writes queued before it); inline once the
+    interpreter is exiting (no new work is taken then)."""
+    global _writer  # noqa: PLW0603
+    with _writer_lock:
+        if _writer is None:
+            _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aqtra-recorder")
+        try:
+            future = _writer.submit(write, *args)
+        except RuntimeError:  # interpreter shutdown
+            future = None
+        else:
+            _pending.add(future)
+    if future is None:
+        write(*args)
+    else:
+        future.add_done_callback(_written)
+
+
+def _written(future: Future) -> None:
+    with _writer_lock:
+        _pending.discard(future)
+    if future.exception() is not None:
+        logger.warning("recording a run failed: %s", future.exception())
+
+
+def flush_records(timeout: float | None = None) -> None:
+    """Wait until every run record queued so far (`background=True`) is written."""
+    with _writer_lock:
+        pending = list(_pending)
+    wait_all(pending, timeout)
 
 
 def _user() -> str | None:

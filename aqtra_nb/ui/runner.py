@@ -2,13 +2,16 @@
 
 One worker thread per runner. A request made while a run is in progress waits; a newer request replaces
 a waiting one (only the latest parameters matter), and a run that finishes after a newer request arrived
-is superseded: its result is not shown. Every run is recorded like any other (`runs.run_flow`).
+is superseded: its result is not shown. Every run is recorded like any other (`runs.run_flow`), on the
+recorder's background thread: the widgets update without waiting for the run history's writes (`wait`
+waits for them too).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,8 @@ from ..flow import Flow
 from ..spec import FlowSpec
 
 logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 0.1  # seconds between progress updates of a run
 
 
 def as_flow(flow: Flow | FlowSpec | str | Path) -> Flow:
@@ -87,6 +92,10 @@ class FlowRunner(t.HasTraits):
         with self._idle:
             if not self._idle.wait_for(lambda: self._worker is None, timeout=timeout):
                 raise TimeoutError(f"the run of flow {self.name!r} did not finish within {timeout} s")
+        if self.record:
+            from ..store.recorder import flush_records
+
+            flush_records(timeout)
         return self.result if self.status == "succeeded" else None
 
     @property
@@ -108,11 +117,17 @@ class FlowRunner(t.HasTraits):
 
         steps = max(len(self.flow.spec.steps), 1)
         done: set[str] = set()
+        shown = [time.monotonic()]
 
         def on_event(event: RunEvent) -> None:
+            # At most every PROGRESS_EVERY seconds: each change is a message to the page (the bar and
+            # the status), and a quick run's page is better served by its results than by its steps.
             if event.kind == "step_finished" and event.step:
                 done.add(event.step)
-                self.progress = len(done) / steps
+                now = time.monotonic()
+                if now - shown[0] >= PROGRESS_EVERY:
+                    shown[0] = now
+                    self.progress = len(done) / steps
 
         self.progress = 0.0
         self.parameters = parameters
@@ -126,6 +141,7 @@ class FlowRunner(t.HasTraits):
                 progress=False,
                 events=EventStream([on_event]),
                 mode=self.mode,  # type: ignore[arg-type]
+                record_later=True,
             )
             outcome, message = "succeeded", ""
         except AqtraError as exc:
