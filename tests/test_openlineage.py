@@ -1,141 +1,110 @@
 """OpenLineage events: START then COMPLETE (or FAIL) per run, through the client's own file transport,
-valid against the OpenLineage 2-0-2 RunEvent schema and the facets we send; none when the setting is off;
+valid against the OpenLineage 2-0-2 RunEvent and the official facets (as the client's classes generated
+from the spec define them); none when the setting is off;
 a missing client is one warning and the run goes on."""
 
 from __future__ import annotations
 
+import enum
+import importlib
 import json
 import logging
+import pkgutil
 import sys
+import types
+import typing
 from pathlib import Path
+from typing import Any
 
-import jsonschema
+import attr
+import openlineage.client.generated as generated
 import pandas as pd
 import pytest
+from openlineage.client.generated.base import BaseFacet
+from openlineage.client.generated.base import RunEvent as OpenLineageRunEvent
 
 from aqtra_nb import lineage_events
 from aqtra_nb.lineage_events import dataset_name, openlineage_run_id
 from aqtra_nb.recording import run_flow
 from aqtra_nb.spec import flow_from_document
 
-URI = {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$"}
-UUID = {"type": "string", "pattern": r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
-DATE_TIME = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"}
+
+def _facet_classes() -> dict[str, type]:
+    """Every facet class the client generates from the OpenLineage spec, by the schema URL it names."""
+    found = {}
+    for info in pkgutil.iter_modules(generated.__path__):
+        module = importlib.import_module(f"{generated.__name__}.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and attr.has(value) and issubclass(value, BaseFacet):
+                if "_get_schema" in vars(value):
+                    found[value._get_schema()] = value
+    return found
 
 
-def facet(required: dict | None = None, **properties) -> dict:
-    """A facet: BaseFacet's `_producer` and `_schemaURL` (URIs, required) and its own required fields."""
-    return {
-        "type": "object",
-        "properties": {"_producer": URI, "_schemaURL": URI, **(required or {}), **properties},
-        "required": ["_producer", "_schemaURL", *(required or {})],
-    }
+FACETS = _facet_classes()
 
 
-def facets(known: dict) -> dict:
-    return {"type": "object", "properties": known, "additionalProperties": {"$ref": "#/$defs/BaseFacet"}}
+def conforms(event: dict) -> Any:
+    """`event` (as a transport wrote it) built back into the client's classes generated from the
+    OpenLineage spec (`openlineage/client/generated`, RunEvent 2-0-2 and the official facets), strictly:
+    no field the spec does not define, every required field, JSON types as the spec's, enums from the
+    spec, each facet the class its `_schemaURL` names, the schema URLs the spec's own; the generated
+    validators check times, URIs and UUIDs. No wheel ships the spec's JSON files themselves (checked:
+    openlineage-python 1.39.0 sdist and 1.54.0 wheel, openlineage-integration-common 1.54.0,
+    openlineage-sql 1.54.0, openlineage-airflow 1.41.0, openlineage-dbt 1.54.0,
+    apache-airflow-providers-openlineage 2.20.3); these classes are generated from them."""
+    return _build(OpenLineageRunEvent, event, "event")
 
 
-# The OpenLineage 2-0-2 RunEvent (spec/OpenLineage.json: BaseEvent + run, job, inputs, outputs), with the
-# facets this project sends checked by their own schemas' required fields and types.
-SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$defs": {
-        "BaseFacet": facet(),
-        "Dataset": {
-            "type": "object",
-            "properties": {
-                "namespace": {"type": "string", "minLength": 1},
-                "name": {"type": "string", "minLength": 1},
-                "facets": facets(
-                    {
-                        "schema": facet(
-                            {
-                                "fields": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "properties": {
-                                            "name": {"type": "string"},
-                                            "type": {"type": "string"},
-                                        },
-                                        "required": ["name"],
-                                    },
-                                }
-                            }
-                        ),
-                        "version": facet({"datasetVersion": {"type": "string"}}),
-                    }
-                ),
-            },
-            "required": ["namespace", "name"],
-        },
-    },
-    "type": "object",
-    "properties": {
-        "eventTime": DATE_TIME,
-        "producer": URI,
-        "schemaURL": URI,
-        "eventType": {"enum": ["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"]},
-        "run": {
-            "type": "object",
-            "properties": {
-                "runId": UUID,
-                "facets": facets(
-                    {
-                        "processing_engine": facet({"version": {"type": "string"}}, name={"type": "string"}),
-                        "errorMessage": facet(
-                            {"message": {"type": "string"}, "programmingLanguage": {"type": "string"}}
-                        ),
-                        "executionParameters": facet(
-                            parameters={
-                                "type": "array",
-                                "items": {"type": "object", "required": ["key"]},
-                            }
-                        ),
-                    }
-                ),
-            },
-            "required": ["runId"],
-        },
-        "job": {
-            "type": "object",
-            "properties": {
-                "namespace": {"type": "string", "minLength": 1},
-                "name": {"type": "string", "minLength": 1},
-                "facets": facets(
-                    {
-                        "jobType": facet(
-                            {"processingType": {"type": "string"}, "integration": {"type": "string"}}
-                        ),
-                        "sourceCode": facet(
-                            {"language": {"type": "string"}, "sourceCode": {"type": "string"}}
-                        ),
-                        "sourceCodeLocation": facet({"type": {"type": "string"}, "url": URI}),
-                    }
-                ),
-            },
-            "required": ["namespace", "name"],
-        },
-        "inputs": {
-            "type": "array",
-            "items": {
-                "allOf": [{"$ref": "#/$defs/Dataset"}],
-                "properties": {"inputFacets": facets({})},
-            },
-        },
-        "outputs": {
-            "type": "array",
-            "items": {
-                "allOf": [{"$ref": "#/$defs/Dataset"}],
-                "properties": {
-                    "outputFacets": facets({"outputStatistics": facet({"rowCount": {"type": "integer"}})})
-                },
-            },
-        },
-    },
-    "required": ["eventTime", "producer", "schemaURL", "run", "job"],
-}
+def _build(cls: type, value: Any, where: str) -> Any:
+    assert isinstance(value, dict), f"{where}: {cls.__name__} must be an object, not {value!r}"
+    hints = typing.get_type_hints(cls)
+    fields = {field.name: field for field in attr.fields(cls)}
+    unknown = sorted(set(value) - set(fields))
+    assert not unknown, f"{where}: {cls.__name__} has no field {unknown}"
+    arguments = {}
+    for name, field in fields.items():
+        if name not in value:
+            assert field.default is not attr.NOTHING, f"{where}: {cls.__name__} needs {name}"
+        elif field.init:
+            arguments[field.alias] = _structure(value[name], hints[name], f"{where}.{name}")
+    made = cls(**arguments)  # the generated validators run here
+    for name, field in fields.items():  # the schema URLs: the spec's own for this class
+        if not field.init and name in value:
+            assert value[name] == getattr(made, name), f"{where}.{name}: {value[name]!r}"
+    return made
+
+
+def _structure(value: Any, hint: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [o for o in typing.get_args(hint) if o is not type(None)]
+        if value is None:
+            assert len(options) < len(typing.get_args(hint)), f"{where}: may not be null"
+            return None
+        assert len(options) == 1, f"{where}: {hint}"
+        return _structure(value, options[0], where)
+    if origin is list:
+        assert isinstance(value, list), f"{where}: must be a list, not {value!r}"
+        (item,) = typing.get_args(hint)
+        return [_structure(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        assert isinstance(value, dict), f"{where}: must be an object, not {value!r}"
+        _, item = typing.get_args(hint)
+        return {key: _structure(v, item, f"{where}.{key}") for key, v in value.items()}
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    if isinstance(hint, type) and attr.has(hint):
+        if issubclass(hint, BaseFacet):
+            found = FACETS.get(value.get("_schemaURL") if isinstance(value, dict) else None)
+            assert found is not None and issubclass(found, hint), f"{where}: not a spec {hint.__name__}"
+            hint = found
+        return _build(hint, value, where)
+    if hint is float:
+        assert isinstance(value, int | float) and not isinstance(value, bool), f"{where}: {value!r}"
+    elif hint in (str, int, bool):
+        assert type(value) is hint, f"{where}: must be {hint.__name__}, not {value!r}"
+    return value
 
 
 def scaled(df: pd.DataFrame) -> pd.DataFrame:
@@ -195,9 +164,8 @@ def test_runs_send_valid_start_and_complete_events(flow, transport, monkeypatch,
     monkeypatch.setenv("AQTRA_OPENLINEAGE", "true")
     result = run_flow(flow, {"minimum": 15}, record=False, objects={"scaled": scaled}, progress=False)
     start, complete = events(transport)
-    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
     for event in (start, complete):
-        validator.validate(event)
+        conforms(event)
     assert (start["eventType"], complete["eventType"]) == ("START", "COMPLETE")
     assert start["run"]["runId"] == complete["run"]["runId"] == openlineage_run_id(result.run_id)
     assert complete["job"] == {**complete["job"], "namespace": "aqtra-nb", "name": "ol_demo"}
@@ -215,12 +183,41 @@ def test_runs_send_valid_start_and_complete_events(flow, transport, monkeypatch,
     assert parameters == [{"key": "minimum", "value": "15"}]
 
 
+def test_the_check_refuses_what_the_spec_refuses(flow, transport, monkeypatch):
+    import copy
+
+    monkeypatch.setenv("AQTRA_OPENLINEAGE", "true")
+    run_flow(flow, {"minimum": 15}, record=False, objects={"scaled": scaled}, progress=False)
+    _, complete = events(transport)
+    conforms(complete)
+
+    def broken(change) -> dict:
+        event = copy.deepcopy(complete)
+        change(event)
+        return event
+
+    mistakes = [
+        lambda e: e["run"].pop("runId"),  # required
+        lambda e: e["run"].update(runId="not-a-uuid"),
+        lambda e: e.update(eventType="DONE"),  # not in the spec's enum
+        lambda e: e.update(eventTime="yesterday"),
+        lambda e: e["job"].update(owner="me"),  # no such field
+        lambda e: e["outputs"][0]["outputFacets"]["outputStatistics"].update(rowCount="2"),
+        lambda e: e["run"]["facets"].update(code=complete["job"]["facets"]["sourceCode"]),  # a job facet
+        lambda e: e["inputs"][0]["facets"]["schema"].update(_schemaURL="https://example.com/x.json"),
+    ]
+    for change in mistakes:
+        event = broken(change)
+        with pytest.raises((AssertionError, ValueError)):  # the check's, a generated validator's, an enum's
+            conforms(event)
+
+
 def test_a_failed_run_sends_fail_with_its_error(flow, transport, monkeypatch):
     monkeypatch.setenv("AQTRA_OPENLINEAGE", "1")
     with pytest.raises(Exception, match="broken on purpose"):
         run_flow(flow, {}, record=False, objects={"scaled": broken}, progress=False)
     start, fail = events(transport)
-    jsonschema.Draft202012Validator(SCHEMA).validate(fail)
+    conforms(fail)
     assert (start["eventType"], fail["eventType"]) == ("START", "FAIL")
     assert "broken on purpose" in fail["run"]["facets"]["errorMessage"]["message"]
     assert fail["outputs"] == []
@@ -300,9 +297,8 @@ def test_job_runs_send_events_too(tmp_path):
         )
         assert done.returncode == 0, done.stderr
     start, complete = events(log)
-    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
     for event in (start, complete):
-        validator.validate(event)
+        conforms(event)
     assert (start["eventType"], complete["eventType"]) == ("START", "COMPLETE")
     assert complete["job"]["name"] == "tiny"
     assert [o["name"] for o in complete["outputs"]] == [str(tmp_path / "out.csv")]
