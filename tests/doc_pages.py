@@ -9,11 +9,11 @@ block (blank lines between are allowed):
 - `<!-- doc-test setup: COMMAND -->` (anywhere on the page): run first, in the page's folder.
 - `<!-- shell: not run `COMMAND`: why; TEST -->`: that command of the block (the line as written, without
   its trailing comment and a leading `pip install ... &&`; `*` for every command of the block) is not run by the walk-through, because it
-  starts a server, needs a cluster, Node or the network; TEST (`tests/FILE.py::NAME`) is the test that
-  covers it, and must exist.
+  starts a server, needs a cluster, Node or the network; TEST is the test that covers it and must exist:
+  `tests/FILE.py::NAME`, or a script such as `.ci/run` that runs the command itself.
 - `<!-- shell: PLACEHOLDER = COMMAND -->`: the block's commands name a value the reader fills in (a run
-  id, a task id); the walk-through runs COMMAND where the placeholder is first used and puts its output
-  in the placeholder's place.
+  id, a task id); before each command that uses it the walk-through runs COMMAND and puts its output in
+  the placeholder's place.
 """
 
 from __future__ import annotations
@@ -185,16 +185,17 @@ def check_shell(block: Block) -> None:
     codes = {command.to_run for command in block.commands()}
     for mark in block.not_run():
         assert mark.command == "*" or mark.command in codes, f"{block.where}: no command `{mark.command}`"
-        assert test_exists(mark.test), f"{block.where}: `{mark.command}` names no test: {mark.test}"
+        assert covered(mark), f"{block.where}: `{mark.command}` names no test that runs it: {mark.test}"
     for name in block.placeholders():
         assert re.search(rf"\b{name}\b", block.text), f"{block.where}: placeholder {name} is not used"
 
 
-def test_exists(name: str) -> bool:
-    """`tests/FILE.py::NAME` names a test function of that file."""
-    path, _, function = name.partition("::")
+def covered(mark: NotRun) -> bool:
+    """The mark names a test function (`tests/FILE.py::NAME`) or a script that runs the command."""
+    path, _, function = mark.test.partition("::")
     file = ROOT / path
-    return bool(function) and file.is_file() and f"def {function}(" in file.read_text()
-
-
-test_exists.__test__ = False  # a helper, not a test
+    if not file.is_file():
+        return False
+    if function:
+        return f"def {function}(" in file.read_text()
+    return mark.command != "*" and mark.command in file.read_text()

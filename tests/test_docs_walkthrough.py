@@ -8,7 +8,8 @@ and not yet added, never ignored ones) are copied to a temporary folder, and the
   fails stops the walk with the page, the line, the command and its output. A command commented
   `# prints: TEXT` must print TEXT. A command that prompts reads a line the reader would type.
 - Python blocks (not marked `fragment`) in one Python process per page, in the page's current folder, so
-  a flow file the quick start saves is there for the `aqtra-nb run` after it.
+  a flow file the quick start saves is there for the `aqtra-nb run` after it. Python blocks after the
+  page's last shell command change nothing the walk checks: tests/test_docs.py runs them.
 - The environment is a new user's: HOME and AQTRA_HOME are temporary folders, PATH starts with this
   venv's `bin` (its `aqtra-nb` and `python`), and none of the developer's AQTRA_*, JUPYTER_* or
   OPENLINEAGE_* variables are passed on.
@@ -115,8 +116,10 @@ class Walk:
                 (self.cwd / block.file).write_text(block.text)
         for command in setup_commands(self.page):
             self._bash(command, f"{self.page.name} setup", command)
+        found = blocks(self.page)
+        last_shell = max((i for i, block in enumerate(found) if block.shell), default=-1)
         try:
-            for block in blocks(self.page):
+            for block in found[: last_shell + 1]:
                 if block.shell:
                     self._shell_block(block)
                 elif block.lang == "python" and not block.fragment:
@@ -130,7 +133,6 @@ class Walk:
     # -- shell ------------------------------------------------------------------------------------------
 
     def _shell_block(self, block: Block) -> None:
-        values: dict[str, str] = {}
         for command in block.commands():
             if mark := block.skipped(command):
                 self.log.append(f"not run {command.line}: {command.code} ({mark.why}; {mark.test})")
@@ -141,9 +143,10 @@ class Walk:
                 continue
             for name, source in block.placeholders().items():
                 if re.search(rf"\b{name}\b", code):
-                    if name not in values:
-                        values[name] = self._bash(source, f"{name} for line {command.line}", source).strip()
-                    code = re.sub(rf"\b{name}\b", values[name], code)
+                    value = self._bash(source, f"{self.page.name}:{command.line} {name}", source).strip()
+                    if not value:
+                        raise WalkFailed(f"{self.page.name}:{command.line}: `{source}` printed no {name}")
+                    code = re.sub(rf"\b{name}\b", value, code)
             where = f"{self.page.name}:{command.line} (block at line {block.line})"
             started = time.perf_counter()
             output = self._bash(code, where, command.text)
@@ -223,7 +226,17 @@ def walk(page: Path, folder: Path) -> list[str]:
 
 
 def pages_with_commands() -> list[str]:
-    return [page.name for page in PAGES if any(block.shell and block.commands() for block in blocks(page))]
+    """Pages with a shell command that runs here (docs/api.md's all need a server: its own test runs them)."""
+    return [
+        page.name
+        for page in PAGES
+        if any(
+            not block.skipped(command)
+            for block in blocks(page)
+            if block.shell
+            for command in block.commands()
+        )
+    ]
 
 
 @pytest.mark.slow
