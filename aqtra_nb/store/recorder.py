@@ -14,6 +14,7 @@ history)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import logging
@@ -21,7 +22,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_all
 from typing import Any
@@ -240,12 +241,31 @@ def _forget_flow_ids(engine: Engine) -> None:
 _writer: ThreadPoolExecutor | None = None
 _pending: set[Future] = set()
 _writer_lock = threading.Lock()
+_held = threading.local()  # .writes: the background writes this thread holds back (`records_held`)
+
+
+@contextlib.contextmanager
+def records_held() -> Iterator[None]:
+    """Background record writes made on this thread in the block go to the writer when it ends (an
+    app's run and its widgets' update: the writer's Python work would compete with them for the GIL)."""
+    outer = getattr(_held, "writes", None)
+    _held.writes = []
+    try:
+        yield
+    finally:
+        writes, _held.writes = _held.writes, outer
+        for write, args in writes:
+            _in_background(write, *args)
 
 
 def _in_background(write: Callable[..., None], *args: Any) -> None:
     """Run `write` on the recorder thread (after the writes queued before it); inline once the
     interpreter is exiting (no new work is taken then)."""
     global _writer  # noqa: PLW0603
+    held = getattr(_held, "writes", None)
+    if held is not None:
+        held.append((write, args))
+        return
     with _writer_lock:
         if _writer is None:
             _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aqtra-recorder")

@@ -3,8 +3,8 @@
 One worker thread per runner. A request made while a run is in progress waits; a newer request replaces
 a waiting one (only the latest parameters matter), and a run that finishes after a newer request arrived
 is superseded: its result is not shown. Every run is recorded like any other (`runs.run_flow`), on the
-recorder's background thread: the widgets update without waiting for the run history's writes (`wait`
-waits for them too).
+recorder's background thread once the widgets are updated: they do not wait for the run history's writes
+(`wait` waits for them too).
 """
 
 from __future__ import annotations
@@ -110,7 +110,13 @@ class FlowRunner(t.HasTraits):
                     self._worker = None
                     self._idle.notify_all()
                     return
-            self._run_once(parameters)
+            if self.record:
+                from ..store.recorder import records_held
+
+                with records_held():  # the run's record is written once its widgets are updated
+                    self._run_once(parameters)
+            else:
+                self._run_once(parameters)
 
     def _run_once(self, parameters: dict[str, Any]) -> None:
         from ..runs import run_flow

@@ -13,10 +13,26 @@ import pandas as pd
 import traitlets as t
 
 
+class FrameTrait(t.Instance):
+    """A frame trait that notifies whenever another frame object is set. traitlets compares old and new
+    values with ==, which for frames compares every cell (or fails after aligning them): on each app
+    update, milliseconds per bound component for nothing."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(pd.DataFrame, allow_none=True, **kwargs)
+
+    def set(self, obj: t.HasTraits, value: Any) -> None:
+        new = self._validate(obj, value)
+        old = obj._trait_values.get(self.name, self.default_value)  # type: ignore[arg-type]
+        obj._trait_values[self.name] = new  # type: ignore[index]
+        if new is not old:
+            obj._notify_trait(self.name, old, new)  # type: ignore[arg-type]
+
+
 class FrameSource(t.HasTraits):
     """Mixin (list it before the widget class): the `data` trait, `step`/`flow` and `refresh()`."""
 
-    data = t.Instance(pd.DataFrame, allow_none=True)
+    data = FrameTrait()
 
     def _bind_source(
         self, data: pd.DataFrame | Callable[[], pd.DataFrame] | None, step: str | None, flow: str | None

@@ -14,7 +14,7 @@ import pandas as pd
 from aqtra_nb import Flow
 from aqtra_nb.recording import run_flow
 from aqtra_nb.store import RunRecorder, Store
-from aqtra_nb.store.recorder import flush_records
+from aqtra_nb.store.recorder import flush_records, records_held
 
 
 def small_flow(name: str) -> Flow:
@@ -75,5 +75,19 @@ def test_a_process_exiting_right_after_a_run_keeps_its_record(tmp_path):
     assert "returned" in done.stdout
     store = Store(f"sqlite:///{database}")
     (run,) = store.runs(name="exits")
+    assert run.status == "succeeded" and len(run.steps) == 2
+    store.close()
+
+
+def test_records_held_are_written_when_the_block_ends(tmp_path):
+    """An app holds its run's record back while its widgets update (FlowRunner)."""
+    store = Store(f"sqlite:///{tmp_path / 'aqtra.db'}")
+    flow = small_flow("held")
+    with records_held():
+        run_flow(flow.spec, record=store, objects=flow.objects, progress=False, record_later=True)
+        flush_records(30)  # nothing was queued yet
+        assert store.runs(name="held") == []
+    flush_records(30)
+    (run,) = store.runs(name="held")
     assert run.status == "succeeded" and len(run.steps) == 2
     store.close()
