@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 _SAMPLE_ROWS = 64
 ROWS_KEPT_SECONDS = 30 * 86400
+TOUCH_EVERY = 60.0  # seconds
 STAGING_KEPT_SECONDS = 6 * 3600  # a partitioned step's parts may take long to write
 
 
@@ -95,6 +96,7 @@ class StepCache:
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aqtra-cache")
         self._pending: set[Future] = set()
+        self._touched: dict[str, float] = {}  # key -> when this process last marked it used
 
     # -- reading ---------------------------------------------------------------------------------------
     def entry(self, key: str) -> Entry | None:
@@ -347,6 +349,7 @@ class StepCache:
         return removed
 
     def _remove(self, key: str, entry: Entry) -> None:
+        self._touched.pop(key, None)
         with self._lock:
             dropped = self._memory.pop(key, None)
             if dropped is not None:
@@ -375,6 +378,12 @@ class StepCache:
                 self._memory_used -= dropped
 
     def _touch(self, key: str) -> None:
+        """Mark the entry used now (its JSON's time), at most once a minute per key: eviction needs no
+        finer order, and an app's update loads the same entries from memory every time."""
+        now = time.monotonic()
+        if now - self._touched.get(key, -TOUCH_EVERY) < TOUCH_EVERY:
+            return
+        self._touched[key] = now
         with contextlib.suppress(OSError):
             os.utime(self._meta_path(key))
 
