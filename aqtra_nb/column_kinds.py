@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 
@@ -62,24 +62,6 @@ def dtype_of(kind: str, *, nullable: bool = True) -> str:
     if not nullable and kind in _NOT_NULL:
         return _NOT_NULL[ColumnKind(kind)]
     return _DTYPES.get(kind, "object")
-
-
-def kind_of(dtype: Any) -> ColumnKind:
-    """The kind of a pandas dtype (the inverse of `dtype_of`; other datetime units and zones included)."""
-    types = pd.api.types
-    if types.is_bool_dtype(dtype):
-        return ColumnKind.BOOLEAN
-    if types.is_integer_dtype(dtype):
-        return ColumnKind.INTEGER
-    if types.is_float_dtype(dtype):
-        return ColumnKind.NUMBER
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return ColumnKind.DATETIMETZ
-    if types.is_datetime64_dtype(dtype):
-        return ColumnKind.DATE if str(dtype) == _DTYPES[ColumnKind.DATE] else ColumnKind.DATETIME
-    if types.is_string_dtype(dtype) and not types.is_object_dtype(dtype):
-        return ColumnKind.STRING
-    return ColumnKind.OTHER
 
 
 def empty_frame_of_kinds(kinds: Mapping[str, str]) -> pd.DataFrame:

@@ -27,19 +27,63 @@ def normal_type(kind: pa.DataType) -> pa.DataType:
     return kind
 
 
-def normal_schema(schema: pa.Schema) -> pa.Schema:
-    return pa.schema([pa.field(f.name, normal_type(f.type), f.nullable) for f in schema])
+def normal_schema(schema: pa.Schema, written: dict[str, str] | None = None) -> pa.Schema:
+    """The schema columns are cast to; a timestamp column pandas wrote from `datetime64[s]` (dates, which
+    Parquet keeps in milliseconds) back in seconds."""
+    written = written or {}
+    return pa.schema(
+        [
+            pa.field(f.name, pa.timestamp("s"), f.nullable)
+            if written.get(f.name) == "datetime64[s]" and pa.types.is_timestamp(f.type) and f.type.tz is None
+            else pa.field(f.name, normal_type(f.type), f.nullable)
+            for f in schema
+        ]
+    )
+
+
+#: pandas dtypes that a table written from pandas records (its `pandas` schema metadata) and Arrow's own
+#: types do not give back: nullable integers and booleans (Arrow gives float64 and objects when there are
+#: nulls) and dates (`datetime64[s]`).
+RESTORED_DTYPES = frozenset({"Int64", "boolean", "datetime64[s]"})
+
+
+def written_dtypes(schema: pa.Schema) -> dict[str, str]:
+    """The columns of `schema` that pandas wrote with one of RESTORED_DTYPES, and that dtype."""
+    if not schema.metadata or b"pandas" not in schema.metadata:
+        return {}
+    try:
+        columns = schema.pandas_metadata.get("columns", [])
+    except ValueError:  # metadata that is not JSON: Arrow's own types then
+        return {}
+    names = set(schema.names)
+    return {
+        c["field_name"]: c["numpy_type"]
+        for c in columns
+        if c.get("numpy_type") in RESTORED_DTYPES and c.get("field_name") in names
+    }
+
+
+def _nullable(kind: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
+    if pa.types.is_integer(kind):
+        return pd.Int64Dtype()
+    return pd.BooleanDtype() if pa.types.is_boolean(kind) else None
 
 
 PARALLEL_CAST_ROWS = 200_000  # below this, casting on one thread costs less than handing chunks out
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Cast to the normal schema (inside Arrow) and convert, without a pandas index from metadata."""
-    target = normal_schema(table.schema)
+    """Cast to the normal schema (inside Arrow) and convert, without a pandas index from metadata; columns
+    pandas wrote as nullable integers, booleans or dates come back so (a value of each column kind reads
+    back as it was written)."""
+    written = written_dtypes(table.schema)
+    target = normal_schema(table.schema, written)
     if target != table.schema:
         table = _cast(table, target)
     frame = table.to_pandas(split_blocks=True, self_destruct=False, ignore_metadata=True)
+    for name, dtype in written.items():
+        if dtype != "datetime64[s]" and _nullable(table.schema.field(name).type) is not None:
+            frame[name] = table.column(name).to_pandas(types_mapper=_nullable).array
     return frame
 
 

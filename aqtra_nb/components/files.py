@@ -267,7 +267,12 @@ class _Export:
             if self.fmt == "json":
                 lines = p.json_lines()
                 text = frame.to_json(
-                    orient="records", lines=lines, date_format="iso", force_ascii=False, default_handler=str
+                    orient="records",
+                    lines=lines,
+                    date_format="iso",
+                    date_unit="us",
+                    force_ascii=False,
+                    default_handler=str,
                 )
                 return text.encode(p.encoding)
             buffer = io.BytesIO()

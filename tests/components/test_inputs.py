@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from aqtra_nb import AqtraError, Flow, FlowValidationError, StepFailed, UnknownColumn, datasets
-from aqtra_nb.components.inputs import PANDAS_TYPES
+from aqtra_nb.column_kinds import dtype_of
 from aqtra_nb.engine.partitioned import build_frames
 
 
@@ -113,7 +113,7 @@ def test_read_csv_dtypes(odd_csv, assert_same):
         }
     )
     assert_same(out, expected)
-    assert {c: str(t) for c, t in out.dtypes.items()} == {c: PANDAS_TYPES[k] for c, k in types.items()}
+    assert {c: str(t) for c, t in out.dtypes.items()} == {c: dtype_of(k) for c, k in types.items()}
 
 
 def test_read_csv_integer_boolean_and_datetime_dtypes(tmp_path, assert_same):
@@ -373,7 +373,7 @@ def test_empty_has_typed_columns_and_no_rows():
     columns = {"s": "string", "i": "integer", "n": "number", "b": "boolean", "d": "date", "t": "datetime"}
     out = read("empty", columns=columns)
     assert len(out) == 0
-    assert {c: str(t) for c, t in out.dtypes.items()} == {c: PANDAS_TYPES[k] for c, k in columns.items()}
+    assert {c: str(t) for c, t in out.dtypes.items()} == {c: dtype_of(k) for c, k in columns.items()}
 
 
 @pytest.mark.parametrize("table", datasets.TABLES)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from aqtra_nb import Flow, FlowValidationError, StepFailed, UnknownColumn
-from aqtra_nb.components.inputs import PANDAS_TYPES
+from aqtra_nb.column_kinds import dtype_of
 
 
 @pytest.fixture
@@ -191,10 +191,10 @@ def test_cast_each_type(partitioned, assert_same, texts):
             "x": pd.array(["1.5", "2.0", None, "4.0", "5.0", "6.0"], "str"),
         }
     )
-    expected["d"] = expected["d"].astype(PANDAS_TYPES["date"])
-    expected["t"] = expected["t"].astype(PANDAS_TYPES["datetime"])
+    expected["d"] = expected["d"].astype(dtype_of("date"))
+    expected["t"] = expected["t"].astype(dtype_of("datetime"))
     assert_same(out, expected)
-    assert {c: str(t) for c, t in out.dtypes.items()} == {c: PANDAS_TYPES[k] for c, k in types.items()}
+    assert {c: str(t) for c, t in out.dtypes.items()} == {c: dtype_of(k) for c, k in types.items()}
 
 
 def test_cast_the_planned_schema_matches_the_result(partitioned, texts):
@@ -246,7 +246,7 @@ def test_cast_bad_values_raise_or_become_null(partitioned, kind, values):
     f.from_frame("source", partitioned(frame, 2)).cast("convert", types={"v": kind}, errors="null")
     out = f.run(progress=False)["convert"]
     assert out["v"].isna().tolist() == [False, True, False]
-    assert str(out["v"].dtype) == PANDAS_TYPES[kind]
+    assert str(out["v"].dtype) == dtype_of(kind)
     assert out["k"].tolist() == [1, 2, 3]
 
 

@@ -26,6 +26,14 @@ class HttpPostParams(HttpParams):
     )
 
 
+def json_body(rows: pd.DataFrame, envelope: str | None = None) -> str:
+    """Rows as a JSON array of objects (timestamps in ISO 8601 to the microsecond), or `{envelope: [...]}`."""
+    body = rows.to_json(
+        orient="records", date_format="iso", date_unit="us", force_ascii=False, default_handler=str
+    )
+    return "{" + json.dumps(envelope) + ":" + body + "}" if envelope else body
+
+
 class _Send:
     """Sends all rows (gathered into one task), batch by batch; returns the rows sent."""
 
@@ -39,9 +47,7 @@ class _Send:
         sent = 0
         for number, begin in enumerate(range(0, len(frame), p.batch_rows)):
             batch = frame.iloc[begin : begin + p.batch_rows]
-            body = batch.to_json(orient="records", date_format="iso", force_ascii=False, default_handler=str)
-            if p.envelope:
-                body = "{" + json.dumps(p.envelope) + ":" + body + "}"
+            body = json_body(batch, p.envelope)
             headers = {"Content-Type": "application/json", "Idempotency-Key": f"{run}-{number}"}
             try:
                 endpoint.request(
