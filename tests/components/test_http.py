@@ -472,7 +472,8 @@ def test_post_sends_rows_in_batches(api, mode, partitioned):
     assert [len(batch) for batch in api.posted] == [10, 10, 3]
     sent = [row for batch in api.posted for row in batch]
     assert [r["id"] for r in sent] == list(range(23))  # in order, across partitions
-    assert sent[0] == {"id": 0, "name": "n0", "when": "2024-01-01T00:00:00.000", "maybe": 1}
+    # timestamps to the microsecond, as they are in the frame
+    assert sent[0] == {"id": 0, "name": "n0", "when": "2024-01-01T00:00:00.000000", "maybe": 1}
     assert sent[1]["maybe"] is None
     keys = [h["Idempotency-Key"] for h in api.post_headers]
     assert len(set(keys)) == 3 and all(h["Content-Type"] == "application/json" for h in api.post_headers)
@@ -486,7 +487,7 @@ def test_post_with_an_envelope_and_retries(api):
     assert f.run(progress=False, record=False).steps["send"].rows == 3
     assert api.count("/sink/flaky-1") == 3
     assert api.posted == [
-        {"records": json.loads(rows().head(3).to_json(orient="records", date_format="iso"))}
+        {"records": json.loads(rows().head(3).to_json(orient="records", date_format="iso", date_unit="us"))}
     ]
 
 
