@@ -99,7 +99,7 @@ def run(
 
     run_id = enqueue_now(store, name, parameters, claim_by=f"local:{worker_name()}")
     # one run: a plain new process (a fork server only pays off for a scheduler's many runs)
-    supervise(run_id, store.url, Supervision(heartbeat_interval=2.0, launcher="spawn"))
+    supervise(run_id, store.url, Supervision(heartbeat_interval=2.0, launcher="spawn", html_in_run=True))
     return store.run(run_id)
 
 
@@ -121,5 +121,9 @@ def log(run_id: str, store: Store | None = None) -> str:
     return "".join(line for line in text.splitlines(keepends=True) if not KERNEL_NOISE.match(line))
 
 
-# A kernel over TCP on loopback warns about it on every start (runs use IPC where they can); not news
-KERNEL_NOISE = re.compile(r"\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption")
+# A kernel over TCP on loopback warns about it on every start (runs use IPC where they can), and one shut
+# down when its run ends may report the interrupt jupyter_client sends first; neither is news
+KERNEL_NOISE = re.compile(
+    r"\[IPKernelApp\] (WARNING \| Kernel is running over TCP without encryption"
+    r"|ERROR \| KeyboardInterrupt caught in kernel)"
+)

@@ -101,12 +101,15 @@ def run_papermill(
     timeout: float | None,
     stream: Any,
     cwd: str,
+    warm: Any = None,
 ) -> dict[str, Any]:
     """Execute with papermill; returns {status, error, seconds, failed_cell}. Never raises for what
-    happens in the notebook: a raising cell is `failed`, a run past `timeout` is `timed_out`."""
+    happens in the notebook: a raising cell is `failed`, a run past `timeout` is `timed_out`. `warm`, a
+    `kernel_pool.WarmKernel`, is a kernel started for this run ahead of time (else papermill starts one)."""
     import papermill
 
-    watch = KernelWatch()
+    watch = warm.watch if warm is not None else KernelWatch()
+    manager = {"km": warm.manager} if warm is not None else {}
     timer = threading.Timer(timeout, watch.kill) if timeout else None
     started = time.perf_counter()
     status, error = SUCCEEDED, None
@@ -126,6 +129,7 @@ def run_papermill(
                     stderr_file=stream,
                     cwd=cwd,
                     kernel_manager_class=watch.manager_class(),
+                    **manager,
                 )
             except papermill.PapermillExecutionError as exc:
                 status, error = FAILED, f"{exc.ename}: {exc.evalue}"
@@ -135,6 +139,7 @@ def run_papermill(
                     # when runs start together) is started again.
                     stream.write(f"[aqtra-nb] kernel died while starting ({exc}); starting it again\n")
                     stream.flush()
+                    manager = {}  # a fresh kernel, not the warm one again
                     continue
                 status, error = FAILED, f"{type(exc).__name__}: {exc}"
             break
@@ -195,11 +200,14 @@ def mark_failure(output_path: Path, status: str, error: str | None) -> int | Non
 # -- the run process ---------------------------------------------------------------------------------------
 
 
-def main(task: dict[str, Any]) -> int:
-    """Run one task (a dict from the worker) in this process; the outcome goes to `task["result"]`."""
+def main(task: dict[str, Any], warm: Any = None) -> int:
+    """Run one task (a dict from the worker) in this process; the outcome goes to `task["result"]`.
+    `warm`: the kernel a standby process started for it (`kernel_pool`)."""
     _detach(task["log"])
     if task["kind"] == "notebook":
-        _export_settings(task)
+        environment = _export_settings(task)
+        if warm is not None:
+            warm = _prepared(warm, task, environment)
         with open(task["log"], "a", encoding="utf-8", buffering=1) as stream:
             outcome = run_papermill(
                 task["target"],
@@ -209,7 +217,14 @@ def main(task: dict[str, Any]) -> int:
                 timeout=task.get("timeout"),
                 stream=stream,
                 cwd=task["cwd"],
+                warm=warm,
             )
+        outcome["warm_kernel"] = warm is not None
+        if warm is not None:
+            warm.shutdown()  # papermill leaves a kernel it did not start running
+            warm.hand_output_to(task["log"])
+        if task.get("html") and Path(task["output"]).exists():
+            outcome["html"] = _render_html(task["output"])
     else:
         from aqtra_nb.jobs.flow_run import run_flow_task
 
@@ -220,14 +235,39 @@ def main(task: dict[str, Any]) -> int:
     return 0
 
 
-def _export_settings(task: dict[str, Any]) -> None:
+def _render_html(output: str) -> str | None:
+    """The output notebook's HTML copy, made here when the supervisor is a cold process (`jobs run
+    --wait`): papermill has imported nbformat in this one, so the copy costs only nbconvert."""
+    from aqtra_nb.jobs.html import render_html
+
+    html = render_html(Path(output))
+    return str(html) if html is not None else None
+
+
+def _prepared(warm: Any, task: dict[str, Any], environment: dict[str, str]) -> Any:
+    """The warm kernel, in the run's folder with its settings; None (papermill starts a kernel) if it
+    died since it started or cannot be prepared."""
+    try:
+        if warm.alive():
+            warm.prepare(task["cwd"], environment)
+            return warm
+    except Exception as exc:
+        print(f"[aqtra-nb] the warm kernel failed ({exc}); starting a fresh one", flush=True)
+    warm.shutdown()
+    warm.hand_output_to(task["log"])
+    return None
+
+
+def _export_settings(task: dict[str, Any]) -> dict[str, str]:
     """The notebook's kernel reads its settings from the environment: the supervisor's, with its store,
-    and this run as the parent of the runs it records."""
+    and this run as the parent of the runs it records. Returns what was set."""
     from aqtra_nb.settings import AqtraNb
 
     overrides = {"database_url": task["store_url"]} if task.get("store_url") else {}
     overrides["parent_run"] = task["run_id"]  # flow runs the notebook records are this run's children
-    os.environ.update(AqtraNb().environment(**overrides))
+    environment = AqtraNb().environment(**overrides)
+    os.environ.update(environment)
+    return environment
 
 
 def _detach(log: str) -> None:
@@ -242,6 +282,10 @@ def _detach(log: str) -> None:
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
+    die_with_parent()
+
+
+def die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

@@ -9,16 +9,23 @@ Protocol over the server's stdin/stdout, one JSON object per line: task in, `{"p
 reaps its children and writes each exit code to the task's `exit` file. When the scheduler's end of the
 pipe closes (it exited or was killed) the server exits, and its runs die with it (PDEATHSIG), so a lost
 scheduler's runs are reported `crashed` by the next one rather than finishing unrecorded.
+
+For each kernel name notebook runs have used, the server keeps one standby run process whose kernel is
+already started (`kernel_pool.py`): the next run of that kernel is handed to it, skipping the kernel
+start, and another standby is forked. Each standby serves one run, so no run sees another's kernel.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +84,21 @@ def serve() -> None:
     from . import flow_run
 
     flow_run.warm()
+    _Server().loop()
 
-    exits: dict[int, str] = {}
 
-    def reap(*_: object) -> None:
+class _Server:
+    """Forks a run process per task; for each kernel name runs have used, keeps a standby run process
+    with its kernel started (`kernel_pool`), handed the next task of that kernel."""
+
+    def __init__(self) -> None:
+        self.exits: dict[int, str] = {}  # run process -> its exit code file
+        self.standbys: dict[str, tuple[int, int]] = {}  # kernel name -> (pid, write end of its task pipe)
+        self.wanted: set[str] = set()
+        self.ended: set[int] = set()  # reaped processes that were no run (standbys)
+        signal.signal(signal.SIGCHLD, self.reap)
+
+    def reap(self, *_: object) -> None:
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -88,27 +106,108 @@ def serve() -> None:
                 return
             if pid == 0:
                 return
-            path = exits.pop(pid, None)
+            path = self.exits.pop(pid, None)
             if path:
                 Path(path + ".tmp").write_text(str(os.waitstatus_to_exitcode(status)))
                 os.replace(path + ".tmp", path)
+            else:
+                self.ended.add(pid)
 
-    signal.signal(signal.SIGCHLD, reap)
-    for line in sys.stdin:
+    def loop(self) -> None:
+        buffer = b""
+        while True:
+            ready, _, _ = select.select([0], [], [], STANDBY_CHECK)
+            self.replenish()
+            if not ready:
+                continue
+            chunk = os.read(0, 1 << 16)
+            if not chunk:  # the scheduler is gone
+                break
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                pid = self.launch(line)
+                sys.stdout.write(json.dumps({"pid": pid}) + "\n")
+                sys.stdout.flush()
+                self.replenish()
+        self.close()
+
+    def launch(self, line: bytes) -> int:
+        from . import child, kernel_pool
+
         task = json.loads(line)
+        name = kernel_pool.kernel_name(task)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        try:
+            pid = self._hand_to_standby(name, line) if name in self.standbys else None
+            if pid is None:
+                pid = self.fork(lambda: child.main(task))
+            self.exits[pid] = task["exit"]
+            if name is not None:
+                self.wanted.add(name)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        return pid
+
+    def _hand_to_standby(self, name: str, line: bytes) -> int | None:
+        pid, tasks = self.standbys.pop(name)
+        try:
+            if pid in self.ended:
+                return None
+            os.write(tasks, line + b"\n")
+            return pid
+        except BrokenPipeError:  # it ended a moment ago (its kernel died): a cold start instead
+            return None
+        finally:
+            os.close(tasks)
+
+    def replenish(self) -> None:
+        """A standby for every kernel name runs have used, in place of those taken or ended."""
+        from . import kernel_pool
+
+        for name, (pid, tasks) in list(self.standbys.items()):
+            if pid in self.ended:
+                os.close(tasks)
+                del self.standbys[name]
+        self.ended.clear()
+        for name in sorted(self.wanted - self.standbys.keys()):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+            try:
+                read, write = os.pipe()
+                pid = self.fork(lambda name=name, read=read: kernel_pool.standby(name, read), close=write)
+                os.close(read)
+                self.standbys[name] = (pid, write)
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+
+    def fork(self, body: Callable[[], int], close: int | None = None) -> int:
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+            # the write ends of standbys' task pipes are the server's alone: a standby sees its close
+            for tasks in [tasks for _, tasks in self.standbys.values()] + (
+                [close] if close is not None else []
+            ):
+                os.close(tasks)
             devnull = os.open(os.devnull, os.O_RDONLY)
             os.dup2(devnull, 0)
             code = 1
             try:
-                code = child.main(task)
+                code = body()
             finally:
                 os._exit(code)
-        exits[pid] = task["exit"]
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-        sys.stdout.write(json.dumps({"pid": pid}) + "\n")
-        sys.stdout.flush()
+        return pid
+
+    def close(self) -> None:
+        """Standbys see their pipe close, stop their kernels and exit; wait a little for them."""
+        pids = {pid for pid, _ in self.standbys.values()}
+        for _, tasks in self.standbys.values():
+            os.close(tasks)
+        self.standbys.clear()
+        deadline = time.monotonic() + 10
+        while pids - self.ended and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+STANDBY_CHECK = 1.0  # seconds between looks for standbys to replace while no task comes

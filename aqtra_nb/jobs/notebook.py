@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,7 @@ from ..errors import AqtraError, ParameterError, did_you_mean
 from ..expr.parse import python_ast
 from ..spec import ParameterSpec, convert_value
 from ..spec.status import RunStatus
-
-logger = logging.getLogger(__name__)
+from .html import render_html
 
 _ANNOTATIONS = {
     "str": "string",
@@ -248,35 +246,3 @@ def execute_notebook(
         if outcome.html_path is not None:
             outcome.artifacts["html"] = outcome.html_path
     return outcome
-
-
-OFFLINE_TEMPLATES = Path(__file__).parent / "templates"
-# what the HTML copy shows of an output, best first: no widget views or JavaScript (nothing on the page
-# runs them offline), so widgets show their static fallbacks (a flow view its SVG)
-OFFLINE_PRIORITY = [
-    "text/html", "text/markdown", "image/svg+xml", "image/png", "image/jpeg", "text/latex", "text/plain",
-]  # fmt: skip
-
-
-def render_html(notebook_path: Path) -> Path | None:
-    """The notebook as a standalone HTML page beside it (nbconvert, `templates/aqtra_offline`: nothing
-    loaded from the internet, so it opens offline and behind a firewall); None if rendering fails."""
-    try:
-        import nbformat
-        from nbconvert import HTMLExporter
-        from traitlets.config import Config
-
-        notebook = nbformat.read(notebook_path, as_version=4)
-        notebook.metadata.pop("widgets", None)  # the widgets' saved state: nothing renders it here
-        exporter = HTMLExporter(
-            config=Config({"NbConvertBase": {"display_data_priority": OFFLINE_PRIORITY}}),
-            template_name="aqtra_offline",
-            extra_template_basedirs=[str(OFFLINE_TEMPLATES)],
-        )
-        body, _ = exporter.from_notebook_node(notebook)
-    except Exception as exc:  # a broken output must not turn a finished run into a crash
-        logger.warning("could not render %s to HTML: %s", notebook_path, exc)
-        return None
-    target = notebook_path.with_suffix(".html")
-    target.write_text(body, encoding="utf-8")
-    return target

@@ -26,11 +26,14 @@ from sqlalchemy.engine import make_url
 from ..errors import AqtraError
 from ..resources import Resources, store_or_current
 from ..store import Store
+from ..store.changes import ChangeToken
 from ..store.models import utcnow
 from .claims import claim_runs, enqueue_due, reap_dead, settle_finished
 from .worker import Supervision, fork_server, supervise, worker_name
 
 logger = logging.getLogger(__name__)
+
+QUEUE_POLL = 0.05  # seconds between looks at the store's change token while idle (SQLite: no I/O)
 
 
 class SchedulerBusy(AqtraError):
@@ -110,6 +113,7 @@ class Scheduler:
         self.inflight: dict[str, Any] = {}
         self._stop = threading.Event()
         self._wake = threading.Event()  # set when a run ends (a worker is free) or on stop
+        self._change_token: ChangeToken | None = None  # made when `serve` first idles
         self._lock = SchedulerLock(store if lock else None)
         self._lock.acquire()
         self._client = None
@@ -234,15 +238,44 @@ class Scheduler:
             if ticks is not None and count >= ticks:
                 break
             # the next tick comes after `interval`, or as soon as a run ends and frees a worker
-            self._wake.wait(max(0.0, self.interval - (time.monotonic() - started)))
+            self._idle(max(0.0, self.interval - (time.monotonic() - started)))
         self.wait()
         self.settle()
+
+    def _idle(self, seconds: float) -> None:
+        """Wait `seconds` for the next tick, or less if a run ends; meanwhile claim runs as soon as they
+        are queued (`jobs run`, the API, a notebook), not at the next tick: whenever the store's change
+        token moves (another connection committed) and a worker is free."""
+        deadline = time.monotonic() + seconds
+        changes = self._changes()
+        seen = changes.token()
+        poll = QUEUE_POLL if changes.cheap else max(QUEUE_POLL, 1.0)  # PostgreSQL: a round trip each
+        while not self._wake.wait(min(poll, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                return
+            token = changes.token()
+            if token == seen or token is None:
+                continue
+            seen = token
+            self._forget_done()
+            if len(self.inflight) < self.capacity:
+                try:
+                    self.start_runs()
+                except Exception:  # a database hiccup: the next tick tries again
+                    logger.exception("claiming queued runs failed")
+
+    def _changes(self) -> ChangeToken:
+        if self._change_token is None:
+            self._change_token = ChangeToken(self.store.engine)
+        return self._change_token
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
 
     def close(self) -> None:
+        if self._change_token is not None:
+            self._change_token.close()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         if self._client is not None and self._own_client:

@@ -3,7 +3,8 @@
 The supervisor heartbeats the run row, kills the run's process tree (kernel included) at its time limit
 or when a cancel is requested, and records the outcome: the status the run process wrote to its result
 file, or `crashed` if it died without one. Output notebooks are rendered to HTML here, after the status
-is recorded, so a run is not slowed by nbconvert. The same `supervise` runs in the local pool (threads
+is recorded, so a run is not slowed by nbconvert (a one-shot supervisor, `jobs run --wait`, has the run
+process render it: nbformat is loaded there already). The same `supervise` runs in the local pool (threads
 of the scheduler, run processes forked from a warm fork server) and as a Dask task on a cluster worker
 (run processes started from scratch)."""
 
@@ -191,6 +192,9 @@ def kill_tree(pid: int) -> None:
 class Supervision:
     heartbeat_interval: float = 5.0
     launcher: Launcher = "fork"
+    # the run process renders the HTML copy before it reports: for a one-shot supervisor (`jobs run
+    # --wait`), which would otherwise import nbformat and nbconvert cold after the run, the user waiting
+    html_in_run: bool = False
 
 
 class Heartbeat:
@@ -248,6 +252,7 @@ def run_task(store: Store, task: dict[str, Any], settings: Supervision, beat: He
     deadline = started + task["timeout"] + KILL_GRACE if task.get("timeout") else None
     Path(task["result"]).unlink(missing_ok=True)
     Path(task["exit"]).unlink(missing_ok=True)
+    task["html"] = settings.html_in_run
     try:
         process = RunProcess(task, settings.launcher)
     except Exception as exc:
@@ -300,14 +305,16 @@ def _record(
     artifacts: dict[str, Any] = {"log": task["log"]}
     if task.get("output") and Path(task["output"]).exists():
         artifacts["notebook"] = task["output"]
+        if (outcome or {}).get("html"):  # made by the run process (`Supervision.html_in_run`)
+            artifacts["html"] = outcome["html"]
         if status != RunStatus.succeeded and outcome is None:
             child.mark_failure(Path(task["output"]), status.value, error)
     recorded = finish_run(store, run_id, status, seconds=seconds, error=error, artifacts=artifacts)
     if not recorded:
         logger.warning("run %s was finished by someone else; outcome %s not recorded", run_id, status)
     logger.info("run %s %s in %.2f s", run_id, status, seconds)
-    if "notebook" in artifacts:
-        from .notebook import render_html
+    if "notebook" in artifacts and "html" not in artifacts:
+        from .html import render_html
 
         html = render_html(Path(task["output"]))
         if html is not None:

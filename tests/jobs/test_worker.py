@@ -263,3 +263,22 @@ def test_kernels_started_together_never_share_ipc_sockets(tmp_path, monkeypatch)
     assert prefixes[0] != prefixes[1]
     assert all(p.startswith(runtime) and len(p) + 6 < 107 for p in prefixes)
     shutil.rmtree(runtime)
+
+
+def test_a_serving_scheduler_starts_a_queued_run_before_its_next_tick(store, notebook):
+    """A run queued while the scheduler idles is claimed when the store changes, not at the next tick
+    (an hour away here)."""
+    path = notebook("quick.ipynb", "n = 1", "print('quick', n)")
+    jobs.schedule(path, name="quick", store=store)
+    scheduler = Scheduler(store, workers=1, interval=3600)
+    service = threading.Thread(target=scheduler.serve, daemon=True)
+    service.start()
+    try:
+        wait_for(lambda: scheduler._change_token is not None, 60, "the scheduler to idle")
+        run = jobs.run("quick", {"n": 5}, store=store)
+        wait_for(lambda: store.run(run.id).status == "succeeded", 120, "the queued run to succeed")
+        assert "quick 5" in jobs.log(run.id, store)
+    finally:
+        scheduler.stop()
+        service.join(60)
+        scheduler.close()

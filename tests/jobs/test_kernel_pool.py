@@ -1,0 +1,101 @@
+"""The fork server's warm kernels (`jobs/kernel_pool.py`): a run of a kernel runs have used takes a kernel
+started ahead of time, yet each run still gets a fresh kernel of its own, in its folder with its settings;
+a pool kernel that dies is replaced."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from aqtra_nb import jobs
+from aqtra_nb.jobs import Scheduler
+from aqtra_nb.jobs.worker import fork_server, runs_dir
+from aqtra_nb.store import Store
+
+pytestmark = pytest.mark.slow
+
+CELL = """\
+import os
+print("state", "leaked" if "mark" in globals() else "clean")
+print("n", n)
+print("cwd", os.getcwd())
+print("parent", os.environ.get("AQTRA_PARENT_RUN"))
+mark = n
+"""
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
+    yield store
+    store.close()
+
+
+def wait_for(condition, timeout: float = 120, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def run_once(store: Store, name: str, n: int) -> tuple[str, dict, dict]:
+    """Queue and run one run through a scheduler tick; its status, its printed lines, its result file."""
+    run = jobs.run(name, {"n": n}, store=store)
+    with Scheduler(store, workers=1) as scheduler:
+        scheduler.once()
+    log = jobs.log(run.id, store)
+    printed = dict(
+        line.split(" ", 1)
+        for line in log.splitlines()
+        if line.split(" ")[0] in {"state", "n", "cwd", "parent"}
+    )
+    result = json.loads((runs_dir() / run.id / "result.json").read_text())
+    return store.run(run.id).status, printed | {"id": run.id}, result
+
+
+def pool_kernels() -> set[int]:
+    """Kernels of the fork server's standby processes (a standby is a child of the server that has not
+    been handed a run: its kernel is its only child)."""
+    server = psutil.Process(fork_server()._process.pid)
+    found = set()
+    for standby in server.children():
+        for kernel in standby.children():
+            try:
+                if kernel.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(kernel.cmdline()):
+                    found.add(kernel.pid)
+            except psutil.Error:  # ended meanwhile
+                pass
+    return found
+
+
+def test_each_run_gets_a_fresh_warm_kernel_in_its_folder_with_its_settings(store, notebook, tmp_path):
+    path = notebook("sub/pooled.ipynb", "n = 1", CELL)
+    jobs.schedule(path, name="pooled", store=store)
+    outcomes = [run_once(store, "pooled", n) for n in (1, 2, 3)]
+    for n, (status, printed, _) in enumerate(outcomes, start=1):
+        assert status == "succeeded"
+        assert printed["state"] == "clean" and printed["n"] == str(n)  # nothing left by the run before
+        assert Path(printed["cwd"]) == path.parent
+        assert printed["parent"] == printed["id"]
+    assert [result["warm_kernel"] for _, _, result in outcomes[1:]] == [True, True]
+
+
+def test_a_killed_pool_kernel_is_replaced(store, notebook):
+    path = notebook("again.ipynb", "n = 1", CELL)
+    jobs.schedule(path, name="again", store=store)
+    assert run_once(store, "again", 1)[0] == "succeeded"  # runs of python3 now keep a standby
+    killed = wait_for(pool_kernels, 120, "a pool kernel")
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: pool_kernels() and not pool_kernels() & killed, 120, "a new pool kernel")
+    status, printed, result = run_once(store, "again", 7)
+    assert status == "succeeded" and printed["n"] == "7" and result["warm_kernel"] is True
