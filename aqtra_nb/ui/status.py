@@ -28,7 +28,9 @@ class RunStatusView(w.HBox):
         self.bar.add_class("aqtra-progress")
         self.message = w.HTML()
         self.message.add_class("aqtra-message")
-        super().__init__([self.bar, self.message], **kwargs)
+        # the message's stylesheet, sent once: in each message, the page restyled itself twice a run
+        self.stylesheet = w.HTML(f"<style>{_stylesheet()}</style>", layout=w.Layout(display="none"))
+        super().__init__([self.bar, self.message, self.stylesheet], **kwargs)
         self.add_class("aqtra-status")
         runner.observe(self._update, names=["status", "progress", "error"])
         self._update()
@@ -46,7 +48,7 @@ class RunStatusView(w.HBox):
             self.bar.bar_style = {"failed": "danger", "succeeded": "success"}.get(status, "info")
             self.bar.layout.visibility = "visible" if status == "running" else "hidden"
             message = _message(runner)
-            self.message.value = f"<style>{_stylesheet()}</style>{message}" if message else ""
+            self.message.value = message
 
 
 @functools.cache
