@@ -82,9 +82,9 @@ class Location(ConnectionHandle):
 
     target = "path"
 
-    def __init__(self, ctx: StepContext, connection: str | None, path: str) -> None:
-        super().__init__(ctx.base_dir, connection, step_id=ctx.step_id, source=ctx.source)
-        self.path = path
+    def __init__(self, ctx: StepContext, params: FileLocationParams) -> None:
+        super().__init__(ctx.base_dir, params.connection, step_id=ctx.step_id, source=ctx.source)
+        self.path = params.path
 
     @property
     def field(self) -> str:
@@ -148,7 +148,7 @@ class ImportFile(FrameInput):
 
     @functools.cached_property
     def location(self) -> Location:
-        return Location(self.ctx, self.params.connection, self.params.path)
+        return Location(self.ctx, self.params)
 
     @functools.cached_property
     def _data(self) -> pd.DataFrame:
@@ -301,7 +301,7 @@ class ExportFile(OutputComponent):
 
     @functools.cached_property
     def location(self) -> Location:
-        return Location(self.ctx, self.params.connection, self.params.path)
+        return Location(self.ctx, self.params)
 
     def _format(self) -> str:
         try:

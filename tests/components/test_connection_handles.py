@@ -10,11 +10,11 @@ import pytest
 from dask.base import tokenize
 
 from aqtra_nb.components.base import StepContext
-from aqtra_nb.components.files import Location
+from aqtra_nb.components.files import ImportFileParams, Location
 from aqtra_nb.components.http.endpoint import Endpoint
 from aqtra_nb.components.http.get import HttpGetParams
 from aqtra_nb.components.outputs import _Writer
-from aqtra_nb.components.sql.database import Database
+from aqtra_nb.components.sql.database import Database, SqlParams
 from aqtra_nb.connections import ConnectionHandle
 from aqtra_nb.errors import AqtraError
 
@@ -32,9 +32,9 @@ def ctx(tmp_path, monkeypatch):
 
 def handles(ctx, tmp_path) -> dict[str, ConnectionHandle]:
     return {
-        "sql": Database(ctx, None, f"sqlite:///{tmp_path / 'db.sqlite'}"),
+        "sql": Database(ctx, SqlParams(url=f"sqlite:///{tmp_path / 'db.sqlite'}")),
         "http": Endpoint(ctx, HttpGetParams(connection="api", path="/items", query={"page": 1})),
-        "files": Location(ctx, "folder", "a.csv"),
+        "files": Location(ctx, ImportFileParams(connection="folder", path="a.csv")),
     }
 
 
@@ -56,12 +56,14 @@ def test_the_token_covers_every_argument(ctx, tmp_path):
     other = Endpoint(ctx, HttpGetParams(connection="api", path="/items", query={"page": 2}))
     assert tokenize(one) == tokenize(same)
     assert tokenize(one) != tokenize(other)
-    assert tokenize(Location(ctx, "folder", "a.csv")) != tokenize(Location(ctx, "folder", "b.csv"))
+    assert tokenize(Location(ctx, ImportFileParams(connection="folder", path="a.csv"))) != tokenize(
+        Location(ctx, ImportFileParams(connection="folder", path="b.csv"))
+    )
 
 
 def test_a_connection_of_another_kind_names_the_kind_needed(ctx, tmp_path):
     with pytest.raises(AqtraError, match="this step needs a sql connection") as info:
-        Database(ctx, "folder", None).resolve()
+        Database(ctx, SqlParams(connection="folder")).resolve()
     assert info.value.field == "connection" and info.value.step == "step"
 
 

@@ -20,9 +20,9 @@ class Database(ConnectionHandle):
     """A named sql connection or a URL (its password a reference), opened as a pooled engine in the process
     that uses it."""
 
-    def __init__(self, ctx: StepContext, connection: str | None, url: str | None) -> None:
-        super().__init__(ctx.base_dir, connection, step_id=ctx.step_id, source=ctx.source)
-        self.url = url
+    def __init__(self, ctx: StepContext, params: SqlParams) -> None:
+        super().__init__(ctx.base_dir, params.connection, step_id=ctx.step_id, source=ctx.source)
+        self.url = params.url
 
     def describe(self) -> str:
         if self.connection:
@@ -99,10 +99,6 @@ class SqlParams(Params):
         if self.url is not None:
             check_url_password(self.url)
         return self
-
-
-def database_of(ctx: StepContext, params: SqlParams) -> Database:
-    return Database(ctx, params.connection, params.url)
 
 
 def reflect(ctx: StepContext, connection: sa.Connection, table: str) -> list[dict[str, Any]] | None:

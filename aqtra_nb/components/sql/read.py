@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from ...column_kinds import DeclaredKind, dtype_of
 from ...errors import AqtraError, did_you_mean
 from ..base import InputComponent, Predicate
-from .database import Database, SqlParams, database_of, db_errors, db_message, missing_table, reflect
+from .database import Database, SqlParams, db_errors, db_message, missing_table, reflect
 from .kinds import PG_OID_KINDS, SqlColumn, python_kind, sql_kind
 from .select import Range, Source, SqlFilter, build_select, clause, range_value, split_range, sql_compatible
 
@@ -135,7 +135,7 @@ class ReadSql(InputComponent):
 
     @functools.cached_property
     def database(self) -> Database:
-        return database_of(self.ctx, self.params)
+        return Database(self.ctx, self.params)
 
     @functools.cached_property
     def source(self) -> Source:

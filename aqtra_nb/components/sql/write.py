@@ -18,7 +18,6 @@ from ..outputs import write_single
 from .database import (
     Database,
     SqlParams,
-    database_of,
     db_errors,
     db_message,
     missing_table,
@@ -139,7 +138,7 @@ class WriteSql(OutputComponent):
 
     @functools.cached_property
     def database(self) -> Database:
-        return database_of(self.ctx, self.params)
+        return Database(self.ctx, self.params)
 
     def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
         with self.database.connect() as connection:
