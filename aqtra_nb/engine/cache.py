@@ -126,6 +126,10 @@ class StepCache:
         except (OSError, ValueError):
             return None
 
+    def judged_not_worth_writing(self, key: str) -> bool:
+        """True when this output was made before and kept only as a row count (`save(write=False)`)."""
+        return (self.folder / f"{key}.rows").exists() and self.entry(key) is None
+
     def load(self, key: str) -> pd.DataFrame | None:
         """The frame kept under `key`, or None (missing, or failing its check: then it is removed)."""
         with self._lock:

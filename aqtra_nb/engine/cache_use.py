@@ -59,9 +59,13 @@ class CacheUse:
         self.cache.save(key, frame, flow=self.flow, step=step_id, component=component.name, write=write)
 
     def writes_parts(self, plan: Plan, step_id: str) -> bool:
-        """True for a step a partitioned run may write as it computes it (it has a key and may be
-        stored)."""
-        return self.keys.get(step_id) is not None and plan.steps[step_id].component.store_in_cache
+        """True for a step a partitioned run may write as it computes it: it has a key, may be stored,
+        and was not found not worth writing before (its output's row count was kept instead: a Parquet
+        read, say, is as quick to repeat as to load, so its parts are written once, then not staged)."""
+        key = self.keys.get(step_id)
+        if key is None or not plan.steps[step_id].component.store_in_cache:
+            return False
+        return step_id in self.asked or not self.cache.judged_not_worth_writing(key)
 
     def save_parts(
         self,

@@ -142,3 +142,18 @@ def test_a_failed_run_leaves_no_staged_parts(cache, tmp_path):
         f.run(progress=False, record=False, mode="partitioned")
     cold(cache)
     assert not list(cache.folder.glob(".parts-*"))
+
+
+def test_a_step_found_not_worth_writing_is_not_staged_again(cache, orders_csv, monkeypatch):
+    cache.min_seconds = 1000.0  # no step is worth writing: each is staged once, then known
+    staged = []
+    stage = StepCache.stage
+    monkeypatch.setattr(StepCache, "stage", lambda self: staged.append(1) or stage(self))
+    f = report(orders_csv)
+    f.run(progress=False, record=False, mode="partitioned")
+    assert len(staged) == 2  # orders and by_region (top is the collected output)
+    cold(cache)
+    assert not [e for e in cache.entries() if e.parts is not None]
+    again = f.run(progress=False, record=False, mode="partitioned", min_revenue=5.0)
+    assert len(staged) == 2 and not any(cached(again).values())
+    assert again.steps["orders"].rows == len(pd.read_csv(orders_csv))
