@@ -334,4 +334,6 @@ def request_cancel(store: Store, run_id: str) -> str:
             return "cancelling"
     from .spec import JobError
 
-    raise JobError(f"run {run.id} is already {run.status}; only queued or running runs can be cancelled")
+    raise JobError(
+        f"run {run.id} has already finished ({run.status}); only queued or running runs can be cancelled"
+    )

@@ -128,6 +128,8 @@ def test_run_wait_exit_codes_and_runs_log(capsys, notebook):
     record = json.loads(out)
     assert record["status"] == "succeeded" and record["parameters"] == {"n": 21}
     assert set(record["artifacts"]) == {"notebook", "html", "log"}
+    code, _, err = run_cli(capsys, "runs", "cancel", run_id)
+    assert code == 2 and f"run {run_id} has already finished (succeeded); only queued or running" in err
     code, out, _ = run_cli(capsys, "jobs", "run", "cli-bad", "--wait")
     assert code == 1 and "failed" in out and "ValueError: no good" in out
     code, _, err = run_cli(capsys, "jobs", "run", "cli-ok", "-p", "n=many")
