@@ -1,7 +1,7 @@
 """Every code block of README.md and docs/*.md is checked as written (#18).
 
-Python blocks run, in order, one fresh process per page, in a temporary folder with a temporary
-AQTRA_HOME. Every block is checked for syntax in its language: Python by `ast.parse`, YAML by a YAML
+Python blocks run, in order, one fresh process per page, in an empty temporary folder with a new user's
+environment (temporary HOME and AQTRA_HOME; tests/doc_walk.py). Every block is checked for syntax in its language: Python by `ast.parse`, YAML by a YAML
 parser, JSON and TOML by their parsers, shell blocks command by command by `bash -n` (with their marks:
 tests/doc_pages.py). Shell commands run in tests/test_docs_walkthrough.py, in order with the Python,
 from a clean clone. The marks (`fragment`, `file`, `doc-test setup`) are described in tests/doc_pages.py.
@@ -13,16 +13,14 @@ import ast
 import functools
 import importlib.util
 import json
-import os
 import re
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
-from doc_pages import PAGES, ROOT, Block, all_blocks, blocks, check_shell, setup_commands
+from doc_pages import PAGES, ROOT, Block, all_blocks, blocks, check_shell
+from doc_walk import Walk, new_user_env
 
 #: pages whose Python starts a notebook job's process or runs every widget (also run by their own tests)
 SLOW = {"jobs.md", "ui.md"}
@@ -63,28 +61,14 @@ def test_blocks_are_found_with_their_marks():
 
 
 @functools.cache
-def run_page(name: str, folder: Path) -> subprocess.CompletedProcess:
-    """The page's runnable Python blocks as one script, run after its setup (cached per page)."""
+def run_page(name: str, folder: Path) -> Walk:
+    """The page's Python blocks, in order, in one process in an empty folder (cached per page)."""
     page = ROOT / name if name == "README.md" else ROOT / "docs" / name
     work = folder / "work"
     work.mkdir(parents=True)
-    env = {**os.environ, "AQTRA_HOME": str(folder / "home"), "PYTHONUNBUFFERED": "1"}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    for block in blocks(page):
-        if block.file:
-            (work / block.file).write_text(block.text)
-    for command in setup_commands(page):
-        done = subprocess.run(command, shell=True, cwd=work, env=env, capture_output=True, text=True)
-        assert done.returncode == 0, f"{name} setup {command!r}: {done.stderr}"
-    script = "".join(
-        f"# --- {block.where}\n{block.text}"
-        for block in blocks(page)
-        if block.lang == "python" and not block.fragment
-    )
-    (work / "doc_blocks.py").write_text(script)
-    return subprocess.run(
-        [sys.executable, "doc_blocks.py"], cwd=work, env=env, capture_output=True, text=True, timeout=300
-    )
+    walk = Walk(page, work, new_user_env(folder), shell=False)
+    walk.run()
+    return walk
 
 
 @pytest.fixture(scope="session")
@@ -103,14 +87,13 @@ def runnable_pages() -> list:
 
 @pytest.mark.parametrize("name", runnable_pages())
 def test_python_blocks_run_as_written(name, doc_folder):
-    done = run_page(name, doc_folder / name)
-    assert done.returncode == 0, f"{name}:\n{done.stderr[-4000:]}"
-    assert "Traceback" not in done.stderr
+    walk = run_page(name, doc_folder / name)  # a block that fails raises WalkFailed with its traceback
+    assert "Traceback" not in walk.errors
 
 
 def test_data_doc_prints_what_it_says(doc_folder):
     """docs/data.md (SQLite in a temporary folder): the plan shows the pushdown, the upsert wrote."""
-    out = run_page("data.md", doc_folder / "data.md").stdout
+    out = "".join(run_page("data.md", doc_folder / "data.md").printed)
     assert "filter pushed into reader: amount >= 200.0 and status in ('paid', 'shipped')" in out
     assert "reads only: region, status, amount" in out
     assert "regions written" in out
@@ -119,11 +102,11 @@ def test_data_doc_prints_what_it_says(doc_folder):
 def test_cache_doc_prints_what_it_says(doc_folder):
     block = next(b for b in blocks(ROOT / "docs" / "cache.md") if b.lang == "python")
     expected = re.search(r"# (\{'orders'.*\})", block.text).group(1)
-    assert run_page("cache.md", doc_folder / "cache.md").stdout.strip() == expected
+    assert "".join(run_page("cache.md", doc_folder / "cache.md").printed).strip() == expected
 
 
 def test_expressions_doc_prints_what_it_says(doc_folder):
-    out = run_page("expressions.md", doc_folder / "expressions.md").stdout
+    out = "".join(run_page("expressions.md", doc_folder / "expressions.md").printed)
     assert "['amount', 'status'] ['min_amount']" in out
     assert "[True, False, False]" in out and "('sum', 'amount * (1 - discount)')" in out
 
