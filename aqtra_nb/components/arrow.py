@@ -239,6 +239,8 @@ def _expression(predicate, kind: pa.DataType):
             return None
         literals.append(literal)
     field = pc.field(predicate.column)
+    if predicate.op == "!=" and pa.types.is_floating(kind):  # NaN != x holds in Arrow; NaN is null here
+        return (field != literals[0]) & ~field.is_null(nan_is_null=True)
     if predicate.op != "in":
         return getattr(field, _ARROW_OPS[predicate.op])(literals[0])
     value_set = _value_set(kind, literals)
