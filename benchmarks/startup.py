@@ -1,6 +1,7 @@
 """Start-up of the everyday commands: wall time of `aqtra-nb --help`, `validate` and `run` of a 3-step
-CSV flow, next to `python -c pass`, the imports planning cannot avoid (pandas, Dask) and `papermill
---help`; then the `python -X importtime` total of `validate`. Prints Markdown tables.
+CSV flow, next to `python -c pass`, the imports of pandas (all a small in-memory run needs) and of pandas
+with Dask's dataframe (what a partitioned run needs), and `papermill --help`; then the `python -X
+importtime` total of `validate`. Prints Markdown tables.
 
     python benchmarks/startup.py              # best of 5
     python benchmarks/startup.py --repeat 9
@@ -51,6 +52,7 @@ def commands() -> dict[str, list[str]]:
     python, aqtra = [sys.executable], script("aqtra-nb", "aqtra_nb.cli")
     return {
         "python -c pass": [*python, "-c", "pass"],
+        "python -c 'import pandas'": [*python, "-c", "import pandas"],
         "python -c 'import pandas, dask.dataframe'": [*python, "-c", "import pandas, dask.dataframe"],
         "papermill --help": script("papermill", "papermill") + ["--help"],
         "aqtra-nb --help": [*aqtra, "--help"],

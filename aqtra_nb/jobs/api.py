@@ -88,19 +88,33 @@ def run(
     fresh process like a worker would, and return it when it has ended."""
     store = store_or_current(store)
     job = catalog.get_job(store, name)
-    if parameters:
-        from .spec import validate_job
-
-        spec = JobSpec.model_validate(job.spec)
-        parameters = validate_job(spec.model_copy(update={"parameters": {**spec.parameters, **parameters}}))
     if not wait:
-        return store.run(enqueue_now(store, name, parameters))
-    from .worker import Supervision, supervise, worker_name
+        return store.run(enqueue_now(store, name, _checked(job, parameters)))
+    from .kernel_pool import kernel_name
+    from .worker import Supervision, prestart, supervise, worker_name
 
-    run_id = enqueue_now(store, name, parameters, claim_by=f"local:{worker_name()}")
-    # one run: a plain new process (a fork server only pays off for a scheduler's many runs)
-    supervise(run_id, store.url, Supervision(heartbeat_interval=2.0, launcher="spawn", html_in_run=True))
+    # one run: a plain new process (a fork server only pays off for a scheduler's many runs), started
+    # now so that its kernel starts while the parameters are checked and the run is queued
+    kernel = kernel_name({"kind": job.kind, "kernel": job.spec.get("kernel"), "target": job.target})
+    process = prestart(kernel, store.url) if kernel else None
+    try:
+        run_id = enqueue_now(store, name, _checked(job, parameters), claim_by=f"local:{worker_name()}")
+        settings = Supervision(heartbeat_interval=2.0, launcher="spawn", html_in_run=True, prestarted=process)
+        supervise(run_id, store.url, settings)
+    finally:
+        if process is not None and not process.stdin.closed:
+            process.stdin.close()  # not used: it stops its kernel and exits
     return store.run(run_id)
+
+
+def _checked(job: Job, parameters: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`parameters` checked against the job's target and converted (None: the job's own)."""
+    if not parameters:
+        return parameters
+    from .spec import validate_job
+
+    spec = JobSpec.model_validate(job.spec)
+    return validate_job(spec.model_copy(update={"parameters": {**spec.parameters, **parameters}}))
 
 
 def cancel(run_id: str, store: Store | None = None) -> str:

@@ -95,6 +95,7 @@ class _Server:
         self.exits: dict[int, str] = {}  # run process -> its exit code file
         self.standbys: dict[str, tuple[int, int]] = {}  # kernel name -> (pid, write end of its task pipe)
         self.wanted: set[str] = set()
+        self.failures: dict[str, int] = {}  # standbys of a kernel that ended unused since its last run
         self.ended: set[int] = set()  # reaped processes that were no run (standbys)
         signal.signal(signal.SIGCHLD, self.reap)
 
@@ -145,6 +146,7 @@ class _Server:
             self.exits[pid] = task["exit"]
             if name is not None:
                 self.wanted.add(name)
+                self.failures[name] = 0
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
         return pid
@@ -166,9 +168,12 @@ class _Server:
         from . import kernel_pool
 
         for name, (pid, tasks) in list(self.standbys.items()):
-            if pid in self.ended:
+            if pid in self.ended:  # its kernel died (or never started)
                 os.close(tasks)
                 del self.standbys[name]
+                self.failures[name] = self.failures.get(name, 0) + 1
+                if self.failures[name] >= STANDBY_ATTEMPTS:  # a kernel that will not start: not again
+                    self.wanted.discard(name)  # until a run of it (started cold) asks for one
         self.ended.clear()
         for name in sorted(self.wanted - self.standbys.keys()):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
@@ -211,3 +216,4 @@ class _Server:
 
 
 STANDBY_CHECK = 1.0  # seconds between looks for standbys to replace while no task comes
+STANDBY_ATTEMPTS = 3

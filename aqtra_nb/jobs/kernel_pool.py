@@ -83,19 +83,26 @@ class WarmKernel:
             self.output.unlink(missing_ok=True)
 
 
-def standby(kernel_name: str, tasks: int) -> int:
+def standby(kernel_name: str, tasks: int, html: bool = False) -> int:
     """The body of a standby process: start the kernel, wait for one task on the `tasks` pipe (one JSON
     line), run it with the kernel. Exits without running anything when the pipe closes (the fork server
-    ended) or the kernel dies (the fork server forks another standby)."""
+    ended) or the kernel dies (the fork server forks another standby). While the kernel boots, what the
+    run will import is imported (papermill; nbconvert too when it renders the HTML copy, `html`)."""
     from . import child
 
     child.die_with_parent()
-    os.setsid()
+    try:
+        os.setsid()
+    except OSError:
+        pass  # started as a session leader already (`worker.prestart`)
     try:
         kernel = WarmKernel(kernel_name)
     except Exception as exc:  # no such kernel, or it would not start: cold starts will say why
         print(f"[aqtra-nb] warm kernel {kernel_name!r} did not start: {exc}", file=sys.stderr)
         return KERNEL_DIED
+    child.warm()  # a no-op in the fork server's standbys: forked with these imported
+    if html:
+        import nbconvert  # noqa: F401
     task = _wait_for_task(tasks, kernel)
     if task is None:
         kernel.shutdown()

@@ -110,10 +110,12 @@ def fork_server() -> ForkServer:
 class RunProcess:
     """A run's process, however it was started: wait, exit code, kill with every descendant."""
 
-    def __init__(self, task: dict[str, Any], launcher: Launcher) -> None:
+    def __init__(self, task: dict[str, Any], launcher: Launcher, prestarted: Any = None) -> None:
         self.launcher = launcher
         self._exit = Path(task["exit"])
-        if launcher == "fork":
+        if prestarted is not None and _hand_over(prestarted, task):
+            self._popen, self.pid = prestarted, prestarted.pid
+        elif launcher == "fork":
             self.pid = _FORK_SERVER.launch(task)
             self._popen = None
         else:
@@ -149,6 +151,35 @@ class RunProcess:
         """SIGKILL the run process, its kernel and whatever they started."""
         kill_tree(self.pid)
         self.wait(5)
+
+
+def prestart(kernel: str, store_url: str | None) -> subprocess.Popen:
+    """A run process started before its run is known: it starts `kernel`, then waits for its task on
+    stdin (`kernel_pool.standby`). A one-shot supervisor (`jobs run --wait`) starts it first, so the
+    kernel starts while it checks the parameters and queues the run."""
+    boot = (
+        "import sys; from aqtra_nb.jobs.kernel_pool import standby; sys.exit(standby(sys.argv[1], 0, True))"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", boot, kernel],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=child_environment(store_url),
+    )
+
+
+def _hand_over(process: subprocess.Popen, task: dict[str, Any]) -> bool:
+    """Give a prestarted run process its task; False if it has ended (its kernel did not start)."""
+    if process.poll() is not None:
+        return False
+    try:
+        process.stdin.write(json.dumps(task).encode() + b"\n")
+        process.stdin.close()
+    except (BrokenPipeError, ValueError):
+        return False
+    return True
 
 
 def child_environment(store_url: str | None = None) -> dict[str, str]:
@@ -195,6 +226,7 @@ class Supervision:
     # the run process renders the HTML copy before it reports: for a one-shot supervisor (`jobs run
     # --wait`), which would otherwise import nbformat and nbconvert cold after the run, the user waiting
     html_in_run: bool = False
+    prestarted: Any = None  # a `prestart`ed run process for the one run of a one-shot supervisor
 
 
 class Heartbeat:
@@ -254,7 +286,7 @@ def run_task(store: Store, task: dict[str, Any], settings: Supervision, beat: He
     Path(task["exit"]).unlink(missing_ok=True)
     task["html"] = settings.html_in_run
     try:
-        process = RunProcess(task, settings.launcher)
+        process = RunProcess(task, settings.launcher, settings.prestarted)
     except Exception as exc:
         logger.exception("run %s: the run process did not start", run_id)
         finish_run(store, run_id, RunStatus.crashed, seconds=0.0, error=f"run process did not start: {exc}")

@@ -99,3 +99,16 @@ def test_a_killed_pool_kernel_is_replaced(store, notebook):
     wait_for(lambda: pool_kernels() and not pool_kernels() & killed, 120, "a new pool kernel")
     status, printed, result = run_once(store, "again", 7)
     assert status == "succeeded" and printed["n"] == "7" and result["warm_kernel"] is True
+
+
+def test_run_wait_hands_the_run_to_the_process_it_started_first(store, notebook):
+    """`jobs run --wait` starts its run process (and kernel) before it queues the run, then hands it over."""
+    path = notebook("waited.ipynb", "n = 1", CELL)
+    jobs.schedule(path, name="waited", store=store)
+    run = jobs.run("waited", {"n": 4}, wait=True, store=store)
+    assert run.status == "succeeded"
+    printed = dict(line.split(" ", 1) for line in jobs.log(run.id, store).splitlines() if " " in line)
+    assert printed["state"] == "clean" and printed["n"] == "4" and printed["parent"] == run.id
+    assert Path(printed["cwd"]) == path.parent
+    assert json.loads((runs_dir() / run.id / "result.json").read_text())["warm_kernel"] is True
+    assert {a.kind for a in store.run(run.id).artifacts} == {"notebook", "html", "log"}

@@ -173,7 +173,7 @@ def test_cancel_a_running_run(store, notebook):
         scheduler.close()
     queued = jobs.run("long", store=store)
     assert jobs.cancel(queued.id, store) == "cancelled"
-    with pytest.raises(jobs.JobError, match="already cancelled"):
+    with pytest.raises(jobs.JobError, match=r"already finished \(cancelled\)"):
         jobs.cancel(queued.id, store)
 
 
