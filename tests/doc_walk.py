@@ -19,6 +19,8 @@ from doc_pages import ROOT, Block, blocks, setup_commands
 
 #: the developer's settings a new user does not have
 PRIVATE = ("AQTRA_", "JUPYTER", "OPENLINEAGE", "PYTHON", "VIRTUAL_ENV", "IPYTHONDIR")
+#: facts about the machine, kept: where its Chromium is (`publish --export`)
+MACHINE = ("AQTRA_CHROMIUM",)
 COMMAND_TIMEOUT = 300
 #: what the reader types when a command prompts (`aqtra-nb secrets set NAME`)
 TYPED = "typed-at-the-prompt\n"
@@ -63,7 +65,8 @@ def clean_clone(target: Path) -> Path:
 
 
 def new_user_env(folder: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(PRIVATE)}
+    """This machine's environment as a new user has it: no settings of the developer's, a home of its own."""
+    env = {k: v for k, v in os.environ.items() if k in MACHINE or not k.startswith(PRIVATE)}
     env |= {"HOME": str(folder / "user"), "AQTRA_HOME": str(folder / "aqtra-home"), "PYTHONUNBUFFERED": "1"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     (folder / "user").mkdir(parents=True, exist_ok=True)
