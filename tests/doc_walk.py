@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from doc_pages import ROOT, Block, blocks, setup_commands
+from doc_pages import ROOT, Block, blocks, covered, setup_commands
 
 #: the developer's settings a new user does not have
 PRIVATE = ("AQTRA_", "JUPYTER", "OPENLINEAGE", "PYTHON", "VIRTUAL_ENV", "IPYTHONDIR")
@@ -127,6 +127,10 @@ class Walk:
     def _shell_block(self, block: Block) -> None:
         for command in block.commands():
             if mark := block.skipped(command):
+                if not covered(mark):
+                    raise WalkFailed(
+                        f"{block.where}: `{command.code}` is not run, and {mark.test} does not run it"
+                    )
                 self.log.append(f"not run {command.line}: {command.code} ({mark.why}; {mark.test})")
                 continue
             code = command.to_run

@@ -99,6 +99,16 @@ def test_installs_are_skipped_marked_commands_not_run_and_placeholders_filled(tm
     assert [line.split(" ")[0] for line in log] == ["ran", "installed", "not", "ran"]
 
 
+def test_a_command_not_run_must_name_a_test_that_exists(tmp_path):
+    page = _page(
+        tmp_path,
+        "<!-- shell: not run `sleep 600`: a server; tests/test_docs.py::no_such_test -->\n"
+        "```bash\nsleep 600\n```\n",
+    )
+    with pytest.raises(WalkFailed, match="tests/test_docs.py::no_such_test does not run it"):
+        Walk(page, tmp_path / "clone", new_user_env(tmp_path)).run()
+
+
 def test_a_missing_printed_text_fails(tmp_path):
     page = _page(tmp_path, "```bash\necho added 2   # prints: added 1\n```\n")
     with pytest.raises(WalkFailed, match="does not print 'added 1'"):
