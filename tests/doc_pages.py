@@ -8,9 +8,10 @@ block (blank lines between are allowed):
 - `<!-- file: NAME -->`: the block is written to NAME before the page runs.
 - `<!-- doc-test setup: COMMAND -->` (anywhere on the page): run first, in the page's folder.
 - `<!-- shell: not run `COMMAND`: why; TEST -->`: that command of the block (the line as written, without
-  its trailing comment and a leading `pip install ... &&`; `*` for every command of the block) is not run by the walk-through, because it
-  starts a server, needs a cluster, Node or the network; TEST is the test that covers it and must exist:
-  `tests/FILE.py::NAME`, or a script such as `.ci/run` that runs the command itself.
+  its trailing comment and a leading `pip install ... &&`; `*` for every command of the block) is not
+  run by the walk-through, because it starts a server, needs a cluster, Node or the network; TEST is
+  the test that covers it and must exist: `tests/FILE.py::NAME`, or a script such as `.ci/run` that
+  runs the command itself.
 - `<!-- shell: PLACEHOLDER = COMMAND -->`: the block's commands name a value the reader fills in (a run
   id, a task id); before each command that uses it the walk-through runs COMMAND and puts its output in
   the placeholder's place.
@@ -40,7 +41,7 @@ PRINTS = re.compile(r"#\s*prints:\s*(?P<text>.+?)\s*$")
 class NotRun:
     command: str  # as written, or "*"
     why: str
-    test: str  # tests/FILE.py::NAME
+    test: str  # tests/FILE.py::NAME, or a script that runs the command
 
 
 @dataclass(frozen=True)
