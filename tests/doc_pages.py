@@ -121,11 +121,17 @@ class Block:
         }
 
     def commands(self) -> list[Command]:
-        """The shell block's commands: one per line, `\\` continuations joined, comment-only lines left out."""
+        """The shell block's commands: one per line, `\\` continuations joined, comment-only lines left out
+        (in a ```console block, only the lines after a `$ ` prompt: the others are output)."""
         found, pending, start = [], "", 0
+        console = self.lang.lower() == "console"
         for offset, line in enumerate(self.text.splitlines()):
             if not pending:
                 start = self.line + 1 + offset
+                if console:
+                    if not line.startswith("$ "):
+                        continue
+                    line = line[2:]
                 if not line.strip() or line.lstrip().startswith("#"):
                     continue
             if line.rstrip().endswith("\\"):
@@ -189,6 +195,9 @@ def check_shell(block: Block) -> None:
         assert covered(mark), f"{block.where}: `{mark.command}` names no test that runs it: {mark.test}"
     for name in block.placeholders():
         assert re.search(rf"\b{name}\b", block.text), f"{block.where}: placeholder {name} is not used"
+    for kind, value in block.marks:
+        understood = NOT_RUN.match(value) or PLACEHOLDER.match(value)
+        assert kind != "shell" or understood, f"{block.where}: a shell mark is `not run ...` or `NAME = ...`"
 
 
 def covered(mark: NotRun) -> bool:

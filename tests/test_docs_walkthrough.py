@@ -109,6 +109,17 @@ def test_a_command_not_run_must_name_a_test_that_exists(tmp_path):
         Walk(page, tmp_path / "clone", new_user_env(tmp_path)).run()
 
 
+def test_console_blocks_run_the_lines_after_a_prompt(tmp_path):
+    page = _page(tmp_path, "```console\n$ echo hi > said.txt\nhi\n$ cat said.txt \\\n    said.txt\n```\n")
+    (block,) = blocks(page)
+    assert [(c.line, c.code) for c in block.commands()] == [
+        (2, "echo hi > said.txt"),
+        (4, "cat said.txt      said.txt"),
+    ]
+    log = Walk(page, tmp_path / "clone", new_user_env(tmp_path)).run()
+    assert len(log) == 2 and (tmp_path / "clone" / "said.txt").read_text() == "hi\n"
+
+
 def test_a_missing_printed_text_fails(tmp_path):
     page = _page(tmp_path, "```bash\necho added 2   # prints: added 1\n```\n")
     with pytest.raises(WalkFailed, match="does not print 'added 1'"):
