@@ -81,8 +81,8 @@ def run_plan(
 ) -> RunResult:
     """Compute the plan. Raises StepFailed (naming the step) after emitting `run_failed`.
 
-    `cache`: in-memory runs load unchanged steps from the step cache and save what they compute;
-    partitioned runs do so for their collected outputs (`engine/cache.py`, docs/cache.md)."""
+    `cache`: unchanged steps load from the step cache and what is computed is saved; partitioned runs
+    write the steps worth it as Parquet parts from their own graph (`engine/cache.py`, docs/cache.md)."""
     with dask_settings():
         return _run_plan(plan, scheduler, outputs, events, run_id, mode, cache)
 
