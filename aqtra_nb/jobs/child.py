@@ -224,24 +224,35 @@ def main(task: dict[str, Any], warm: Any = None) -> int:
             warm.shutdown()  # papermill leaves a kernel it did not start running
             warm.hand_output_to(task["log"])
         if task.get("html") and Path(task["output"]).exists():
-            outcome["html"] = _render_html(task["output"])
+            return _report_then_render(task, outcome)
     else:
         from aqtra_nb.jobs.flow_run import run_flow_task
 
         outcome = run_flow_task(task)
-    tmp = task["result"] + ".tmp"
-    Path(tmp).write_text(json.dumps(outcome), encoding="utf-8")
-    os.replace(tmp, task["result"])
+    _report(task, outcome)
     return 0
 
 
-def _render_html(output: str) -> str | None:
-    """The output notebook's HTML copy, made here when the supervisor is a cold process (`jobs run
-    --wait`): papermill has imported nbformat in this one, so the copy costs only nbconvert."""
+def _report(task: dict[str, Any], outcome: dict[str, Any]) -> None:
+    tmp = task["result"] + ".tmp"
+    Path(tmp).write_text(json.dumps(outcome), encoding="utf-8")
+    os.replace(tmp, task["result"])
+
+
+def _report_then_render(task: dict[str, Any], outcome: dict[str, Any]) -> int:
+    """For a one-shot supervisor (`jobs run --wait`, `html` in the task): report the outcome with the
+    HTML copy's path, which the supervisor records and returns on, then make the copy here (nbformat is
+    loaded; the cold supervisor would import it and nbconvert while the user waits). This process
+    outlives the supervisor for that: it no longer dies with it."""
     from aqtra_nb.jobs.html import render_html
 
-    html = render_html(Path(output))
-    return str(html) if html is not None else None
+    output = Path(task["output"])
+    outcome["html"] = str(output.with_suffix(".html"))
+    _die_with_parent(False)
+    _report(task, outcome)
+    if render_html(output) is None:
+        print("[aqtra-nb] the HTML copy could not be made (see above)", file=sys.stderr, flush=True)
+    return 0
 
 
 def _prepared(warm: Any, task: dict[str, Any], environment: dict[str, str]) -> Any:
@@ -286,9 +297,15 @@ def _detach(log: str) -> None:
 
 
 def die_with_parent() -> None:
+    _die_with_parent(True)
+
+
+def _die_with_parent(yes: bool) -> None:
     if sys.platform.startswith("linux"):
         try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(
+                1, signal.SIGKILL if yes else 0
+            )  # PR_SET_PDEATHSIG
         except OSError:
             pass
 

@@ -36,5 +36,7 @@ def render_html(notebook_path: Path) -> Path | None:
         logger.warning("could not render %s to HTML: %s", notebook_path, exc)
         return None
     target = notebook_path.with_suffix(".html")
-    target.write_text(body, encoding="utf-8")
+    partial = target.with_suffix(".html.tmp")  # readers never see half a page
+    partial.write_text(body, encoding="utf-8")
+    partial.replace(target)
     return target

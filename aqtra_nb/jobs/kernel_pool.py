@@ -83,11 +83,11 @@ class WarmKernel:
             self.output.unlink(missing_ok=True)
 
 
-def standby(kernel_name: str, tasks: int, html: bool = False) -> int:
+def standby(kernel_name: str, tasks: int) -> int:
     """The body of a standby process: start the kernel, wait for one task on the `tasks` pipe (one JSON
     line), run it with the kernel. Exits without running anything when the pipe closes (the fork server
-    ended) or the kernel dies (the fork server forks another standby). While the kernel boots, what the
-    run will import is imported (papermill; nbconvert too when it renders the HTML copy, `html`)."""
+    ended) or the kernel dies (the fork server forks another standby). While the kernel boots, papermill
+    is imported (forked standbys have it already)."""
     from . import child
 
     child.die_with_parent()
@@ -101,8 +101,6 @@ def standby(kernel_name: str, tasks: int, html: bool = False) -> int:
         print(f"[aqtra-nb] warm kernel {kernel_name!r} did not start: {exc}", file=sys.stderr)
         return KERNEL_DIED
     child.warm()  # a no-op in the fork server's standbys: forked with these imported
-    if html:
-        import nbconvert  # noqa: F401
     task = _wait_for_task(tasks, kernel)
     if task is None:
         kernel.shutdown()

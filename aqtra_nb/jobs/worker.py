@@ -113,6 +113,8 @@ class RunProcess:
     def __init__(self, task: dict[str, Any], launcher: Launcher, prestarted: Any = None) -> None:
         self.launcher = launcher
         self._exit = Path(task["exit"])
+        # a run process that renders the HTML copy reports its outcome first: that ends the run
+        self._result = Path(task["result"]) if task.get("html") else None
         if prestarted is not None and _hand_over(prestarted, task):
             self._popen, self.pid = prestarted, prestarted.pid
         elif launcher == "fork":
@@ -142,6 +144,13 @@ class RunProcess:
                     return None if _alive(self.pid) or self._exit.exists() else -1
                 time.sleep(0.02)
             return int(self._exit.read_text())
+        if self._result is not None:
+            deadline = time.monotonic() + timeout
+            while (code := self._popen.poll()) is None and not self._result.exists():
+                if time.monotonic() >= deadline:
+                    return None
+                time.sleep(0.01)
+            return 0 if code is None else code
         try:
             return self._popen.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -157,9 +166,7 @@ def prestart(kernel: str, store_url: str | None) -> subprocess.Popen:
     """A run process started before its run is known: it starts `kernel`, then waits for its task on
     stdin (`kernel_pool.standby`). A one-shot supervisor (`jobs run --wait`) starts it first, so the
     kernel starts while it checks the parameters and queues the run."""
-    boot = (
-        "import sys; from aqtra_nb.jobs.kernel_pool import standby; sys.exit(standby(sys.argv[1], 0, True))"
-    )
+    boot = "import sys; from aqtra_nb.jobs.kernel_pool import standby; sys.exit(standby(sys.argv[1], 0))"
     return subprocess.Popen(
         [sys.executable, "-c", boot, kernel],
         stdin=subprocess.PIPE,

@@ -102,7 +102,8 @@ def test_a_killed_pool_kernel_is_replaced(store, notebook):
 
 
 def test_run_wait_hands_the_run_to_the_process_it_started_first(store, notebook):
-    """`jobs run --wait` starts its run process (and kernel) before it queues the run, then hands it over."""
+    """`jobs run --wait` starts its run process (and kernel) before it queues the run, then hands it over;
+    that process reports, then makes the HTML copy (the supervisor has recorded its path)."""
     path = notebook("waited.ipynb", "n = 1", CELL)
     jobs.schedule(path, name="waited", store=store)
     run = jobs.run("waited", {"n": 4}, wait=True, store=store)
@@ -111,4 +112,6 @@ def test_run_wait_hands_the_run_to_the_process_it_started_first(store, notebook)
     assert printed["state"] == "clean" and printed["n"] == "4" and printed["parent"] == run.id
     assert Path(printed["cwd"]) == path.parent
     assert json.loads((runs_dir() / run.id / "result.json").read_text())["warm_kernel"] is True
-    assert {a.kind for a in store.run(run.id).artifacts} == {"notebook", "html", "log"}
+    html = {a.kind: Path(a.uri) for a in store.run(run.id).artifacts}["html"]
+    wait_for(html.exists, 120, "the HTML copy, made after the run reported")  # by the run process
+    assert "n 4" in html.read_text()

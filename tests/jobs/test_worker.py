@@ -66,6 +66,7 @@ def test_failing_notebook_keeps_output_with_the_failing_cell_and_is_retried(stor
     failed = [c for c in cells if c.get("metadata", {}).get("papermill", {}).get("exception")]
     assert len(failed) == 1 and "raise RuntimeError" in "".join(failed[0]["source"])
     assert "before 7" in jobs.log(first.id, store) and "never" not in jobs.log(first.id, store)
+    wait_for(files["html"].exists, 120, "the HTML copy")  # made by the run process after it reported
     assert "boom 7" in files["html"].read_text()
 
     with Scheduler(store, workers=1, heartbeat_interval=0.2) as scheduler:
