@@ -41,6 +41,19 @@ class WarmKernel:
         self.watch = KernelWatch()
         self.manager = self.watch.manager_class()(kernel_name=kernel_name)
         run_sync(self.manager.start_kernel)()
+        self.client: Any = None
+
+    def connect(self) -> None:
+        """A client connected and the kernel answering, before the run comes (`prepare` then only
+        executes)."""
+        from jupyter_core.utils import run_sync
+
+        run_sync(self._connect)()
+
+    async def _connect(self) -> None:
+        self.client = self.manager.client()
+        self.client.start_channels()
+        await self.client.wait_for_ready(timeout=60)
 
     def alive(self) -> bool:
         process = getattr(self.manager.provisioner, "process", None)
@@ -54,22 +67,35 @@ class WarmKernel:
         run_sync(self._execute)(code)
 
     async def _execute(self, code: str) -> None:
-        client = self.manager.client()
-        client.start_channels()
+        if self.client is None:
+            await self._connect()
         try:
-            await client.wait_for_ready(timeout=60)
-            reply = await client.execute_interactive(code, silent=True, store_history=False, timeout=60)
+            reply = await self.client.execute_interactive(code, silent=True, store_history=False, timeout=60)
         finally:
-            client.stop_channels()
+            self.client.stop_channels()
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"preparing the warm kernel failed: {reply['content']}")
 
     def shutdown(self) -> None:
+        """Kill the kernel and its process group at once (it served its one run, nothing in it is kept;
+        jupyter_client's shutdown interrupts and waits first: 0.1 s a run), then remove its connection
+        file and sockets."""
+        import signal
+
         from jupyter_core.utils import run_sync
 
+        provisioner = self.manager.provisioner
+        pid, pgid = getattr(provisioner, "pid", None), getattr(provisioner, "pgid", None)
         try:
-            run_sync(self.manager.shutdown_kernel)(now=True)
-        except Exception:  # already gone: nothing to stop
+            if pgid:
+                os.killpg(pgid, signal.SIGKILL)
+            elif pid:
+                os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            run_sync(self.manager.cleanup_resources)()
+        except Exception:  # nothing left to remove
             pass
 
     def hand_output_to(self, log: str) -> None:
@@ -101,6 +127,12 @@ def standby(kernel_name: str, tasks: int) -> int:
         print(f"[aqtra-nb] warm kernel {kernel_name!r} did not start: {exc}", file=sys.stderr)
         return KERNEL_DIED
     child.warm()  # a no-op in the fork server's standbys: forked with these imported
+    try:
+        kernel.connect()
+    except Exception as exc:  # it died booting
+        print(f"[aqtra-nb] warm kernel {kernel_name!r} did not answer: {exc}", file=sys.stderr)
+        kernel.shutdown()
+        return KERNEL_DIED
     task = _wait_for_task(tasks, kernel)
     if task is None:
         kernel.shutdown()
