@@ -311,9 +311,12 @@ def _die_with_parent(yes: bool) -> None:
 
 
 def warm() -> None:
-    """Imports a forked run process would otherwise pay for (called once in the fork server)."""
+    """Imports a run process would otherwise pay for after its task came (in the fork server, and in a
+    standby started on its own while its kernel boots)."""
     import jupyter_client.manager  # noqa: F401
     import papermill  # noqa: F401
+
+    import aqtra_nb.settings  # noqa: F401  (the kernel's settings: `_export_settings`)
 
 
 if __name__ == "__main__":
