@@ -9,41 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from step_cache_helpers import cached, cold
 
 from aqtra_nb import Flow
 from aqtra_nb.engine.cache import StepCache
-from aqtra_nb.resources import current
-
-
-@pytest.fixture
-def cache() -> StepCache:
-    """The tests' step cache, empty, writing every step worth staging (not only slow ones)."""
-    found = current().step_cache()
-    found.flush()
-    found.clear()
-    found.forget_memory()
-    found.min_seconds = -1
-    yield found
-    found.flush()
-    found.min_seconds = 0.005
-    found.clear()
-    found.forget_memory()
-
-
-def cold(cache: StepCache) -> None:
-    cache.flush()
-    cache.forget_memory()
-
-
-def cached(result) -> dict[str, bool]:
-    return {sid: step.cached for sid, step in result.steps.items()}
-
-
-@pytest.fixture
-def orders_csv(tmp_path: Path, sales) -> Path:
-    path = tmp_path / "orders.csv"
-    sales["orders"].to_csv(path, index=False)
-    return path
 
 
 def report(path: Path) -> Flow:
