@@ -138,7 +138,9 @@ def test_the_cli_says_so_in_seconds_without_a_traceback(tmp_path, http_address, 
         assert expected in done.stderr
         for noise in ("Traceback", "MemoryError", "Exception ignored"):
             assert noise not in done.stderr
-        assert seconds < 15  # start-up of the command plus at most PROBE_SECONDS
+        # Well under Dask's own 30 s connect timeout (what it waited before the probe), with room for a
+        # loaded machine's slow start-up of the command.
+        assert seconds < 25
 
 
 def test_the_job_scheduler_refuses_a_dead_dask_address_and_keeps_no_lock(
