@@ -218,3 +218,17 @@ def test_the_group_table_names_the_module_of_every_command():
     for commands in GROUPS.values():
         for command in commands:
             assert _commands(_parser(command)) == set(commands), command
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly():
+    """`aqtra-nb schema | head -1`: the schema (over 64 KiB, more than a pipe holds) meets a closed pipe."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aqtra_nb.cli", "schema"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout.readline().strip() == b"{"
+    process.stdout.close()  # as `head -1` does after its line
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr

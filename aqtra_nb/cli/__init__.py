@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import AqtraError, StepFailed
-from .common import EXIT_FAILED, EXIT_USAGE
+from .common import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_USAGE
 
 # Each group's module and its commands, in the order `aqtra-nb --help` lists them.
 GROUPS = {
@@ -69,6 +69,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """`aqtra-nb ... | head`: the reader closed the pipe. End quietly with the shell's status for SIGPIPE,
+    stdout pointed at /dev/null so that flushing it at exit raises nothing either (Python's docs' recipe)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 def _assignment(text: str) -> bool:

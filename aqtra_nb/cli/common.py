@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE, as a shell reports a command whose reader went away
 
 
 def command_store() -> Any:
