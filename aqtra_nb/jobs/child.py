@@ -58,16 +58,23 @@ class KernelWatch:
     def kill(self) -> None:
         self.fired = True
         for manager in self.managers:
-            provisioner = getattr(manager, "provisioner", None)
-            pid, pgid = getattr(provisioner, "pid", None), getattr(provisioner, "pgid", None)
-            try:
-                if pgid:
-                    os.killpg(pgid, signal.SIGKILL)
-                elif pid:
-                    os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            pid = kill_kernel(manager)
             logger.warning("run time limit reached: killed kernel pid %s", pid)
+
+
+def kill_kernel(manager: Any) -> int | None:
+    """SIGKILL a kernel manager's kernel with its process group (what its cells started too), at once;
+    returns the kernel's pid (None when it had none)."""
+    provisioner = getattr(manager, "provisioner", None)
+    pid, pgid = getattr(provisioner, "pid", None), getattr(provisioner, "pgid", None)
+    try:
+        if pgid:
+            os.killpg(pgid, signal.SIGKILL)
+        elif pid:
+            os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return pid
 
 
 def kernel_transport() -> str:

@@ -80,19 +80,11 @@ class WarmKernel:
         """Kill the kernel and its process group at once (it served its one run, nothing in it is kept;
         jupyter_client's shutdown interrupts and waits first: 0.1 s a run), then remove its connection
         file and sockets."""
-        import signal
-
         from jupyter_core.utils import run_sync
 
-        provisioner = self.manager.provisioner
-        pid, pgid = getattr(provisioner, "pid", None), getattr(provisioner, "pgid", None)
-        try:
-            if pgid:
-                os.killpg(pgid, signal.SIGKILL)
-            elif pid:
-                os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        from .child import kill_kernel
+
+        kill_kernel(self.manager)
         try:
             run_sync(self.manager.cleanup_resources)()
         except Exception:  # nothing left to remove
