@@ -684,14 +684,25 @@ function ColumnTextWidget(props: any): JSX.Element {
   const text = value === undefined || value === null ? '' : String(value);
   const word = wordBefore(text, caret);
   const offered = open ? completions(word, Object.keys(columns), parameters) : [];
+  // Where the caret goes once the taken completion is rendered: set in the same commit as the new
+  // value, before the next key is handled (a later animation frame moved it back under keys typed
+  // in between, so `status ==` became `status== `).
+  const caretAfter = React.useRef<{ text: string; at: number } | null>(null);
+  React.useLayoutEffect(() => {
+    const wanted = caretAfter.current;
+    if (wanted && wanted.text === text) {
+      input.current?.setSelectionRange(wanted.at, wanted.at);
+      caretAfter.current = null;
+    }
+  }, [text]);
   const take = (name: string) => {
     const start = caret - word.length;
     const next = text.slice(0, start) + name + text.slice(caret);
-    onChange(next);
     const at = start + name.length;
+    caretAfter.current = { text: next, at };
+    onChange(next);
     setCaret(at);
     setOpen(false);
-    window.requestAnimationFrame(() => input.current?.setSelectionRange(at, at));
   };
   return (
     <div className="aqtra-completing">
@@ -706,6 +717,7 @@ function ColumnTextWidget(props: any): JSX.Element {
         placeholder={placeholder}
         autoComplete="off"
         onChange={event => {
+          caretAfter.current = null;
           setCaret(event.target.selectionStart ?? event.target.value.length);
           setOpen(true);
           setActive(0);
