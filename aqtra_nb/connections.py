@@ -42,10 +42,12 @@ class ConnectionSpec(SpecModel):
     kind: Literal["sql", "files", "http", "smtp"] = Field(
         description="sql, files, http or smtp (a mail server for notifications, `aqtra_nb.notify`)."
     )
-    url: str | None = Field(None, description="SQLAlchemy URL (sql), fsspec URL or folder (files).")
-    base_url: str | None = Field(None, description="Base URL (http).")
+    url: str | None = Field(default=None, description="SQLAlchemy URL (sql), fsspec URL or folder (files).")
+    base_url: str | None = Field(default=None, description="Base URL (http).")
     headers: dict[str, str] = Field(default_factory=dict, description="HTTP headers; may reference secrets.")
-    auth: dict[str, str] | None = Field(None, description="HTTP basic auth {username, password} or {token}.")
+    auth: dict[str, str] | None = Field(
+        default=None, description="HTTP basic auth {username, password} or {token}."
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="Driver options.")
     description: str = ""
 

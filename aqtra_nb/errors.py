@@ -109,11 +109,19 @@ class ExpressionError(AqtraError):
     """
 
     def __init__(
-        self, message: str, *, source: str = "", position: int | None = None, **where: str | None
+        self,
+        message: str,
+        *,
+        source: str = "",
+        position: int | None = None,
+        file: str | None = None,
+        step: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
     ) -> None:
         self.source = source
         self.position = position
-        super().__init__(message, **where)
+        super().__init__(message, file=file, step=step, field=field, line=line)
 
     def _render(self) -> str:
         text = self.message
@@ -134,9 +142,18 @@ class UnknownComponent(FlowValidationError):
 class StepFailed(AqtraError):
     """A step raised while running; the original error is chained as ``__cause__``."""
 
-    def __init__(self, message: str, *, step: str, component: str, **where: str | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str,
+        component: str,
+        file: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
+    ) -> None:
         self.component = component
-        super().__init__(message, step=step, **where)
+        super().__init__(message, file=file, step=step, field=field, line=line)
 
 
 class ParameterError(FlowValidationError):

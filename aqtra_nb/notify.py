@@ -38,21 +38,31 @@ class NotifyError(AqtraError):
     """A notification could not be sent, or its settings are wrong. The message names the target."""
 
 
+Outcome = Literal["failure", "success"]
+
+
+def _on_failure() -> list[Outcome]:
+    return ["failure"]
+
+
 class Notify(SpecModel):
     """Where to send a notification and when (`on`: the outcomes that trigger it)."""
 
     email: list[str] = Field(default_factory=list, description="Recipient addresses.")
-    webhook: str | None = Field(None, description="URL to POST a JSON payload to; may hold references.")
+    webhook: str | None = Field(
+        default=None, description="URL to POST a JSON payload to; may hold references."
+    )
     headers: dict[str, str] = Field(
         default_factory=dict, description="Extra webhook headers; credentials only as ${secret:NAME}."
     )
-    on: list[Literal["failure", "success"]] = Field(
-        default_factory=lambda: ["failure"], description="Outcomes that send it: failure, success."
+    on: list[Outcome] = Field(
+        default_factory=_on_failure, description="Outcomes that send it: failure, success."
     )
     smtp: str | None = Field(
-        None, description=f"Name of an `smtp` connection; default: ${SMTP_URL_ENV}, else a connection `smtp`."
+        default=None,
+        description=f"Name of an `smtp` connection; default: ${SMTP_URL_ENV}, else a connection `smtp`.",
     )
-    timeout: float = Field(DEFAULT_TIMEOUT, gt=0, description="Seconds to wait for the server.")
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, description="Seconds to wait for the server.")
 
     @field_validator("email", mode="before")
     @classmethod
@@ -87,7 +97,7 @@ class Notify(SpecModel):
                 )
         return self
 
-    def wants(self, outcome: Literal["failure", "success"]) -> bool:
+    def wants(self, outcome: Outcome) -> bool:
         """Whether an outcome triggers this notification."""
         return outcome in self.on
 
@@ -170,12 +180,12 @@ def smtp_server(connection: str | None = None) -> SmtpServer:
     if connection is None and resources.settings.smtp_url:
         raw = resources.settings.smtp_url
         secrets = resources.secrets if "${secret:" in raw else None
-        resolved = resolve_url(raw, secrets, where=f"${SMTP_URL_ENV}: ")
+        resolved_url = resolve_url(raw, secrets, where=f"${SMTP_URL_ENV}: ")
         if REFERENCE.sub("", raw) == raw:  # no references: a password in clear is still a secret
             parts = urlsplit(raw)
             if parts.password:
                 reveal(unquote(parts.password))
-        return SmtpServer.from_url(resolved)
+        return SmtpServer.from_url(resolved_url)
     connections = resources.connections()
     name = connection or "smtp"
     try:
@@ -276,7 +286,8 @@ def _smtp_reason(exc: BaseException) -> str:
             for address, (code, text) in exc.recipients.items()
         )
     if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+        error = exc.smtp_error  # bytes from the server; smtplib's own raises pass text
+        return f"{exc.smtp_code} {error.decode(errors='replace') if isinstance(error, bytes) else error}"
     if isinstance(exc, TimeoutError | socket.timeout):
         return "timed out"
     if isinstance(exc, ConnectionRefusedError):

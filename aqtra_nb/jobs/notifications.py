@@ -20,9 +20,9 @@ def notify_run(store: Store, run_id: str, status: str, *, retrying: bool) -> boo
         job = session.get(Job, run.job_id) if run is not None and run.job_id is not None else None
     if run is None or job is None or not job.spec.get("notify") or retrying or status == "cancelled":
         return False  # a cancel is the user's own doing: nothing to report
-    from ..notify import Notify, send
+    from ..notify import Notify, Outcome, send
 
-    outcome = "success" if status == "succeeded" else "failure"
+    outcome: Outcome = "success" if status == "succeeded" else "failure"
     notify = Notify.model_validate(job.spec["notify"])
     if not notify.wants(outcome):
         return False

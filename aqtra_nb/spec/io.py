@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from ..errors import AqtraError, FlowValidationError
 from .models import FlowSpec
@@ -279,7 +280,7 @@ def _key_hint(loc: tuple[Any, ...]) -> str:
     return did_you_mean(str(loc[-1]), allowed) + f" Allowed keys: {', '.join(allowed)}"
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return "unknown key; remove it or check its spelling."

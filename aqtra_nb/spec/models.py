@@ -50,10 +50,11 @@ class LocatedSpec(SpecModel):
 class ParameterSpec(SpecModel):
     """A typed flow parameter. A parameter without a default must be given at run time."""
 
-    type: ParameterType = Field("string", description="Value type; values are converted and checked.")
-    default: Any = Field(None, description="Value used when the run does not set one.")
-    description: str = Field("", description="Shown in forms and `aqtra-nb validate`.")
-    choices: list[Any] | None = Field(None, description="Allowed values, if restricted.")
+    # `default=` by keyword: mypy (without pydantic's plugin) takes a positional default for none
+    type: ParameterType = Field(default="string", description="Value type; values are converted and checked.")
+    default: Any = Field(default=None, description="Value used when the run does not set one.")
+    description: str = Field(default="", description="Shown in forms and `aqtra-nb validate`.")
+    choices: list[Any] | None = Field(default=None, description="Allowed values, if restricted.")
 
     @property
     def required(self) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ParameterError, did_you_mean
-from .models import ParameterSpec
+from .models import ParameterSpec, ParameterType
 
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
@@ -21,6 +21,7 @@ def infer_parameter(value: Any) -> ParameterSpec:
         return value
     if isinstance(value, Mapping):
         return ParameterSpec.model_validate(value)
+    kind: ParameterType
     if isinstance(value, bool):
         kind = "boolean"
     elif isinstance(value, int):
@@ -187,7 +188,7 @@ def short(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit + 20 else text[:limit] + "...'"
 
 
-_JSON_TYPES = {
+_JSON_TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
     "integer": {"type": "integer"},
     "number": {"type": "number"},
