@@ -2,18 +2,18 @@
 
 import sys
 import textwrap
+from typing import ClassVar
 
 import pandas as pd
 import pytest
 
 from aqtra_nb import Flow
-from aqtra_nb.components import ComponentRegistry, registry
+from aqtra_nb.components import Component, ComponentRegistry, Params, registry
+from aqtra_nb.components.base import NoParams
 from aqtra_nb.components.registry import ENTRY_POINT_GROUP
 from aqtra_nb.errors import AqtraError, UnknownComponent
 
 PLUGIN = '''
-from typing import ClassVar
-
 from pydantic import Field
 
 from aqtra_nb.components import Component, Params, partitionwise
@@ -24,11 +24,10 @@ class AddConstantParams(Params):
     value: float = Field(1.0, description="The constant.")
 
 
-class AddConstant(Component):
+class AddConstant(Component[AddConstantParams]):
     """Add a constant column (a third-party plug-in)."""
 
     name = "add_constant"
-    Params: ClassVar = AddConstantParams
 
     def transform(self, inputs):
         return partitionwise(self.ctx, inputs[0], _add, self.params.column, self.params.value)
@@ -74,6 +73,24 @@ def test_third_party_component_is_picked_up(plugin_installed):
     assert list(f.run(progress=False)["c"]["k"]) == [2.5, 2.5]
     with pytest.raises(AqtraError, match="unknown parameter 'colum'.*Did you mean 'column'"):
         f.step("src").add_constant("d", colum="k")
+
+
+def test_the_params_model_is_the_type_argument():
+    class Offset(Params):
+        by: int = 1
+
+    class Shift(Component[Offset]):
+        name = "shift"
+
+    class LaterShift(Shift):
+        name = "later_shift"
+
+    class Untyped(Component):  # a plug-in written before components were generic
+        name = "untyped"
+        Params: ClassVar = Offset
+
+    assert Shift.Params is Offset and LaterShift.Params is Offset and Untyped.Params is Offset
+    assert Component.Params is NoParams
 
 
 def test_unknown_component_suggests_close_names():

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeAlias, TypeVar, get_args, get_origin
 
 import dask
 import numpy as np
@@ -35,6 +35,9 @@ class Params(BaseModel):
 
 class NoParams(Params):
     """For components without parameters."""
+
+
+P = TypeVar("P", bound=Params)
 
 
 @dataclass
@@ -134,10 +137,12 @@ def step_failed(exc: Exception, step_id: str, component: str, file: str | None =
     return StepFailed(message, step=step_id, component=component, file=file)
 
 
-class Component:
+class Component(Generic[P]):
     """A data-flow building block.
 
-    Subclasses set ``name``, ``group``, ``Params`` and the number of inputs, and implement ``transform``
+    Subclasses name their parameter model once, as the type argument (``class Filter(Component[FilterParams])``:
+    ``self.params`` is then a ``FilterParams`` to mypy, and the ``Params`` class attribute the registry and
+    planner use is set from it), set ``name``, ``group`` and the number of inputs, and implement ``transform``
     (or ``read``/``write`` for inputs and outputs). ``transform`` receives pandas frames during planning
     (empty frames with the right dtypes, to infer the output schema and check columns) and Dask frames
     when running, so one implementation serves both.
@@ -162,9 +167,22 @@ class Component:
     #: memory): their key still counts for the steps after them, but nothing is written.
     store_in_cache: ClassVar[bool] = True
 
-    def __init__(self, params: Params, ctx: StepContext) -> None:
+    def __init__(self, params: P, ctx: StepContext) -> None:
         self.params = params
         self.ctx = ctx
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Set ``Params`` from the type argument (``Component[FilterParams]``), so it is declared once. A
+        class that sets ``Params`` itself (a plug-in written without the type argument) keeps it."""
+        super().__init_subclass__(**kwargs)
+        if "Params" in cls.__dict__:
+            return
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            origin = get_origin(base)
+            if isinstance(origin, type) and issubclass(origin, Component):
+                (model,) = get_args(base)
+                if isinstance(model, type) and issubclass(model, Params):
+                    cls.Params = model
 
     @classmethod
     def summary(cls) -> str:
@@ -218,7 +236,7 @@ def _show(value: Any) -> str:
     return repr(value.isoformat()) if hasattr(value, "isoformat") else repr(value)
 
 
-class InputComponent(Component):
+class InputComponent(Component[P]):
     """Reads data; `columns` and `filters` are pushed down by the planner where supported."""
 
     group: ClassVar[Group] = "input"
@@ -277,7 +295,7 @@ class InputComponent(Component):
         return None
 
 
-class FrameInput(InputComponent):
+class FrameInput(InputComponent[P]):
     """An input whose data is already a frame in this process (or a Dask frame, for `from_frame`)."""
 
     store_in_cache: ClassVar[bool] = False
@@ -324,7 +342,7 @@ class FrameInput(InputComponent):
         return int((frame[columns] if columns else frame).memory_usage(index=False).sum())
 
 
-class OutputComponent(Component):
+class OutputComponent(Component[P]):
     """Writes its input somewhere; `write` returns a lazy Dask object whose computation does the write."""
 
     group: ClassVar[Group] = "output"

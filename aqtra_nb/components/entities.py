@@ -9,7 +9,7 @@ are in each entity's store: bound with `Entity.bind`, else the default store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import dask.dataframe as dd
 import pandas as pd
@@ -97,11 +97,10 @@ class ReadModelParams(EntityParams):
     columns: list[str] | None = Field(None, description="Read only these fields (default: all, with id).")
 
 
-class ReadModel(InputComponent):
+class ReadModel(InputComponent[ReadModelParams]):
     """Read an entity's records; `filter` and the needed columns are pushed into the SQL query."""
 
     name = "read_model"
-    Params: ClassVar = ReadModelParams
     supports_filters = True
 
     @property
@@ -200,17 +199,16 @@ class LookupReferenceParams(EntityParams):
     missing: Literal["error", "null"] = Field("error", description="A key without a record: fail, or null.")
 
 
-class LookupReference(Component):
+class LookupReference(Component[LookupReferenceParams]):
     """Turn key values (e.g. a supplier code) into the ids of the records they name, for a reference field."""
 
     name = "lookup_reference"
-    Params: ClassVar = LookupReferenceParams
 
     def cache_version(self) -> Any:
         return None  # reads the store's records, which change without the flow knowing
 
     def _settings(self, frame: Frame) -> tuple[type[Entity], list[str], list[str], str]:
-        p: LookupReferenceParams = self.params
+        p = self.params
         entity = entity_class(self.ctx, p.entity)
         key = [p.key] if isinstance(p.key, str) else list(p.key)
         self.ctx.require_columns(list(frame.columns), key, field="key")
@@ -309,18 +307,17 @@ class LoadReferencesParams(EntityParams):
     prefix: str | None = Field(None, description="Prefix of the added columns (default: '<column>_').")
 
 
-class LoadReferences(Component):
+class LoadReferences(Component[LoadReferencesParams]):
     """Add fields of referenced records (a left join on their id; no record: nulls)."""
 
     name = "load_references"
-    Params: ClassVar = LoadReferencesParams
 
     def cache_version(self) -> Any:
         return None  # reads the store's records, which change without the flow knowing
 
     def _settings(self, frame: Frame) -> tuple[type[Entity], dict[str, str], dict[str, str]]:
         """(entity, {field: output column}, {field: kind})."""
-        p: LoadReferencesParams = self.params
+        p = self.params
         entity = entity_class(self.ctx, p.entity)
         self.ctx.require_columns(list(frame.columns), [p.column], field="column")
         kinds = column_kinds(entity)
@@ -383,14 +380,13 @@ class WriteModelParams(EntityParams):
     )
 
 
-class WriteModel(OutputComponent):
+class WriteModel(OutputComponent[WriteModelParams]):
     """Write the input as records of an entity, all in one transaction: any invalid row, nothing written."""
 
     name = "write_model"
-    Params: ClassVar = WriteModelParams
 
     def _settings(self, frame: pd.DataFrame) -> tuple[type[Entity], list[str] | None]:
-        p: WriteModelParams = self.params
+        p = self.params
         entity = entity_class(self.ctx, p.entity)
         fields = entity.entity_fields
         columns = [str(c) for c in frame.columns]

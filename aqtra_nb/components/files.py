@@ -14,7 +14,7 @@ import json
 import os
 import posixpath
 from pathlib import Path, PurePosixPath
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field, model_validator
@@ -140,11 +140,10 @@ class ImportFileParams(FileLocationParams):
     )
 
 
-class ImportFile(FrameInput):
+class ImportFile(FrameInput[ImportFileParams]):
     """Import a CSV, Excel or JSON file from a files connection or a path, renaming its columns."""
 
     name = "import_file"
-    Params: ClassVar = ImportFileParams
 
     @functools.cached_property
     def location(self) -> Location:
@@ -152,7 +151,7 @@ class ImportFile(FrameInput):
 
     @functools.cached_property
     def _data(self) -> pd.DataFrame:
-        p: ImportFileParams = self.params
+        p = self.params
         try:
             fmt = p.file_format()
         except ValueError as exc:
@@ -186,7 +185,7 @@ class ImportFile(FrameInput):
         return self._mapped(frame)
 
     def _parse(self, handle: Any, fmt: str) -> pd.DataFrame:
-        p: ImportFileParams = self.params
+        p = self.params
         if fmt == "csv":
             return pd.read_csv(handle, sep=p.separator, skiprows=p.skip_rows or None, encoding=p.encoding)
         if fmt == "xlsx":
@@ -293,11 +292,10 @@ def _is_local(fs: Any) -> bool:
     return "file" in protocol or "local" in protocol
 
 
-class ExportFile(OutputComponent):
+class ExportFile(OutputComponent[ExportFileParams]):
     """Export the input as a CSV, Excel or JSON file to a files connection or a path, atomically."""
 
     name = "export_file"
-    Params: ClassVar = ExportFileParams
 
     @functools.cached_property
     def location(self) -> Location:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import glob
 import os
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pandas as pd
 import pyarrow.dataset as pads
@@ -37,15 +37,14 @@ class CsvParams(FileParams):
     blocksize: str = Field("64MB", description="Bytes per partition.")
 
 
-class ReadCsv(InputComponent):
+class ReadCsv(InputComponent[CsvParams]):
     """Read a CSV file (or a glob of them) in parallel blocks."""
 
     name = "read_csv"
-    Params: ClassVar = CsvParams
 
     def _options(self) -> tuple[dict[str, Any], dict[str, str]]:
         """The options of pandas' `read_csv` and the date columns to parse after reading."""
-        p: CsvParams = self.params
+        p = self.params
         dates = {name: "datetime" for name in p.parse_dates}
         dates.update({k: v for k, v in p.dtypes.items() if v in TEMPORAL})
         # Date columns are read as text and parsed alike in every block (pandas would leave text it cannot
@@ -67,7 +66,7 @@ class ReadCsv(InputComponent):
         return self._finish(frame, columns, dates)
 
     def _finish(self, frame: Frame, columns: list[str] | None, dates: dict[str, str]) -> Frame:
-        p: CsvParams = self.params
+        p = self.params
         names = [str(c) for c in frame.columns]
         self.ctx.require_columns(names, p.columns or [], field="columns")
         self.ctx.require_columns(names, p.parse_dates, field="parse_dates")
@@ -141,11 +140,10 @@ class ParquetParams(FileParams):
     partitioning: Literal["hive", "none"] = Field("hive", description="Directory partitioning scheme.")
 
 
-class ReadParquet(InputComponent):
+class ReadParquet(InputComponent[ParquetParams]):
     """Read Parquet files or a (hive-partitioned) directory; columns and filters are pushed into Arrow."""
 
     name = "read_parquet"
-    Params: ClassVar = ParquetParams
     supports_filters = True
     null_tests = True
 
@@ -260,7 +258,10 @@ def _filtered_table(
     return table.select(columns) if extra else table
 
 
-class _WholeFileReader(FrameInput):
+FP = TypeVar("FP", bound=FileParams)
+
+
+class _WholeFileReader(FrameInput[FP]):
     """A reader of formats that cannot be split (JSON, Excel): read once, in planning, then partitioned."""
 
     def _load(self, path: str) -> pd.DataFrame:
@@ -284,11 +285,10 @@ class JsonParams(FileParams):
     orient: Literal["records", "columns", "index", "split", "values"] = Field("records")
 
 
-class ReadJson(_WholeFileReader):
+class ReadJson(_WholeFileReader[JsonParams]):
     """Read JSON records (an array of objects) or JSON Lines."""
 
     name = "read_json"
-    Params: ClassVar = JsonParams
 
     def _load(self, path: str) -> pd.DataFrame:
         try:
@@ -302,11 +302,10 @@ class ExcelParams(FileParams):
     skip_rows: int = Field(0, ge=0, description="Rows to skip before the header.")
 
 
-class ReadExcel(_WholeFileReader):
+class ReadExcel(_WholeFileReader[ExcelParams]):
     """Read one sheet of an Excel workbook (.xlsx)."""
 
     name = "read_excel"
-    Params: ClassVar = ExcelParams
 
     def _load(self, path: str) -> pd.DataFrame:
         try:
@@ -321,11 +320,10 @@ class FromFrameParams(Params):
     name: str = Field(description="Name of the frame passed at run time (`frames={name: df}`).")
 
 
-class FromFrame(FrameInput):
+class FromFrame(FrameInput[FromFrameParams]):
     """Start from a pandas or Dask frame of the notebook, passed at run time by name."""
 
     name = "from_frame"
-    Params: ClassVar = FromFrameParams
 
     def _frame(self) -> pd.DataFrame | dd.DataFrame:
         name = self.params.name
@@ -349,11 +347,10 @@ class EmptyParams(Params):
     columns: dict[str, DeclaredKind] = Field(description="Column names and types of the empty model.")
 
 
-class Empty(FrameInput):
+class Empty(FrameInput[EmptyParams]):
     """A typed empty frame (a model with no rows), e.g. the start of a union."""
 
     name = "empty"
-    Params: ClassVar = EmptyParams
 
     def cache_version(self) -> Any:
         return ()  # made from the params alone
@@ -368,11 +365,10 @@ class SampleDataParams(Params):
     seed: int = Field(42, description="Random seed; the same seed gives the same data.")
 
 
-class SampleData(FrameInput):
+class SampleData(FrameInput[SampleDataParams]):
     """The bundled synthetic sales star schema (orders, customers, products, regions)."""
 
     name = "sample_data"
-    Params: ClassVar = SampleDataParams
 
     def cache_version(self) -> Any:
         return ()  # made from the params alone (seeded)

@@ -7,7 +7,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import dask.dataframe as dd
 import fsspec
@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from ..errors import AqtraError, FlowValidationError
-from .base import Component, Frame, OutputComponent, Params, is_dask
+from .base import Component, Frame, NoParams, OutputComponent, Params, is_dask
 from .file_errors import writing_problem
 from .temporary import remove_stale, temporary_name
 
@@ -112,18 +112,17 @@ def write_single(frame: Frame, writer: Any) -> Any:
     return frame.reduction(chunk=_identity, aggregate=writer, split_every=False, meta=int)
 
 
-class WriteCsv(OutputComponent):
+class WriteCsv(OutputComponent[WriteCsvParams]):
     """Write the input as one CSV file."""
 
     name = "write_csv"
-    Params: ClassVar = WriteCsvParams
 
     def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
         _local_path(self.ctx, self.name, self.params.path)
         return inputs[0]
 
     def write(self, frame: dd.DataFrame) -> Any:
-        p: WriteCsvParams = self.params
+        p = self.params
         path = _local_path(self.ctx, self.name, p.path)
         writer = self.ctx.guard(_Writer(path, "csv", {"header": p.header, "separator": p.separator}))
         return write_single(frame, writer)
@@ -136,11 +135,10 @@ class WriteParquetParams(FileOutputParams):
     compression: str = Field("snappy", description="snappy, zstd, gzip or none.")
 
 
-class WriteParquet(OutputComponent):
+class WriteParquet(OutputComponent[WriteParquetParams]):
     """Write the input as a Parquet file, or a partitioned directory with `partition_by`."""
 
     name = "write_parquet"
-    Params: ClassVar = WriteParquetParams
 
     def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
         _local_path(self.ctx, self.name, self.params.path)
@@ -148,7 +146,7 @@ class WriteParquet(OutputComponent):
         return inputs[0]
 
     def write(self, frame: dd.DataFrame) -> Any:
-        p: WriteParquetParams = self.params
+        p = self.params
         path = _local_path(self.ctx, self.name, p.path)
         if not p.partition_by:
             return write_single(
@@ -221,7 +219,7 @@ class _Commit:
         return int(written["rows"].sum())
 
 
-class ToFrame(Component):
+class ToFrame(Component[NoParams]):
     """Hand the input back to the notebook as a pandas DataFrame (`result[step_id]`)."""
 
     name = "to_frame"

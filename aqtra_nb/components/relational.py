@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import dask.dataframe as dd
 import pandas as pd
@@ -67,7 +67,7 @@ def _join_keys(component: Component, params: Any, left: Frame, right: Frame) -> 
     return left_keys, right_keys
 
 
-class Join(Component):
+class Join(Component[JoinParams]):
     """Join two inputs on key columns (inner, left, right, outer; semi/anti: rows with/without a match).
 
     `semi` and `anti` filter the first input by the second (SQL's EXISTS and NOT EXISTS): each row once,
@@ -75,7 +75,6 @@ class Join(Component):
 
     name = "join"
     pure_schema = True
-    Params: ClassVar = JoinParams
     min_inputs = max_inputs = 2
 
     def transform(self, inputs: list[Frame]) -> Frame:
@@ -143,12 +142,11 @@ class LookupParams(KeyParams):
     )
 
 
-class Lookup(Component):
+class Lookup(Component[LookupParams]):
     """Add chosen columns from a reference input by key (a left join that never multiplies rows)."""
 
     name = "lookup"
     pure_schema = True
-    Params: ClassVar = LookupParams
     min_inputs = max_inputs = 2
 
     def transform(self, inputs: list[Frame]) -> Frame:
@@ -203,12 +201,11 @@ class AggregateParams(Params):
         return self
 
 
-class Aggregate(Component):
+class Aggregate(Component[AggregateParams]):
     """Group by columns and compute named aggregations over expressions."""
 
     name = "aggregate"
     pure_schema = True
-    Params: ClassVar = AggregateParams
 
     def _parsed(self, columns: list[str], dtypes: dict[str, Any] | None = None):
         """Each aggregation checked against the input's columns; with their `dtypes`, against their types
@@ -329,12 +326,11 @@ class SortParams(Params):
     nulls: Literal["first", "last"] = Field("last", description="Where nulls go.")
 
 
-class Sort(Component):
+class Sort(Component[SortParams]):
     """Order rows by columns."""
 
     name = "sort"
     pure_schema = True
-    Params: ClassVar = SortParams
 
     def transform(self, inputs: list[Frame]) -> Frame:
         by = _keys(self.params.by)
@@ -361,12 +357,11 @@ class LimitParams(Params):
     offset: int = Field(0, ge=0, description="Rows to skip first.")
 
 
-class Limit(Component):
+class Limit(Component[LimitParams]):
     """Keep the first rows (after an optional offset)."""
 
     name = "limit"
     pure_schema = True
-    Params: ClassVar = LimitParams
 
     def transform(self, inputs: list[Frame]) -> Frame:
         frame = inputs[0]
@@ -386,12 +381,11 @@ class DistinctParams(Params):
     )
 
 
-class Distinct(Component):
+class Distinct(Component[DistinctParams]):
     """Drop duplicate rows, keeping the first."""
 
     name = "distinct"
     pure_schema = True
-    Params: ClassVar = DistinctParams
 
     def transform(self, inputs: list[Frame]) -> Frame:
         self.ctx.require_columns(inputs[0].columns, self.params.columns or [], field="columns")
@@ -409,12 +403,11 @@ class UnionParams(Params):
     )
 
 
-class Union(Component):
+class Union(Component[UnionParams]):
     """Stack the rows of several inputs, matching columns by name."""
 
     name = "union"
     pure_schema = True
-    Params: ClassVar = UnionParams
     min_inputs = 2
     max_inputs = None
 
@@ -449,15 +442,14 @@ class PivotParams(Params):
     )
 
 
-class Pivot(Component):
+class Pivot(Component[PivotParams]):
     """Turn the values of one column into columns (long → wide), aggregating cells."""
 
     name = "pivot"
     pure_schema = True
-    Params: ClassVar = PivotParams
 
     def transform(self, inputs: list[Frame]) -> Frame:
-        p: PivotParams = self.params
+        p = self.params
         frame = inputs[0]
         self.ctx.require_columns(frame.columns, p.index, field="index")
         self.ctx.require_columns(frame.columns, [p.columns], field="columns")
@@ -477,7 +469,7 @@ class Pivot(Component):
         return partitionwise(self.ctx, grouped, _pivot, p.index, p.columns, values)
 
     def required_columns(self, needed, inputs):
-        p: PivotParams = self.params
+        p = self.params
         return [{*p.index, p.columns, p.values}]
 
 

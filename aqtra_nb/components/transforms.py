@@ -7,7 +7,7 @@ infers the schema on empty frames during planning.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,15 +29,14 @@ class SelectParams(Params):
     drop: list[str] = Field(default_factory=list, description="Columns to remove.")
 
 
-class Select(Component):
+class Select(Component[SelectParams]):
     """Keep, reorder, rename or drop columns."""
 
     name = "select"
     pure_schema = True
-    Params: ClassVar = SelectParams
 
     def _plan(self, columns: list[str], *, check: bool = False) -> tuple[list[str], dict[str, str]]:
-        p: SelectParams = self.params
+        p = self.params
         if isinstance(p.columns, dict):
             keep, rename = list(p.columns), dict(p.columns)
         else:
@@ -70,12 +69,11 @@ class DeriveParams(Params):
     )
 
 
-class Derive(Component):
+class Derive(Component[DeriveParams]):
     """Add or overwrite columns computed from expressions (the platform's Transform Model formulas)."""
 
     name = "derive"
     pure_schema = True
-    Params: ClassVar = DeriveParams
 
     def _expressions(self, columns: Sequence[str], dtypes: dict[str, Any] | None = None):
         """Each expression checked against the input's columns (a list or an Index, not copied) and the
@@ -140,12 +138,11 @@ class FilterParams(Params):
     condition: str = Field(description="Keep rows where this expression is true, e.g. `amount >= @min`.")
 
 
-class Filter(Component):
+class Filter(Component[FilterParams]):
     """Keep the rows for which a condition holds (nulls count as false)."""
 
     name = "filter"
     pure_schema = True
-    Params: ClassVar = FilterParams
 
     def condition(self, columns: Sequence[str], dtypes: dict[str, Any] | None = None):
         return expression(self.ctx, self.params.condition, columns, "condition", dtypes)
@@ -179,12 +176,11 @@ class CastParams(Params):
     )
 
 
-class Cast(Component):
+class Cast(Component[CastParams]):
     """Convert columns to other types; bad values fail the step or become null."""
 
     name = "cast"
     pure_schema = True
-    Params: ClassVar = CastParams
 
     def transform(self, inputs: list[Frame]) -> Frame:
         self.ctx.require_columns(inputs[0].columns, list(self.params.types), field="types")
@@ -247,15 +243,14 @@ class FillMissingParams(Params):
         return self
 
 
-class FillMissing(Component):
+class FillMissing(Component[FillMissingParams]):
     """Replace nulls with constants."""
 
     name = "fill_missing"
     pure_schema = True
-    Params: ClassVar = FillMissingParams
 
     def _mapping(self, columns: list[str]) -> dict[str, Any]:
-        p: FillMissingParams = self.params
+        p = self.params
         self.ctx.require_columns(columns, list(p.values), field="values")
         self.ctx.require_columns(columns, p.columns, field="columns")
         mapping = dict(p.values)
@@ -278,12 +273,11 @@ class ExplodeParams(Params):
     separator: str | None = Field(None, description="Split text on this first (e.g. ',').")
 
 
-class Explode(Component):
+class Explode(Component[ExplodeParams]):
     """One row per element of a collection column (extract collections)."""
 
     name = "explode"
     pure_schema = True
-    Params: ClassVar = ExplodeParams
 
     def transform(self, inputs: list[Frame]) -> Frame:
         self.ctx.require_columns(inputs[0].columns, [self.params.column], field="column")
@@ -311,15 +305,14 @@ class UnpivotParams(Params):
     value_name: str = Field("value", description="Name of the column holding the values.")
 
 
-class Unpivot(Component):
+class Unpivot(Component[UnpivotParams]):
     """Turn columns into rows (wide → long)."""
 
     name = "unpivot"
     pure_schema = True
-    Params: ClassVar = UnpivotParams
 
     def transform(self, inputs: list[Frame]) -> Frame:
-        p: UnpivotParams = self.params
+        p = self.params
         columns = [str(c) for c in inputs[0].columns]
         self.ctx.require_columns(columns, p.id_columns, field="id_columns")
         self.ctx.require_columns(columns, p.value_columns or [], field="value_columns")
@@ -327,7 +320,7 @@ class Unpivot(Component):
         return partitionwise(self.ctx, inputs[0], _melt, p.id_columns, values, p.variable_name, p.value_name)
 
     def required_columns(self, needed, inputs):
-        p: UnpivotParams = self.params
+        p = self.params
         if p.value_columns is None:
             return [None]
         return [set(p.id_columns) | set(p.value_columns)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any
 
 import pandas as pd
 from pydantic import Field
@@ -40,17 +40,16 @@ class WindowParams(Params):
     )
 
 
-class Window(Component):
+class Window(Component[WindowParams]):
     """Cumulative sums, ranks, lag/lead and rolling means within groups, in a given order."""
 
     name = "window"
     pure_schema = True
-    Params: ClassVar = WindowParams
 
     def _calls(
         self, columns: list[str], dtypes: dict[str, Any] | None = None
     ) -> dict[str, tuple[str, str | None, int]]:
-        p: WindowParams = self.params
+        p = self.params
         self.ctx.require_columns(columns, p.partition_by, field="partition_by")
         self.ctx.require_columns(columns, p.order_by, field="order_by")
         calls = {}
@@ -93,7 +92,7 @@ class Window(Component):
         return calls
 
     def transform(self, inputs: list[Frame]) -> Frame:
-        p: WindowParams = self.params
+        p = self.params
         frame = inputs[0]
         calls = self._calls([str(c) for c in frame.columns], column_types(frame))
         if is_dask(frame) and p.partition_by:
@@ -103,7 +102,7 @@ class Window(Component):
         return partitionwise(self.ctx, frame, _window, p.partition_by, p.order_by, p.descending, calls)
 
     def required_columns(self, needed, inputs):
-        p: WindowParams = self.params
+        p = self.params
         calls = self._calls([str(c) for c in inputs[0].columns])
         if needed is None:
             return [None]
@@ -160,12 +159,11 @@ class ScriptParams(Params):
     )
 
 
-class Script(Component):
+class Script(Component[ScriptParams]):
     """Run a Python function on each partition: the escape hatch for logic no other component has."""
 
     name = "script"
     group = "script"
-    Params: ClassVar = ScriptParams
 
     def _function(self):
         import importlib

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, ClassVar
+from typing import Any
 
 import dask.dataframe as dd
 import pandas as pd
@@ -64,11 +64,10 @@ class _Fetch:
         return frame[self.columns] if self.columns else frame
 
 
-class HttpGet(InputComponent):
+class HttpGet(InputComponent[HttpGetParams]):
     """Read JSON records from an HTTP API (pages, retries) into a frame."""
 
     name = "http_get"
-    Params: ClassVar = HttpGetParams
     _first: Page | None = None  # the first page, fetched while planning (no `columns`), used by the run
 
     @functools.cached_property
@@ -77,7 +76,7 @@ class HttpGet(InputComponent):
 
     @functools.cached_property
     def kinds(self) -> dict[str, str]:
-        p: HttpGetParams = self.params
+        p = self.params
         self.endpoint.resolve()  # unknown connection, missing secret: errors while planning
         if p.columns:
             return dict(p.columns)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field
@@ -62,11 +62,10 @@ class _Send:
         return sent
 
 
-class HttpPost(OutputComponent):
+class HttpPost(OutputComponent[HttpPostParams]):
     """Send the input's rows as JSON objects to an HTTP API, in batches, with retries."""
 
     name = "http_post"
-    Params: ClassVar = HttpPostParams
 
     @functools.cached_property
     def endpoint(self) -> Endpoint:

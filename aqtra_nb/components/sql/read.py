@@ -122,11 +122,10 @@ class _ReadPartition:
         return coerce_frame(frame, {c: self.source.by_name[c].dtype for c in self.columns})
 
 
-class ReadSql(InputComponent):
+class ReadSql(InputComponent[ReadSqlParams]):
     """Read a table or a SELECT from a SQL database; columns and filters are pushed into the SQL."""
 
     name = "read_sql"
-    Params: ClassVar = ReadSqlParams
     supports_filters = True
     verbatim: ClassVar = {
         "query": "write a `:name` placeholder and give its value in `params` (e.g. `params: {name: "
@@ -139,7 +138,7 @@ class ReadSql(InputComponent):
 
     @functools.cached_property
     def source(self) -> Source:
-        p: ReadSqlParams = self.params
+        p = self.params
         with self.database.connect(readonly=True) as connection:
             if p.table is not None:
                 found = reflect(self.ctx, connection, p.table)
@@ -180,7 +179,7 @@ class ReadSql(InputComponent):
         return source
 
     def _query_values(self) -> dict[str, Any]:
-        p: ReadSqlParams = self.params
+        p = self.params
         used = set(sa.text(p.query).compile().params)
         values = {}
         for key, value in p.params.items():
@@ -211,7 +210,7 @@ class ReadSql(InputComponent):
     def _probe(self, connection: sa.Connection, values: dict[str, Any]) -> list[SqlColumn]:
         """The query's columns from `LIMIT 0` (PostgreSQL reports their types); where the driver reports
         no types (SQLite), from the Python types of up to 100 rows."""
-        p: ReadSqlParams = self.params
+        p = self.params
         query = sa.text(p.query).bindparams(**values).columns().subquery("q")
         postgres = connection.dialect.name == "postgresql"
         statement = sa.select(sa.literal_column("*")).select_from(query).limit(0 if postgres else 100)
@@ -249,7 +248,7 @@ class ReadSql(InputComponent):
         return SqlFilter(tuple(accepted)) if accepted else None
 
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
-        p: ReadSqlParams = self.params
+        p = self.params
         source = self.source
         columns = list(columns or p.columns or [c.name for c in source.columns])
         predicates = filters.predicates if isinstance(filters, SqlFilter) else ()
@@ -259,7 +258,7 @@ class ReadSql(InputComponent):
 
     def _ranges(self, predicates: Sequence[Predicate]) -> list[Range]:
         """`partitions` ranges of `partition_on` between its minimum and maximum (after the filter)."""
-        p: ReadSqlParams = self.params
+        p = self.params
         frame = self.source.from_clause()
         column = frame.c[p.partition_on]
         statement = sa.select(sa.func.min(column), sa.func.max(column)).select_from(frame)

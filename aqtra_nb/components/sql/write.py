@@ -4,7 +4,7 @@ partition (created from the data's types when asked), values prepared in the for
 from __future__ import annotations
 
 import functools
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -130,11 +130,10 @@ def check_target(
     return found
 
 
-class WriteSql(OutputComponent):
+class WriteSql(OutputComponent[WriteSqlParams]):
     """Write the input into a SQL table in one transaction (append, replace or upsert); COPY on PostgreSQL."""
 
     name = "write_sql"
-    Params: ClassVar = WriteSqlParams
 
     @functools.cached_property
     def database(self) -> Database:
