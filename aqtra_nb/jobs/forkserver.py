@@ -35,9 +35,14 @@ _BOOT = "from aqtra_nb.jobs.forkserver import serve; serve()"
 class ForkServer:
     """The scheduler's handle on its fork server (started on first use, shared by the run threads)."""
 
-    def __init__(self) -> None:
+    def __init__(self, boot: str = _BOOT, environment: Callable[[], dict[str, str]] | None = None) -> None:
+        """`boot`: the server's code (`python -c`), `environment`: its environment (default: the run
+        settings of `worker.child_environment`). Published servers' kernel zygote reuses both ends
+        (`publish/zygote.py`)."""
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
+        self._boot = boot
+        self._environment = environment
 
     def start(self) -> None:
         """Start the server now (it warms up while the scheduler does its first ticks)."""
@@ -49,12 +54,13 @@ class ForkServer:
             from .worker import child_environment
 
             self._process = subprocess.Popen(
-                [sys.executable, "-c", _BOOT],
+                [sys.executable, "-c", self._boot],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
                 bufsize=1,
-                env=child_environment(),  # the settings of the process that starts it, for every run
+                # the settings of the process that starts it, for every run
+                env=(self._environment or child_environment)(),
             )
 
     def launch(self, task: dict[str, Any]) -> int:

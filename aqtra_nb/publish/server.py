@@ -49,6 +49,7 @@ from .. import chart_assets
 from ..errors import AqtraError
 from ..private_files import private_file, private_folder
 from ..secrets import reveal
+from . import provisioner
 from .apps import AppSource, stage
 from .crowd import Busy, Crowd, CrowdLimits, default_max_kernels
 from .quiet import quiet_tornado_logs, replace_handler
@@ -77,6 +78,7 @@ class ServeOptions:
     queue_seconds: float = 30.0  # longest wait for a kernel before the busy page
     gone_seconds: float = 60.0  # a kernel with no page connected and no activity this long is shut down
     runtime_dir: Path | None = None  # the server's runtime files; None: AQTRA_HOME/publish
+    fork_kernels: bool = True  # kernels forked from a process with their imports done (`zygote.py`)
     extra_config: dict = field(default_factory=dict)  # {"Class": {"trait": value}} merged last
 
 
@@ -102,6 +104,8 @@ def safe_config(options: ServeOptions) -> Config:
         # Kernels' connection files (with their keys) and Jupyter's notebook-signing key and signatures.
         config.Voila.connection_dir_root = str(options.runtime_dir)
         config.NotebookNotary.data_dir = str(options.runtime_dir)
+    if options.fork_kernels:
+        config.KernelProvisionerFactory.default_provisioner_name = provisioner.NAME
     if options.pool > 0:
         # Pooled kernels are never culled (Voilà's pool manager skips them), only the visitors' ones.
         config.VoilaConfiguration.preheat_kernel = True
@@ -379,6 +383,8 @@ def serve(
             config.VoilaConfiguration.resources = {"aqtra_preload": [chart_assets.chart_url_path()]}
         if options.pool > 0:
             _preheat(config, apps, options, single)
+        if options.fork_kernels:
+            provisioner.zygote().start()  # imports while Voilà starts (the environment is the kernels')
         app = PublishedVoila(config=config)
         app.crowd = Crowd(crowd_limits(options))
         app.token = token  # set directly: never on a command line, where `ps` would show it
@@ -397,6 +403,8 @@ def serve(
         except SystemExit as exc:  # Voilà exits when it cannot listen
             if exc.code:
                 raise AqtraError(f"could not listen on {options.ip}:{port} (is the port in use?)") from None
+        finally:
+            provisioner.close_zygote()
     return 0
 
 

@@ -1,0 +1,130 @@
+"""The kernel zygote: one process that has imported what a published dashboard's kernel needs
+(ipykernel, IPython, pandas, ipywidgets, anywidget, the app's UI and engine modules) and forks a child
+per kernel that becomes an `IPKernelApp` on the connection file its kernel manager wrote.
+
+A visitor's kernel then starts with its imports done (and their pages shared with the zygote until
+written) instead of paying a fresh interpreter, ~1 s of imports and the kernel's own start on a machine
+that a crowd already keeps busy. Each child is still a process of its own, in a session of its own, with
+its own working folder, environment, connection file and session key: nothing a visitor's code does
+reaches another kernel, nor the zygote.
+
+It is the jobs' fork server (`jobs/forkserver.py`) with another boot and another child body: the same
+protocol (a task per line on stdin, `{"pid": N}` back, each child's exit code written to the task's
+`exit` file once the zygote reaps it) and the same exit when the server's end of the pipe closes. The
+zygote never starts a kernel app, an event loop or a thread of its own, so each fork is of a
+single-threaded process. `provisioner.py` is the kernel manager's side.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from ..jobs.forkserver import _Server
+
+# What a published dashboard's kernel imports: the kernel itself, then the app's modules (a notebook
+# app imports a subset). Only imports: nothing here may start a thread or open a connection.
+PRELOAD = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "IPython.core.interactiveshell",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "ipywidgets",
+    "anywidget",
+    "dask.dataframe",
+    "aqtra_nb.publish.page",
+    "aqtra_nb.publish.query",
+    "aqtra_nb.ui.app",
+    "aqtra_nb.ui.build",
+    "aqtra_nb.ui.resync",
+    "aqtra_nb.engine.run",
+    "aqtra_nb.components.registry",
+    "aqtra_nb.recording",
+)
+
+BOOT = (
+    "import sys; sys.path[:1] = [] if sys.path and sys.path[0] == '' else sys.path[:1]; "
+    "from aqtra_nb.publish.zygote import serve; serve()"
+)
+
+
+def serve() -> None:
+    """The zygote's body: import, check it is single-threaded, then fork kernels on request."""
+    import importlib
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C at the server's terminal is the server's
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional part (anywidget, dask) not installed: its kernels import it
+            pass
+    if threading.active_count() > 1:
+        names = ", ".join(thread.name for thread in threading.enumerate())
+        sys.exit(f"[aqtra-nb] kernel zygote: an import started threads ({names}); not forking kernels")
+    _Zygote().loop()
+
+
+class _Zygote(_Server):
+    """The fork server's loop and reaping; each task forks a kernel (and there are no standbys)."""
+
+    def launch(self, line: bytes) -> int:
+        task = json.loads(line)
+        ready, started = os.pipe()
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        try:
+            pid = self.fork(lambda: become_kernel(task, started), close=ready)
+            self.exits[pid] = task["exit"]
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        os.close(started)
+        # The pid is the kernel's process group only once it has its own session: wait for that, so
+        # an interrupt sent at once reaches the right group (EOF also when it failed before).
+        os.read(ready, 1)
+        os.close(ready)
+        return pid
+
+
+def become_kernel(task: dict[str, Any], started: int) -> int:
+    """In the forked child: a session of its own, the kernel manager's folder and environment, then
+    the kernel app on the connection file (`task["argv"]` is the kernel spec's command after `python`).
+    """
+    os.setsid()
+    os.write(started, b"1")
+    os.close(started)
+    os.dup2(2, 1)  # stdout was the zygote's reply pipe: the kernel prints where the server logs
+    os.chdir(task["cwd"])
+    os.environ.clear()
+    os.environ.update(task["env"])
+    # ipykernel exits when its parent goes: the parent it watches is the zygote, not the server (the
+    # trait's default read JPY_PARENT_PID when the zygote imported it).
+    os.environ["JPY_PARENT_PID"] = str(os.getppid())
+    argv = [*task["argv"], f"--IPKernelApp.parent_handle={os.getppid()}"]
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    _fresh_random_state()
+    import ipykernel_launcher
+    from ipykernel.kernelapp import IPKernelApp
+
+    sys.argv = [ipykernel_launcher.__file__, *argv]
+    try:
+        IPKernelApp.launch_instance(argv=argv)
+    finally:
+        atexit._run_exitfuncs()  # what a normal interpreter's exit runs (IPython saves its history)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return 0
+
+
+def _fresh_random_state() -> None:
+    """Python's `random` reseeds in a forked child by itself; numpy's global generator does not, so two
+    kernels would draw the same numbers."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
