@@ -100,9 +100,10 @@ class SecretStore:
         from sqlalchemy import delete
 
         from .store.models import Secret
+        from .store.orm import affected_rows
 
         with self.store.session.begin() as session:
-            return session.execute(delete(Secret).where(Secret.name == name)).rowcount > 0
+            return affected_rows(session.execute(delete(Secret).where(Secret.name == name))) > 0
 
 
 def resolve_references(

@@ -15,13 +15,14 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Insert, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..spec.status import RunStatus
 from ..store import Store
 from ..store.job_models import Job
 from ..store.models import Run, utcnow
+from ..store.orm import affected_rows
 from .cron import CronSchedule
 from .spec import JobSpec
 
@@ -37,14 +38,19 @@ def new_run_id() -> str:
 def _insert_ignore(session: Session, values: dict[str, Any]) -> bool:
     """Insert a run unless its (job, due time, attempt) exists; True if inserted."""
     dialect = session.get_bind().dialect.name
+    statement: Insert
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        statement = postgresql_insert(Run).values(**values).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(Run).values(**values).on_conflict_do_nothing()
     else:  # pragma: no cover - the store supports SQLite and PostgreSQL
         raise NotImplementedError(dialect)
-    statement = insert(Run).values(**values).on_conflict_do_nothing().returning(Run.id)
-    return session.execute(statement).scalar() is not None  # (rowcount is not reliable here)
+    # a returned id tells whether the row went in (rowcount is not reliable here)
+    return session.execute(statement.returning(Run.id)).scalar() is not None
 
 
 def run_values(
@@ -153,7 +159,7 @@ def claim_runs(
         )
         if only is not None:
             query = query.where(Run.id.in_(list(only)))
-        candidates = session.execute(query).all()
+        candidates = [(run_id, job_id) for run_id, job_id in session.execute(query) if job_id is not None]
         if not candidates:
             return []
         job_ids = sorted({job_id for _, job_id in candidates})
@@ -181,7 +187,7 @@ def claim_runs(
                 .where(Run.id == run_id, Run.status == RunStatus.queued.value)
                 .values(status=RunStatus.running.value, worker=worker, started_at=now, heartbeat_at=now)
             )
-            if result.rowcount:
+            if affected_rows(result):
                 claimed.append(run_id)
                 running[job_id] = running.get(job_id, 0) + 1
                 if len(claimed) >= limit:
@@ -198,7 +204,7 @@ def heartbeat(store: Store, run_id: str, pid: int | None = None) -> tuple[bool, 
         result = session.execute(
             update(Run).where(Run.id == run_id, Run.status == RunStatus.running.value).values(**values)
         )
-        if not result.rowcount:
+        if not affected_rows(result):
             return False, False
         return True, bool(session.scalar(select(Run.cancel_requested).where(Run.id == run_id)))
 
@@ -223,7 +229,7 @@ def finish_run(
         )
         for kind, path in (artifacts or {}).items():
             session.add(Artifact(run_id=run_id, kind=kind, uri=str(path), size_bytes=_size(path)))
-    return bool(result.rowcount)
+    return bool(affected_rows(result))
 
 
 def add_artifact(store: Store, run_id: str, kind: str, path: Any) -> None:
@@ -263,7 +269,7 @@ def reap_dead(store: Store, now: dt.datetime | None = None, *, timeout: float = 
                     error=f"its worker stopped heartbeating for more than {timeout:g} s (killed or lost)",
                 )
             )
-            if result.rowcount:
+            if affected_rows(result):
                 reaped.append(run_id)
     for run_id in reaped:
         logger.warning("run %s crashed: no heartbeat for %g s", run_id, timeout)
@@ -290,12 +296,13 @@ def settle_finished(store: Store, now: dt.datetime | None = None) -> list[tuple[
             result = session.execute(
                 update(Run).where(and_(Run.id == run.id, Run.retried.is_(False))).values(retried=True)
             )
-            if not result.rowcount:
+            if not affected_rows(result):
                 continue
             spec = JobSpec.model_validate(job.spec)
             retry_id = None
             if run.status in FINISHED_BAD and run.attempt <= spec.retries.count:
                 delay = spec.retries.delay(run.attempt)
+                assert run.scheduled_for is not None  # as every job run's (run_values)
                 values = run_values(
                     job,
                     spec,
@@ -323,14 +330,14 @@ def request_cancel(store: Store, run_id: str) -> str:
                 status=RunStatus.cancelled.value, finished_at=utcnow(), error="cancelled before it started"
             )
         )
-        if result.rowcount:
+        if affected_rows(result):
             return RunStatus.cancelled.value
         result = session.execute(
             update(Run)
             .where(Run.id == run.id, Run.status == RunStatus.running.value)
             .values(cancel_requested=True)
         )
-        if result.rowcount:
+        if affected_rows(result):
             return "cancelling"
     from .spec import JobError
 

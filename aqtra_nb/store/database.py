@@ -6,6 +6,7 @@ import ast
 import contextlib
 import functools
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -128,15 +129,20 @@ def _at_heads(engine: Engine) -> bool:
 def _heads() -> frozenset[str]:
     """The revisions no other migration revises, read from the files' `revision` and `down_revision`
     (empty, so that Alembic decides, when a file does not say)."""
-    revisions, revised = set(), set()
+    revisions: set[str] = set()
+    revised: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
-        values = {}
+        values: dict[str, Any] = {}
         for node in ast.parse(path.read_text()).body:
-            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
-            target = node.target if isinstance(node, ast.AnnAssign) and node.value is not None else target
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            else:
+                continue
             if isinstance(target, ast.Name):
                 with contextlib.suppress(ValueError):
-                    values[target.id] = ast.literal_eval(node.value)  # type: ignore[union-attr,arg-type]
+                    values[target.id] = ast.literal_eval(value)
         if not isinstance(values.get("revision"), str):
             return frozenset()
         revisions.add(values["revision"])

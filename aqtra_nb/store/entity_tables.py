@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, MetaData, Table
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.schema import SchemaItem
 
 from ..errors import AqtraError
 from .models import EntityType
@@ -69,7 +70,7 @@ def build_table(
     """The Core `Table` of an entity. `targets` maps each reference field to the referenced table's name
     (absent: no foreign key, for tables used only to compile queries). Primary-key fields get a unique index
     (an index, not a constraint, so that it can be added to an existing table on SQLite too)."""
-    columns: list[sa.SchemaItem] = [sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True)]
+    columns: list[SchemaItem] = [sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True)]
     for name, spec in fields.items():
         args: list[Any] = []
         if spec["type"] == "reference" and name in targets:

@@ -4,9 +4,9 @@ connections; `job_models.py`; `workflow_models.py`), so they import it rather th
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy import JSON, CursorResult, DateTime, Result, Table, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -39,3 +39,13 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, dt.datetime: UTCDateTime()}
+
+    if TYPE_CHECKING:  # each model is mapped to one table (sqlalchemy types it as any FROM clause)
+        __table__: ClassVar[Table]
+
+
+def affected_rows(result: Result) -> int:
+    """The rows an UPDATE or DELETE run by `Session.execute` changed: sqlalchemy types that result as a
+    `Result`, though for such statements it is a `CursorResult`, which has the count."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount

@@ -271,10 +271,9 @@ def _in_background(write: Callable[..., None], *args: Any) -> None:
             _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aqtra-recorder")
         try:
             future = _writer.submit(write, *args)
+            _pending.add(future)
         except RuntimeError:  # interpreter shutdown
             future = None
-        else:
-            _pending.add(future)
     if future is None:
         write(*args)
     else:

@@ -7,6 +7,8 @@ Revision ID: 0003_jobs
 Revises: 0002
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,7 +18,7 @@ branch_labels = ("jobs",)
 depends_on = None
 
 TS = sa.DateTime(timezone=True)
-RUN_COLUMNS = [
+RUN_COLUMNS: list[sa.Column[Any]] = [
     sa.Column("job_id", sa.Integer),
     sa.Column("scheduled_for", TS),
     sa.Column("attempt", sa.Integer, nullable=False, server_default="1"),
