@@ -19,10 +19,11 @@ from typing import Any
 from ..errors import AqtraError, ParameterError, did_you_mean
 from ..expr.parse import python_ast
 from ..spec import ParameterSpec, convert_value
+from ..spec.models import ParameterType
 from ..spec.status import RunStatus
 from .html import render_html
 
-_ANNOTATIONS = {
+_ANNOTATIONS: dict[str, ParameterType] = {
     "str": "string",
     "int": "integer",
     "float": "number",
@@ -117,7 +118,7 @@ def _parameter(annotation: ast.expr | None, value: ast.expr | None) -> NotebookP
     return NotebookParameter(type=kind, default=default)
 
 
-def _annotated_type(annotation: ast.expr) -> str | None:
+def _annotated_type(annotation: ast.expr) -> ParameterType | None:
     # `int`, `typing.List[str]`, `str | None`, `Optional[int]`: the first named type that we know.
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         try:
@@ -133,7 +134,7 @@ def _annotated_type(annotation: ast.expr) -> str | None:
     return None
 
 
-def _literal_type(value: Any) -> str | None:
+def _literal_type(value: Any) -> ParameterType | None:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):

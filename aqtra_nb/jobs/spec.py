@@ -44,9 +44,9 @@ class RetryPolicy(SpecModel):
     """Retries of a failed, timed-out or crashed run: `count` more attempts, the n-th after
     `backoff * factor**(n-1)` seconds."""
 
-    count: int = Field(0, ge=0, le=100, description="Attempts after the first one.")
-    backoff: float = Field(60.0, ge=0, description="Seconds before the first retry (or '5m').")
-    factor: float = Field(2.0, ge=1, description="Each further retry waits this many times longer.")
+    count: int = Field(default=0, ge=0, le=100, description="Attempts after the first one.")
+    backoff: float = Field(default=60.0, ge=0, description="Seconds before the first retry (or '5m').")
+    factor: float = Field(default=2.0, ge=1, description="Each further retry waits this many times longer.")
 
     _seconds = field_validator("backoff", mode="before")(lambda v: seconds(v))
 

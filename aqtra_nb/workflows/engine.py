@@ -24,6 +24,7 @@ from ..errors import AqtraError, did_you_mean
 from ..resources import current, store_or_current
 from ..store import Store
 from ..store.models import utcnow
+from ..store.orm import affected_rows
 from ..store.store import by_id_prefix
 from ..store.workflow_models import WorkflowInstance, WorkflowStepRun, WorkflowTask
 from . import context
@@ -143,12 +144,18 @@ def _record_of(spec: WorkflowSpec, record: Any) -> tuple[Any, int | None, dict[s
             )
         return None, None, {}
     if isinstance(record, Entity):
+        if record.id is None:
+            raise WorkflowError(
+                f"the {type(record).__name__} record is not saved yet: save() it, then start the workflow",
+                field="record",
+            )
         entity, record_id = type(record), record.id
     else:
         name, record_id = parse_record(record) if isinstance(record, str) else (None, _record_id(record))
-        if name is None and spec.entity is None:
+        name = name or spec.entity
+        if name is None:
             raise WorkflowError("the workflow declares no `entity`: write --record ENTITY:ID", field="record")
-        entity = context.entity_class(name or spec.entity, spec._base_dir)
+        entity = context.entity_class(name, spec._base_dir)
     if spec.entity is not None:
         declared = context.entity_class(spec.entity, spec._base_dir)
         if declared.entity_name != entity.entity_name:
@@ -162,7 +169,7 @@ def _record_of(spec: WorkflowSpec, record: Any) -> tuple[Any, int | None, dict[s
 
 def _record_id(record: Any) -> int:
     """An id from an int (numpy's too) or a row with `id` (a dict, a grid's selected row)."""
-    value = record.get("id") if isinstance(record, Mapping) else record
+    value: Any = record.get("id") if isinstance(record, Mapping) else record
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -292,18 +299,20 @@ def cancel(
     now = utcnow()
     with store.session.begin() as session:
         _cancel_open_tasks(session, instance, decided_by=by, comment=reason)
-        changed = session.execute(
-            update(WorkflowInstance)
-            .where(WorkflowInstance.id == instance.id, WorkflowInstance.version == instance.version)
-            .values(
-                version=instance.version + 1,
-                status="cancelled",
-                owner=None,
-                message="cancelled" + (f" by {by}" if by else "") + (f": {reason}" if reason else ""),
-                finished_at=now,
-                updated_at=now,
+        changed = affected_rows(
+            session.execute(
+                update(WorkflowInstance)
+                .where(WorkflowInstance.id == instance.id, WorkflowInstance.version == instance.version)
+                .values(
+                    version=instance.version + 1,
+                    status="cancelled",
+                    owner=None,
+                    message="cancelled" + (f" by {by}" if by else "") + (f": {reason}" if reason else ""),
+                    finished_at=now,
+                    updated_at=now,
+                )
             )
-        ).rowcount
+        )
         if not changed:  # raising rolls the task update back too
             raise WorkflowError(f"workflow {instance.id} was changed by another process meanwhile; try again")
     logger.info("workflow %s cancelled by %s", instance.id, by)
@@ -323,11 +332,13 @@ def _claim(store: Store, instance: WorkflowInstance, **values: Any) -> None:
     """Change a workflow's state if nobody else changed it since `instance` was read."""
     values.setdefault("owner", _owner())
     with store.session.begin() as session:
-        changed = session.execute(
-            update(WorkflowInstance)
-            .where(WorkflowInstance.id == instance.id, WorkflowInstance.version == instance.version)
-            .values(version=instance.version + 1, updated_at=utcnow(), **values)
-        ).rowcount
+        changed = affected_rows(
+            session.execute(
+                update(WorkflowInstance)
+                .where(WorkflowInstance.id == instance.id, WorkflowInstance.version == instance.version)
+                .values(version=instance.version + 1, updated_at=utcnow(), **values)
+            )
+        )
     if not changed:
         raise WorkflowError(f"workflow {instance.id} was changed by another process meanwhile; try again")
 
@@ -383,6 +394,7 @@ class Runner:
     def advance(self, instance: WorkflowInstance) -> bool:
         """Run the current step and write the outcome; False when the workflow stops here."""
         spec = spec_of(instance)
+        assert instance.current_step is not None  # set when started and by each step, never cleared
         step = spec.step(instance.current_step)
         try:
             ctx = self.context(instance, spec)
@@ -436,11 +448,13 @@ class Runner:
         if record is not None:
             values["record"] = record
         with self.store.session.begin() as session:
-            changed = session.execute(
-                update(WorkflowInstance)
-                .where(WorkflowInstance.id == instance.id, WorkflowInstance.version == instance.version)
-                .values(version=instance.version + 1, updated_at=utcnow(), **values)
-            ).rowcount
+            changed = affected_rows(
+                session.execute(
+                    update(WorkflowInstance)
+                    .where(WorkflowInstance.id == instance.id, WorkflowInstance.version == instance.version)
+                    .values(version=instance.version + 1, updated_at=utcnow(), **values)
+                )
+            )
             if not changed:
                 raise WorkflowError(
                     f"workflow {instance.id} was changed by another process while step {step_id} ran"
@@ -584,27 +598,31 @@ def decide(
     now = utcnow()
     result = {"decision": decision, "option": option, "by": by, "comment": comment}
     with store.session.begin() as session:
-        changed = session.execute(
-            update(WorkflowInstance)
-            .where(
-                WorkflowInstance.id == instance.id,
-                WorkflowInstance.version == instance.version,
-                WorkflowInstance.status == "waiting",
+        changed = affected_rows(
+            session.execute(
+                update(WorkflowInstance)
+                .where(
+                    WorkflowInstance.id == instance.id,
+                    WorkflowInstance.version == instance.version,
+                    WorkflowInstance.status == "waiting",
+                )
+                .values(
+                    version=instance.version + 1,
+                    status="running",
+                    owner=_owner() if run else None,
+                    current_step=next_step,
+                    results={**instance.results, step.id: result},
+                    updated_at=now,
+                )
             )
-            .values(
-                version=instance.version + 1,
-                status="running",
-                owner=_owner() if run else None,
-                current_step=next_step,
-                results={**instance.results, step.id: result},
-                updated_at=now,
+        )
+        closed = affected_rows(
+            session.execute(
+                update(WorkflowTask)
+                .where(WorkflowTask.id == found.id, WorkflowTask.status == "open")
+                .values(status=decision, option=option, decided_by=by, comment=comment, decided_at=now)
             )
-        ).rowcount
-        closed = session.execute(
-            update(WorkflowTask)
-            .where(WorkflowTask.id == found.id, WorkflowTask.status == "open")
-            .values(status=decision, option=option, decided_by=by, comment=comment, decided_at=now)
-        ).rowcount
+        )
         if not changed or not closed:  # raising rolls the transaction back
             raise WorkflowError(
                 f"task {found.id} was decided or its workflow changed meanwhile; see `tasks list`"

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from ..errors import FlowValidationError, did_you_mean
 from ..spec.io import line_of, parse_yaml, read_spec_file
@@ -88,7 +89,7 @@ def _rank(error: Any) -> tuple[int, int]:
     return step, order.get(error["type"], 2)
 
 
-def _message(error: dict[str, Any], loc: tuple[Any, ...], document: dict[str, Any]) -> str:
+def _message(error: ErrorDetails, loc: tuple[Any, ...], document: dict[str, Any]) -> str:
     kinds = list(STEP_KINDS)
     match error["type"]:
         case "extra_forbidden":

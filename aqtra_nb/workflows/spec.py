@@ -211,7 +211,7 @@ StepKind = Annotated[
     | FinishStep,
     Field(discriminator="kind"),
 ]
-STEP_KINDS = {
+STEP_KINDS: dict[str, type[BaseStep]] = {
     "run_flow": RunFlowStep,
     "run_notebook": RunNotebookStep,
     "if": IfStep,
