@@ -102,7 +102,7 @@ def run(
         settings = Supervision(heartbeat_interval=2.0, launcher="spawn", html_in_run=True, prestarted=process)
         supervise(run_id, store.url, settings)
     finally:
-        if process is not None and not process.stdin.closed:
+        if process is not None and process.stdin is not None and not process.stdin.closed:
             process.stdin.close()  # not used: it stops its kernel and exits
     return store.run(run_id)
 

@@ -17,6 +17,7 @@ start, and another standby is forked. Each standby serves one run, so no run see
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import select
@@ -49,7 +50,8 @@ class ForkServer:
         with self._lock:
             self._start()
 
-    def _start(self) -> None:
+    def _start(self) -> subprocess.Popen[str]:
+        """The running server, started if it is not (or no longer) running."""
         if self._process is None or self._process.poll() is not None:
             from .worker import child_environment
 
@@ -62,14 +64,15 @@ class ForkServer:
                 # the settings of the process that starts it, for every run
                 env=(self._environment or child_environment)(),
             )
+        return self._process
 
     def launch(self, task: dict[str, Any]) -> int:
         with self._lock:
-            self._start()
-            assert self._process.stdin is not None and self._process.stdout is not None
-            self._process.stdin.write(json.dumps(task) + "\n")
-            self._process.stdin.flush()
-            reply = self._process.stdout.readline()
+            process = self._start()
+            assert process.stdin is not None and process.stdout is not None  # both pipes
+            process.stdin.write(json.dumps(task) + "\n")
+            process.stdin.flush()
+            reply = process.stdout.readline()
         if not reply:
             raise RuntimeError("the fork server exited")
         return int(json.loads(reply)["pid"])
@@ -77,6 +80,7 @@ class ForkServer:
     def close(self) -> None:
         with self._lock:
             if self._process is not None and self._process.poll() is None:
+                assert self._process.stdin is not None  # a pipe
                 self._process.stdin.close()
                 self._process.wait(10)
             self._process = None
@@ -185,7 +189,7 @@ class _Server:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
             try:
                 read, write = os.pipe()
-                pid = self.fork(lambda name=name, read=read: kernel_pool.standby(name, read), close=write)
+                pid = self.fork(functools.partial(kernel_pool.standby, name, read), close=write)
                 os.close(read)
                 self.standbys[name] = (pid, write)
             finally:

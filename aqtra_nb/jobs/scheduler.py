@@ -47,9 +47,9 @@ class SchedulerLock:
     def __init__(self, store: Store | None) -> None:
         self.path: Path | None = None
         self._fd: int | None = None
-        url = make_url(store.url) if store is not None else None
-        if store is not None and store.dialect == "sqlite" and url.database and url.database != ":memory:":
-            self.path = Path(url.database + ".scheduler.lock")
+        database = make_url(store.url).database if store is not None and store.dialect == "sqlite" else None
+        if database and database != ":memory:":
+            self.path = Path(database + ".scheduler.lock")
 
     def acquire(self) -> None:
         if self.path is None:
@@ -189,6 +189,7 @@ class Scheduler:
             )
         # run threads see the resources current here (the edge's), as the scheduler's own thread does
         context = contextvars.copy_context()
+        assert self._pool is not None  # made when there is no cluster client
         return self._pool.submit(context.run, supervise, run_id, self._store_url, self.supervision)
 
     def _forget_done(self) -> None:

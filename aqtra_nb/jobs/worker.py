@@ -181,6 +181,7 @@ def _hand_over(process: subprocess.Popen, task: dict[str, Any]) -> bool:
     """Give a prestarted run process its task; False if it has ended (its kernel did not start)."""
     if process.poll() is not None:
         return False
+    assert process.stdin is not None  # started with stdin=PIPE
     try:
         process.stdin.write(json.dumps(task).encode() + b"\n")
         process.stdin.close()
@@ -331,6 +332,7 @@ def _record(
 ) -> str:
     run_id = task["run_id"]
     outcome = _read_result(task["result"])
+    error: str | None
     if forced is not None:
         status, error = forced
     elif outcome is not None:
@@ -344,7 +346,7 @@ def _record(
     artifacts: dict[str, Any] = {"log": task["log"]}
     if task.get("output") and Path(task["output"]).exists():
         artifacts["notebook"] = task["output"]
-        if (outcome or {}).get("html"):  # made by the run process (`Supervision.html_in_run`)
+        if outcome is not None and outcome.get("html"):  # made by the run process (`Supervision.html_in_run`)
             artifacts["html"] = outcome["html"]
         if status != RunStatus.succeeded and outcome is None:
             child.mark_failure(Path(task["output"]), status.value, error)
