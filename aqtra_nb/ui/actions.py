@@ -8,13 +8,16 @@ import importlib
 import logging
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import ipywidgets as w
 
 from ..errors import AqtraError
 from .form import Form, error_html
 from .runner import FlowRunner
+
+if TYPE_CHECKING:
+    from ..entities import Entity
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +62,9 @@ class SaveRecord:
 
     css_class = "aqtra-save"
 
-    def __init__(self, entity: type, form: Form, refresh: Iterable[Any] = (), clear: bool = True) -> None:
+    def __init__(
+        self, entity: type[Entity], form: Form, refresh: Iterable[Any] = (), clear: bool = True
+    ) -> None:
         self.entity, self.form, self.targets, self.clear = entity, form, refresh, clear
 
     def __call__(self) -> str | None:

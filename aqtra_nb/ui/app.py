@@ -117,8 +117,9 @@ class App:
         """Use `form`'s values as the flow's parameters (a valid change re-runs when the form is live)."""
         name = self._flow_name(flow)
         self.forms[name] = form
-        if name in self.buttons:  # (made after the forms the app builds itself)
-            self.buttons[name].action.form = form
+        action = self.buttons[name].action if name in self.buttons else None
+        if isinstance(action, RunFlow):  # (made after the forms the app builds itself)
+            action.form = form
         form.observe(lambda change, name=name: self._form_changed(name), names="value")
         return form
 

@@ -92,7 +92,7 @@ def _form(app: App, spec: FormSpec) -> Form:
 
 def _component(app: App, spec: Any, widgets: dict[str, Any]) -> Any:
     if isinstance(spec, DataGridSpec):
-        options = {
+        options: dict[str, Any] = {
             "title": spec.title,
             "page_size": spec.page_size,
             "filters": spec.filters,
@@ -130,9 +130,11 @@ def _action(app: App, spec: ButtonSpec, widgets: dict[str, Any]) -> Any:
         run.parameters = app.base_parameters[name]
         return run
     if action.do == "save_record":
+        assert form is not None  # the app spec's check: save_record names a form
         return SaveRecord(_entity(_entity_of(form)), form, refresh=targets)
     if action.do == "start_workflow":
         record = _selected_record(widgets, action.record) if action.record else None
+        assert action.workflow is not None  # the app spec's check: start_workflow names one
         return StartWorkflow(app.folder / action.workflow, form, record=record)
     return _RefreshLater(targets)
 

@@ -58,8 +58,9 @@ def fields_from_parameters(
 def fields_from_model(model: type[BaseModel], names: Sequence[str] | None = None) -> list[FormField]:
     """One field per model field; entities leave out the fields the store sets (id, created_at, ...)."""
     from ..entities import Entity
-    from ..entities.fields import describe
+    from ..entities.fields import FieldSpec, describe
 
+    described: dict[str, FieldSpec | None]
     if issubclass(model, Entity):
         described = dict(model.entity_fields)
     else:
@@ -115,7 +116,7 @@ def check_parameters(
         try:
             values[field.name] = convert_value(field.name, spec, value)
         except AqtraError:
-            errors[field.name] = _plain_problem(spec.type, value, spec.choices)
+            errors[field.name] = _plain_problem(spec.type, value, spec)
     return values, errors
 
 
@@ -137,15 +138,16 @@ def _shown(value: Any) -> str:
     return repr(text if len(text) <= 40 else text[:39] + "…")
 
 
-def _plain_problem(kind: str, value: Any, choices: Sequence[Any] | None = None) -> str:
-    """Why a value does not fit a field of `kind`, in plain words (no Python type names or tracebacks)."""
-    if choices is not None:
+def _plain_problem(kind: str, value: Any, parameter: ParameterSpec | None = None) -> str:
+    """Why a value does not fit a field of `kind` (of `parameter`, for a flow's form), in plain words (no
+    Python type names or tracebacks)."""
+    if parameter is not None and parameter.choices is not None:
         try:
-            convert_value("value", ParameterSpec(type=kind), value)  # the kind fits: not a choice
+            convert_value("value", ParameterSpec(type=parameter.type), value)  # the kind fits: not a choice
         except AqtraError:
             pass
         else:
-            return f"Choose one of {', '.join(str(c) for c in choices)}."
+            return f"Choose one of {', '.join(str(c) for c in parameter.choices)}."
     if kind in ("integer", "number"):
         try:
             number = float(str(value).strip().replace(",", ""))

@@ -38,14 +38,21 @@ class FlowRef(AppModel):
     record: bool = Field(True, description="Record the app's runs in the run store.")
 
 
+SampleFormat = Literal["parquet", "csv"]
+
+
+def _parquet_only() -> list[SampleFormat]:
+    return ["parquet"]
+
+
 class SampleDataSpec(AppModel):
     """The synthetic sales tables (`aqtra_nb.datasets`) an example app reads, made when they are missing."""
 
     folder: str = Field("data", description="Where the tables go, relative to the app file.")
     scale: float = Field(0.05, gt=0, le=10, description="1 = a million orders.")
     seed: int = Field(42, description="The same scale and seed give the same data.")
-    formats: list[Literal["parquet", "csv"]] = Field(
-        default_factory=lambda: ["parquet"], min_length=1, description="File formats to write."
+    formats: list[SampleFormat] = Field(
+        default_factory=_parquet_only, min_length=1, description="File formats to write."
     )
 
 
@@ -318,12 +325,10 @@ def check_references(spec: AppSpec, text: str | None = None) -> None:
                     key,
                 )
 
-    def flow_of(component_id: str, flow: str | None, *, required: bool = True) -> str | None:
+    def flow_of(component_id: str, flow: str | None) -> str:
         if flow is None:
             if len(flows) == 1:
                 return next(iter(flows))
-            if not required:
-                return None
             raise fail(
                 f"say which flow (`flow:`); this app has {len(flows)} flows: {', '.join(flows) or 'none'}",
                 "components",

@@ -22,6 +22,8 @@ class RunStatusView(w.HBox):
     `.aqtra-progress`; the text `.aqtra-message` (with `.aqtra-error` inside on failure).
     """
 
+    _dom_classes: tuple[str, ...]  # ipywidgets' trait (the package has no type hints)
+
     def __init__(self, runner: FlowRunner, **kwargs: Any) -> None:
         self.runner = runner
         self.bar = w.FloatProgress(value=0.0, min=0.0, max=1.0, layout=w.Layout(width="160px"))
