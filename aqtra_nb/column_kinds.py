@@ -69,7 +69,7 @@ def empty_frame_of_kinds(kinds: Mapping[str, str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series([], dtype=dtype_of(kind)) for name, kind in kinds.items()})
 
 
-def to_datetime(values: pd.Series, kind: str, errors: str = "raise") -> pd.Series:
+def to_datetime(values: pd.Series, kind: str, errors: Literal["raise", "coerce"] = "raise") -> pd.Series:
     """Text or timestamps as a column of a temporal kind: `date` (midnight), `datetime` or `datetimetz`
     (in UTC; naive values are taken as UTC). Text may mix formats (`2024-01-02`, `2024-01-02 10:30`);
     `errors="coerce"` makes bad values null. A `datetime` column keeps a zone its text carries."""

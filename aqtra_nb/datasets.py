@@ -252,8 +252,8 @@ def _products_frame(n_products: int, rng: np.random.Generator) -> tuple[pd.DataF
     """The products frame and its unit prices (indexed by ``product_id - 1``)."""
     sub_names, sub_category, sub_price, sub_p = [], [], [], []
     for c, (_, share, subs) in enumerate(_CATEGORIES):
-        for sub, price in subs:
-            sub_names.append(sub)
+        for sub_name, price in subs:
+            sub_names.append(sub_name)
             sub_category.append(c)
             sub_price.append(price)
             sub_p.append(share / len(subs))

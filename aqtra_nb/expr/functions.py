@@ -402,7 +402,8 @@ def _add_days(d: pd.Series, n: pd.Series) -> pd.Series:
 
 @_function("days_between(a, b)", 2)
 def _days_between(a: pd.Series, b: pd.Series) -> pd.Series:
-    days = (as_datetime(b) - as_datetime(a)) / pd.Timedelta(days=1)
+    # pandas-stubs type the difference of two datetime Series as Series[Any], which has no `/ Timedelta`
+    days = (as_datetime(b) - as_datetime(a)) / pd.Timedelta(days=1)  # type: ignore[operator]
     return np.trunc(days).astype("Int64")
 
 

@@ -85,6 +85,7 @@ def check_concatenation(values: Sequence[Any], budget: int) -> None:
 def check_repetition(text: Any, times: Any, budget: int) -> None:
     """`text * n` (or `n * text`): the length times n."""
     rows = _rows([text, times])
+    counts: np.ndarray | float
     if isinstance(times, pd.Series):
         if not ptypes.is_numeric_dtype(times.dtype) or ptypes.is_bool_dtype(times.dtype):
             return  # pandas refuses to repeat by these itself
