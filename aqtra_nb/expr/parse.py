@@ -9,20 +9,16 @@ from __future__ import annotations
 import ast
 import functools
 import re
-import threading
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from aqtra_nb.errors import ExpressionError, UnknownColumn, did_you_mean
 from aqtra_nb.expr.functions import AGGREGATE_FUNCTIONS, FUNCTIONS, INT64
+from aqtra_nb.expr.python_ast import python_ast
 
 MAX_LENGTH = 10_000
-#: CPython 3.11 keeps the AST builder's recursion counter in one per-interpreter variable, so two threads
-#: in `ast.parse` at once (a server validating flows in its thread pool, Dask tasks) can leave a call
-#: with "AST constructor recursion depth mismatch". Every `ast.parse` of the package goes through it.
-AST_LOCK = threading.Lock()
 MAX_DEPTH = 100
 LITERAL_NAMES = {"true": True, "false": False, "null": None}
 _PLACEHOLDER = "__aqtra_"
@@ -138,7 +134,7 @@ class Expression:
 
         return evaluate(self, frame, params or {})
 
-    def check_columns(self, available: Sequence[str]) -> None:
+    def check_columns(self, available: Collection[str]) -> None:
         """Raise UnknownColumn for the first referenced column not in ``available`` (any collection with
         ``in``: a list, a set, a pandas Index, which is not copied)."""
         if all(name in available for name in self.columns):  # the common case, without walking the tree
@@ -172,18 +168,12 @@ class Aggregation:
     def parameters(self) -> frozenset[str]:
         return self.argument.parameters if self.argument else frozenset()
 
-    def check_columns(self, available: Sequence[str]) -> None:
+    def check_columns(self, available: Collection[str]) -> None:
         if self.argument is not None:
             self.argument.check_columns(available)
 
     def __str__(self) -> str:
         return self.source
-
-
-def python_ast(text: str, mode: str = "exec") -> Any:
-    """`ast.parse`, one thread at a time (see AST_LOCK)."""
-    with AST_LOCK:
-        return ast.parse(text, mode=mode)
 
 
 def parse_expression(text: str) -> Expression:
@@ -223,7 +213,7 @@ def _parse_aggregation(text: str) -> Aggregation:
     converter = _Converter(scanned, aggregates=True)
     body = converter.tree.body
     name = body.func.id if isinstance(body, ast.Call) and isinstance(body.func, ast.Name) else ""
-    if name not in AGGREGATE_FUNCTIONS:
+    if not isinstance(body, ast.Call) or name not in AGGREGATE_FUNCTIONS:
         hint = ""
         if name and name not in FUNCTIONS:
             hint = f"unknown aggregate function {name!r}.{did_you_mean(name, AGGREGATE_FUNCTIONS)} "

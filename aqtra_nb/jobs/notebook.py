@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AqtraError, ParameterError, did_you_mean
-from ..expr.parse import python_ast
+from ..expr.python_ast import python_ast
 from ..spec import ParameterSpec, convert_value
 from ..spec.models import ParameterType
 from ..spec.status import RunStatus
