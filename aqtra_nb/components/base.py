@@ -22,8 +22,13 @@ from ..errors import AqtraError, StepFailed, UnknownColumn, did_you_mean
 
 if TYPE_CHECKING:  # dask.dataframe takes 0.3 s to import: a small in-memory run never needs it
     import dask.dataframe as dd
+    from typing_extensions import TypeIs
 
 Frame: TypeAlias = "pd.DataFrame | dd.DataFrame"
+#: A pandas frame (planning, in-memory runs) or a Dask frame (partitioned runs), the same kind in and out.
+F = TypeVar("F", "pd.DataFrame", "dd.DataFrame")
+#: Column names as components check them: a list, or a frame's `columns` (a pandas Index, not copied).
+Columns: TypeAlias = "Sequence[str] | pd.Index"
 Group = Literal["input", "transform", "output", "script"]
 
 
@@ -64,7 +69,7 @@ class StepContext:
         candidate = Path(path).expanduser()
         return str(candidate if candidate.is_absolute() else (self.base_dir / candidate))
 
-    def require_columns(self, available: Sequence[str], names: Sequence[str], *, field: str) -> None:
+    def require_columns(self, available: Columns, names: Sequence[str], *, field: str) -> None:
         """Fail with a did-you-mean hint if any of `names` is not among `available`."""
         if all(name in available for name in names):  # without copying a pandas Index
             return
@@ -132,8 +137,8 @@ def step_failed(exc: Exception, step_id: str, component: str, file: str | None =
         )
     from .file_errors import original
 
-    exc = original(exc)  # not Dask's "An error occurred while calling ... registered to the backend"
-    message = f"{component} failed: {type(exc).__name__}: {exc}"
+    cause = original(exc)  # not Dask's "An error occurred while calling ... registered to the backend"
+    message = f"{component} failed: {type(cause).__name__}: {cause}"
     return StepFailed(message, step=step_id, component=component, file=file)
 
 
@@ -197,7 +202,7 @@ class Component(Generic[P]):
         """Which input columns produce the `needed` output columns (None: all). Used to prune reads."""
         return [None for _ in inputs]
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         raise NotImplementedError(f"component {self.name!r} does not transform frames")
 
     def cache_version(self) -> Any:
@@ -351,10 +356,12 @@ class OutputComponent(Component[P]):
     def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
         return inputs[0]
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         return inputs[0]
 
-    def write(self, frame: dd.DataFrame) -> Any:
+    def write(self, frame: Frame) -> Any:
+        """Pandas (in-memory runs): write now and return the rows written. Dask: a lazy object whose
+        computation does the write."""
         raise NotImplementedError
 
 
@@ -364,11 +371,11 @@ def dask_settings() -> Any:
     return dask.config.set({"dataframe.convert-string": False})
 
 
-def is_dask(frame: Any) -> bool:
-    """Whether `frame` is a Dask collection; without importing Dask's dataframe module, which a process
+def is_dask(frame: object) -> TypeIs[dd.DataFrame]:
+    """Whether `frame` is a Dask DataFrame; without importing Dask's dataframe module, which a process
     that made no Dask frame has not loaded."""
     dd = sys.modules.get("dask.dataframe")
-    return dd is not None and isinstance(frame, dd.DataFrame | dd.Series)
+    return dd is not None and isinstance(frame, dd.DataFrame)
 
 
 INPUT_ORDER = "__aqtra_input_order__"
@@ -392,7 +399,7 @@ def column_dtypes(frame: pd.DataFrame) -> Sequence[Any]:
     return get_dtypes() if get_dtypes is not None else list(frame.dtypes)
 
 
-def partitionwise(ctx: StepContext, frame: Frame, fn: Callable[..., pd.DataFrame], *args: Any) -> Frame:
+def partitionwise(ctx: StepContext, frame: F, fn: Callable[..., pd.DataFrame], *args: Any) -> F:
     """Apply a pandas function to each partition (or to the frame itself when it is pandas).
 
     The output schema comes from running `fn` on the empty meta frame, so dtypes never need guessing.

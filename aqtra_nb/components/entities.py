@@ -28,12 +28,14 @@ from ..store.database import safe_url
 from ..store.entity_tables import SYSTEM_COLUMNS, build_table
 from .base import (
     Component,
+    F,
     Frame,
     InputComponent,
     OutputComponent,
     Params,
     Predicate,
     StepContext,
+    is_dask,
     partitionwise,
 )
 from .outputs import write_single
@@ -113,16 +115,16 @@ class ReadModel(InputComponent[ReadModelParams]):
         if self.params.columns:
             self.ctx.require_columns(list(kinds), self.params.columns, field="columns")
         if self.params.filter:
-            self._check_filter(entity, kinds)
+            self._check_filter(self.params.filter, entity, kinds)
         frame = entity_frames.empty_records_frame(kinds)
         return frame[self.params.columns] if self.params.columns else frame
 
-    def _check_filter(self, entity: type[Entity], kinds: dict[str, str]) -> None:
+    def _check_filter(self, condition: str, entity: type[Entity], kinds: dict[str, str]) -> None:
         """Translate the filter once in planning, so its mistakes fail before anything runs."""
         fields = {name: spec.schema() for name, spec in entity.entity_fields.items()}
         table = build_table(sa.MetaData(), entity.table_name, fields, {})
         try:
-            where_clause(self.params.filter, table, kinds, self.ctx.parameters, "sqlite")
+            where_clause(condition, table, kinds, self.ctx.parameters, "sqlite")
         except AqtraError as exc:
             exc.at(file=self.ctx.source, step=self.ctx.step_id, field="filter")
             raise
@@ -237,9 +239,9 @@ class LookupReference(Component[LookupReferenceParams]):
             )
         return entity, key, by, output
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         entity, key, by, output = self._settings(inputs[0])
-        store = StoreHandle(bind_entity(entity).store) if _is_dask(inputs[0]) else None
+        store = StoreHandle(bind_entity(entity).store) if is_dask(inputs[0]) else None
         lookup = _Lookup(entity, store, key, by, output, self.params.missing)
         return partitionwise(self.ctx, inputs[0], lookup)
 
@@ -327,9 +329,9 @@ class LoadReferences(Component[LoadReferencesParams]):
         outputs = {f: prefix + f for f in fields}
         return entity, outputs, {f: kinds[f] for f in fields}
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         entity, outputs, kinds = self._settings(inputs[0])
-        store = StoreHandle(bind_entity(entity).store) if _is_dask(inputs[0]) else None
+        store = StoreHandle(bind_entity(entity).store) if is_dask(inputs[0]) else None
         return partitionwise(self.ctx, inputs[0], _Load(entity, store, self.params.column, outputs, kinds))
 
     def required_columns(self, needed, inputs):
@@ -421,7 +423,7 @@ class WriteModel(OutputComponent[WriteModelParams]):
     def write(self, frame: Frame) -> Any:
         """Pandas (in-memory runs): write now, return the rows. Dask: a lazy scalar whose one task gathers
         all partitions and writes them in one transaction."""
-        entity, key = self._settings(frame._meta if _is_dask(frame) else frame.iloc[:0])
+        entity, key = self._settings(frame._meta if is_dask(frame) else frame.iloc[:0])
         writer = _WriteRecords(entity, StoreHandle(bind_entity(entity).store), self.params.mode, key)
         return write_single(frame, self.ctx.guard(writer))
 
@@ -436,10 +438,6 @@ class _WriteRecords:
         bound = bind_entity(self.entity, self.store.store)
         rows = entity_frames.records(frame, bound.kinds)
         return write_records(bound, rows, self.mode, self.key).rows
-
-
-def _is_dask(frame: Any) -> bool:
-    return isinstance(frame, dd.DataFrame)
 
 
 ENTITY_COMPONENTS = [ReadModel, LookupReference, LoadReferences, WriteModel]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import AqtraError, ParameterError, did_you_mean
 from ..expr import Aggregation, Expression, parse_aggregation, parse_expression
 from ..expr.types import check_aggregation, check_types
-from .base import StepContext
+from .base import Columns, StepContext
 
 
-def _check(ctx: StepContext, parsed: Expression | Aggregation, columns: Sequence[str], field: str) -> None:
+def _check(ctx: StepContext, parsed: Expression | Aggregation, columns: Columns, field: str) -> None:
     for name in sorted(parsed.parameters):
         if name not in ctx.parameters:
             raise ParameterError(
@@ -31,7 +31,7 @@ def _check(ctx: StepContext, parsed: Expression | Aggregation, columns: Sequence
             raise
 
 
-def _parsed(ctx: StepContext, parse: Any, text: str, columns: Sequence[str], field: str) -> Any:
+def _parsed(ctx: StepContext, parse: Any, text: str, columns: Columns, field: str) -> Any:
     try:
         parsed = parse(text)
     except AqtraError as exc:
@@ -42,7 +42,7 @@ def _parsed(ctx: StepContext, parse: Any, text: str, columns: Sequence[str], fie
 
 
 def expression(
-    ctx: StepContext, text: str, columns: Sequence[str], field: str, dtypes: Mapping[str, Any] | None = None
+    ctx: StepContext, text: str, columns: Columns, field: str, dtypes: Mapping[str, Any] | None = None
 ) -> Expression:
     """A row expression checked against the input's columns and the flow's parameters, and with `dtypes`
     (column → dtype) its comparisons, arithmetic and function arguments against the columns' types."""
@@ -62,7 +62,7 @@ def column_types(frame: Any) -> dict[str, Any]:
 
 
 def aggregation(
-    ctx: StepContext, text: str, columns: Sequence[str], field: str, dtypes: Mapping[str, Any] | None = None
+    ctx: StepContext, text: str, columns: Columns, field: str, dtypes: Mapping[str, Any] | None = None
 ) -> Aggregation:
     """An aggregation (`sum(expr)`, `count()`, ...) checked likewise; with `dtypes`, its argument's types
     too, and its argument's kind against what the aggregate takes (`mean(region)` on text fails)."""

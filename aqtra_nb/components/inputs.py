@@ -15,7 +15,7 @@ from pydantic import Field
 from ..column_kinds import TEMPORAL, DeclaredKind, dtype_of, empty_frame_of_kinds, to_datetime
 from ..errors import AqtraError, FlowValidationError
 from . import arrow
-from .base import Frame, FrameInput, InputComponent, Params, is_dask, partitionwise
+from .base import F, FrameInput, InputComponent, Params, is_dask, partitionwise
 from .file_errors import reading_problem
 from .fingerprints import content_hash, local_fingerprint
 
@@ -65,7 +65,7 @@ class ReadCsv(InputComponent[CsvParams]):
             raise self.ctx.error(reading_problem("CSV", path, exc), field="path") from None
         return self._finish(frame, columns, dates)
 
-    def _finish(self, frame: Frame, columns: list[str] | None, dates: dict[str, str]) -> Frame:
+    def _finish(self, frame: F, columns: list[str] | None, dates: dict[str, str]) -> F:
         p = self.params
         names = [str(c) for c in frame.columns]
         self.ctx.require_columns(names, p.columns or [], field="columns")

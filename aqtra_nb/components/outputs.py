@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import dask.dataframe as dd
 import fsspec
 import pandas as pd
 import pyarrow as pa
@@ -18,7 +17,7 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from ..errors import AqtraError, FlowValidationError
-from .base import Component, Frame, NoParams, OutputComponent, Params, is_dask
+from .base import Component, F, Frame, NoParams, OutputComponent, Params, is_dask
 from .file_errors import writing_problem
 from .temporary import remove_stale, temporary_name
 
@@ -121,7 +120,7 @@ class WriteCsv(OutputComponent[WriteCsvParams]):
         _local_path(self.ctx, self.name, self.params.path)
         return inputs[0]
 
-    def write(self, frame: dd.DataFrame) -> Any:
+    def write(self, frame: Frame) -> Any:
         p = self.params
         path = _local_path(self.ctx, self.name, p.path)
         writer = self.ctx.guard(_Writer(path, "csv", {"header": p.header, "separator": p.separator}))
@@ -145,7 +144,7 @@ class WriteParquet(OutputComponent[WriteParquetParams]):
         self.ctx.require_columns(inputs[0].columns, self.params.partition_by, field="partition_by")
         return inputs[0]
 
-    def write(self, frame: dd.DataFrame) -> Any:
+    def write(self, frame: Frame) -> Any:
         p = self.params
         path = _local_path(self.ctx, self.name, p.path)
         if not p.partition_by:
@@ -225,7 +224,7 @@ class ToFrame(Component[NoParams]):
     name = "to_frame"
     group = "output"
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         return inputs[0]
 
     def required_columns(self, needed, inputs):

@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from ..expr import AGGREGATE_FUNCTIONS
 from ..expr.types import BOOLEAN, NUMBER, kind_of_dtype
 from . import group_keys
-from .base import Component, Frame, Params, is_dask, partitionwise
+from .base import Component, F, Frame, Params, is_dask, partitionwise
 from .expressions import aggregation, column_types
 
 Keys = str | list[str]
@@ -49,7 +49,9 @@ class JoinParams(KeyParams):
     suffixes: tuple[str, str] = Field(("", "_right"), description="Added to clashing non-key column names.")
 
 
-def _join_keys(component: Component, params: Any, left: Frame, right: Frame) -> tuple[list[str], list[str]]:
+def _join_keys(
+    component: Component[Any], params: KeyParams, left: Frame, right: Frame
+) -> tuple[list[str], list[str]]:
     left_keys = _keys(params.on) or _keys(params.left_on)
     right_keys = _keys(params.on) or _keys(params.right_on)
     left_field = "on" if params.on is not None else "left_on"
@@ -77,17 +79,16 @@ class Join(Component[JoinParams]):
     pure_schema = True
     min_inputs = max_inputs = 2
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         left, right = inputs
         left_keys, right_keys = _join_keys(self, self.params, left, right)
-        if self.params.how in ("semi", "anti"):
-            return _matching(
-                left, right, keep=self.params.how == "semi", left_on=left_keys, right_on=right_keys
-            )
+        how = self.params.how
+        if how == "semi" or how == "anti":
+            return _matching(left, right, keep=how == "semi", left_on=left_keys, right_on=right_keys)
         return _merge(
             left,
             right,
-            how=self.params.how,
+            how=how,
             left_on=left_keys,
             right_on=right_keys,
             suffixes=self.params.suffixes,
@@ -108,8 +109,14 @@ class Join(Component[JoinParams]):
 
 
 def _merge(
-    left: Frame, right: Frame, *, how: str, left_on: list[str], right_on: list[str], suffixes: tuple[str, str]
-) -> Frame:
+    left: F,
+    right: F,
+    *,
+    how: Literal["inner", "left", "right", "outer"],
+    left_on: list[str],
+    right_on: list[str],
+    suffixes: tuple[str, str],
+) -> F:
     if left_on == right_on:
         return left.merge(right, how=how, on=left_on, suffixes=suffixes)
     out = left.merge(right, how=how, left_on=left_on, right_on=right_on, suffixes=suffixes)
@@ -119,7 +126,7 @@ def _merge(
 MATCHED = "__aqtra_matched__"
 
 
-def _matching(left: Frame, right: Frame, *, keep: bool, left_on: list[str], right_on: list[str]) -> Frame:
+def _matching(left: F, right: F, *, keep: bool, left_on: list[str], right_on: list[str]) -> F:
     """The rows of `left` whose keys appear (`keep`) or do not appear among `right`'s, each once, with
     `left`'s columns; keys match as in the other join types."""
     if not is_dask(left) and not is_dask(right) and len(left_on) == 1:  # hash tables, no merge
@@ -128,11 +135,11 @@ def _matching(left: Frame, right: Frame, *, keep: bool, left_on: list[str], righ
             others = others[others.isin(keys)]
         found = keys.isin(others)
         return left[found if keep else ~found].reset_index(drop=True)
-    keys = right[right_on].drop_duplicates(subset=right_on)  # (no subset: dask-expr's merge then fails)
-    keys = keys.rename(columns=dict(zip(right_on, left_on, strict=True)))
+    distinct = right[right_on].drop_duplicates(subset=right_on)  # (no subset: dask-expr's merge then fails)
+    distinct = distinct.rename(columns=dict(zip(right_on, left_on, strict=True)))
     if keep:
-        return left.merge(keys, how="inner", on=left_on)
-    out = left.merge(keys.assign(**{MATCHED: True}), how="left", on=left_on)
+        return left.merge(distinct, how="inner", on=left_on)
+    out = left.merge(distinct.assign(**{MATCHED: True}), how="left", on=left_on)
     return out[out[MATCHED].isna()].drop(columns=[MATCHED])
 
 
@@ -149,11 +156,11 @@ class Lookup(Component[LookupParams]):
     pure_schema = True
     min_inputs = max_inputs = 2
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         main, reference = inputs
         left_keys, right_keys = _join_keys(self, self.params, main, reference)
         wanted = self.params.columns
-        names = dict(wanted) if isinstance(wanted, dict) else {c: c for c in wanted}
+        names: dict[str, str] = dict(wanted) if isinstance(wanted, dict) else {c: c for c in wanted}
         self.ctx.require_columns(reference.columns, list(names), field="columns")
         clash = [new for new in names.values() if new in main.columns]
         if clash:
@@ -162,7 +169,7 @@ class Lookup(Component[LookupParams]):
                 "with a mapping in `columns`",
                 field="columns",
             )
-        ref = reference[list(dict.fromkeys([*right_keys, *names]))].drop_duplicates(subset=right_keys)
+        ref = reference[list(dict.fromkeys(right_keys + list(names)))].drop_duplicates(subset=right_keys)
         keys = dict(zip(right_keys, left_keys, strict=True))
         ref = partitionwise(self.ctx, ref, _reference_columns, keys, names)
         return main.merge(ref, how="left", on=left_keys)
@@ -216,7 +223,7 @@ class Aggregate(Component[AggregateParams]):
             for out, text in self.params.aggregations.items()
         }
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         frame = inputs[0]
         parsed = self._parsed([str(c) for c in frame.columns], column_types(frame))
         by = list(self.params.by)
@@ -332,7 +339,7 @@ class Sort(Component[SortParams]):
     name = "sort"
     pure_schema = True
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         by = _keys(self.params.by)
         self.ctx.require_columns(inputs[0].columns, by, field="by")
         desc = self.params.descending
@@ -363,7 +370,7 @@ class Limit(Component[LimitParams]):
     name = "limit"
     pure_schema = True
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         frame = inputs[0]
         start, stop = self.params.offset, self.params.offset + self.params.rows
         if not is_dask(frame):
@@ -387,7 +394,7 @@ class Distinct(Component[DistinctParams]):
     name = "distinct"
     pure_schema = True
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         self.ctx.require_columns(inputs[0].columns, self.params.columns or [], field="columns")
         return inputs[0].drop_duplicates(subset=self.params.columns)
 
@@ -411,7 +418,7 @@ class Union(Component[UnionParams]):
     min_inputs = 2
     max_inputs = None
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         first = [str(c) for c in inputs[0].columns]
         if self.params.missing == "error":
             for i, frame in enumerate(inputs[1:], start=2):
@@ -448,8 +455,8 @@ class Pivot(Component[PivotParams]):
     name = "pivot"
     pure_schema = True
 
-    def transform(self, inputs: list[Frame]) -> Frame:
-        p = self.params
+    def transform(self, inputs: list[F]) -> F:
+        p: PivotParams = self.params
         frame = inputs[0]
         self.ctx.require_columns(frame.columns, p.index, field="index")
         self.ctx.require_columns(frame.columns, [p.columns], field="columns")

@@ -6,7 +6,6 @@ infers the schema on empty frames during planning.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -14,8 +13,9 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from ..column_kinds import TEMPORAL, DeclaredKind, dtype_of, to_datetime
+from ..expr import Expression
 from ..expr.dtypes import static_dtype
-from .base import Component, Frame, Params, column_dtypes, partitionwise
+from .base import Columns, Component, F, Params, column_dtypes, partitionwise
 from .expressions import column_types, expression
 
 
@@ -53,7 +53,7 @@ class Select(Component[SelectParams]):
         self._plan([str(c) for c in inputs[0].columns], check=True)
         return self.transform(inputs)
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         keep, rename = self._plan([str(c) for c in inputs[0].columns])
         out = inputs[0][keep]
         return out.rename(columns=rename) if rename else out
@@ -75,11 +75,15 @@ class Derive(Component[DeriveParams]):
     name = "derive"
     pure_schema = True
 
-    def _expressions(self, columns: Sequence[str], dtypes: dict[str, Any] | None = None):
+    def _expressions(
+        self, columns: Columns, dtypes: dict[str, Any] | None = None
+    ) -> list[tuple[str, Expression]]:
         """Each expression checked against the input's columns (a list or an Index, not copied) and the
         columns made before it; with the input's `dtypes`, against their types too (a column made or
         replaced by an earlier expression is of a type not known here: not checked)."""
-        available, added, parsed = columns, [], []
+        available: Columns = columns
+        added: list[str] = []
+        parsed: list[tuple[str, Expression]] = []
         for name, text in self.params.columns.items():
             if added:
                 available, added = [*map(str, available), *added], []
@@ -90,7 +94,7 @@ class Derive(Component[DeriveParams]):
                 dtypes.pop(name, None)
         return parsed
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         parsed = self._expressions(inputs[0].columns, column_types(inputs[0]))
         return partitionwise(self.ctx, inputs[0], _derive, parsed, self.ctx.parameters)
 
@@ -144,10 +148,10 @@ class Filter(Component[FilterParams]):
     name = "filter"
     pure_schema = True
 
-    def condition(self, columns: Sequence[str], dtypes: dict[str, Any] | None = None):
+    def condition(self, columns: Columns, dtypes: dict[str, Any] | None = None) -> Expression:
         return expression(self.ctx, self.params.condition, columns, "condition", dtypes)
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         expr = self.condition(inputs[0].columns, column_types(inputs[0]))
         return partitionwise(self.ctx, inputs[0], _filter, expr, self.ctx.parameters)
 
@@ -182,7 +186,7 @@ class Cast(Component[CastParams]):
     name = "cast"
     pure_schema = True
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         self.ctx.require_columns(inputs[0].columns, list(self.params.types), field="types")
         return partitionwise(self.ctx, inputs[0], _cast, self.params.types, self.params.errors)
 
@@ -259,7 +263,7 @@ class FillMissing(Component[FillMissingParams]):
                 mapping.setdefault(column, p.value)
         return mapping
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         mapping = self._mapping([str(c) for c in inputs[0].columns])
         return partitionwise(self.ctx, inputs[0], _fill, mapping)
 
@@ -279,7 +283,7 @@ class Explode(Component[ExplodeParams]):
     name = "explode"
     pure_schema = True
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         self.ctx.require_columns(inputs[0].columns, [self.params.column], field="column")
         return partitionwise(self.ctx, inputs[0], _explode, self.params.column, self.params.separator)
 
@@ -311,7 +315,7 @@ class Unpivot(Component[UnpivotParams]):
     name = "unpivot"
     pure_schema = True
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         p = self.params
         columns = [str(c) for c in inputs[0].columns]
         self.ctx.require_columns(columns, p.id_columns, field="id_columns")

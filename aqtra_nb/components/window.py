@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import Field
 
 from ..expr.types import WINDOW_TAKES, either, kind_of_dtype
-from .base import INPUT_ORDER, Component, Frame, Params, is_dask, number_rows, partitionwise
+from .base import INPUT_ORDER, Component, F, Params, is_dask, number_rows, partitionwise
 from .expressions import column_types
 
 CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*(.*?)\s*\)\s*$")
@@ -91,7 +91,7 @@ class Window(Component[WindowParams]):
             calls[out] = (name, column, count)
         return calls
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         p = self.params
         frame = inputs[0]
         calls = self._calls([str(c) for c in frame.columns], column_types(frame))
@@ -191,7 +191,7 @@ class Script(Component[ScriptParams]):
         """The function's code, when it is declared pure; else None (not cached)."""
         return code_of(self._function()) if self.params.pure else None
 
-    def transform(self, inputs: list[Frame]) -> Frame:
+    def transform(self, inputs: list[F]) -> F:
         return partitionwise(self.ctx, inputs[0], _call_script, self._function(), self.params.params)
 
 

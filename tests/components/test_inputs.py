@@ -369,6 +369,14 @@ def test_from_frame_not_a_frame(plan_error):
     assert error.step == "orders" and "list" in str(error)
 
 
+def test_from_frame_dask_series_is_not_a_frame(partitioned, plan_error):
+    f = Flow("t")
+    f.from_frame("orders", name="amounts")
+    series = partitioned(pd.DataFrame({"amount": [1.0, 2.0]}), 2)["amount"]
+    error = plan_error(f, frames={"amounts": series})
+    assert error.step == "orders" and error.field == "name" and "Series, not a DataFrame" in str(error)
+
+
 def test_empty_has_typed_columns_and_no_rows():
     columns = {"s": "string", "i": "integer", "n": "number", "b": "boolean", "d": "date", "t": "datetime"}
     out = read("empty", columns=columns)

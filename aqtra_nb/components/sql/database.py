@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from pydantic import Field, model_validator
@@ -14,6 +14,9 @@ from pydantic import Field, model_validator
 from ...connections import ConnectionHandle, Connections, check_url_password
 from ...errors import AqtraError, did_you_mean
 from ..base import Params, StepContext
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import ReflectedColumn
 
 
 class Database(ConnectionHandle):
@@ -101,7 +104,16 @@ class SqlParams(Params):
         return self
 
 
-def reflect(ctx: StepContext, connection: sa.Connection, table: str) -> list[dict[str, Any]] | None:
+def driver_connection(connection: sa.Connection) -> Any:
+    """The driver's own connection under `connection` (psycopg's, sqlite3's): for COPY and transaction
+    state, which SQLAlchemy does not expose."""
+    driver = connection.connection.driver_connection
+    if driver is None:  # only once the pool has invalidated it
+        raise AqtraError("the database connection was closed")
+    return driver
+
+
+def reflect(ctx: StepContext, connection: sa.Connection, table: str) -> list[ReflectedColumn] | None:
     """The table's (or view's) columns from the database catalog, None if there is no such table."""
     schema, name = split_table(table)
     inspector = sa.inspect(connection)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,6 +15,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
+from ...column_kinds import ColumnKind
+from .database import driver_connection
 from .kinds import sql_kind
 
 if TYPE_CHECKING:
@@ -65,7 +67,7 @@ def _write_postgres(
 ) -> None:
     from psycopg import sql
 
-    driver = connection.connection.driver_connection
+    driver = driver_connection(connection)
     target = table
     if p.mode == "upsert":
         name = f"aqtra_upsert_{uuid.uuid4().hex[:12]}"
@@ -76,26 +78,25 @@ def _write_postgres(
         )
         target = sa.Table(name, sa.MetaData(), *[sa.Column(c, table.c[c].type) for c in columns])
     identifier = sql.Identifier(*([target.schema] if target.schema else []), target.name)
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+    copy_statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
         identifier, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     )
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+    with driver.cursor() as cursor, cursor.copy(copy_statement) as copy:
         for chunk in chunks:
             copy_chunk(copy, chunk)
     if p.mode == "upsert":
         from sqlalchemy.dialects.postgresql import insert
 
-        statement = insert(table).from_select(columns, sa.select(*[target.c[c] for c in columns]))
-        updates = {c: statement.excluded[c] for c in columns if c not in p.keys}
-        statement = (
-            statement.on_conflict_do_update(index_elements=p.keys, set_=updates)
+        rows = insert(table).from_select(columns, sa.select(*[target.c[c] for c in columns]))
+        updates = {c: rows.excluded[c] for c in columns if c not in p.keys}
+        connection.execute(
+            rows.on_conflict_do_update(index_elements=p.keys, set_=updates)
             if updates
-            else statement.on_conflict_do_nothing(index_elements=p.keys)
+            else rows.on_conflict_do_nothing(index_elements=p.keys)
         )
-        connection.execute(statement)
 
 
-def python_rows(chunk: pd.DataFrame, kinds: dict[str, str], dialect: str) -> list[tuple]:
+def python_rows(chunk: pd.DataFrame, kinds: Mapping[str, ColumnKind], dialect: str) -> list[tuple]:
     """Rows of plain Python values (None for nulls); for SQLite, dates and timestamps as the text
     SQLAlchemy stores (`YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS.ffffff`)."""
     columns = []

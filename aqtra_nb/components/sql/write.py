@@ -4,7 +4,8 @@ partition (created from the data's types when asked), values prepared in the for
 from __future__ import annotations
 
 import functools
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from pydantic import Field, model_validator
 
+from ...column_kinds import ColumnKind
 from ...errors import AqtraError, UnknownColumn, did_you_mean
 from ..base import Frame, OutputComponent, StepContext
 from ..outputs import write_single
@@ -20,12 +22,16 @@ from .database import (
     SqlParams,
     db_errors,
     db_message,
+    driver_connection,
     missing_table,
     reflect,
     split_table,
 )
 from .drivers import write_chunks
 from .kinds import sql_kind
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import ReflectedColumn
 
 # -- write_sql -------------------------------------------------------------------------------------------
 
@@ -85,13 +91,17 @@ def _key_sets(connection: sa.Connection, table: str) -> list[set[str]]:
     inspector = sa.inspect(connection)
     found = [set(inspector.get_pk_constraint(name, schema=schema).get("constrained_columns") or [])]
     found += [set(u["column_names"]) for u in inspector.get_unique_constraints(name, schema=schema)]
-    found += [set(i["column_names"]) for i in inspector.get_indexes(name, schema=schema) if i.get("unique")]
+    found += [
+        {c for c in i["column_names"] if c is not None}
+        for i in inspector.get_indexes(name, schema=schema)
+        if i.get("unique") and None not in i["column_names"]  # (None: an expression, never a key column)
+    ]
     return [s for s in found if s]
 
 
 def check_target(
     ctx: StepContext, connection: sa.Connection, params: WriteSqlParams, frame: pd.DataFrame
-) -> list[dict[str, Any]] | None:
+) -> list[ReflectedColumn] | None:
     """Check that `frame` can go into the table (columns, types, keys); None if it must be created."""
     columns = [str(c) for c in frame.columns]
     ctx.require_columns(columns, params.keys, field="keys")
@@ -164,7 +174,7 @@ class _SqlWriter:
         if p.mode == "upsert":
             duplicated = frame.duplicated(p.keys)
             if duplicated.any():
-                row = frame.loc[duplicated.idxmax(), p.keys].to_dict()
+                row = frame.loc[duplicated, p.keys].iloc[0].to_dict()
                 raise AqtraError(f"duplicate key in the input: {row} appears more than once", field="keys")
         ctx = StepContext(self.step_id, "write_sql", self.source)
         with self.database.connect() as connection:
@@ -172,8 +182,7 @@ class _SqlWriter:
                 with connection.begin():
                     if connection.dialect.name == "sqlite":
                         # pysqlite would begin only at the first INSERT: CREATE TABLE must be inside too.
-                        driver = connection.connection.driver_connection
-                        if not driver.in_transaction:
+                        if not driver_connection(connection).in_transaction:
                             connection.exec_driver_sql("BEGIN IMMEDIATE")
                     found = check_target(ctx, connection, p, frame.iloc[:0])
                     table = self._table(connection, found, frame)
@@ -196,7 +205,7 @@ class _SqlWriter:
         return len(frame)
 
     def _table(
-        self, connection: sa.Connection, found: list[dict[str, Any]] | None, frame: pd.DataFrame
+        self, connection: sa.Connection, found: list[ReflectedColumn] | None, frame: pd.DataFrame
     ) -> sa.Table:
         schema, name = split_table(self.params.table)
         metadata = sa.MetaData()
@@ -227,13 +236,13 @@ def _sql_type(values: pd.Series) -> sa.types.TypeEngine:
         return sa.DateTime(timezone=True)
     if pd.api.types.is_datetime64_dtype(dtype):
         # Dates are datetime64[s] at midnight (as `cast` and the readers make them).
-        if np.datetime_data(dtype)[0] == "s" and (values.dropna() == values.dropna().dt.normalize()).all():
+        if values.dt.unit == "s" and (values.dropna() == values.dropna().dt.normalize()).all():
             return sa.Date()
         return sa.DateTime()
     if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
         return sa.Text()
     inferred = pd.api.types.infer_dtype(values, skipna=True)
-    return {
+    types: dict[str, sa.types.TypeEngine] = {
         "integer": sa.BigInteger(),
         "floating": sa.Double(),
         "mixed-integer-float": sa.Double(),
@@ -242,10 +251,11 @@ def _sql_type(values: pd.Series) -> sa.types.TypeEngine:
         "date": sa.Date(),
         "datetime": sa.DateTime(),
         "bytes": sa.LargeBinary(),
-    }.get(inferred, sa.Text())
+    }
+    return types.get(inferred, sa.Text())
 
 
-def prepare(chunk: pd.DataFrame, kinds: dict[str, str], dialect: str) -> pd.DataFrame:
+def prepare(chunk: pd.DataFrame, kinds: Mapping[str, ColumnKind], dialect: str) -> pd.DataFrame:
     """A chunk with values in the form its table columns take: floats that are integers as integers,
     timestamps in UTC (naive ones are taken as UTC), dates checked to have no time of day."""
     out = {}
