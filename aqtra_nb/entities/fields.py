@@ -244,8 +244,9 @@ def _kind(owner: str, name: str, annotation: Any, markers: list[Any]) -> tuple[s
     if origin is Literal:
         values = typing.get_args(annotation)
         kinds = {SCALAR_KINDS.get(type(v)) for v in values}
-        if len(kinds) == 1 and kinds <= {"string", "integer"}:
-            return kinds.pop(), None, None, values
+        for kind in ("string", "integer"):
+            if kinds == {kind}:
+                return kind, None, None, values
     if origin is list:
         (item,) = typing.get_args(annotation) or (Any,)
         item, item_markers, _ = _unwrap(item, [])

@@ -17,7 +17,7 @@ from ..store.entity_tables import SYSTEM_COLUMNS, drop_column, entity_tables
 from . import frames
 from .errors import RecordNotFound
 from .fields import EntityDefinitionError, FieldSpec, describe
-from .records import Bound, Mode, WriteResult, read_frame, read_records, select, write_records
+from .records import Bound, E, Mode, WriteResult, read_frame, read_records, select, write_records
 from .registry import registry
 
 _BOUND: dict[type, Store] = {}
@@ -177,6 +177,10 @@ class Entity(BaseModel):
     def update(cls, id: int | Entity, /, **changes: Any) -> Self:
         """Change some fields of a record; the whole record is validated again. Returns the new record."""
         record_id = id.id if isinstance(id, Entity) else id
+        if record_id is None:
+            raise RecordNotFound(
+                f"this {cls.entity_name} record is not saved yet: create it first", field="id"
+            )
         write_records(bind_entity(cls), [{"id": record_id, **changes}], "update", ["id"], single=True)
         return cls.get(record_id)
 
@@ -214,13 +218,13 @@ def column_kinds(cls: type[Entity]) -> dict[str, str]:
     return kinds
 
 
-def bind_entity(cls: type[Entity], store: Store | None = None, _seen: tuple[str, ...] = ()) -> Bound:
+def bind_entity(cls: type[E], store: Store | None = None, _seen: tuple[str, ...] = ()) -> Bound[E]:
     """The entity with its table in `store` (default: its bound store), created or migrated as needed;
     referenced entities first."""
     store = store or cls.bound_store()
     targets: dict[str, Bound] = {}
     for name, spec in cls.entity_fields.items():
-        if spec.kind != "reference" or spec.reference == cls.entity_name:
+        if spec.kind != "reference" or spec.reference is None or spec.reference == cls.entity_name:
             continue
         if spec.reference in _seen:
             raise EntityDefinitionError(

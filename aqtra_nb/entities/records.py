@@ -12,13 +12,13 @@ import contextvars
 import getpass
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, RowMapping, Table
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import did_you_mean
@@ -31,6 +31,8 @@ from .query import where_clause
 
 if TYPE_CHECKING:
     from .model import Entity
+
+E = TypeVar("E", bound="Entity")
 
 Mode = Literal["create", "update", "upsert", "delete"]
 CHUNK = 500  # values per IN (...) list
@@ -60,10 +62,10 @@ def acting_as(user: str) -> Iterator[str]:
 
 
 @dataclass
-class Bound:
+class Bound(Generic[E]):
     """An entity with its table in one store (created or migrated when bound)."""
 
-    entity: type[Entity]
+    entity: type[E]
     store: Store
     table: Table
     fields: dict[str, FieldSpec]
@@ -135,13 +137,13 @@ def read_frame(bound: Bound, query: sa.Select) -> pd.DataFrame:
     return frames.to_frame(rows, kinds)
 
 
-def read_records(bound: Bound, query: sa.Select) -> list[Entity]:
+def read_records(bound: Bound[E], query: sa.Select) -> list[E]:
     with bound.store.engine.connect() as connection:
         rows = connection.execute(query).mappings().all()
     return [to_record(bound, row) for row in rows]
 
 
-def to_record(bound: Bound, row: Mapping[str, Any]) -> Entity:
+def to_record(bound: Bound[E], row: RowMapping) -> E:
     try:
         return bound.entity.model_validate(dict(row))
     except ValidationError as exc:
@@ -221,6 +223,7 @@ class _Writer:
         for number, row in enumerate(rows):
             found = existing.get(self._key_of(row)) if self.mode != "create" else None
             if self.mode == "delete":
+                assert found is not None  # a key not stored failed in _existing
                 self.deletes.append((number, found["id"]))
             elif found is not None:
                 self._update(number, row, found)
@@ -358,8 +361,8 @@ class _Writer:
                 self.result.updated = [i for _, i, _ in self.updates]
             if self.inserts:
                 audit = {"created_at": now, "updated_at": now, "created_by": user, "updated_by": user}
-                statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-                rows = connection.execute(statement, [{**v, **audit} for _, v in self.inserts])
+                insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+                rows = connection.execute(insert, [{**v, **audit} for _, v in self.inserts])
                 self.result.created = [row.id for row in rows]
         except IntegrityError as exc:
             raise _integrity_error(self.bound, exc, bool(self.deletes)) from None
