@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
@@ -135,14 +135,17 @@ class AqtraHandler(APIHandler):
     """Thin handlers: parse, call a service, reply JSON."""
 
     auth_resource = AUTH_RESOURCE
+    #: `/aqtra/api/runs/{run_id}`: set on each routed class by the extension (the metrics' route label)
+    route_template: ClassVar[str]
 
     @property
     def services(self) -> Any:
         return self.settings["aqtra_nb_services"]
 
-    def prepare(self) -> Any:
+    # the override is APIHandler's own signature, which drops JupyterHandler's `_redirect_to_login`
+    async def prepare(self) -> None:  # type: ignore[override]
         self._started = time.perf_counter()
-        return super().prepare()
+        await super().prepare()
 
     def on_finish(self) -> None:
         metrics = self.settings["aqtra_nb_services"].metrics
@@ -221,3 +224,7 @@ class AqtraHandler(APIHandler):
         self.clear()
         self.set_status(status)
         self.finish(json.dumps(error_body(exc), default=json_default))
+
+
+#: (pattern under `/aqtra/api/`, handler) of one API route
+Route = tuple[str, type[AqtraHandler]]

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .api import Operation
+from .api import Operation, Route
 from .models import ErrorBody
 
 _GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
@@ -20,7 +20,7 @@ def path_template(pattern: str) -> str:
     return "/aqtra/api/" + _GROUP.sub(lambda m: "{" + m.group(1) + "}", pattern).replace("\\", "")
 
 
-def operations(routes: list[tuple[str, type]]) -> list[tuple[str, str, Operation]]:
+def operations(routes: list[Route]) -> list[tuple[str, str, Operation]]:
     """(path template, method, operation) of every handler method declared with `@operation`."""
     found = []
     for pattern, handler in routes:
@@ -31,7 +31,7 @@ def operations(routes: list[tuple[str, type]]) -> list[tuple[str, str, Operation
     return found
 
 
-def document(routes: list[tuple[str, type]], version: str) -> dict[str, Any]:
+def document(routes: list[Route], version: str) -> dict[str, Any]:
     ops = operations(routes)
     models: set[type[BaseModel]] = {ErrorBody}
     for _, _, op in ops:
@@ -77,7 +77,7 @@ def _operation(path: str, method: str, op: Operation, refs: dict[type, dict[str,
             for name in op.query
         ],
         "responses": {
-            str(op.status): _content(op.content_type, refs.get(op.response)),
+            str(op.status): _content(op.content_type, refs[op.response] if op.response else None),
             "4XX": _content("application/json", refs[ErrorBody]),
         },
     }

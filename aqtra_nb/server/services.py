@@ -10,6 +10,7 @@ from typing import Any
 
 from ..resources import Resources
 from ..settings import AqtraNb
+from .api import Route
 from .metrics import Metrics
 from .read_cache import ReadCache
 from .run_service import RunLauncher
@@ -23,7 +24,7 @@ class ApiServices:
     launcher: RunLauncher
     metrics: Metrics
     read_cache: ReadCache
-    routes: list[tuple[str, type]] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="aqtra-api")
     )

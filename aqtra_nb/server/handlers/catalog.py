@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..api import AqtraHandler, operation
 from ..models import ComponentInfo, ComponentList, JsonSchema
 
+if TYPE_CHECKING:
+    from ...components.base import Component
 
-def component_info(component: type) -> ComponentInfo:
+
+def component_info(component: type[Component]) -> ComponentInfo:
     return ComponentInfo(
         name=component.name,
         group=component.group,

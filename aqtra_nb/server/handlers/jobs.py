@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,11 @@ class ScheduleHandler(AqtraHandler):
 def target_parameters(root: Path, target: str) -> dict[str, Any]:
     """The run form of a notebook or flow file under `root`: its parameters as a JSON Schema object."""
     from ...jobs.notebook import notebook_parameters
-    from ...spec import load_flow
+    from ...spec import ParameterSpec, load_flow
     from ...spec.params import parameters_json_schema
 
     path = under_root(root, target, field="target")
+    specs: Mapping[str, ParameterSpec]
     if path.suffix == ".ipynb":
         specs = notebook_parameters(path)
     else:

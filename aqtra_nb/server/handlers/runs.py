@@ -52,17 +52,17 @@ class RunsHandler(AqtraHandler):
         self.reply({"run_id": run_id}, status=202)
 
     def _start(self, request: StartRun) -> str:
-        if (request.flow is None) == (request.path is None):
-            raise web.HTTPError(400, "give either `flow` (a document or YAML text) or `path` (a flow file)")
-        if request.path is not None:
+        if request.path is not None and request.flow is None:
             path = flow_service.resolve(self.services.root_dir, request.path)
             flow = path.read_text(encoding="utf-8") if path.is_file() else None
             if flow is None:
                 raise web.HTTPError(404, f"no flow file {request.path!r}")
             spec, _ = flow_service.read_flow_input(flow, source=str(path))
-        else:
+        elif request.flow is not None and request.path is None:
             spec, _ = flow_service.read_flow_input(request.flow)
             spec = flow_service.locate(spec, self.services.root_dir)
+        else:
+            raise web.HTTPError(400, "give either `flow` (a document or YAML text) or `path` (a flow file)")
         return self.services.launcher.start(spec, request.parameters, user=self.user_name)
 
 
