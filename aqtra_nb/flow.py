@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pydantic import ValidationError
@@ -14,6 +14,9 @@ from .components.registry import registry
 from .errors import AqtraError, FlowValidationError, did_you_mean
 from .spec import FlowSpec, StepSpec, dump_flow, flow_from_document, infer_parameter, load_flow, parse_flow
 from .spec.template import placeholders, refuse_placeholders, substitute
+
+if TYPE_CHECKING:
+    from .engine.run import Mode
 
 
 class Flow:
@@ -227,7 +230,7 @@ class Flow:
         frames: Mapping[str, Any] | None = None,
         progress: bool | None = None,
         record: Any = True,
-        mode: str = "auto",
+        mode: Mode = "auto",
         cache: bool = True,
         **params: Any,
     ):
@@ -337,8 +340,9 @@ def _builder_method(
 
     cls = registry.get(component)
     add_step.__name__ = add_step.__qualname__ = component
-    add_step.__doc__ = builder_doc(cls)
-    add_step.__signature__ = builder_signature(cls, on_step)  # type: ignore[attr-defined]
+    # arg-type: mypy takes a class held in a variable for unhashable (python/mypy#11470)
+    add_step.__doc__ = builder_doc(cls)  # type: ignore[arg-type]
+    add_step.__signature__ = builder_signature(cls, on_step)  # type: ignore[attr-defined, arg-type]
     return add_step
 
 

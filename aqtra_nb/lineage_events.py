@@ -103,6 +103,7 @@ def run_event(state: str, event: Any, lineage: dict[str, Any], namespace: str, r
 
     from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
     from openlineage.client.facet_v2 import (
+        OutputDatasetFacet,
         dataset_version_dataset,
         error_message_run,
         execution_parameters_run,
@@ -170,7 +171,7 @@ def run_event(state: str, event: Any, lineage: dict[str, Any], namespace: str, r
             else dataset_name(item["component"], item["target"], item.get("location"), folder)
         )
         if where is not None:
-            output_facets = {}
+            output_facets: dict[str, OutputDatasetFacet] = {}
             if item["rows"] is not None:
                 statistics = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet
                 output_facets["outputStatistics"] = statistics(producer=PRODUCER, rowCount=item["rows"])

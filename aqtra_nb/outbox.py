@@ -97,4 +97,4 @@ class Outbox:
     @staticmethod
     def _read(path: Path) -> OutboxMessage:
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        return OutboxMessage(path.stem.rsplit("-", 1)[-1], path, message)  # type: ignore[arg-type]
+        return OutboxMessage(path.stem.rsplit("-", 1)[-1], path, message)

@@ -84,7 +84,7 @@ def layout_svg(layout: Layout, status: Mapping[str, Mapping[str, Any]] | None = 
 def _node_svg(node: Node, step: Mapping[str, Any] | None) -> str:
     x, y = node.x, node.y
     fill = COLORS.get(node.group, COLORS["transform"])
-    state = (step or {}).get("state")
+    state: str = (step or {}).get("state") or ""
     stroke = STATE_COLORS.get(state, "#90a4ae")
     title = f"{node.id}: {node.component}"
     if step and step.get("error"):

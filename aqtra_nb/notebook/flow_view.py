@@ -98,7 +98,9 @@ class FlowView(PageWritable, anywidget.AnyWidget):
         return layout_svg(self.layout_data, self.steps)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        data, metadata = super()._repr_mimebundle_(**kwargs)
+        bundle = super()._repr_mimebundle_(**kwargs)
+        assert bundle is not None  # anywidget's None is for a widget without a view
+        data, metadata = bundle
         # SVG only (no HTML copy): nbconvert inlines it (hover titles work), and renderers that sanitize
         # HTML outputs (GitHub) would strip an <svg> inside HTML but show an SVG output
         data["image/svg+xml"] = self.static_svg()

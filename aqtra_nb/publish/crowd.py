@@ -171,7 +171,7 @@ class Crowd:
         return int(config.get("pool_size", 0))
 
     def _set_pool_size(self, notebook: str, size: int) -> None:
-        configs = dict(self.kernel_manager.kernel_pools_config)
+        configs: dict[str, dict[str, Any]] = dict(self.kernel_manager.kernel_pools_config)
         config = dict(configs.get(notebook, configs.get("default", {})))
         config["pool_size"] = size
         configs[notebook] = config
