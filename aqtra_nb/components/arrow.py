@@ -158,11 +158,10 @@ def _decimal(kind: pa.DataType, value: int | float):
         number = Decimal(value) if isinstance(value, int) else Decimal(repr(value))
     except InvalidOperation:
         return None
-    if not number.is_finite() or len(number.as_tuple().digits) > EXACT_DECIMAL_DIGITS:
+    _, digits, exponent = number.as_tuple()
+    if not isinstance(exponent, int) or len(digits) > EXACT_DECIMAL_DIGITS:  # (not finite: a letter)
         return None
-    if -number.as_tuple().exponent > kind.scale or abs(number) >= Decimal(10) ** (
-        kind.precision - kind.scale
-    ):
+    if -exponent > kind.scale or abs(number) >= Decimal(10) ** (kind.precision - kind.scale):
         return None  # more decimal places, or more integer digits, than the column has
     return pa.scalar(number, kind)
 

@@ -21,7 +21,8 @@ def flow_json_schema(registry: ComponentRegistry | None = None) -> dict[str, Any
             __base__=SpecModel,
             __doc__=component.summary(),
             id=(str, Field(description=StepSpec.model_fields["id"].description)),
-            component=(Literal[component.name], Field(description=component.summary())),  # type: ignore[valid-type]
+            # A Literal of a name known at run time: no static type.
+            component=(Literal[component.name], Field(description=component.summary())),  # type: ignore[arg-type]
             input=(str | None, Field(None, description="The one input step's id.")),
             inputs=(list[str] | None, Field(None, description="Input step ids.")),
             with_=(component.Params, Field(default_factory=dict, alias="with")),
@@ -29,7 +30,8 @@ def flow_json_schema(registry: ComponentRegistry | None = None) -> dict[str, Any
             ui=(dict[str, Any] | None, None),
         )
         step_models.append(model)
-    steps_type = list[Union[tuple(step_models)]]  # type: ignore[valid-type]  # noqa: UP007
+    # A Union of models made at run time: no static type.
+    steps_type: Any = list[Union[tuple(step_models)]]  # type: ignore[misc]  # noqa: UP007
     document = create_model(
         "FlowFile",
         __base__=SpecModel,

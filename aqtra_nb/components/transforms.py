@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import pandas_dtype
 from pydantic import Field, model_validator
 
 from ..column_kinds import TEMPORAL, DeclaredKind, dtype_of, to_datetime
@@ -196,14 +197,14 @@ class Cast(Component[CastParams]):
 
 def _cast(frame: pd.DataFrame, types: dict[str, str], errors: str) -> pd.DataFrame:
     frame = frame.copy(deep=False)
-    coerce = "coerce" if errors == "null" else "raise"
+    coerce: Literal["coerce", "raise"] = "coerce" if errors == "null" else "raise"
     for column, kind in types.items():
         values = frame[column]
         if kind in ("integer", "number"):
             numbers = pd.to_numeric(values, errors=coerce)
             if kind == "integer":
                 numbers = numbers.mask(_bad(values, numbers.notna() & (numbers % 1 != 0), kind, errors))
-            frame[column] = numbers.astype(dtype_of(kind))
+            frame[column] = numbers.astype(pandas_dtype(dtype_of(kind)))
         elif kind in TEMPORAL:
             frame[column] = to_datetime(values, kind, errors=coerce)
         elif kind == "boolean":

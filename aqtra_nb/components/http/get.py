@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import dask.dataframe as dd
@@ -44,7 +45,7 @@ class _Fetch:
         self,
         endpoint: Endpoint,
         params: HttpGetParams,
-        kinds: dict[str, str],
+        kinds: Mapping[str, str],
         columns: list[str] | None,
         first: Page | None,
     ) -> None:
@@ -75,7 +76,7 @@ class HttpGet(InputComponent[HttpGetParams]):
         return Endpoint(self.ctx, self.params)
 
     @functools.cached_property
-    def kinds(self) -> dict[str, str]:
+    def kinds(self) -> Mapping[str, str]:
         p = self.params
         self.endpoint.resolve()  # unknown connection, missing secret: errors while planning
         if p.columns:

@@ -4,9 +4,11 @@ from the first page) and each page conformed to them."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from ...column_kinds import TEMPORAL, ColumnKind, dtype_of, to_datetime
 
@@ -76,16 +78,16 @@ def infer_kinds(frame: pd.DataFrame) -> dict[str, ColumnKind]:
 
 def cast(values: pd.Series, kind: str) -> pd.Series:
     if kind in (ColumnKind.INTEGER, ColumnKind.NUMBER):
-        return pd.to_numeric(values.astype(object)).astype(dtype_of(kind))
+        return pd.to_numeric(values.astype(object)).astype(pandas_dtype(dtype_of(kind)))
     if kind in (ColumnKind.BOOLEAN, ColumnKind.STRING):
-        return values.astype(dtype_of(kind))
+        return values.astype(pandas_dtype(dtype_of(kind)))
     if kind in TEMPORAL:  # text with or without a zone: instants in UTC; naive for date and datetime
         stamps = pd.to_datetime(values.astype(object), format="ISO8601", utc=True)
         return to_datetime(stamps if kind == ColumnKind.DATETIMETZ else stamps.dt.tz_localize(None), kind)
     return values.astype(object)
 
 
-def conform(frame: pd.DataFrame, kinds: dict[str, str], *, declared: bool) -> pd.DataFrame:
+def conform(frame: pd.DataFrame, kinds: Mapping[str, str], *, declared: bool) -> pd.DataFrame:
     """The frame with exactly the planned columns and types: missing ones null, others dropped (with a
     warning when the columns were inferred from the first page: later pages brought new ones)."""
     extra = [c for c in frame.columns if c not in kinds]

@@ -44,6 +44,11 @@ PG_OID_KINDS: dict[int, ColumnKind] = {
 }
 
 
+def pg_kind(type_code: object) -> ColumnKind:
+    """The kind of a PostgreSQL result column by its `type_code` (the type's OID)."""
+    return PG_OID_KINDS.get(type_code, ColumnKind.OTHER) if isinstance(type_code, int) else ColumnKind.OTHER
+
+
 def sql_kind(sql_type: sa.types.TypeEngine) -> ColumnKind:
     """The kind of a database column type (`other` for types without one: JSON, arrays, binary...)."""
     if isinstance(sql_type, sa.Boolean):

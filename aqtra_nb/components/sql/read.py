@@ -17,7 +17,7 @@ from ...column_kinds import DeclaredKind, dtype_of
 from ...errors import AqtraError, did_you_mean
 from ..base import InputComponent, Predicate
 from .database import Database, SqlParams, db_errors, db_message, missing_table, reflect
-from .kinds import PG_OID_KINDS, SqlColumn, python_kind, sql_kind
+from .kinds import SqlColumn, pg_kind, python_kind, sql_kind
 from .select import Range, Source, SqlFilter, build_select, clause, range_value, split_range, sql_compatible
 
 # -- read_sql --------------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def coerce(values: pd.Series, dtype: str) -> pd.Series:
             values = values.dt.tz_convert("UTC").dt.tz_localize(None)
         unit = dtype.removeprefix("datetime64[").split(",")[0].rstrip("]")
         return values.dt.as_unit(unit)
-    return values.astype(dtype)
+    return values.astype(pd.api.types.pandas_dtype(dtype))
 
 
 class _ReadPartition:
@@ -155,8 +155,9 @@ class ReadSql(InputComponent[ReadSqlParams]):
                 ]
                 values: dict[str, Any] = {}
             else:
-                values = self._query_values()
-                columns = self._probe(connection, values)
+                assert p.query is not None  # (the params hold a table or a query)
+                values = self._query_values(p.query)
+                columns = self._probe(connection, p.query, values)
         names = [c.name for c in columns]
         self.ctx.require_columns(names, list(p.types), field="types")
         columns = [
@@ -178,9 +179,9 @@ class ReadSql(InputComponent[ReadSqlParams]):
                 )
         return source
 
-    def _query_values(self) -> dict[str, Any]:
+    def _query_values(self, query: str) -> dict[str, Any]:
         p = self.params
-        used = set(sa.text(p.query).compile().params)
+        used = set(sa.text(query).compile().params)
         values = {}
         for key, value in p.params.items():
             if key not in used:
@@ -207,13 +208,14 @@ class ReadSql(InputComponent[ReadSqlParams]):
             )
         return values
 
-    def _probe(self, connection: sa.Connection, values: dict[str, Any]) -> list[SqlColumn]:
+    def _probe(self, connection: sa.Connection, query: str, values: dict[str, Any]) -> list[SqlColumn]:
         """The query's columns from `LIMIT 0` (PostgreSQL reports their types); where the driver reports
         no types (SQLite), from the Python types of up to 100 rows."""
-        p = self.params
-        query = sa.text(p.query).bindparams(**values).columns().subquery("q")
+        subquery = sa.text(query).bindparams(**values).columns().subquery("q")
         postgres = connection.dialect.name == "postgresql"
-        statement = sa.select(sa.literal_column("*")).select_from(query).limit(0 if postgres else 100)
+        statement: sa.Select[Any] = (
+            sa.select(sa.literal_column("*")).select_from(subquery).limit(0 if postgres else 100)
+        )
         try:
             result = connection.execute(statement)
             names = list(result.keys())
@@ -227,7 +229,7 @@ class ReadSql(InputComponent[ReadSqlParams]):
                 f"the query returns duplicate column names: {', '.join(duplicated)}", field="query"
             )
         if postgres:
-            kinds = [PG_OID_KINDS.get(d.type_code, "other") for d in description]
+            kinds = [pg_kind(d[1]) for d in description]  # d[1]: the type_code
         else:
             kinds = [python_kind([row[i] for row in rows]) for i in range(len(names))]
         return [SqlColumn(n, k, dtype_of(k)) for n, k in zip(names, kinds, strict=True)]
@@ -252,15 +254,15 @@ class ReadSql(InputComponent[ReadSqlParams]):
         source = self.source
         columns = list(columns or p.columns or [c.name for c in source.columns])
         predicates = filters.predicates if isinstance(filters, SqlFilter) else ()
-        parts = self._ranges(predicates) if p.partition_on and p.partitions > 1 else [Range()]
+        parts = self._ranges(p.partition_on, predicates) if p.partition_on and p.partitions > 1 else [Range()]
         reader = self.ctx.guard(_ReadPartition(self.database, source, columns, predicates, p.partition_on))
         return dd.from_map(reader, parts, meta=source.meta(columns), enforce_metadata=False)
 
-    def _ranges(self, predicates: Sequence[Predicate]) -> list[Range]:
-        """`partitions` ranges of `partition_on` between its minimum and maximum (after the filter)."""
+    def _ranges(self, on: str, predicates: Sequence[Predicate]) -> list[Range]:
+        """`partitions` ranges of column `on` between its minimum and maximum (after the filter)."""
         p = self.params
         frame = self.source.from_clause()
-        column = frame.c[p.partition_on]
+        column = frame.c[on]
         statement = sa.select(sa.func.min(column), sa.func.max(column)).select_from(frame)
         for predicate in predicates:
             statement = statement.where(clause(frame.c[predicate.column], predicate))
@@ -269,11 +271,11 @@ class ReadSql(InputComponent[ReadSqlParams]):
                 low, high = connection.execute(statement).one()
             except db_errors() as exc:
                 raise self.ctx.error(
-                    f"cannot read the range of {p.partition_on!r}: {db_message(exc)}", field="partition_on"
+                    f"cannot read the range of {on!r}: {db_message(exc)}", field="partition_on"
                 ) from None
         if low is None:
             return [Range()]
-        kind = self.source.by_name[p.partition_on].kind
+        kind = self.source.by_name[on].kind
         low, high = range_value(low, kind), range_value(high, kind)
         bounds = split_range(low, high, p.partitions)
         n = len(bounds) - 1

@@ -40,10 +40,11 @@ class Source:
             )
             for c in self.columns
         ]
-        if self.table is not None:
-            schema, name = split_table(self.table)
-            return sa.table(name, *typed, schema=schema)
-        return sa.text(self.query).bindparams(**dict(self.values)).columns(*typed).subquery("q")
+        if self.query is not None:
+            return sa.text(self.query).bindparams(**dict(self.values)).columns(*typed).subquery("q")
+        assert self.table is not None  # (a table or a query, as the params)
+        schema, name = split_table(self.table)
+        return sa.table(name, *typed, schema=schema)
 
     def meta(self, columns: Sequence[str]) -> pd.DataFrame:
         return pd.DataFrame({name: pd.Series([], dtype=self.by_name[name].dtype) for name in columns})
