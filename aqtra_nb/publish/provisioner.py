@@ -172,7 +172,8 @@ class ForkedKernelProvisioner(LocalProvisioner):
                     forks.broken,
                 )
             else:
-                self.process = process
+                # LocalProvisioner's process is typed Popen; it uses only what ForkedKernel has
+                self.process = process  # type: ignore[assignment]
                 self.pid = self.pgid = process.pid  # the child made its own session before the reply
                 self.cwd = cwd
                 return self.connection_info

@@ -130,12 +130,12 @@ class AuthenticatedAppFileHandler(_PlainErrors, AllowListFileHandler):
 
     @web.authenticated
     @authorized
-    def get(self, path: str, include_body: bool = True):  # type: ignore[override]
+    def get(self, path: str, include_body: bool = True):
         return AllowListFileHandler.get(self, path, include_body)
 
     @web.authenticated
     @authorized
-    def head(self, path: str):  # type: ignore[override]
+    def head(self, path: str):
         return AllowListFileHandler.head(self, path)
 
 
@@ -150,7 +150,15 @@ class StaticHandler(_PlainErrors):
 
     @web.authenticated
     @authorized
-    async def get(self, name: str, include_body: bool = True) -> None:
+    async def get(self, name: str) -> None:
+        await self._send(name, include_body=True)
+
+    @web.authenticated
+    @authorized
+    async def head(self, name: str) -> None:
+        await self._send(name, include_body=False)
+
+    async def _send(self, name: str, include_body: bool) -> None:
         content = chart_assets.static_files().get(name)
         if content is None:
             raise web.HTTPError(404)
@@ -168,11 +176,6 @@ class StaticHandler(_PlainErrors):
         if include_body:
             self.write(body)
 
-    @web.authenticated
-    @authorized
-    async def head(self, name: str) -> None:
-        await self.get(name, include_body=False)
-
     def compute_etag(self) -> None:
         return None  # the name is the version
 
@@ -188,7 +191,7 @@ class KeyedRequestInfoHandler(RequestInfoSocketHandler):
 
     key = ""  # set once per server process by `serve`
 
-    async def get(self, key: str, kernel_id: str) -> None:  # type: ignore[override]
+    async def get(self, key: str, kernel_id: str) -> None:
         if (
             not self.key
             or not secrets.compare_digest(key, self.key)
@@ -199,7 +202,7 @@ class KeyedRequestInfoHandler(RequestInfoSocketHandler):
             return
         await super().get(key, kernel_id)
 
-    def open(self, key: str, kernel_id: str) -> None:  # type: ignore[override]
+    def open(self, key: str, kernel_id: str) -> None:
         super().open(kernel_id)
 
 
@@ -209,12 +212,12 @@ class AppPageHandler(TornadoVoilaHandler):
     sends that cookie's value back, and is refused (the kernel then lives until culled) when the page
     never set it."""
 
-    async def prepare(self, *args, **kwargs) -> None:  # type: ignore[override]
+    async def prepare(self, *args, **kwargs) -> None:
         await super().prepare(*args, **kwargs)
         self.xsrf_token  # noqa: B018 (reading it sets the cookie)
 
     @web.authenticated
-    async def get(self, path: str | None = None) -> None:  # type: ignore[override]
+    async def get(self, path: str | None = None) -> None:
         crowd: Crowd | None = self.settings.get("aqtra_crowd")
         if crowd is None:
             await super().get(path)
@@ -275,6 +278,7 @@ class PublishedVoila(Voila):
             self.template_paths = [str(TEMPLATES), *self.template_paths]
 
     crowd: Crowd | None = None  # set by `serve` before the server starts
+    template_paths: list[str]  # Voilà's (the package has no type hints)
 
     def listen(self) -> None:
         try:
