@@ -16,7 +16,7 @@ from typing import Any
 import dask.threaded
 import pandas as pd
 
-from ..components.base import InputComponent, step_failed
+from ..components.base import InputComponent, OutputComponent, step_failed
 from ..errors import StepFailed
 from .cache_use import CacheUse, from_cache, load_cached
 from .events import EventStream, RunEvent
@@ -44,7 +44,7 @@ class _StepTask:
                 frame = inputs[0]  # the reader kept only the rows the condition keeps
             else:
                 frame = component.transform(list(inputs))
-            rows = int(component.write(frame)) if component.is_sink else len(frame)
+            rows = int(component.write(frame)) if isinstance(component, OutputComponent) else len(frame)
         except StepFailed:
             raise
         except Exception as exc:

@@ -24,7 +24,7 @@ import importlib.metadata
 import json
 from typing import Any
 
-from ..components.base import Component
+from ..components.base import Component, InputComponent
 from ..errors import FlowValidationError
 from ..spec import StepSpec, substitute
 from ..spec.models import StepCacheSpec
@@ -58,8 +58,9 @@ def _key(plan: Plan, step: PlannedStep, spec: StepSpec, keys: dict[str, str | No
     if isinstance(spec.cache, StepCacheSpec) and spec.cache.version is not None:
         version: Any = ("declared", substitute(spec.cache.version, plan.parameters, field="cache.version"))
     elif isinstance(spec.cache, StepCacheSpec) and spec.cache.content:
-        version = ("content", component.content_fingerprint())
-        if version[1] is None:
+        fingerprint = component.content_fingerprint() if isinstance(component, InputComponent) else None
+        version = ("content", fingerprint)
+        if fingerprint is None:
             raise FlowValidationError(
                 f"{component.name} has no local files to hash",
                 file=plan.source,

@@ -20,7 +20,7 @@ import dask.dataframe as dd
 import pandas as pd
 from dask.callbacks import Callback
 
-from ..components.base import InputComponent, is_dask, step_failed
+from ..components.base import InputComponent, OutputComponent, is_dask, step_failed
 from ..components.file_errors import later_block_message, later_block_mismatch
 from ..errors import AqtraError, StepFailed
 from .cache import size_of, write_part
@@ -104,7 +104,7 @@ def build_frames(
                 frame = frames[step.inputs[0]]  # the reader kept only the rows the condition keeps
             else:
                 frame = component.transform([frames[i] for i in step.inputs])
-            if component.is_sink and until is None:
+            if isinstance(component, OutputComponent) and until is None:
                 writes[step_id] = component.write(frame)
         except StepFailed:
             raise
@@ -287,19 +287,18 @@ class _StepTracker(Callback):
 
     def _posttask(self, key, value, dsk, state, worker_id) -> None:
         if isinstance(value, pd.DataFrame) and list(value.columns) == COUNTER_COLUMNS and len(value) == 1:
-            step_id = value["__aqtra_step__"].iat[0]
+            step_id = value["__aqtra_step__"].item()
             records = self.seen.setdefault(step_id, [])
-            records.append((int(value["rows"].iat[0]), float(value["finished"].iat[0])))
+            records.append((int(value["rows"].item()), float(value["finished"].item())))
             if len(records) == self.expected.get(step_id) and step_id not in self.finished:
                 self._record(step_id, sum(r for r, _ in records), max(t for _, t in records))
 
     def finish_all(self, written: dict[str, int], counted: list[pd.DataFrame]) -> None:
         now = time.time()
         for frame in counted:
-            if len(frame) and frame["__aqtra_step__"].iat[0] not in self.finished:
-                self._record(
-                    frame["__aqtra_step__"].iat[0], int(frame["rows"].sum()), float(frame["finished"].max())
-                )
+            step_id = str(frame["__aqtra_step__"].iat[0]) if len(frame) else None
+            if step_id is not None and step_id not in self.finished:
+                self._record(step_id, int(frame["rows"].sum()), float(frame["finished"].max()))
         for step_id, rows in written.items():
             self._record(step_id, int(rows), now)
         for step_id in self.steps:

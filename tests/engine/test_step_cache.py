@@ -20,6 +20,7 @@ from aqtra_nb import Flow, datasets
 from aqtra_nb.components.base import Component, NoParams
 from aqtra_nb.components.registry import registry
 from aqtra_nb.engine.cache import StepCache
+from aqtra_nb.errors import FlowValidationError
 from aqtra_nb.spec import load_flow
 from aqtra_nb.spec.models import StepCacheSpec
 
@@ -313,6 +314,17 @@ def test_content_hashing_sees_a_change_that_keeps_size_and_time(cache, tmp_path)
     fresh = by_content.run(progress=False, record=False)
     assert stale["twice"]["y"].tolist() == [2, 4]  # size + time: the change is not seen
     assert fresh["twice"]["y"].tolist() == [14, 18] and not any(cached(fresh).values())
+
+
+def test_content_hashing_of_a_step_that_reads_no_files_is_refused(cache, tmp_path):
+    path = tmp_path / "numbers.csv"
+    path.write_text("x\n1\n2\n")
+    f = Flow("content_of_a_transform")
+    f.read_csv("numbers", path=str(path)).derive("twice", columns={"y": "x * 2"})
+    f.spec.steps[1].cache = StepCacheSpec(content=True)
+    with pytest.raises(FlowValidationError, match="derive has no local files to hash") as raised:
+        f.run(progress=False, record=False)
+    assert raised.value.step == "twice" and raised.value.field == "cache.content"
 
 
 def test_a_step_not_worth_writing_leaves_its_row_count(tmp_path):
