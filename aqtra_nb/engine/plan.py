@@ -70,17 +70,17 @@ class Plan:
         # Only the pushdown changes: components (and what readers loaded while planning) and schemas are
         # kept, so nothing is read or inferred twice.
         collect = wanted | self.collected
-        steps = {
+        planned = {
             sid: PlannedStep(sid, _fresh(step.component), list(step.inputs), step.schema)
             for sid, step in self.steps.items()
         }
         for sid in self.order:
-            for i in steps[sid].inputs:
-                steps[i].consumers.append(sid)
+            for i in planned[sid].inputs:
+                planned[i].consumers.append(sid)
         with dask_settings():
-            _prune_columns(steps, self.order, collect)
-            _push_filters(steps, collect)
-        return dataclasses.replace(self, steps=steps, collected=collect)
+            _prune_columns(planned, self.order, collect)
+            _push_filters(planned, collect)
+        return dataclasses.replace(self, steps=planned, collected=collect)
 
     def explain(self) -> str:
         """A readable summary: each step, its inputs, output columns and pushed-down reads."""
