@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pyarrow as pa
 
+from .base import OtherColumn
+
 
 def normal_type(kind: pa.DataType) -> pa.DataType:
     """The Arrow type a column is cast to before it becomes pandas."""
@@ -223,10 +225,49 @@ def _value_set(kind: pa.DataType, literals: list):
     return literals
 
 
-def _expression(predicate, kind: pa.DataType):
-    """The Arrow expression of one predicate on a column of `kind`, or None where it does not apply."""
+def _comparable(kind: pa.DataType, other: pa.DataType) -> bool:
+    """Whether Arrow orders values of two column types as pandas orders the columns they become: numbers
+    (decimals of at most EXACT_DECIMAL_DIGITS digits only with each other: float64 keeps their order), dates
+    with dates, timestamps of one type, text with text (byte order in both)."""
+    if pa.types.is_decimal(kind) or pa.types.is_decimal(other):
+        return all(pa.types.is_decimal(k) and k.precision <= EXACT_DECIMAL_DIGITS for k in (kind, other))
+    if all(pa.types.is_integer(k) or pa.types.is_floating(k) for k in (kind, other)):
+        return True
+    if (pa.types.is_date(kind) and pa.types.is_date(other)) or pa.types.is_timestamp(kind):
+        return kind == other
+    return all(_is_text(k) and not pa.types.is_dictionary(k) for k in (kind, other))
+
+
+def _columns_expression(predicate, kind: pa.DataType, other: pa.DataType):
+    """`column <op> other column` in Arrow, or None where the types do not compare as in pandas. Floats'
+    NaN is null to the expression language, so it fails every comparison (Arrow's `NaN != x` holds)."""
     import pyarrow.compute as pc
 
+    if predicate.op not in _ARROW_OPS or not _comparable(kind, other):
+        return None
+    left, right = pc.field(predicate.column), pc.field(predicate.value.name)
+    expression = getattr(left, _ARROW_OPS[predicate.op])(right)
+    for field, field_kind in ((left, kind), (right, other)):
+        if pa.types.is_floating(field_kind):
+            expression = expression & ~field.is_null(nan_is_null=True)
+    return expression
+
+
+def _columns(predicate) -> tuple[str, ...]:
+    """The columns a predicate reads."""
+    other = predicate.value
+    return (predicate.column, other.name) if isinstance(other, OtherColumn) else (predicate.column,)
+
+
+def _expression(predicate, schema: pa.Schema):
+    """The Arrow expression of one predicate on `schema`, or None where it does not apply."""
+    import pyarrow.compute as pc
+
+    if any(name not in schema.names for name in _columns(predicate)):
+        return None
+    kind = schema.field(predicate.column).type
+    if isinstance(predicate.value, OtherColumn):
+        return _columns_expression(predicate, kind, schema.field(predicate.value.name).type)
     if predicate.op in ("is_null", "not_null"):  # NaN is null to pandas' isna, which the filter uses
         test = pc.field(predicate.column).is_null(nan_is_null=pa.types.is_floating(kind))
         return test if predicate.op == "is_null" else ~test
@@ -249,9 +290,7 @@ def _expression(predicate, kind: pa.DataType):
 def applicable(predicate, schema: pa.Schema) -> bool:
     """Whether Arrow applies `predicate` to this schema as the expression language would: a column of
     the file compared with values of its own kind (nulls fail the comparison in both)."""
-    if predicate.column not in schema.names:
-        return False
-    return _expression(predicate, schema.field(predicate.column).type) is not None
+    return _expression(predicate, schema) is not None
 
 
 class ArrowFilter:
@@ -286,16 +325,14 @@ def dataset_filter(predicates: list, schema: pa.Schema) -> ArrowFilter | None:
     none do)."""
     scan, rows, row_columns, shown = [], [], [], []
     for predicate in predicates:
-        if predicate.column not in schema.names:
-            continue
-        kind = schema.field(predicate.column).type
-        expression = _expression(predicate, kind)
+        expression = _expression(predicate, schema)
         if expression is None:
             continue
         shown.append(str(predicate))
-        if pa.types.is_string_view(kind):
+        columns = _columns(predicate)
+        if any(pa.types.is_string_view(schema.field(name).type) for name in columns):
             rows.append(expression)
-            row_columns.append(predicate.column)
+            row_columns.extend(columns)
         else:
             scan.append(expression)
     if not scan and not rows:

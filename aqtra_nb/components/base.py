@@ -223,7 +223,8 @@ class Predicate:
     Values are bool, int, float, str, date or datetime; never None. A null column value fails every
     predicate, as it fails the filter's condition. Readers with `null_tests` are also offered
     ``is_null``/``not_null`` (value None), true where the column is (is not) null as pandas' `isna` sees
-    it after the read (NaN too)."""
+    it after the read (NaN too); readers with `column_comparisons` also ``column <op> other`` (value an
+    `OtherColumn`)."""
 
     column: str
     op: str
@@ -235,6 +236,16 @@ class Predicate:
         if self.op == "in":
             return f"{self.column} in ({', '.join(_show(v) for v in self.value)})"
         return f"{self.column} {self.op} {_show(self.value)}"
+
+
+@dataclass(frozen=True)
+class OtherColumn:
+    """The value of a predicate that compares two columns of the same row (`commit < receipt`)."""
+
+    name: str
+
+    def __repr__(self) -> str:  # shown bare in plans: `commit < receipt`
+        return self.name
 
 
 def _show(value: Any) -> str:
@@ -249,6 +260,7 @@ class InputComponent(Component[P]):
     max_inputs: ClassVar[int | None] = 0
     supports_filters: ClassVar[bool] = False
     null_tests: ClassVar[bool] = False  # also offered is_null/not_null predicates
+    column_comparisons: ClassVar[bool] = False  # also offered column-against-column predicates
 
     def schema(self, inputs: list[pd.DataFrame]) -> pd.DataFrame:
         version = self.source_fingerprint()

@@ -146,6 +146,7 @@ class ReadParquet(InputComponent[ParquetParams]):
     name = "read_parquet"
     supports_filters = True
     null_tests = True
+    column_comparisons = True
 
     @functools.cached_property
     def dataset(self) -> pads.Dataset:

@@ -289,7 +289,8 @@ def _prune_columns(planned: dict[str, PlannedStep], order: list[str], collect: f
 
 def _push_filters(planned: dict[str, PlannedStep], collect: frozenset[str]) -> None:
     """The simple conjuncts of a filter right after a reader that supports filters are offered to the
-    reader (`push_filter`), which applies those it can at the source (Arrow filter, SQL WHERE)."""
+    reader (`push_filter`), which applies those it can at the source (Arrow filter, SQL WHERE). When it
+    applies the whole condition, the columns only the condition used are not read at all."""
     for step in planned.values():
         if step.component.name != "filter" or len(step.inputs) != 1:
             continue
@@ -300,8 +301,13 @@ def _push_filters(planned: dict[str, PlannedStep], collect: frozenset[str]) -> N
             continue
         expr = step.component.condition([str(c) for c in source.schema.columns])
         null_tests = getattr(source.component, "null_tests", False)
-        found, whole = predicates(expr, step.component.ctx.parameters, null_tests=null_tests)
+        columns = getattr(source.component, "column_comparisons", False)
+        found, whole = predicates(expr, step.component.ctx.parameters, null_tests=null_tests, columns=columns)
         pushed = source.component.push_filter(found) if found else None
         if pushed is not None:
             source.read_filter = pushed
             step.applied_at_source = whole and source.component.applies_all(found)
+            if step.applied_at_source and step.needed is not None and source.read_columns is not None:
+                # the reader tests the condition's columns itself: read only what comes after needs
+                kept = [c for c in source.read_columns if c in step.needed]
+                source.read_columns = kept or source.read_columns

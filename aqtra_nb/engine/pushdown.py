@@ -7,7 +7,8 @@ the SQL reader into a WHERE clause with bound parameters. Only conjuncts of the 
 parameters (`date('1994-01-01')`, `add_days(date('1998-12-01'), -90)`, `@low * 2`: folded here, once); a
 chained comparison gives one per link (`date('1995-01-01') <= shipped <= @end`: SQL's BETWEEN), and
 `is_null(column)`, `not_null(column)` and their negations are offered to readers that take null tests
-(`InputComponent.null_tests`). The reader keeps those it can apply to its column types, and the filter step
+(`InputComponent.null_tests`), and comparisons of two columns of the row (`l_commitdate < l_receiptdate`,
+the value an `OtherColumn`) to readers that compare columns (`InputComponent.column_comparisons`). The reader keeps those it can apply to its column types, and the filter step
 still applies the whole condition, so pushing a subset is always safe. When every conjunct was translated
 and the reader applies them all exactly (`InputComponent.applies_all`), the filter step passes its input on
 (`PlannedStep.applied_at_source`) instead of evaluating the condition again.
@@ -21,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..components.base import NULL_TESTS, Predicate
+from ..components.base import NULL_TESTS, OtherColumn, Predicate
 from ..expr import Expression
 from ..expr.evaluate import constant
 from ..expr.parse import BoolOp, Call, Column, Compare, In, Not, Param
@@ -31,14 +32,15 @@ VALUE_TYPES = (bool, int, float, str, dt.date)  # dt.datetime is a dt.date
 
 
 def predicates(
-    expr: Expression, params: Mapping[str, Any], *, null_tests: bool = False
+    expr: Expression, params: Mapping[str, Any], *, null_tests: bool = False, columns: bool = False
 ) -> tuple[list[Predicate], bool]:
     """The predicates found in the conjuncts of `expr` (joined by `and`), and whether they say all that
-    `expr` says (every conjunct translated whole); null tests only when the reader takes them."""
+    `expr` says (every conjunct translated whole); null tests and column-against-column comparisons only
+    when the reader takes them."""
     found: list[Predicate] = []
     whole = True
     for node in conjuncts(expr.node):
-        translated = _translate(node, params, null_tests)
+        translated = _translate(node, params, null_tests, columns)
         whole = whole and translated is not None and None not in translated
         found.extend(p for p in translated or () if p is not None)
     return found, whole
@@ -63,22 +65,26 @@ def _value(node: Any, params: Mapping[str, Any]) -> tuple[bool, Any]:
     return ok and isinstance(value, VALUE_TYPES), value
 
 
-def _translate(node: Any, params: Mapping[str, Any], null_tests: bool) -> list[Predicate | None] | None:
+def _translate(
+    node: Any, params: Mapping[str, Any], null_tests: bool, columns: bool
+) -> list[Predicate | None] | None:
     """The predicates one conjunct says (None for a part that is not one), or None for none at all."""
     if isinstance(node, Compare):  # a chain `a < b <= c` holds where every link does
         links = zip(node.operands, node.ops, node.operands[1:], strict=False)
-        return [_comparison(left, op, right, params) for left, op, right in links]
+        return [_comparison(left, op, right, params, columns) for left, op, right in links]
     test = _null_test(node)
     if test is not None:
         return [test] if null_tests else None
     return [_membership(node, params)]
 
 
-def _comparison(left: Any, op: str, right: Any, params: Mapping[str, Any]) -> Predicate | None:
+def _comparison(left: Any, op: str, right: Any, params: Mapping[str, Any], columns: bool) -> Predicate | None:
     if isinstance(right, Column) and not isinstance(left, Column):
         left, right, op = right, left, FLIP.get(op, op)
     if not isinstance(left, Column) or op not in FLIP:
         return None
+    if isinstance(right, Column):
+        return Predicate(left.name, op, OtherColumn(right.name)) if columns else None
     ok, value = _value(right, params)
     return Predicate(left.name, op, value) if ok else None
 
