@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -82,29 +83,53 @@ def remove(name: str, store: Store | None = None) -> None:
 
 
 def run(
-    name: str, parameters: dict[str, Any] | None = None, *, wait: bool = False, store: Store | None = None
+    name: str,
+    parameters: dict[str, Any] | None = None,
+    *,
+    wait: bool = False,
+    store: Store | None = None,
+    standby: subprocess.Popen | None = None,
 ) -> Run:
     """Queue a run of job `name` now (a scheduler picks it up), or with `wait=True` run it here, in a
-    fresh process like a worker would, and return it when it has ended."""
-    store = store_or_current(store)
-    job = catalog.get_job(store, name)
-    if not wait:
-        return store.run(enqueue_now(store, name, _checked(job, parameters)))
-    from .kernel_pool import kernel_name
-    from .worker import Supervision, prestart, supervise, worker_name
+    fresh process like a worker would, and return it when it has ended. `standby`: that process, started
+    by the caller before it opened the store (`kernel_pool.start_standby` without a kernel name: the CLI);
+    it is told the job's kernel here, and ends unused if the run cannot be queued."""
+    try:
+        store = store_or_current(store)
+        job = catalog.get_job(store, name)
+        if not wait:
+            return store.run(enqueue_now(store, name, _checked(job, parameters)))
+        return _run_here(store, job, parameters, standby)
+    finally:
+        _release(standby)
+
+
+def _run_here(
+    store: Store, job: Job, parameters: dict[str, Any] | None, standby: subprocess.Popen | None
+) -> Run:
+    from .kernel_pool import kernel_name, name_kernel, start_standby
+    from .worker import Supervision, supervise, worker_name
 
     # one run: a plain new process (a fork server only pays off for a scheduler's many runs), started
-    # now so that its kernel starts while the parameters are checked and the run is queued
+    # before the parameters are checked and the run queued, so that its kernel starts meanwhile
     kernel = kernel_name({"kind": job.kind, "kernel": job.spec.get("kernel"), "target": job.target})
-    process = prestart(kernel, store.url) if kernel else None
+    if standby is not None:
+        name_kernel(standby, kernel)
+    elif kernel:
+        standby = start_standby(store.url, kernel)
     try:
-        run_id = enqueue_now(store, name, _checked(job, parameters), claim_by=f"local:{worker_name()}")
-        settings = Supervision(heartbeat_interval=2.0, launcher="spawn", html_in_run=True, prestarted=process)
+        run_id = enqueue_now(store, job.name, _checked(job, parameters), claim_by=f"local:{worker_name()}")
+        settings = Supervision(heartbeat_interval=2.0, launcher="spawn", html_in_run=True, prestarted=standby)
         supervise(run_id, store.url, settings)
     finally:
-        if process is not None and process.stdin is not None and not process.stdin.closed:
-            process.stdin.close()  # not used: it stops its kernel and exits
+        _release(standby)
     return store.run(run_id)
+
+
+def _release(standby: subprocess.Popen | None) -> None:
+    """Close a standby's stdin: one not handed its task stops its kernel and exits."""
+    if standby is not None and standby.stdin is not None and not standby.stdin.closed:
+        standby.stdin.close()
 
 
 def _checked(job: Job, parameters: dict[str, Any] | None) -> dict[str, Any] | None:

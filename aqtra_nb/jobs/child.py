@@ -210,6 +210,7 @@ def mark_failure(output_path: Path, status: str, error: str | None) -> int | Non
 def main(task: dict[str, Any], warm: Any = None) -> int:
     """Run one task (a dict from the worker) in this process; the outcome goes to `task["result"]`.
     `warm`: the kernel a standby process started for it (`kernel_pool`)."""
+    without_iri_syntax_checks()
     _detach(task["log"])
     if task["kind"] == "notebook":
         environment = _export_settings(task)
@@ -320,10 +321,21 @@ def _die_with_parent(yes: bool) -> None:
 def warm() -> None:
     """Imports a run process would otherwise pay for after its task came (in the fork server, and in a
     standby started on its own while its kernel boots)."""
+    without_iri_syntax_checks()
     import jupyter_client.manager  # noqa: F401
     import papermill  # noqa: F401
 
     import aqtra_nb.settings  # noqa: F401  (the kernel's settings: `_export_settings`)
+
+
+def without_iri_syntax_checks() -> None:
+    """Importing jsonschema (nbformat does, so papermill does) imports `rfc3987_syntax` when it is
+    installed (jupyter-events asks for it), which builds its Lark grammars there and then: 0.65 s, most of
+    papermill's import. They serve only the `iri` formats of a format checker, which nbformat, nbclient
+    and papermill never use. A run process refuses that import (a None in `sys.modules` is an ImportError,
+    which jsonschema takes as the package missing). Never in a server: jupyter-events checks formats."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

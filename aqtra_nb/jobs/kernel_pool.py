@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -101,18 +102,31 @@ class WarmKernel:
             self.output.unlink(missing_ok=True)
 
 
-def standby(kernel_name: str, tasks: int) -> int:
+def standby(kernel_name: str | None, tasks: int) -> int:
     """The body of a standby process: start the kernel, wait for one task on the `tasks` pipe (one JSON
     line), run it with the kernel. Exits without running anything when the pipe closes (the fork server
     ended) or the kernel dies (the fork server forks another standby). While the kernel boots, papermill
-    is imported (forked standbys have it already)."""
+    is imported (forked standbys have it already).
+
+    `kernel_name` None: started before its job was read (`start_standby`); the name comes first on the
+    pipe, a line of its own. An empty name: no kernel to start (a flow, a notebook that names none), the
+    task is run as a cold run process runs it."""
     from . import child
 
     child.die_with_parent()
     try:
         os.setsid()
     except OSError:
-        pass  # started as a session leader already (`worker.prestart`)
+        pass  # started as a session leader already (`start_standby`)
+    if kernel_name is None:
+        import jupyter_client.manager  # noqa: F401  (what starting the kernel needs, while its name comes)
+
+        kernel_name = _read_line(tasks)
+        if kernel_name is None:  # the supervisor gave up first (no such job, bad parameters)
+            return KERNEL_DIED
+        if not kernel_name:
+            task = _wait_for_task(tasks, None)
+            return KERNEL_DIED if task is None else child.main(task)
     try:
         kernel = WarmKernel(kernel_name)
     except Exception as exc:  # no such kernel, or it would not start: cold starts will say why
@@ -133,12 +147,12 @@ def standby(kernel_name: str, tasks: int) -> int:
     return child.main(task, warm=kernel)
 
 
-def _wait_for_task(tasks: int, kernel: WarmKernel) -> dict[str, Any] | None:
+def _wait_for_task(tasks: int, kernel: WarmKernel | None) -> dict[str, Any] | None:
     data = b""
     while True:
         ready, _, _ = select.select([tasks], [], [], KERNEL_CHECK)
         if not ready:
-            if not kernel.alive():
+            if kernel is not None and not kernel.alive():
                 return None
             continue
         chunk = os.read(tasks, 1 << 16)
@@ -148,6 +162,52 @@ def _wait_for_task(tasks: int, kernel: WarmKernel) -> dict[str, Any] | None:
         if data.endswith(b"\n"):
             os.close(tasks)
             return json.loads(data)
+
+
+def _read_line(tasks: int) -> str | None:
+    """One line from the pipe, a byte at a time (the task after it stays in the pipe); None at its end."""
+    line = b""
+    while not line.endswith(b"\n"):
+        byte = os.read(tasks, 1)
+        if not byte:
+            return None
+        line += byte
+    return line[:-1].decode()
+
+
+def start_standby(store_url: str | None, kernel: str | None = None) -> subprocess.Popen:
+    """A standby run process started on its own, before its run is known: a one-shot supervisor's (`jobs
+    run --wait`), so that its Python, its imports and its kernel start while the supervisor opens the store,
+    checks the parameters and queues the run. Without `kernel`, `name_kernel` gives the name when the job
+    has been read; the task then goes to its stdin (`worker.RunProcess`); closing stdin unused ends it."""
+    boot = "import sys; from aqtra_nb.jobs.kernel_pool import standby; sys.exit(standby((sys.argv[1:] or [None])[0], 0))"
+    return subprocess.Popen(
+        [sys.executable, "-c", boot, *([kernel] if kernel is not None else [])],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=child_environment(store_url),
+    )
+
+
+def name_kernel(process: subprocess.Popen, kernel: str | None) -> None:
+    """Tell a standby started without a kernel name which kernel to start (None: none, a plain run
+    process). A standby that has ended is left for the hand-over to notice (`worker._hand_over`)."""
+    try:
+        process.stdin.write(f"{kernel or ''}\n".encode())  # type: ignore[union-attr]
+        process.stdin.flush()  # type: ignore[union-attr]
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+def child_environment(store_url: str | None = None) -> dict[str, str]:
+    """The environment of a process this one starts: ours, with the current settings (and the run's
+    store) as `AQTRA_*` variables, so that it reads the settings this process was given."""
+    from ..resources import current
+
+    overrides = {"database_url": store_url} if store_url else {}
+    return {**os.environ, **current().settings.environment(**overrides)}
 
 
 def kernel_name(task: dict[str, Any]) -> str | None:

@@ -33,6 +33,7 @@ from ..store.models import Run
 from . import child
 from .claims import add_artifact, finish_run, heartbeat
 from .forkserver import ForkServer
+from .kernel_pool import child_environment
 
 logger = logging.getLogger(__name__)
 
@@ -162,21 +163,6 @@ class RunProcess:
         self.wait(5)
 
 
-def prestart(kernel: str, store_url: str | None) -> subprocess.Popen:
-    """A run process started before its run is known: it starts `kernel`, then waits for its task on
-    stdin (`kernel_pool.standby`). A one-shot supervisor (`jobs run --wait`) starts it first, so the
-    kernel starts while it checks the parameters and queues the run."""
-    boot = "import sys; from aqtra_nb.jobs.kernel_pool import standby; sys.exit(standby(sys.argv[1], 0))"
-    return subprocess.Popen(
-        [sys.executable, "-c", boot, kernel],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env=child_environment(store_url),
-    )
-
-
 def _hand_over(process: subprocess.Popen, task: dict[str, Any]) -> bool:
     """Give a prestarted run process its task; False if it has ended (its kernel did not start)."""
     if process.poll() is not None:
@@ -188,13 +174,6 @@ def _hand_over(process: subprocess.Popen, task: dict[str, Any]) -> bool:
     except (BrokenPipeError, ValueError):
         return False
     return True
-
-
-def child_environment(store_url: str | None = None) -> dict[str, str]:
-    """The environment of a process this one starts: ours, with the current settings (and the run's
-    store) as `AQTRA_*` variables, so that it reads the settings this process was given."""
-    overrides = {"database_url": store_url} if store_url else {}
-    return {**os.environ, **current().settings.environment(**overrides)}
 
 
 def _alive(pid: int) -> bool:
@@ -234,7 +213,7 @@ class Supervision:
     # the run process renders the HTML copy before it reports: for a one-shot supervisor (`jobs run
     # --wait`), which would otherwise import nbformat and nbconvert cold after the run, the user waiting
     html_in_run: bool = False
-    prestarted: Any = None  # a `prestart`ed run process for the one run of a one-shot supervisor
+    prestarted: Any = None  # a one-shot supervisor's run process (`kernel_pool.start_standby`)
 
 
 class Heartbeat:

@@ -1,4 +1,4 @@
-"""Tiny notebooks for job tests, written in the test's own folder."""
+"""Job tests' fixtures: tiny notebooks written in the test's own folder, and a store of its own."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from aqtra_nb.store import Store
 
 
 def write_notebook(path: Path, parameters: str | None, *cells: str, kernel: str = "python3") -> Path:
@@ -29,3 +31,11 @@ def notebook(tmp_path: Path) -> Callable[..., Path]:
         return write_notebook(tmp_path / name, parameters, *cells, kernel=kernel)
 
     return make
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    """A SQLite store in the test's folder."""
+    store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
+    yield store
+    store.close()

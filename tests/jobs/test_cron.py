@@ -95,13 +95,6 @@ def test_bad_schedules_name_the_field(expression, zone, field, text):
 # -- catch-up after an outage ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
-    yield store
-    store.close()
-
-
 def minutely_job(store: Store, notebook, name: str, catchup: str, created: dt.datetime) -> int:
     path = notebook(f"{name}.ipynb", "n = 1", "print(n)")
     job = add_job(store, JobSpec(job=name, target=str(path), cron="* * * * *", catchup=catchup))

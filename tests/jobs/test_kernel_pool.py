@@ -7,14 +7,16 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import psutil
 import pytest
+from job_helpers import wait_for
 
 from aqtra_nb import jobs
+from aqtra_nb.errors import AqtraError
 from aqtra_nb.jobs import Scheduler
+from aqtra_nb.jobs.kernel_pool import start_standby
 from aqtra_nb.jobs.worker import fork_server, runs_dir
 from aqtra_nb.store import Store
 
@@ -28,23 +30,6 @@ print("cwd", os.getcwd())
 print("parent", os.environ.get("AQTRA_PARENT_RUN"))
 mark = n
 """
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'jobs.db'}")
-    yield store
-    store.close()
-
-
-def wait_for(condition, timeout: float = 120, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def run_once(store: Store, name: str, n: int) -> tuple[str, dict, dict]:
@@ -115,3 +100,53 @@ def test_run_wait_hands_the_run_to_the_process_it_started_first(store, notebook)
     html = {a.kind: Path(a.uri) for a in store.run(run.id).artifacts}["html"]
     wait_for(html.exists, 120, "the HTML copy, made after the run reported")  # by the run process
     assert "n 4" in html.read_text()
+
+
+def test_a_standby_started_before_the_job_is_read_is_told_its_kernel(store, notebook):
+    """`aqtra-nb jobs run --wait` starts its run process before it opens the store, not knowing the job's
+    kernel yet (`start_standby(url)`); the run names it and hands the task over: a warm, fresh kernel."""
+    path = notebook("early.ipynb", "n = 1", CELL)
+    jobs.schedule(path, name="early", store=store)
+    standby = start_standby(store.url)
+    run = jobs.run("early", {"n": 5}, wait=True, store=store, standby=standby)
+    assert run.status == "succeeded"
+    printed = dict(line.split(" ", 1) for line in jobs.log(run.id, store).splitlines() if " " in line)
+    assert printed["state"] == "clean" and printed["n"] == "5" and printed["parent"] == run.id
+    assert json.loads((runs_dir() / run.id / "result.json").read_text())["warm_kernel"] is True
+    assert standby.wait(120) == 0  # it rendered the HTML copy and ended
+
+
+def test_a_standby_told_no_kernel_runs_a_flow_job(store, tmp_path):
+    """A flow job has no kernel: the standby, told so by an empty name, runs it as a plain run process."""
+    (tmp_path / "numbers.csv").write_text("x\n1\n2\n")
+    (tmp_path / "double.flow.yaml").write_text(FLOW)
+    jobs.schedule(tmp_path / "double.flow.yaml", name="double", store=store)
+    standby = start_standby(store.url)
+    run = jobs.run("double", wait=True, store=store, standby=standby)
+    assert run.status == "succeeded"
+    assert (tmp_path / "out.csv").read_text().replace('"', "").split() == ["x,y", "1,2", "2,4"]
+    assert standby.wait(120) == 0
+
+
+def test_a_standby_whose_run_cannot_start_ends_unused(store, notebook):
+    """No such job, or parameters the notebook refuses: the error is the caller's, and the standby started
+    for the run (with no kernel yet, or a kernel already) exits without running anything."""
+    path = notebook("strict.ipynb", "n = 1", "print(n)")
+    jobs.schedule(path, name="strict", store=store)
+    unnamed = start_standby(store.url)
+    with pytest.raises(jobs.JobError, match="no job named 'strickt'"):
+        jobs.run("strickt", wait=True, store=store, standby=unnamed)
+    named = start_standby(store.url)
+    with pytest.raises(AqtraError, match="'n'"):
+        jobs.run("strict", {"n": "many"}, wait=True, store=store, standby=named)
+    assert unnamed.wait(120) != 0 and named.wait(120) != 0  # KERNEL_DIED: ended without a task
+    assert store.runs(name="strict") == []
+
+
+FLOW = """\
+flow: double
+steps:
+  - {id: numbers, component: read_csv, with: {path: numbers.csv}}
+  - {id: doubled, component: derive, input: numbers, with: {columns: {y: "x * 2"}}}
+  - {id: save, component: write_csv, input: doubled, with: {path: out.csv}}
+"""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from job_helpers import wait_for
 from sqlalchemy import select
 
 from aqtra_nb import jobs
@@ -24,24 +25,6 @@ from aqtra_nb.store import Store
 from aqtra_nb.store.models import Run, StepRun
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def store(tmp_path):
-    url = f"sqlite:///{tmp_path / 'jobs.db'}"
-    store = Store(url)
-    yield store
-    store.close()
-
-
-def wait_for(condition, timeout: float = 120, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def job_runs(store: Store, name: str) -> list[Run]:
