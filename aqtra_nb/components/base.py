@@ -155,6 +155,7 @@ class Component(Generic[P]):
 
     name: ClassVar[str] = ""
     group: ClassVar[Group] = "transform"
+    #: The parameter model: set from the type argument (see `__init_subclass__`).
     Params: ClassVar[type[Params]] = NoParams
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
