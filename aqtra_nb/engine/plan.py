@@ -291,22 +291,30 @@ def _push_filters(planned: dict[str, PlannedStep], collect: frozenset[str]) -> N
     """The simple conjuncts of a filter right after a reader that supports filters are offered to the
     reader (`push_filter`), which applies those it can at the source (Arrow filter, SQL WHERE). When it
     applies the whole condition, the columns only the condition used are not read at all."""
+    from ..components.transforms import Filter
+
     for step in planned.values():
-        if step.component.name != "filter" or len(step.inputs) != 1:
+        component = step.component
+        if not isinstance(component, Filter) or len(step.inputs) != 1:
             continue
         source = planned[step.inputs[0]]
+        reader = source.component
         if source.id in collect:
             continue
-        if not getattr(source.component, "supports_filters", False) or len(source.consumers) != 1:
+        if (
+            not isinstance(reader, InputComponent)
+            or not reader.supports_filters
+            or len(source.consumers) != 1
+        ):
             continue
-        expr = step.component.condition([str(c) for c in source.schema.columns])
-        null_tests = getattr(source.component, "null_tests", False)
-        columns = getattr(source.component, "column_comparisons", False)
-        found, whole = predicates(expr, step.component.ctx.parameters, null_tests=null_tests, columns=columns)
-        pushed = source.component.push_filter(found) if found else None
+        expr = component.condition([str(c) for c in source.schema.columns])
+        found, whole = predicates(
+            expr, component.ctx.parameters, null_tests=reader.null_tests, columns=reader.column_comparisons
+        )
+        pushed = reader.push_filter(found) if found else None
         if pushed is not None:
             source.read_filter = pushed
-            step.applied_at_source = whole and source.component.applies_all(found)
+            step.applied_at_source = whole and reader.applies_all(found)
             if step.applied_at_source and step.needed is not None and source.read_columns is not None:
                 # the reader tests the condition's columns itself: read only what comes after needs
                 kept = [c for c in source.read_columns if c in step.needed]
