@@ -160,7 +160,7 @@ class Lookup(Component[LookupParams]):
         main, reference = inputs
         left_keys, right_keys = _join_keys(self, self.params, main, reference)
         wanted = self.params.columns
-        names: dict[str, str] = dict(wanted) if isinstance(wanted, dict) else {c: c for c in wanted}
+        names = dict(wanted) if isinstance(wanted, dict) else {c: c for c in wanted}
         self.ctx.require_columns(reference.columns, list(names), field="columns")
         clash = [new for new in names.values() if new in main.columns]
         if clash:
@@ -456,7 +456,7 @@ class Pivot(Component[PivotParams]):
     pure_schema = True
 
     def transform(self, inputs: list[F]) -> F:
-        p: PivotParams = self.params
+        p = self.params
         frame = inputs[0]
         self.ctx.require_columns(frame.columns, p.index, field="index")
         self.ctx.require_columns(frame.columns, [p.columns], field="columns")
@@ -468,7 +468,7 @@ class Pivot(Component[PivotParams]):
                 "not a number; use `aggregation: count`, or pivot a number column",
                 field="values",
             )
-        grouped = frame.groupby([*p.index, p.columns], dropna=False).agg(__v=(p.values, p.aggregation))
+        grouped = frame.groupby(p.index + [p.columns], dropna=False).agg(__v=(p.values, p.aggregation))
         grouped = grouped.reset_index()
         if is_dask(grouped):
             grouped = grouped.repartition(npartitions=1)
