@@ -12,12 +12,12 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AqtraError, did_you_mean
-from ..expr import Expression, parse_expression
+
+if TYPE_CHECKING:
+    from ..expr import Expression
 
 TEMPLATE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_\-]*)?)\}")
 
@@ -69,6 +69,8 @@ def evaluate(
     params: Mapping[str, Any],
 ) -> Any:
     """The expression's value for this record: a Python scalar, None for null."""
+    import pandas as pd  # here: `tasks list` and `workflows list` read the store and need no pandas
+
     columns = names(record, results)
     frame = pd.DataFrame({name: [value] for name, value in columns.items()})
     value = expression.evaluate(frame, params)
@@ -80,6 +82,8 @@ def evaluate(
 
 
 def parse(text: str) -> Expression:
+    from ..expr import parse_expression
+
     return parse_expression(text)
 
 
