@@ -58,7 +58,7 @@ def register(sub: Any) -> None:
     cancel = wsub.add_parser("cancel", help="Stop a workflow for good (its open task is cancelled).")
     cancel.add_argument("id")
     cancel.add_argument("--reason", help="Why; kept with the workflow and its task")
-    cancel.add_argument("--by", help="Who cancels (default: the current user)")
+    cancel.add_argument("--by", help="Who cancels (default: the OS user)")
     cancel.add_argument("--force", action="store_true", help="Cancel even if a live process runs it")
     cancel.add_argument("--json", action="store_true")
     cancel.set_defaults(handler=_cancel)
@@ -115,9 +115,17 @@ def _report(instance: Any, as_json: bool) -> int:
         elif instance.status == "failed":
             line += f" at {instance.current_step}: {instance.error}"
         elif instance.message:
-            line += f": {instance.message}"
+            line = _with_message(line, instance.status, instance.message)
         print(line)
     return EXIT_FAILED if instance.status == "failed" else EXIT_OK
+
+
+def _with_message(line: str, status: str, message: str) -> str:
+    """`...: rejected by lee` rather than `...: rejected: rejected by lee`: a message that says the status
+    (the finish step's own words, `workflows cancel`'s "cancelled by WHO") stands in its place."""
+    if message.split(" ", 1)[0].rstrip(":,") == status:
+        return line.removesuffix(status) + message
+    return f"{line}: {message}"
 
 
 def _start(args: argparse.Namespace) -> int:
@@ -203,9 +211,13 @@ def _reset(args: argparse.Namespace) -> int:
 
 
 def _cancel(args: argparse.Namespace) -> int:
+    from ..entities import current_user
     from ..workflows.engine import cancel
 
-    return _report(cancel(args.id, reason=args.reason, by=args.by, force=args.force), args.json)
+    instance = cancel(args.id, reason=args.reason, by=args.by, force=args.force)
+    if args.by is None and not args.json:
+        print(f"workflow {instance.id[:12]} cancelled by {_os_user(current_user())}")
+    return _report(instance, args.json)
 
 
 def _tasks_list(args: argparse.Namespace) -> int:
@@ -242,7 +254,7 @@ def _tasks_list(args: argparse.Namespace) -> int:
 
 
 def _decide(args: argparse.Namespace) -> int:
-    from ..workflows.engine import decide
+    from ..workflows.engine import decide, get_task
 
     instance = decide(
         args.task,
@@ -252,4 +264,14 @@ def _decide(args: argparse.Namespace) -> int:
         comment=args.comment,
         run=not args.no_run,
     )
+    if args.by is None and not args.json:
+        task = get_task(args.task, store=command_store())
+        print(f"task {task.id} {task.status} by {_os_user(task.decided_by)}")
     return _report(instance, args.json)
+
+
+def _os_user(name: str | None) -> str:
+    """Whose name a decision or a cancel took without `--by` (the operating-system user), saying so."""
+    return (
+        f"{name}, the OS user (--by NAME to name who)" if name else "nobody (no OS user name; use --by NAME)"
+    )

@@ -29,14 +29,19 @@ from ..store.store import by_id_prefix
 from ..store.workflow_models import WorkflowInstance, WorkflowStepRun, WorkflowTask
 from . import context
 from .load import load_workflow, workflow_from_document
-from .spec import AskConfirmationStep, FinishStep, WorkflowSpec
+from .spec import FINISH_STATUSES, AskConfirmationStep, FinishStep, WorkflowSpec
 from .steps import WorkflowStepContext, run_step
 
 logger = logging.getLogger(__name__)
 
 ACTIVE = ("running", "waiting")
-FINISHED = ("succeeded", "failed", "cancelled")
-_ENDED = {"succeeded": "has already succeeded", "failed": "has already failed", "cancelled": "was cancelled"}
+FINISHED = FINISH_STATUSES
+_ENDED = {
+    "succeeded": "has already succeeded",
+    "rejected": "was rejected",
+    "failed": "has already failed",
+    "cancelled": "was cancelled",
+}
 
 
 class WorkflowError(AqtraError):

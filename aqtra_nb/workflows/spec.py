@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from ..notify import Notify
 from ..spec.models import LocatedSpec, ParameterSpec, SpecModel, check_step_id
 
-FINISH_STATUSES = ("succeeded", "failed", "cancelled")
+FINISH_STATUSES = ("succeeded", "rejected", "failed", "cancelled")
 
 
 class BaseStep(SpecModel):
@@ -196,7 +196,11 @@ class FinishStep(BaseStep):
     """The end of a path: the workflow's final status and message."""
 
     kind: Literal["finish"]
-    status: Literal["succeeded", "failed", "cancelled"] = Field("succeeded", description="Final status.")
+    status: Literal["succeeded", "rejected", "failed", "cancelled"] = Field(
+        "succeeded",
+        description="Final status: `rejected` for a path a person said no to (`cancelled` is for workflows "
+        "stopped with `workflows cancel`).",
+    )
     message: str = Field("", description="Shown with the workflow; `${name}` allowed.")
 
 

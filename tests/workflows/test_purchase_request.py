@@ -3,6 +3,7 @@ the CLI, rejected, auto-approved; the record, the order file and the emails show
 
 from __future__ import annotations
 
+import getpass
 import json
 
 import pandas as pd
@@ -97,7 +98,8 @@ def test_approve_and_reject_from_the_cli(sqlite_store, smtp, purchase_request, t
     approved = cli("tasks", "approve", info["task"], "--option", "standard", "--by", "lee")
     assert "succeeded: approved by lee, order placed" in approved.stdout
     assert main(["tasks", "reject", second["task"], "--by", "lee", "--comment", "over budget"]) == 0
-    assert "cancelled: rejected by lee" in capsys.readouterr().out
+    rejected = capsys.readouterr().out
+    assert f"{second['id'][:12]}: rejected by lee" in rejected, rejected  # a rejection, not a cancel
 
     assert purchase_request.get(big.id).priority == "standard"
     assert (tmp_path / f"order-{big.id}.csv").exists()
@@ -108,7 +110,7 @@ def test_approve_and_reject_from_the_cli(sqlite_store, smtp, purchase_request, t
     assert "rejected by lee. over budget" in rejection.get_payload()
     assert main(["tasks", "list"]) == 0
     assert capsys.readouterr().out.strip() == "no open tasks"
-    assert main(["workflows", "list", "--status", "cancelled"]) == 0
+    assert main(["workflows", "list", "--status", "rejected"]) == 0
     (line,) = capsys.readouterr().out.splitlines()
     assert line.startswith(second["id"][:12]) and f"Requisition:{other.id}" in line
     assert main(["workflows", "show", second["id"][:8]]) == 0
@@ -129,3 +131,32 @@ def test_small_amounts_are_approved_without_a_task(sqlite_store, smtp, purchase_
     # parameters are typed
     with pytest.raises(Exception, match="auto_approve_limit"):
         workflows.start(WORKFLOW, {"auto_approve_limit": "lots"}, record=small)
+
+
+def test_without_by_the_cli_says_it_took_the_os_user(store_url, smtp, purchase_request, tmp_path, capsys):
+    """`tasks reject` and `workflows cancel` without `--by` record the operating-system user and say so;
+    the rejection reads as one (status `rejected`), the cancel as a cancel."""
+    user = getpass.getuser()
+    first = purchase_request.create(item="lamp", amount=900.0, requester="di@example.com")
+    wf = workflows.start(WORKFLOW, {"out_dir": str(tmp_path)}, record=first)
+    (task,) = tasks.list()
+    assert main(["tasks", "reject", task.id]) == 0
+    out = capsys.readouterr().out
+    assert f"task {task.id} rejected by {user}, the OS user (--by NAME to name who)" in out
+    assert f"{wf.id[:12]}: rejected by {user}" in out
+    assert (workflows.get(wf.id).status, tasks.get(task.id).decided_by) == ("rejected", user)
+    with pytest.raises(workflows.WorkflowError, match="was rejected; nothing to cancel"):
+        workflows.cancel(wf.id)
+
+    second = workflows.start(
+        WORKFLOW,
+        {"out_dir": str(tmp_path)},
+        record=purchase_request.create(item="rug", amount=800.0, requester="ed@example.com"),
+    )
+    assert main(["workflows", "cancel", second.id]) == 0
+    out = capsys.readouterr().out
+    assert f"workflow {second.id[:12]} cancelled by {user}, the OS user" in out
+    assert f"{second.id[:12]}: cancelled by {user}" in out
+    assert main(["tasks", "list", "--all", "--json"]) == 0
+    decided = {t["id"]: t["status"] for t in json.loads(capsys.readouterr().out)}
+    assert decided[task.id] == "rejected"

@@ -182,7 +182,7 @@ def test_cancel_stops_a_waiting_workflow_for_good(sqlite_store, smtp, purchase_r
         EXAMPLES / "purchase_request.workflow.yaml", {"out_dir": str(tmp_path)}, record=other
     )
     assert main(["workflows", "cancel", second.id, "--reason", "duplicate", "--by", "lee"]) == 0
-    assert "cancelled: cancelled by lee: duplicate" in capsys.readouterr().out
+    assert f"{second.id[:12]}: cancelled by lee: duplicate" in capsys.readouterr().out
     assert main(["workflows", "cancel", second.id]) == 2
     err = capsys.readouterr().err
     assert "was already cancelled" in err and "Traceback" not in err
