@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from .common import EXIT_FAILED, EXIT_OK, command_store
+from .common import EXIT_FAILED, EXIT_OK, add_action, command_store
 
 
 def register(sub: Any) -> None:
@@ -42,31 +42,19 @@ def register(sub: Any) -> None:
     )
     add.set_defaults(handler=_add)
 
-    listing = actions.add_parser("list", help="Jobs with their schedule and last run.")
-    listing.add_argument("--json", action="store_true")
-    listing.set_defaults(handler=_list)
-
-    show = actions.add_parser("show", help="A job's spec, next due times and recent runs.")
-    show.add_argument("name")
-    show.add_argument("--json", action="store_true")
-    show.set_defaults(handler=_show)
-
-    run = actions.add_parser(
-        "run", help="Queue a run now (a scheduler starts it), or run it here with --wait."
+    add_action(actions, "list", _list, "Jobs with their schedule and last run.", json=True)
+    add_action(actions, "show", _show, "A job's spec, next due times and recent runs.", "name", json=True)
+    run = add_action(
+        actions, "run", _run, "Queue a run now (a scheduler starts it), or run it here with --wait.", "name"
     )
-    run.add_argument("name")
     run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
     run.add_argument("--wait", action="store_true", help="run it in this process and exit 1 if it fails")
-    run.set_defaults(handler=_run)
-
     for verb, text in [
         ("pause", "Stop scheduling new runs."),
         ("resume", "Schedule again, from now on."),
         ("remove", "Remove a job (its runs stay in the history)."),
     ]:
-        action = actions.add_parser(verb, help=text)
-        action.add_argument("name")
-        action.set_defaults(handler=_simple, verb=verb)
+        add_action(actions, verb, _simple, text, "name", verb=verb)
 
     scheduler = sub.add_parser(
         "scheduler",

@@ -10,7 +10,7 @@ import argparse
 import json
 from typing import Any
 
-from .common import EXIT_FAILED, EXIT_OK, command_store
+from .common import EXIT_FAILED, EXIT_OK, add_action, command_store
 
 
 def register(sub: Any) -> None:
@@ -25,54 +25,38 @@ def register(sub: Any) -> None:
     start.add_argument("--json", action="store_true")
     start.set_defaults(handler=_start)
 
-    validate = wsub.add_parser("validate", help="Check a workflow file without running it.")
-    validate.add_argument("file")
-    validate.set_defaults(handler=_validate)
-
-    schema = wsub.add_parser("schema", help="JSON Schema of workflow files (for editors).")
-    schema.set_defaults(handler=_schema)
-
-    listing = wsub.add_parser("list", help="Workflows, newest first.")
+    add_action(wsub, "validate", _validate, "Check a workflow file without running it.", "file")
+    add_action(wsub, "schema", _schema, "JSON Schema of workflow files (for editors).")
+    listing = add_action(wsub, "list", _list, "Workflows, newest first.", json=True)
     listing.add_argument("--status")
     listing.add_argument("--name")
     listing.add_argument("--limit", type=int, default=50)
-    listing.add_argument("--json", action="store_true")
-    listing.set_defaults(handler=_list)
-
-    show = wsub.add_parser("show", help="A workflow's state, results and step history.")
-    show.add_argument("id")
-    show.add_argument("--json", action="store_true")
-    show.set_defaults(handler=_show)
-
-    resume = wsub.add_parser("resume", help="Continue a crashed, failed or draft workflow.")
-    resume.add_argument("id")
+    add_action(wsub, "show", _show, "A workflow's state, results and step history.", "id", json=True)
+    resume = add_action(
+        wsub, "resume", _resume, "Continue a crashed, failed or draft workflow.", "id", json=True
+    )
     resume.add_argument("--force", action="store_true", help="Take over from a process that looks alive")
-    resume.add_argument("--json", action="store_true")
-    resume.set_defaults(handler=_resume)
-
-    reset = wsub.add_parser("reset", help="Reset a workflow to draft (first step, results cleared).")
-    reset.add_argument("id")
+    reset = add_action(
+        wsub, "reset", _reset, "Reset a workflow to draft (first step, results cleared).", "id"
+    )
     reset.add_argument("--force", action="store_true")
-    reset.set_defaults(handler=_reset)
-
-    cancel = wsub.add_parser("cancel", help="Stop a workflow for good (its open task is cancelled).")
-    cancel.add_argument("id")
+    cancel = add_action(
+        wsub, "cancel", _cancel, "Stop a workflow for good (its open task is cancelled).", "id", json=True
+    )
     cancel.add_argument("--reason", help="Why; kept with the workflow and its task")
     cancel.add_argument("--by", help="Who cancels (default: the OS user)")
     cancel.add_argument("--force", action="store_true", help="Cancel even if a live process runs it")
-    cancel.add_argument("--json", action="store_true")
-    cancel.set_defaults(handler=_cancel)
 
     tasks = sub.add_parser("tasks", help="Human tasks of workflows: list, approve, reject.")
     tsub = tasks.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")
-    tlist = tsub.add_parser("list", help="Open tasks (oldest first).")
+    tlist = add_action(tsub, "list", _tasks_list, "Open tasks (oldest first).", json=True)
     tlist.add_argument("--assignee")
     tlist.add_argument("--all", action="store_true", help="Decided and cancelled tasks too")
-    tlist.add_argument("--json", action="store_true")
-    tlist.set_defaults(handler=_tasks_list)
-    for name, text in (("approve", "Approve a task; the workflow goes on."), ("reject", "Reject a task.")):
-        decide = tsub.add_parser(name, help=text)
-        decide.add_argument("task")
+    for name, decision, text in (
+        ("approve", "approved", "Approve a task; the workflow goes on."),
+        ("reject", "rejected", "Reject a task."),
+    ):
+        decide = add_action(tsub, name, _decide, text, "task", json=True, decision=decision)
         if name == "approve":
             decide.add_argument("--option", help="The option picked, when the task offers options")
         decide.add_argument("--comment")
@@ -80,8 +64,6 @@ def register(sub: Any) -> None:
         decide.add_argument(
             "--no-run", action="store_true", help="Record the decision only; `resume` goes on"
         )
-        decide.add_argument("--json", action="store_true")
-        decide.set_defaults(handler=_decide, decision="approved" if name == "approve" else "rejected")
 
 
 def _summary(instance: Any) -> dict[str, Any]:
