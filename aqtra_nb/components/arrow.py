@@ -4,7 +4,9 @@ cast inside Arrow; strings stay Arrow-backed (pandas' `str` dtype)."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -132,15 +134,53 @@ _UNIT_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 EXACT_DECIMAL_DIGITS = 15  # decimals of at most this many digits keep their order as float64 (DBL_DIG)
 
 
-def readable_schema(schema: pa.Schema) -> pa.Schema:
-    """The schema a dataset is scanned with: string_view columns as large strings (Arrow cannot filter
-    string_view while scanning); None when the files' own schema will do."""
-    if not any(pa.types.is_string_view(f.type) for f in schema):
+def readable_schema(schema: pa.Schema, dictionaries: Collection[str] = ()) -> pa.Schema | None:
+    """The schema a dataset is scanned with: the `dictionaries` columns as dictionaries, other string_view
+    columns as large strings (Arrow cannot filter string_view while scanning); None when the files' own
+    schema will do."""
+
+    def readable(f: pa.Field) -> pa.Field:
+        if f.name in dictionaries:
+            return f.with_type(pa.dictionary(pa.int32(), pa.string()))
+        return f.with_type(pa.large_string()) if pa.types.is_string_view(f.type) else f
+
+    fields = [readable(f) for f in schema]
+    if fields == list(schema):
         return None
-    return pa.schema(
-        [f.with_type(pa.large_string()) if pa.types.is_string_view(f.type) else f for f in schema],
-        metadata=schema.metadata,
-    )
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+DICTIONARY_BYTES_PER_VALUE = 0.25  # a column chunk whose dictionary page is at most this small is read as one
+
+
+def dictionary_columns(dataset: Any) -> list[str]:
+    """The text columns the files keep dictionary-encoded with a small dictionary (flags, codes,
+    categories: what group keys and `in` filters are made of), judged on the first file's row groups.
+    Arrow reads them as dictionaries several times faster than it decodes every value (0.06 s against
+    0.65 s for two flag columns of TPC-H's 6 M lines); `to_pandas` makes them text with one `take`."""
+    fragment = next(iter(dataset.get_fragments()), None)
+    metadata = getattr(fragment, "metadata", None)
+    if metadata is None or metadata.num_row_groups == 0:
+        return []
+    text = {f.name for f in dataset.schema if _is_text(f.type) and not pa.types.is_dictionary(f.type)}
+    found = []
+    for j in range(metadata.num_columns):
+        name = metadata.schema.column(j).path
+        if name not in text:
+            continue
+        chunks = [metadata.row_group(i).column(j) for i in range(metadata.num_row_groups)]
+        if all(_small_dictionary(chunk) for chunk in chunks):
+            found.append(name)
+    return found
+
+
+def _small_dictionary(chunk: Any) -> bool:
+    """A dictionary page far smaller than the values it encodes (a writer that gave up on the dictionary
+    for a column of mostly distinct text leaves a large one, then plain pages)."""
+    if not chunk.has_dictionary_page or chunk.dictionary_page_offset is None:
+        return False
+    dictionary = chunk.data_page_offset - chunk.dictionary_page_offset
+    return 0 < dictionary <= DICTIONARY_BYTES_PER_VALUE * chunk.num_values
 
 
 def _is_text(kind: pa.DataType) -> bool:

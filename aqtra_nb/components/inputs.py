@@ -155,9 +155,12 @@ class ReadParquet(InputComponent[ParquetParams]):
         try:
             found = pads.dataset(path, format="parquet", partitioning=partitioning)
             self.file_schema = found.schema
-            readable = arrow.readable_schema(found.schema)
-            if readable is not None:  # the same files, scanned with string_view columns as large strings
-                found = pads.dataset(path, format="parquet", partitioning=partitioning, schema=readable)
+            dictionaries = arrow.dictionary_columns(found)
+            readable = arrow.readable_schema(found.schema, dictionaries)
+            if readable is not None:  # the same files, scanned with text as dictionaries or large strings
+                options = pads.ParquetReadOptions(dictionary_columns=dictionaries)
+                fmt = pads.ParquetFileFormat(read_options=options)
+                found = pads.dataset(path, format=fmt, partitioning=partitioning, schema=readable)
         except (OSError, ValueError) as exc:
             raise self.ctx.error(reading_problem("Parquet", path, exc), field="path") from None
         return found
