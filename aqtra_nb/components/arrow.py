@@ -6,12 +6,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 
 from .base import OtherColumn
+
+if TYPE_CHECKING:  # (imported where used: reading a CSV needs no pyarrow.compute)
+    import pyarrow.compute as pc
 
 
 def normal_type(kind: pa.DataType) -> pa.DataType:
@@ -363,7 +366,10 @@ def _and(parts: list):
 def dataset_filter(predicates: list, schema: pa.Schema) -> ArrowFilter | None:
     """The predicates that apply to the files' own `schema` (before any cast), as an `ArrowFilter` (None:
     none do)."""
-    scan, rows, row_columns, shown = [], [], [], []
+    scan: list[pc.Expression] = []
+    rows: list[pc.Expression] = []
+    row_columns: list[str] = []
+    shown: list[str] = []
     for predicate in predicates:
         expression = _expression(predicate, schema)
         if expression is None:
