@@ -108,6 +108,24 @@ class Join(Component[JoinParams]):
         return [left_need, right_need]
 
 
+BROADCAST_PARTITIONS = 4  # readers make partitions of about a million rows (fewer after filters)
+
+
+def _small(frame: Frame, other: Frame) -> bool:
+    """Whether `frame` is a Dask frame small enough to join whole to each partition of `other` (as one
+    partition, which Dask then merges partition by partition with the other side: no shuffle of either)."""
+    return (
+        is_dask(frame)
+        and is_dask(other)
+        and frame.npartitions <= BROADCAST_PARTITIONS
+        and frame.npartitions < other.npartitions
+    )
+
+
+def _whole(frame: F) -> F:
+    return frame.repartition(npartitions=1) if frame.npartitions > 1 else frame
+
+
 def _merge(
     left: F,
     right: F,
@@ -117,6 +135,10 @@ def _merge(
     right_on: list[str],
     suffixes: tuple[str, str],
 ) -> F:
+    if how in ("inner", "left") and _small(right, left):  # broadcast joins: the big side stays in place
+        right = _whole(right)
+    elif how in ("inner", "right") and _small(left, right):
+        left = _whole(left)
     if left_on == right_on:
         return left.merge(right, how=how, on=left_on, suffixes=suffixes)
     out = left.merge(right, how=how, left_on=left_on, right_on=right_on, suffixes=suffixes)
@@ -135,12 +157,25 @@ def _matching(left: F, right: F, *, keep: bool, left_on: list[str], right_on: li
             others = others[others.isin(keys)]
         found = keys.isin(others)
         return left[found if keep else ~found].reset_index(drop=True)
-    distinct = right[right_on].drop_duplicates(subset=right_on)  # (no subset: dask-expr's merge then fails)
+    keys = right[right_on]
+    if _small(left, right) and len(left_on) == 1:  # only the keys of the big side the small side has
+        left = _whole(left)
+        keys = keys.map_partitions(_distinct_among, right_on[0], left[left_on[0]], meta=keys._meta)
+    if _small(keys, left) or _small(left, keys):
+        keys = _whole(keys)
+    # (no subset: dask-expr's merge then fails; one partition: no shuffle to find the distinct keys)
+    single = {"split_out": 1} if is_dask(keys) and keys.npartitions == 1 else {}
+    distinct = keys.drop_duplicates(subset=right_on, **single)
     distinct = distinct.rename(columns=dict(zip(right_on, left_on, strict=True)))
     if keep:
         return left.merge(distinct, how="inner", on=left_on)
     out = left.merge(distinct.assign(**{MATCHED: True}), how="left", on=left_on)
     return out[out[MATCHED].isna()].drop(columns=[MATCHED])
+
+
+def _distinct_among(keys: pd.DataFrame, column: str, wanted: pd.Series) -> pd.DataFrame:
+    """The distinct keys of one partition that are among `wanted` (all of the small side's keys)."""
+    return keys[keys[column].isin(wanted)].drop_duplicates()
 
 
 class LookupParams(KeyParams):
