@@ -14,6 +14,10 @@ Run from the repository root (``pip install -e ".[bench]"``)::
 
     python benchmarks/tpch.py                    # scale factor 1, best of 3
     python benchmarks/tpch.py --scale 0.1 --repeat 2 --queries q1 q6
+    XDG_CACHE_HOME=/tmp/cache python benchmarks/tpch.py --scale 5    # 1.7 GB of data: put it elsewhere
+
+After the timings each implementation runs each query once more in a fresh process, which reports how far
+its peak resident memory rose above its size after imports (``--no-memory`` skips this).
 """
 
 from __future__ import annotations
@@ -657,6 +661,49 @@ def check(name: str, results: dict[str, pd.DataFrame]) -> None:
             )
 
 
+# -- peak memory ---------------------------------------------------------------------------------------------
+
+
+def _memory_status(field: str) -> int:
+    """A size from /proc/self/status in bytes: VmRSS (resident now), VmHWM (its high-water mark since
+    exec; getrusage's ru_maxrss is not reset by exec, so a child of a large parent reports the parent)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_child(implementation: str, name: str, data: Path) -> None:
+    """In a fresh process: run one query once and print how far its peak resident memory rose above the
+    process's size once the libraries were imported and the query was prepared."""
+    query = IMPLEMENTATIONS[implementation](name, data)
+    before = _memory_status("VmRSS")
+    query()
+    print(max(0, _memory_status("VmHWM") - before))
+
+
+def peak_memory(name: str, data: Path) -> dict[str, float]:
+    """Each implementation's peak memory for the query in MB (its own process, so no implementation
+    inherits another's allocations; Linux only)."""
+    peaks = {}
+    for implementation in IMPLEMENTATIONS:
+        arguments = ["--peak", implementation, name, str(data)]
+        done = subprocess.run(
+            [sys.executable, __file__, *arguments], capture_output=True, text=True, check=True, env=os.environ
+        )
+        peaks[implementation] = int(done.stdout.split()[-1]) / 2**20
+    return peaks
+
+
+def memory_table(peaks: dict[str, dict[str, float]]) -> str:
+    lines = ["| query | " + " | ".join(f"{i} MB" for i in IMPLEMENTATIONS) + " |"]
+    lines.append("|---|" + "---:|" * len(IMPLEMENTATIONS))
+    for query, found in peaks.items():
+        lines.append(f"| {query} | " + " | ".join(f"{found[i]:.0f}" for i in IMPLEMENTATIONS) + " |")
+    return "\n".join(lines)
+
+
 def table(seconds: dict[str, dict[str, float]]) -> str:
     others = [name for name in IMPLEMENTATIONS if name != "aqtra_nb"]
     head = "| query | aqtra_nb s | " + " | ".join(f"{o} s" for o in others)
@@ -680,20 +727,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="TPC-H scale factor (default 1)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per implementation (best of)")
     parser.add_argument("--queries", nargs="*", default=list(DASK), help="which queries (default all)")
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the peak-memory runs (one process per query each)"
+    )
+    parser.add_argument(
+        "--peak", nargs=3, metavar=("IMPLEMENTATION", "QUERY", "DATA"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     os.environ["AQTRA_CACHE_BYTES"] = "0"  # the engine computing, not the step cache
     os.environ["AQTRA_HOME"] = str(REPO_ROOT / "benchmarks" / ".data" / "aqtra_home")
+    if args.peak:
+        peak_child(args.peak[0], args.peak[1], Path(args.peak[2]))
+        return 0
     data = tpch_data(args.scale)
+    started = machine()
     seconds: dict[str, dict[str, float]] = {}
     for name in args.queries:
         queries = {impl: factory(name, data) for impl, factory in IMPLEMENTATIONS.items()}
         check(name, {impl: query() for impl, query in queries.items()})
         seconds[name] = best_of(queries, args.repeat)
         print(f"{name}: " + ", ".join(f"{k} {v:.3f} s" for k, v in seconds[name].items()), flush=True)
-    print(
-        f"\nTPC-H SF{args.scale:g}, best of {args.repeat}, Python {platform.python_version()}, {machine()}\n"
-    )
+    print(f"\nTPC-H SF{args.scale:g}, best of {args.repeat}, Python {platform.python_version()}")
+    print(f"at the start: {started}\nat the end: {machine()}\n")
     print(table(seconds))
+    if not args.no_memory:
+        peaks = {name: peak_memory(name, data) for name in args.queries}
+        print("\nPeak memory above the process's size after imports, one query per fresh process:\n")
+        print(memory_table(peaks))
     return 0
 
 
