@@ -111,18 +111,13 @@ class Join(Component[JoinParams]):
 BROADCAST_PARTITIONS = 4  # readers make partitions of about a million rows (fewer after filters)
 
 
-def _small(frame: Frame, other: Frame) -> bool:
-    """Whether `frame` is a Dask frame small enough to join whole to each partition of `other` (as one
-    partition, which Dask then merges partition by partition with the other side: no shuffle of either)."""
-    return (
-        is_dask(frame)
-        and is_dask(other)
-        and frame.npartitions <= BROADCAST_PARTITIONS
-        and frame.npartitions < other.npartitions
-    )
+def _small(frame: dd.DataFrame, other: dd.DataFrame) -> bool:
+    """Whether `frame` is small enough to join whole to each partition of `other` (as one partition,
+    which Dask then merges partition by partition with the other side: no shuffle of either)."""
+    return frame.npartitions <= BROADCAST_PARTITIONS and frame.npartitions < other.npartitions
 
 
-def _whole(frame: F) -> F:
+def _whole(frame: dd.DataFrame) -> dd.DataFrame:
     return frame.repartition(npartitions=1) if frame.npartitions > 1 else frame
 
 
@@ -135,10 +130,11 @@ def _merge(
     right_on: list[str],
     suffixes: tuple[str, str],
 ) -> F:
-    if how in ("inner", "left") and _small(right, left):  # broadcast joins: the big side stays in place
-        right = _whole(right)
-    elif how in ("inner", "right") and _small(left, right):
-        left = _whole(left)
+    if is_dask(left) and is_dask(right):  # broadcast joins: the big side stays in place
+        if how in ("inner", "left") and _small(right, left):
+            right = _whole(right)
+        elif how in ("inner", "right") and _small(left, right):
+            left = _whole(left)
     if left_on == right_on:
         return left.merge(right, how=how, on=left_on, suffixes=suffixes)
     out = left.merge(right, how=how, left_on=left_on, right_on=right_on, suffixes=suffixes)
@@ -152,20 +148,24 @@ def _matching(left: F, right: F, *, keep: bool, left_on: list[str], right_on: li
     """The rows of `left` whose keys appear (`keep`) or do not appear among `right`'s, each once, with
     `left`'s columns; keys match as in the other join types."""
     if not is_dask(left) and not is_dask(right) and len(left_on) == 1:  # hash tables, no merge
-        keys, others = left[left_on[0]], right[right_on[0]]
-        if len(others) > len(keys):  # probing a table of the smaller side is several times faster
-            others = others[others.isin(keys)]
-        found = keys.isin(others)
+        ours, others = left[left_on[0]], right[right_on[0]]
+        if len(others) > len(ours):  # probing a table of the smaller side is several times faster
+            others = others[others.isin(ours)]
+        found = ours.isin(others)
         return left[found if keep else ~found].reset_index(drop=True)
     keys = right[right_on]
-    if _small(left, right) and len(left_on) == 1:  # only the keys of the big side the small side has
-        left = _whole(left)
-        keys = keys.map_partitions(_distinct_among, right_on[0], left[left_on[0]], meta=keys._meta)
-    if _small(keys, left) or _small(left, keys):
-        keys = _whole(keys)
+    if is_dask(left) and is_dask(keys):
+        if _small(left, keys) and len(left_on) == 1:  # only the keys of the big side the small side has
+            left = _whole(left)
+            keys = keys.map_partitions(_distinct_among, right_on[0], left[left_on[0]], meta=keys._meta)
+        if _small(keys, left) or _small(left, keys):
+            keys = _whole(keys)
     # (no subset: dask-expr's merge then fails; one partition: no shuffle to find the distinct keys)
-    single = {"split_out": 1} if is_dask(keys) and keys.npartitions == 1 else {}
-    distinct = keys.drop_duplicates(subset=right_on, **single)
+    distinct = (
+        keys.drop_duplicates(subset=right_on, split_out=1)
+        if is_dask(keys) and keys.npartitions == 1
+        else keys.drop_duplicates(subset=right_on)
+    )
     distinct = distinct.rename(columns=dict(zip(right_on, left_on, strict=True)))
     if keep:
         return left.merge(distinct, how="inner", on=left_on)
