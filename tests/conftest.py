@@ -151,6 +151,12 @@ steps:
 """
 
 
+@pytest.fixture
+def typed_flow() -> str:
+    """TYPED_FLOW for tests in folders whose own conftest.py shadows this one's module name."""
+    return TYPED_FLOW
+
+
 @pytest.fixture(scope="module")
 def typed_orders(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("typed")

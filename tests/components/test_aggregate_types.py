@@ -6,7 +6,6 @@ and the column's kind; expressions inside aggregations are checked like derive's
 from __future__ import annotations
 
 import pytest
-from conftest import TYPED_FLOW
 
 from aqtra_nb.errors import AqtraError
 from aqtra_nb.flow import Flow
@@ -70,16 +69,16 @@ def test_what_pandas_accepts_still_plans(validate, text):
     assert code == 0, err
 
 
-def test_flow_plan_raises_the_same_error(typed_orders):
+def test_flow_plan_raises_the_same_error(typed_orders, typed_flow):
     flow = Flow.from_yaml(
-        TYPED_FLOW.format(path=typed_orders, component="aggregate", with_=_aggregations("mean(region)"))
+        typed_flow.format(path=typed_orders, component="aggregate", with_=_aggregations("mean(region)"))
     )
     with pytest.raises(AqtraError) as caught:
         flow.plan()
     assert caught.value.step == "pick" and caught.value.field == "aggregations.total"
     assert "column 'region' (text)" in str(caught.value)
     good = Flow.from_yaml(
-        TYPED_FLOW.format(path=typed_orders, component="aggregate", with_=_aggregations("max(region)"))
+        typed_flow.format(path=typed_orders, component="aggregate", with_=_aggregations("max(region)"))
     )
     assert good.plan() is not None
 
