@@ -11,6 +11,8 @@ class Supplier(Entity):
 
 from typing import TYPE_CHECKING
 
+from aqtra_nb.lazy import lazy_exports
+
 from .fields import EntityDefinitionError, FieldSpec, File, PrimaryKey, Reference, Uri
 from .registry import ENTRY_POINT_GROUP, EntityRegistry, UnknownEntity, registry
 
@@ -37,15 +39,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

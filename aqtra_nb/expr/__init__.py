@@ -5,8 +5,9 @@ Names are loaded on first use: `expr.python_ast` (the package's one `ast.parse` 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from aqtra_nb.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from aqtra_nb.expr.functions import AGGREGATE_FUNCTIONS, FUNCTIONS, Function
@@ -33,14 +34,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aqtra_nb.expr' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -5,8 +5,7 @@ Names are loaded on first use, so `aqtra-nb` and the run processes import only w
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from aqtra_nb.lazy import lazy_exports
 
 _EXPORTS = {
     "add": "api",
@@ -35,14 +34,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aqtra_nb.jobs' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

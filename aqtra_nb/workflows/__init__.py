@@ -11,33 +11,28 @@ tasks.approve(tasks.list()[0].id)   # goes on down the `approve` branch
 See docs/workflows.md.
 """
 
-import importlib
+from aqtra_nb.lazy import lazy_exports
 
 # Loaded on first use (PEP 562), so that `aqtra-nb` builds its parser without importing the engine.
 _HOMES = {
-    "tasks": ".tasks",
-    "WorkflowError": ".engine",
-    "cancel": ".engine",
-    "get": ".engine",
-    "history": ".engine",
-    "instances": ".engine",
-    "reset": ".engine",
-    "resume": ".engine",
-    "start": ".engine",
-    "WorkflowValidationError": ".load",
-    "load_workflow": ".load",
-    "parse_workflow": ".load",
-    "WorkflowSpec": ".spec",
-    "WorkflowStepFailed": ".steps",
+    "tasks": None,
+    "WorkflowError": "engine",
+    "cancel": "engine",
+    "get": "engine",
+    "history": "engine",
+    "instances": "engine",
+    "reset": "engine",
+    "resume": "engine",
+    "start": "engine",
+    "WorkflowValidationError": "load",
+    "load_workflow": "load",
+    "parse_workflow": "load",
+    "WorkflowSpec": "spec",
+    "WorkflowStepFailed": "steps",
 }
 
 
-def __getattr__(name: str):
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(home, __name__)
-    return module if name == "tasks" else getattr(module, name)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
 
 
 __all__ = [
