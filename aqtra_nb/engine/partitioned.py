@@ -24,7 +24,7 @@ from ..components.base import InputComponent, OutputComponent, is_dask, step_fai
 from ..components.file_errors import later_block_message, later_block_mismatch
 from ..errors import AqtraError, StepFailed
 from .cache import size_of, write_part
-from .cache_use import CacheUse, load_cached
+from .cache_use import CacheUse, from_cache, load_cached
 from .events import EventStream, RunEvent
 from .plan import Plan, ancestors
 
@@ -251,9 +251,11 @@ def compute_step(plan: Plan, step_id: str, get: Any) -> pd.DataFrame:
     return build_frames(plan, until=step_id)[0][step_id].compute(scheduler=get)
 
 
-def preview_step(plan: Plan, step_id: str, rows: int) -> pd.DataFrame:
-    """The first `rows` of a step, computing 1, 4, 16, ... partitions until there are enough."""
-    frame = build_frames(plan, until=step_id)[0][step_id]
+def preview_step(plan: Plan, step_id: str, rows: int, cache: CacheUse | None = None) -> pd.DataFrame:
+    """The first `rows` of a step, computing 1, 4, 16, ... partitions until there are enough (cached
+    steps loaded, not computed)."""
+    loaded, run = from_cache(plan, [step_id], cache, partitioned=True)
+    frame = build_frames(plan, until=step_id, loaded=loaded, run=run)[0][step_id]
     total, n = frame.npartitions, 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

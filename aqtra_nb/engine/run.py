@@ -153,20 +153,28 @@ def compute_step(
             return _plain(partitioned.compute_step(plan, step_id, get))
 
 
+PREVIEW_WHOLE_BYTES = 64 * 2**20  # below this, reading every input whole costs less than a Dask graph
+
+
 def preview_plan(
     plan: Plan, step_id: str, rows: int = 100, *, mode: Mode = "auto", cache: bool = True
 ) -> pd.DataFrame:
-    """The first `rows` of a step, computing as little as possible (in memory: from the step cache when
-    it holds the step or what it needs)."""
+    """The first `rows` of a step, computing as little as possible (from the step cache when it holds the
+    step or what it needs). Inputs of more than PREVIEW_WHOLE_BYTES are previewed partitioned even where a
+    run would be in memory: only the first partitions are read (of a 10 M-row file, the first million
+    rows), where an in-memory preview would read them all."""
     if step_id not in plan.steps:
         raise AqtraError(f"no step {step_id!r}; steps: {', '.join(plan.order)}", file=plan.source)
     with dask_settings():
         plan = plan.collecting([step_id])
-        if choose_mode(plan, mode, None) == "in_memory":
-            return _plain(in_memory.compute_step(plan, step_id, _cache_use(plan, cache)).head(rows))
+        use = _cache_use(plan, cache)
+        if choose_mode(plan, mode, None) == "in_memory" and (
+            mode == "in_memory" or in_memory.fits_in_memory(plan, PREVIEW_WHOLE_BYTES)
+        ):
+            return _plain(in_memory.compute_step(plan, step_id, use).head(rows))
         from . import partitioned
 
-        return _plain(partitioned.preview_step(plan, step_id, rows))
+        return _plain(partitioned.preview_step(plan, step_id, rows, use))
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
