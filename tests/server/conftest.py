@@ -60,7 +60,8 @@ steps:
     message: "ticket ${status}"
   - id: keep
     kind: finish
-    message: kept open
+    status: rejected
+    message: "rejected by ${ask.by}"
 """
 
 

@@ -55,6 +55,20 @@ def test_a_workflow_waits_for_a_task_approved_over_http(server, http):
     assert http.post(f"{server.api}/workflows/{workflow_id}/cancel", json={}).status_code == 400
 
 
+def test_a_task_rejected_over_http_ends_the_workflow_rejected_by_the_signed_in_user(server, http):
+    ticket = http.post(f"{server.api}/entities/Ticket", json={"title": "lamp"}).json()
+    started = http.post(
+        f"{server.api}/workflows", json={"path": "close.workflow.yaml", "record": ticket["id"]}
+    )
+    workflow_id = started.json()["id"]
+    task = wait_for_status(http, f"{server.api}/workflows/{workflow_id}", "waiting")["open_task"]
+    assert http.post(f"{server.api}/tasks/{task['id']}/reject", json={}).status_code == 202
+    done = wait_for_status(http, f"{server.api}/workflows/{workflow_id}", "rejected")
+    decided = next(t for t in http.get(f"{server.api}/tasks", params={"status": "rejected"}).json()["tasks"])
+    assert decided["id"] == task["id"] and decided["decided_by"]
+    assert done["message"] == f"rejected by {decided['decided_by']}"
+
+
 def test_a_workflow_is_cancelled_with_its_task(server, http):
     ticket = http.post(f"{server.api}/entities/Ticket", json={"title": "desk"}).json()
     started = http.post(
