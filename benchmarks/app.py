@@ -201,7 +201,7 @@ def breakdown(folder: Path) -> dict[str, float]:
     }
 
 
-def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None) -> None:
+def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None, fork: bool = True) -> None:
     """N visitors at once: seconds to a drawn dashboard (p50, p99, max), busy pages seen, peak memory."""
     import asyncio
     import threading
@@ -214,32 +214,62 @@ def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None) -
 
     command = ["publish", "sales_dashboard.app.yaml", "--port", "0", "--pool-max", str(pool_max)]
     command += ["--max-kernels", str(max_kernels)] if max_kernels else []
-    peak = {"bytes": 0, "kernels": 0}
+    peak = {"rss": 0, "pss": 0, "kernels": 0, "server cpu": 0.0, "browser cpu": 0.0}
     stop = threading.Event()
 
+    def tree_cpu(root: psutil.Process, leave_out: int | None = None) -> float:
+        """CPU seconds of `root` and its descendants, the ended ones included (as reaped children's)."""
+        total = 0.0
+        for process in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                if process.pid == leave_out or (
+                    leave_out and leave_out in [p.pid for p in process.parents()]
+                ):
+                    continue
+                times = process.cpu_times()
+                total += times.user + times.system + times.children_user + times.children_system
+        return total
+
     def sample(pid: int) -> None:
-        root = psutil.Process(pid)
+        root, me = psutil.Process(pid), psutil.Process()
+        server_start, browser_start = tree_cpu(root), tree_cpu(me, leave_out=pid)
         while not stop.is_set():
             try:
                 tree = [root, *root.children(recursive=True)]
-                total = sum(p.memory_info().rss for p in tree if p.is_running())
-                kernels = sum(1 for p in tree if "ipykernel" in " ".join(p.cmdline()))
+                rss = pss = kernels = 0
+                for process in tree:
+                    with contextlib.suppress(psutil.Error):
+                        memory = process.memory_full_info()  # PSS: pages shared by forks counted once
+                        rss, pss = rss + memory.rss, pss + memory.pss
+                        # a kernel: started as ipykernel, or forked by the kernel zygote
+                        if "ipykernel" in " ".join(process.cmdline()) or process.parent().parent() == root:
+                            kernels += 1
+                server_cpu, browser_cpu = tree_cpu(root), tree_cpu(me, leave_out=pid)
             except psutil.Error:
                 continue
-            peak["bytes"], peak["kernels"] = max(peak["bytes"], total), max(peak["kernels"], kernels)
-            stop.wait(0.5)
+            peak["rss"], peak["pss"] = max(peak["rss"], rss), max(peak["pss"], pss)
+            peak["kernels"] = max(peak["kernels"], kernels)
+            peak["server cpu"] = max(peak["server cpu"], server_cpu - server_start)
+            peak["browser cpu"] = max(peak["browser cpu"], browser_cpu - browser_start)
+            stop.wait(1.0)
 
-    async def visit(browser, url: str, busy: list[int]) -> float:
+    async def visit(browser, url: str, busy: list[int], number: int) -> float:
         context = await browser.new_context(viewport={"width": 1280, "height": 1000})
         page = await context.new_page()
         page.on("response", lambda r: busy.append(1) if r.status == 503 else None)
         started = time.perf_counter()
+        waiting_for = "the page"
         try:
             await page.goto(url, timeout=WAIT * 3)
             for selector in READY:
+                waiting_for = selector
                 await page.locator(selector).first.wait_for(timeout=WAIT * 3)
-            return time.perf_counter() - started
-        except Exception:  # noqa: BLE001 - a visitor who never saw the dashboard
+            seconds = time.perf_counter() - started
+            print(f"visitor {number}: drawn in {seconds:.1f} s", file=sys.stderr, flush=True)
+            return seconds
+        except Exception as exc:  # noqa: BLE001 - a visitor who never saw the dashboard
+            message = str(exc).splitlines()[0]
+            print(f"visitor {number}: no {waiting_for} ({message})", file=sys.stderr, flush=True)
             return float("inf")
         finally:
             await context.close()
@@ -248,12 +278,15 @@ def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None) -
         busy: list[int] = []
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(**launch_args())
-            times = await asyncio.gather(*(visit(browser, url, busy) for _ in range(visitors)))
+            times = await asyncio.gather(*(visit(browser, url, busy, i) for i in range(visitors)))
             await browser.close()
         return sorted(times), len(busy)
 
-    with PublishedServer(command, cwd=folder) as server:
+    # Without forking: jupyter_client's own provisioner, each kernel a new interpreter.
+    env = {} if fork else {"JUPYTER_DEFAULT_PROVISIONER_NAME": "local-provisioner"}
+    with PublishedServer(command, cwd=folder, env=env) as server:
         server.wait_for_output("is filled")
+        load_before = os.getloadavg()[0]
         watcher = threading.Thread(target=sample, args=(server.process.pid,), daemon=True)
         watcher.start()
         began = time.perf_counter()
@@ -264,7 +297,8 @@ def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None) -
     done = [t for t in times if t != float("inf")]
     quantiles = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else times * 99
     cap = max_kernels or "from memory"
-    setting = f"pool 1 growing to {pool_max}, kernel cap {cap}, commit {commit()}"
+    kernels = "forked kernels" if fork else "kernels started as new processes"
+    setting = f"{kernels}, pool 1 growing to {pool_max}, kernel cap {cap}, commit {commit()}"
     print(f"\n## {visitors} visitors at once ({setting})\n")
     print("| measure | value |")
     print("|---|---|")
@@ -273,8 +307,12 @@ def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None) -
     print(f"| seconds to a drawn dashboard, p99 | {quantiles[98]:.1f} |")
     print(f"| seconds until the last visitor was served | {elapsed:.1f} |")
     print(f"| busy pages shown (each retried by itself) | {busy} |")
-    print(f"| peak memory of the server and its kernels | {peak['bytes'] / 2**30:.2f} GiB |")
+    print(f"| peak memory of the server and its kernels (PSS) | {peak['pss'] / 2**30:.2f} GiB |")
+    print(f"| peak memory of the server and its kernels (RSS sum) | {peak['rss'] / 2**30:.2f} GiB |")
     print(f"| most kernels at once | {peak['kernels']} |")
+    print(f"| CPU seconds: server and kernels | {peak['server cpu']:.0f} |")
+    print(f"| CPU seconds: Chromium and Playwright | {peak['browser cpu']:.0f} |")
+    print(f"| load average before the run (1 min, {os.cpu_count()} CPUs) | {load_before:.2f} |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--pool-max", type=int, default=4, help="with --visitors: the pool grows to this")
     parser.add_argument("--max-kernels", type=int, help="with --visitors: the server's kernel cap")
+    parser.add_argument(
+        "--no-fork", action="store_true", help="with --visitors: kernels started as new processes (before)"
+    )
     args = parser.parse_args(argv)
     if args.visitors:
         with tempfile.TemporaryDirectory(prefix="aqtra-app-bench-") as tmp:
@@ -299,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["AQTRA_HOME"] = str(folder / "home")
             os.environ.pop("AQTRA_DATABASE_URL", None)
             prepare(folder, args.scale)
-            crowd(folder, args.visitors, args.pool_max, args.max_kernels)
+            crowd(folder, args.visitors, args.pool_max, args.max_kernels, fork=not args.no_fork)
         return 0
 
     from aqtra_nb.publish.browser import launch_args, sync_playwright

@@ -104,7 +104,7 @@ def safe_config(options: ServeOptions) -> Config:
         # Kernels' connection files (with their keys) and Jupyter's notebook-signing key and signatures.
         config.Voila.connection_dir_root = str(options.runtime_dir)
         config.NotebookNotary.data_dir = str(options.runtime_dir)
-    if options.fork_kernels:
+    if forks_kernels(options):
         config.KernelProvisionerFactory.default_provisioner_name = provisioner.NAME
     if options.pool > 0:
         # Pooled kernels are never culled (Voilà's pool manager skips them), only the visitors' ones.
@@ -114,6 +114,13 @@ def safe_config(options: ServeOptions) -> Config:
         for name, value in values.items():
             config[section][name] = value
     return config
+
+
+def forks_kernels(options: ServeOptions) -> bool:
+    """Whether kernels are forked from the zygote: the default, unless the deployer chose a provisioner
+    (jupyter_client's `JUPYTER_DEFAULT_PROVISIONER_NAME`; `local-provisioner` starts each kernel as a
+    new process)."""
+    return options.fork_kernels and not os.environ.get("JUPYTER_DEFAULT_PROVISIONER_NAME")
 
 
 class _PlainErrors(JupyterHandler):
@@ -387,7 +394,7 @@ def serve(
             config.VoilaConfiguration.resources = {"aqtra_preload": [chart_assets.chart_url_path()]}
         if options.pool > 0:
             _preheat(config, apps, options, single)
-        if options.fork_kernels:
+        if forks_kernels(options):
             provisioner.zygote().start()  # imports while Voilà starts (the environment is the kernels')
         app = PublishedVoila(config=config)
         app.crowd = Crowd(crowd_limits(options))

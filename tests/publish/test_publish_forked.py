@@ -1,0 +1,229 @@
+"""Forked kernels (publish/zygote.py, publish/provisioner.py): kernels the zygote forks are processes of
+their own that share no state, can be interrupted, restarted and killed like any kernel, a zygote that
+cannot start means normal kernels (said in the log), and a published page renders through them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning.factory import KernelProvisionerFactory
+from publish_helpers import WAIT, write_notebook
+
+from aqtra_nb.publish import provisioner
+from aqtra_nb.publish.process import PublishedServer
+
+pytestmark = pytest.mark.slow
+
+READY = 60  # seconds a kernel gets to answer
+
+
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch):
+    """Kernel managers of this process use the forked provisioner; the zygote is closed afterwards."""
+    factory = KernelProvisionerFactory.instance()
+    monkeypatch.setattr(factory, "default_provisioner_name", provisioner.NAME)
+    yield
+    provisioner.close_zygote()
+
+
+async def start(folder: Path, **env: str) -> tuple[AsyncKernelManager, object]:
+    manager = AsyncKernelManager(kernel_name="python3")
+    await manager.start_kernel(cwd=str(folder), env={**os.environ, **env})
+    client = manager.client()
+    client.start_channels()
+    await client.wait_for_ready(timeout=READY)
+    return manager, client
+
+
+async def run(client, code: str) -> str:
+    """The kernel's stdout for `code` (an error's name and value if it raised)."""
+    out: list[str] = []
+
+    def collect(message: dict) -> None:
+        if message["msg_type"] == "stream":
+            out.append(message["content"]["text"])
+        elif message["msg_type"] == "error":
+            out.append(f"{message['content']['ename']}: {message['content']['evalue']}")
+
+    await client.execute_interactive(code, timeout=READY, output_hook=collect)
+    return "".join(out).strip()
+
+
+async def stop(*kernels) -> None:
+    for manager, client in kernels:
+        client.stop_channels()
+        await manager.shutdown_kernel(now=True)
+
+
+def test_two_visitors_kernels_are_separate_processes_that_share_nothing(forked, tmp_path: Path):
+    first_folder, second_folder = tmp_path / "first", tmp_path / "second"
+    first_folder.mkdir()
+    second_folder.mkdir()
+
+    async def scenario() -> None:
+        first = await start(first_folder, VISITOR="one")
+        second = await start(second_folder, VISITOR="two")
+        try:
+            for manager, _ in (first, second):
+                assert isinstance(manager.provisioner.process, provisioner.ForkedKernel)
+            probe = (
+                "import os, sys, numpy, aqtra_nb\n"
+                "print(os.getpid(), os.getpgid(0), os.getsid(0), os.getcwd(), os.environ['VISITOR'],"
+                " numpy.random.randint(1 << 30), 'secret' in globals(), hasattr(aqtra_nb, 'visitor'))"
+            )
+            await run(first[1], "secret = 42\nimport aqtra_nb\naqtra_nb.visitor = 'one'")
+            one = (await run(first[1], probe)).split()
+            two = (await run(second[1], probe)).split()
+        finally:
+            await stop(first, second)
+        pid_one, pid_two = int(one[0]), int(two[0])
+        assert pid_one != pid_two
+        assert pid_one == first[0].provisioner.pid and pid_two == second[0].provisioner.pid
+        # each its own session and process group (an interrupt or kill reaches one visitor's kernel only)
+        assert one[1] == one[2] == one[0] and two[1] == two[2] == two[0]
+        assert (one[3], one[4]) == (str(first_folder), "one")
+        assert (two[3], two[4]) == (str(second_folder), "two")
+        assert one[5] != two[5], "numpy's global generator was not reseeded in the fork"
+        assert one[6:] == ["True", "True"]  # the first kernel's own state...
+        assert two[6:] == ["False", "False"]  # ...did not reach the second (nor a module they share)
+
+    asyncio.run(scenario())
+
+
+async def first_output(client, msg_id: str) -> None:
+    """Wait until the execution `msg_id` printed something (it is running its code)."""
+    while True:
+        message = await client.get_iopub_msg(timeout=READY)
+        if message["parent_header"].get("msg_id") == msg_id and message["msg_type"] == "stream":
+            return
+
+
+async def reply_to(client, msg_id: str) -> dict:
+    while True:
+        message = await client.get_shell_msg(timeout=READY)
+        if message["parent_header"].get("msg_id") == msg_id:
+            return message
+
+
+def test_a_forked_kernel_can_be_interrupted_restarted_and_killed(forked, tmp_path: Path):
+    async def scenario() -> int:
+        manager, client = await start(tmp_path)
+        try:
+            running = client.execute("import time\nprint('started', flush=True)\ntime.sleep(600)")
+            await first_output(client, running)
+            await manager.interrupt_kernel()
+            assert (await reply_to(client, running))["content"]["ename"] == "KeyboardInterrupt"
+            assert await run(client, "print('still here')") == "still here"
+
+            before = manager.provisioner.pid
+            await manager.restart_kernel(now=True)
+            await client.wait_for_ready(timeout=READY)
+            assert manager.provisioner.pid != before
+            assert isinstance(manager.provisioner.process, provisioner.ForkedKernel)
+            assert await run(client, "print('restarted')") == "restarted"
+
+            pid = manager.provisioner.pid
+            os.kill(pid, signal.SIGKILL)  # killed from outside: the zygote reaps it and reports the exit
+            for _ in range(READY * 10):
+                if not await manager.is_alive():
+                    break
+                await asyncio.sleep(0.1)
+            assert not await manager.is_alive()
+            assert await manager.provisioner.poll() == -signal.SIGKILL
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+        return pid
+
+    pid = asyncio.run(scenario())
+    assert not psutil.pid_exists(pid)
+
+
+def test_shutdown_ends_the_forked_process(forked, tmp_path: Path):
+    async def scenario() -> int:
+        manager, client = await start(tmp_path)
+        pid = manager.provisioner.pid
+        assert psutil.Process(pid).parent().pid == _zygote_pid()
+        await stop((manager, client))
+        return pid
+
+    pid = asyncio.run(scenario())
+    assert not psutil.pid_exists(pid)
+
+
+def _zygote_pid() -> int:
+    server = provisioner.zygote()._server._process
+    assert server is not None
+    return server.pid
+
+
+def test_without_a_zygote_kernels_start_as_new_processes_and_the_log_says_so(
+    forked, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    provisioner.close_zygote()
+    monkeypatch.setattr(provisioner, "BOOT", "import sys; sys.exit('no zygote here')")
+
+    async def scenario() -> str:
+        manager, client = await start(tmp_path)
+        try:
+            assert not isinstance(manager.provisioner.process, provisioner.ForkedKernel)
+            return await run(client, "print('answers')")
+        finally:
+            await stop((manager, client))
+
+    with caplog.at_level(logging.WARNING):
+        assert asyncio.run(scenario()) == "answers"
+    assert "the kernel zygote is not available" in caplog.text
+    assert "kernels start as new processes" in caplog.text
+
+
+def test_only_this_interpreter_s_ipykernel_launcher_is_forked():
+    assert provisioner.forkable([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"])
+    assert not provisioner.forkable([sys.executable, "-m", "other_kernel", "-f", "k.json"])
+    assert not provisioner.forkable(["/no/such/python", "-m", "ipykernel_launcher", "-f", "k.json"])
+    assert not provisioner.forkable(["R", "--slave"])
+
+
+KERNEL_PAGE = """import os, aqtra_nb, ipywidgets as w
+seen = aqtra_nb.__dict__.setdefault("pages_seen", [])
+seen.append(os.getpid())
+w.HTML(f"<b class='kernel' data-pid='{os.getpid()}' data-seen='{len(seen)}'>kernel {os.getpid()}</b>")
+"""
+
+
+@pytest.fixture(scope="module")
+def kernel_page_server(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("forked_page")
+    write_notebook(folder / "kernel.ipynb", KERNEL_PAGE)
+    with PublishedServer(["publish", "kernel.ipynb", "--port", "0"], cwd=folder) as server:
+        server.wait_for_output("is filled")
+        yield server
+
+
+def test_visitors_pages_render_through_forked_kernels_of_their_own(kernel_page_server, browser):
+    server = kernel_page_server
+    pids = []
+    for _ in range(2):  # two visitors, each in a browser context of their own
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(server.url, timeout=WAIT)
+            shown = page.locator("b.kernel")
+            shown.wait_for(timeout=WAIT)
+            pids.append(int(shown.get_attribute("data-pid")))
+            assert shown.get_attribute("data-seen") == "1"  # nothing of another page's kernel
+            kernel = psutil.Process(pids[-1])
+            zygote = kernel.parent()
+            assert "aqtra_nb.publish.zygote" in " ".join(zygote.cmdline())
+            assert zygote.parent().pid == server.process.pid
+        finally:
+            context.close()
+    assert pids[0] != pids[1]
