@@ -139,10 +139,12 @@ class RunProcess:
     def wait(self, timeout: float) -> int | None:
         """The exit code, or None if still running after `timeout` seconds."""
         if self._popen is None:
+            import psutil
+
             deadline = time.monotonic() + timeout
             while not self._exit.exists():
                 if time.monotonic() >= deadline:
-                    return None if _alive(self.pid) or self._exit.exists() else -1
+                    return None if psutil.pid_exists(self.pid) or self._exit.exists() else -1
                 time.sleep(0.02)
             return int(self._exit.read_text())
         if self._result is not None:
@@ -173,16 +175,6 @@ def _hand_over(process: subprocess.Popen, task: dict[str, Any]) -> bool:
         process.stdin.close()
     except (BrokenPipeError, ValueError):
         return False
-    return True
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
