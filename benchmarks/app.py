@@ -48,6 +48,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 REGIONS = ["North", "South", "East", "West", "Central", "Islands", "North-East", "South-West"]
 TARGET_COLD, TARGET_UPDATE = 2.0, 0.15  # seconds (update: issue #14)
 WAIT = 180_000  # ms
+GIVE_UP = 360  # seconds a crowd's visitor waits for the dashboard
 
 
 def prepare(folder: Path, scale: float) -> None:
@@ -259,11 +260,16 @@ def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None, f
         page.on("response", lambda r: busy.append(1) if r.status == 503 else None)
         started = time.perf_counter()
         waiting_for = "the page"
+        deadline = started + GIVE_UP
+
+        def left() -> float:  # ms until the visitor gives up
+            return max(1.0, (deadline - time.perf_counter()) * 1000)
+
         try:
-            await page.goto(url, timeout=WAIT * 3)
+            await page.goto(url, timeout=left())
             for selector in READY:
                 waiting_for = selector
-                await page.locator(selector).first.wait_for(timeout=WAIT * 3)
+                await page.locator(selector).first.wait_for(timeout=left())
             seconds = time.perf_counter() - started
             print(f"visitor {number}: drawn in {seconds:.1f} s", file=sys.stderr, flush=True)
             return seconds

@@ -59,6 +59,9 @@ logger = logging.getLogger(__name__)
 LOOPBACK = "127.0.0.1"
 TEMPLATES = Path(__file__).with_name("templates")
 SPEC_UNUSED_EXTENSIONS = ("jupyterlab-plotly", "jupyterlab_pygments")
+# Our JupyterLab extension (the flow editor): 2 MB of JavaScript that a published page would load and
+# fail to start (it needs JupyterLab's file browser).
+LAB_EXTENSION = "@aqtra-nb/labextension"
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,11 @@ def safe_config(options: ServeOptions) -> Config:
     config.VoilaConfiguration.file_allowlist = [r".*\.(png|jpg|jpeg|gif|svg)"]
     config.VoilaConfiguration.file_denylist = [r"(^|.*/)\..*", r".*\.(ipynb|py|yaml|yml|json|db|env)"]
     config.VoilaExecutor.timeout = options.timeout
+    # How long a page's render waits for a cell's outputs after the cell finished (nbclient's default,
+    # 4 s, is not enough for a crowd on a few cores: the output, the app itself, was dropped and the
+    # visitor got an empty page). It only waits while outputs are still coming.
+    config.VoilaExecutor.iopub_timeout = options.timeout
+    config.VoilaConfiguration.extension_denylist = [LAB_EXTENSION]
     config.VoilaExecutor.show_tracebacks = False
     config.MappingKernelManager.cull_idle_timeout = options.cull_idle_seconds
     config.MappingKernelManager.cull_interval = max(10, min(60, options.cull_idle_seconds))
@@ -390,7 +398,7 @@ def serve(
             # App specs draw charts with our own figure widget only: plotly's JupyterLab renderer, if
             # installed (4.8 MB of plotly.js every page would load first), and the code-highlighting
             # theme go unused.
-            config.VoilaConfiguration.extension_denylist = list(SPEC_UNUSED_EXTENSIONS)
+            config.VoilaConfiguration.extension_denylist = [LAB_EXTENSION, *SPEC_UNUSED_EXTENSIONS]
             config.VoilaConfiguration.resources = {"aqtra_preload": [chart_assets.chart_url_path()]}
         if options.pool > 0:
             _preheat(config, apps, options, single)
