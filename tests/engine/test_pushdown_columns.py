@@ -12,12 +12,12 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from pushdown_helpers import expected_ids, run
 
 from aqtra_nb import Flow
 from aqtra_nb.components.base import OtherColumn, Predicate
 from aqtra_nb.engine.pushdown import predicates
 from aqtra_nb.expr import parse_expression
-from aqtra_nb.expr.functions import as_mask
 
 ROWS = 48
 
@@ -86,22 +86,6 @@ NOT_PUSHED = [
     "status == plain",  # dictionary text
     "cost < high",  # a decimal and a float
 ]
-
-
-def run(data, condition: str, mode: str):
-    f = Flow("pairs")
-    kept = f.read_parquet("rows", path=str(data)).filter("kept", condition=condition)
-    plan = f.plan()
-    result = f.run(progress=False, record=False, mode=mode)[kept.id]
-    return plan, result.reset_index(drop=True)
-
-
-def expected_ids(data, condition: str) -> list[int]:
-    """The rows the expression language keeps, evaluated in pandas on the unfiltered frame."""
-    f = Flow("all")
-    everything = f.read_parquet("rows", path=str(data))
-    frame = f.run(progress=False, record=False)[everything.id]
-    return frame.loc[as_mask(parse_expression(condition).evaluate(frame, {})), "id"].tolist()
 
 
 @pytest.mark.parametrize("mode", ["in_memory", "partitioned"])

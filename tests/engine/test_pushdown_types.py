@@ -14,12 +14,12 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
+from pushdown_helpers import expected_ids, run
 
 from aqtra_nb import Flow
 from aqtra_nb.components.base import Predicate
 from aqtra_nb.engine.pushdown import predicates
 from aqtra_nb.expr import parse_expression
-from aqtra_nb.expr.functions import as_mask
 
 ROWS = 40
 
@@ -91,47 +91,32 @@ FULLY = [
 NOT_PUSHED = {"price == 12.5 or price == 12.5"}
 
 
-def run(data, condition: str, mode: str):
-    f = Flow("types", parameters=dict(PARAMS))
-    kept = f.read_parquet("rows", path=str(data)).filter("kept", condition=condition)
-    plan = f.plan()
-    result = f.run(progress=False, record=False, mode=mode)[kept.id]
-    return plan, result.reset_index(drop=True)
-
-
-def expected_ids(data, condition: str) -> list[int]:
-    """The rows the expression language keeps, evaluated in pandas on the unfiltered frame."""
-    f = Flow("all")
-    everything = f.read_parquet("rows", path=str(data))
-    frame = f.run(progress=False, record=False)[everything.id]
-    mask = as_mask(parse_expression(condition).evaluate(frame, PARAMS))
-    return frame.loc[mask, "id"].tolist()
-
-
 @pytest.mark.parametrize("mode", ["in_memory", "partitioned"])
 @pytest.mark.parametrize("condition", FULLY)
 def test_filters_on_real_types_keep_the_same_rows(data, condition, mode):
-    plan, result = run(data, condition, mode)
-    want = expected_ids(data, condition)
+    plan, result = run(data, condition, mode, PARAMS)
+    want = expected_ids(data, condition, PARAMS)
     assert result["id"].tolist() == want
     assert list(result.columns) == ["id", "day", "moment", "zoned", "price", "status", "mode", "ratio"]
 
 
 @pytest.mark.parametrize("condition", [c for c in FULLY if c not in NOT_PUSHED])
 def test_the_plan_shows_the_pushed_filter(data, condition):
-    plan, _ = run(data, condition, "in_memory")
+    plan, _ = run(data, condition, "in_memory", PARAMS)
     assert plan.steps["rows"].read_filter is not None
     assert plan.steps["kept"].applied_at_source
     assert "filter pushed into reader" in plan.explain()
 
 
 def test_a_folded_date_is_shown_as_a_value(data):
-    plan, _ = run(data, "day <= add_days(date('2024-02-05'), -10)", "in_memory")
+    plan, _ = run(data, "day <= add_days(date('2024-02-05'), -10)", "in_memory", PARAMS)
     assert "day <= '2024-01-26T00:00:00'" in plan.explain()
 
 
 def test_null_tests_and_chained_comparisons_are_shown_in_the_plan(data):
-    plan, _ = run(data, "not is_null(day) and date('2024-01-05') <= day < date('2024-01-20')", "in_memory")
+    plan, _ = run(
+        data, "not is_null(day) and date('2024-01-05') <= day < date('2024-01-20')", "in_memory", PARAMS
+    )
     assert (
         "filter pushed into reader: not_null(day) and day >= '2024-01-05T00:00:00' and "
         "day < '2024-01-20T00:00:00'"
@@ -185,6 +170,6 @@ def test_values_the_column_cannot_hold_exactly_are_left_to_the_filter(data):
     """A decimal with more places than the column's scale, a time of day on a date column: evaluated by
     the filter step, with the same rows as pandas."""
     for condition in ["price > 12.501", "day > date('2024-01-10 12:00')"]:
-        plan, result = run(data, condition, "in_memory")
-        assert result["id"].tolist() == expected_ids(data, condition)
+        plan, result = run(data, condition, "in_memory", PARAMS)
+        assert result["id"].tolist() == expected_ids(data, condition, PARAMS)
         assert not plan.steps["kept"].applied_at_source
