@@ -66,6 +66,10 @@ class ForkServer:
             )
         return self._process
 
+    def exited(self) -> bool:
+        """Whether the server was started and has exited."""
+        return self._process is not None and self._process.poll() is not None
+
     def launch(self, task: dict[str, Any]) -> int:
         with self._lock:
             process = self._start()

@@ -31,7 +31,7 @@ from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 from ..jobs.forkserver import ForkServer
-from .zygote import BOOT
+from .zygote import BOOT, READY_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +97,9 @@ class Zygote:
     """This server process's kernel zygote: started once (`start`), used by every forked kernel."""
 
     def __init__(self) -> None:
-        self._server = ForkServer(boot=BOOT, environment=lambda: dict(os.environ))
         self._exits = Path(tempfile.mkdtemp(prefix="aqtra-kernel-exits-"))
+        self._ready = self._exits / "ready"
+        self._server = ForkServer(boot=BOOT, environment=lambda: {**os.environ, READY_ENV: str(self._ready)})
         self._lock = threading.Lock()
         self._started = False
         self.broken: str | None = None  # why forking is off for this server
@@ -109,6 +110,12 @@ class Zygote:
             if not self._started:
                 self._server.start()
                 self._started = True
+
+    def ready(self) -> bool:
+        """Its imports are done: a fork now does not wait for them. RuntimeError when it exited."""
+        if self._server.exited():
+            raise RuntimeError("the kernel zygote exited")
+        return self._ready.exists()
 
     def fork(self, argv: list[str], env: dict[str, str], cwd: str) -> ForkedKernel:
         """A kernel forked on `argv` (after `python`); RuntimeError when the zygote is gone."""
@@ -162,8 +169,11 @@ class ForkedKernelProvisioner(LocalProvisioner):
             env = {**os.environ, **(kwargs.get("env") or {})}
             cwd = str(kwargs.get("cwd") or os.getcwd())
             try:
-                # The first fork waits for the zygote's imports: not on the server's event loop.
-                process = await asyncio.to_thread(forks.fork, cmd[3:], env, cwd)
+                forks.start()
+                # While it imports (the server just started) a kernel, the pool's first as a rule,
+                # starts as a new process rather than waiting for it.
+                ready = forks.ready()
+                process = await asyncio.to_thread(forks.fork, cmd[3:], env, cwd) if ready else None
             except (RuntimeError, OSError, ValueError) as exc:
                 forks.broken = str(exc) or type(exc).__name__
                 self.log.warning(
@@ -172,6 +182,9 @@ class ForkedKernelProvisioner(LocalProvisioner):
                     forks.broken,
                 )
             else:
+                if process is None:
+                    self.log.info("[aqtra-nb] the kernel zygote is still importing: a new process")
+                    return await super().launch_kernel(cmd, **kwargs)
                 # LocalProvisioner's process is typed Popen; it uses only what ForkedKernel has
                 self.process = process  # type: ignore[assignment]
                 self.pid = self.pgid = process.pid  # the child made its own session before the reply

@@ -50,6 +50,8 @@ PRELOAD = (
     "aqtra_nb.recording",
 )
 
+READY_ENV = "AQTRA_ZYGOTE_READY"  # a file the zygote creates once its imports are done
+
 BOOT = (
     "import sys; sys.path[:1] = [] if sys.path and sys.path[0] == '' else sys.path[:1]; "
     "from aqtra_nb.publish.zygote import serve; serve()"
@@ -69,6 +71,9 @@ def serve() -> None:
     if threading.active_count() > 1:
         names = ", ".join(thread.name for thread in threading.enumerate())
         sys.exit(f"[aqtra-nb] kernel zygote: an import started threads ({names}); not forking kernels")
+    ready = os.environ.pop(READY_ENV, None)
+    if ready:
+        open(ready, "w").close()  # noqa: SIM115 - an empty file: the zygote takes tasks now
     _Zygote().loop()
 
 

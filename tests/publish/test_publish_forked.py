@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -19,6 +20,7 @@ from publish_helpers import WAIT, write_notebook
 
 from aqtra_nb.publish import provisioner
 from aqtra_nb.publish.process import PublishedServer
+from aqtra_nb.publish.zygote import READY_ENV
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +32,7 @@ def forked(monkeypatch: pytest.MonkeyPatch):
     """Kernel managers of this process use the forked provisioner; the zygote is closed afterwards."""
     factory = KernelProvisionerFactory.instance()
     monkeypatch.setattr(factory, "default_provisioner_name", provisioner.NAME)
-    yield
+    yield provisioner.zygote()
     provisioner.close_zygote()
 
 
@@ -63,7 +65,35 @@ async def stop(*kernels) -> None:
         await manager.shutdown_kernel(now=True)
 
 
-def test_two_visitors_kernels_are_separate_processes_that_share_nothing(forked, tmp_path: Path):
+def until(condition, seconds: float = READY) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.fixture
+def ready(forked):
+    """The zygote started and done importing (before, kernels start as new processes)."""
+    forked.start()
+    assert until(forked.ready), "the kernel zygote did not finish its imports"
+
+
+def test_while_the_zygote_imports_kernels_start_as_new_processes(forked, tmp_path: Path):
+    async def scenario() -> None:
+        kernel = await start(tmp_path)  # the zygote was not started: it starts now, importing
+        try:
+            assert not isinstance(kernel[0].provisioner.process, provisioner.ForkedKernel)
+            assert await run(kernel[1], "print('answers')") == "answers"
+        finally:
+            await stop(kernel)
+
+    asyncio.run(scenario())
+
+
+def test_two_visitors_kernels_are_separate_processes_that_share_nothing(ready, tmp_path: Path):
     first_folder, second_folder = tmp_path / "first", tmp_path / "second"
     first_folder.mkdir()
     second_folder.mkdir()
@@ -113,7 +143,7 @@ async def reply_to(client, msg_id: str) -> dict:
             return message
 
 
-def test_a_forked_kernel_can_be_interrupted_restarted_and_killed(forked, tmp_path: Path):
+def test_a_forked_kernel_can_be_interrupted_restarted_and_killed(ready, tmp_path: Path):
     async def scenario() -> int:
         manager, client = await start(tmp_path)
         try:
@@ -147,7 +177,7 @@ def test_a_forked_kernel_can_be_interrupted_restarted_and_killed(forked, tmp_pat
     assert not psutil.pid_exists(pid)
 
 
-def test_shutdown_ends_the_forked_process(forked, tmp_path: Path):
+def test_shutdown_ends_the_forked_process(ready, tmp_path: Path):
     async def scenario() -> int:
         manager, client = await start(tmp_path)
         pid = manager.provisioner.pid
@@ -170,6 +200,9 @@ def test_without_a_zygote_kernels_start_as_new_processes_and_the_log_says_so(
 ):
     provisioner.close_zygote()
     monkeypatch.setattr(provisioner, "BOOT", "import sys; sys.exit('no zygote here')")
+    zygote = provisioner.zygote()
+    zygote.start()
+    assert until(zygote._server.exited)
 
     async def scenario() -> str:
         manager, client = await start(tmp_path)
@@ -208,22 +241,32 @@ def kernel_page_server(tmp_path_factory: pytest.TempPathFactory):
         yield server
 
 
+def visit_kernel(browser, server: PublishedServer) -> psutil.Process:
+    """A visitor in a browser context of their own: the kernel process their page shows."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server.url, timeout=WAIT)
+        shown = page.locator("b.kernel")
+        shown.wait_for(timeout=WAIT)
+        assert shown.get_attribute("data-seen") == "1"  # nothing of another page's kernel
+        return psutil.Process(int(shown.get_attribute("data-pid")))
+    finally:
+        context.close()
+
+
 def test_visitors_pages_render_through_forked_kernels_of_their_own(kernel_page_server, browser):
     server = kernel_page_server
-    pids = []
-    for _ in range(2):  # two visitors, each in a browser context of their own
-        context = browser.new_context()
-        try:
-            page = context.new_page()
-            page.goto(server.url, timeout=WAIT)
-            shown = page.locator("b.kernel")
-            shown.wait_for(timeout=WAIT)
-            pids.append(int(shown.get_attribute("data-pid")))
-            assert shown.get_attribute("data-seen") == "1"  # nothing of another page's kernel
-            kernel = psutil.Process(pids[-1])
-            zygote = kernel.parent()
-            assert "aqtra_nb.publish.zygote" in " ".join(zygote.cmdline())
-            assert zygote.parent().pid == server.process.pid
-        finally:
-            context.close()
-    assert pids[0] != pids[1]
+    zygote = next(
+        p for p in psutil.Process(server.process.pid).children() if "zygote" in " ".join(p.cmdline())
+    )
+    ready = Path(zygote.environ()[READY_ENV])
+    assert until(ready.exists), "the kernel zygote did not finish its imports"
+    first = visit_kernel(browser, server)  # the pool's first kernel: forked or, if it came first, not
+    assert until(lambda: server.output.count("is filled") >= 2)  # its replacement, forked
+    pids = {first.pid}
+    for _ in range(2):
+        kernel = visit_kernel(browser, server)
+        assert kernel.pid not in pids
+        pids.add(kernel.pid)
+        assert kernel.parent().pid == zygote.pid
