@@ -63,4 +63,4 @@ def test_post_build_installs_this_repository_and_makes_sample_data(tmp_path: Pat
     assert calls[0] == f"python {ROOT} -m pip install --no-cache-dir -e ."
     name, cwd, *args = calls[1].split()
     assert (name, cwd) == ("aqtra-nb", str(ROOT)) and args[:2] == ["sample-data", "notebooks/data"]
-    assert pyproject()["project"]["scripts"]["aqtra-nb"] == "aqtra_nb.cli:main"
+    assert pyproject()["project"]["scripts"]["aqtra-nb"] == "aqtra_nb.cli:console"
