@@ -12,7 +12,9 @@ It is the jobs' fork server (`jobs/forkserver.py`) with another boot and another
 protocol (a task per line on stdin, `{"pid": N}` back, each child's exit code written to the task's
 `exit` file once the zygote reaps it) and the same exit when the server's end of the pipe closes. The
 zygote never starts a kernel app, an event loop or a thread of its own, so each fork is of a
-single-threaded process. `provisioner.py` is the kernel manager's side.
+single-threaded process. Once its imports are done it creates the file named by `AQTRA_ZYGOTE_READY`;
+until then kernels start as new processes (`provisioner.py`, the kernel manager's side). What forked
+kernels do share is what cannot differ after a fork: the interpreter's string-hash seed.
 """
 
 from __future__ import annotations
