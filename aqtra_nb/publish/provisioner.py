@@ -29,6 +29,7 @@ from typing import Any
 
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+from jupyter_core.paths import jupyter_runtime_dir
 
 from ..jobs.forkserver import ForkServer
 from .zygote import BOOT, READY_ENV
@@ -97,7 +98,11 @@ class Zygote:
     """This server process's kernel zygote: started once (`start`), used by every forked kernel."""
 
     def __init__(self) -> None:
-        self._exits = Path(tempfile.mkdtemp(prefix="aqtra-kernel-exits-"))
+        # Under the server's runtime folder (AQTRA_HOME's for a published server), not /tmp: a server
+        # killed with SIGKILL leaves it where its other runtime files are.
+        runtime = Path(jupyter_runtime_dir())
+        runtime.mkdir(parents=True, exist_ok=True)
+        self._exits = Path(tempfile.mkdtemp(prefix="aqtra-kernel-exits-", dir=runtime))
         self._ready = self._exits / "ready"
         self._server = ForkServer(boot=BOOT, environment=lambda: {**os.environ, READY_ENV: str(self._ready)})
         self._lock = threading.Lock()

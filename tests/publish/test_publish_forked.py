@@ -270,3 +270,15 @@ def test_visitors_pages_render_through_forked_kernels_of_their_own(kernel_page_s
         assert kernel.pid not in pids
         pids.add(kernel.pid)
         assert kernel.parent().pid == zygote.pid
+
+
+def test_the_zygote_keeps_its_files_in_the_servers_runtime_folder(tmp_path: Path, monkeypatch):
+    """Not in /tmp: a server killed with SIGKILL leaves them with its other runtime files (a published
+    server's runtime folder is under AQTRA_HOME), and closing the zygote removes them."""
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    zygote = provisioner.Zygote()
+    try:
+        assert zygote._exits.parent == tmp_path / "runtime" and zygote._exits.is_dir()
+    finally:
+        zygote.close()
+    assert not zygote._exits.exists()
