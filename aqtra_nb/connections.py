@@ -280,9 +280,11 @@ class Connections:
         from sqlalchemy import delete
 
         from .store.models import StoredConnection
+        from .store.orm import affected_rows
 
         with self.store.session.begin() as session:
-            return session.execute(delete(StoredConnection).where(StoredConnection.name == name)).rowcount > 0
+            removed = session.execute(delete(StoredConnection).where(StoredConnection.name == name))
+            return affected_rows(removed) > 0
 
 
 #: What a connection of each kind needs, for messages about a connection of the wrong kind.

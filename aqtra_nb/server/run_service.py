@@ -27,6 +27,7 @@ from ..resources import Resources
 from ..spec import FlowSpec
 from ..spec.status import RunStatus
 from ..store.models import Run, utcnow
+from ..store.orm import affected_rows
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +103,13 @@ class RunLauncher:
         run_id = task["run_id"]
         try:
             with self.store.session.begin() as session:
-                claimed = session.execute(
-                    update(Run)
-                    .where(Run.id == run_id, Run.status == RunStatus.queued.value)
-                    .values(status=RunStatus.running.value, started_at=utcnow(), heartbeat_at=utcnow())
-                ).rowcount
+                claimed = affected_rows(
+                    session.execute(
+                        update(Run)
+                        .where(Run.id == run_id, Run.status == RunStatus.queued.value)
+                        .values(status=RunStatus.running.value, started_at=utcnow(), heartbeat_at=utcnow())
+                    )
+                )
                 parameters = session.scalar(select(Run.parameters).where(Run.id == run_id))
             if not claimed:
                 return None
