@@ -60,12 +60,7 @@ def _writer_gone(fs: Any, path: str, match: re.Match[str]) -> bool:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True  # another thread of ours writes it
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
+    import psutil
+
+    return pid == os.getpid() or psutil.pid_exists(pid)  # our own pid: another thread of ours writes it
     return True

@@ -98,10 +98,10 @@ def serve() -> None:
     from . import flow_run
 
     flow_run.warm()
-    _Server().loop()
+    ServerLoop().loop()
 
 
-class _Server:
+class ServerLoop:
     """Forks a run process per task; for each kernel name runs have used, keeps a standby run process
     with its kernel started (`kernel_pool`), handed the next task of that kernel."""
 

@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psutil
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 from jupyter_core.paths import jupyter_runtime_dir
@@ -57,7 +58,7 @@ class ForkedKernel:
                 self.returncode = int(self.exit_file.read_text())
                 self.exit_file.unlink(missing_ok=True)
             except (OSError, ValueError):  # not reaped yet (or being written)
-                if not _exists(self.pid):  # the zygote died before it could reap it
+                if not psutil.pid_exists(self.pid):  # the zygote died before it could reap it
                     self.returncode = -signal.SIGKILL
         return self.returncode
 
@@ -82,16 +83,6 @@ class ForkedKernel:
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Zygote:

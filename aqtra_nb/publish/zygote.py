@@ -27,7 +27,7 @@ import sys
 import threading
 from typing import Any
 
-from ..jobs.forkserver import _Server
+from ..jobs.forkserver import ServerLoop
 
 # What a published dashboard's kernel imports: the kernel itself, then the app's modules (a notebook
 # app imports a subset). Only imports: nothing here may start a thread or open a connection.
@@ -79,7 +79,7 @@ def serve() -> None:
     _Zygote().loop()
 
 
-class _Zygote(_Server):
+class _Zygote(ServerLoop):
     """The fork server's loop and reaping; each task forks a kernel (and there are no standbys)."""
 
     def launch(self, line: bytes) -> int:
