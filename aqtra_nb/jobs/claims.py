@@ -249,13 +249,17 @@ def _size(path: Any) -> int | None:
 
 
 def reap_dead(store: Store, now: dt.datetime | None = None, *, timeout: float = 30.0) -> list[str]:
-    """Runs whose worker stopped heartbeating for `timeout` seconds are `crashed`."""
+    """Runs whose worker stopped heartbeating for `timeout` seconds are `crashed`.
+
+    Job runs and the API server's runs both heartbeat; a server that died and is not started again on its
+    host would otherwise leave its runs `running` for ever. Runs recorded in a notebook or by the CLI
+    have no heartbeat (their process records their end itself) and are never reaped here."""
     now = now or utcnow()
     limit = now - dt.timedelta(seconds=timeout)
     with store.session.begin() as session:
         dead = session.scalars(
             select(Run.id)
-            .where(Run.status == RunStatus.running.value, Run.job_id.isnot(None), Run.heartbeat_at < limit)
+            .where(Run.status == RunStatus.running.value, Run.heartbeat_at < limit)
             .with_for_update(skip_locked=True)
         ).all()
         reaped = []

@@ -108,3 +108,16 @@ def test_cancel_queued_and_running(store, job):
     claim_runs(store, "w", 1)
     assert request_cancel(store, running) == "cancelling"
     assert heartbeat(store, running) == (True, True)
+
+
+def test_silent_server_runs_are_crashed_and_unsupervised_runs_are_left(store):
+    """An API server's run (no job) heartbeats like a job run: when its server dies for good, a scheduler
+    reaps it; a run recorded in a notebook has no heartbeat and is never reaped."""
+    with store.session.begin() as session:
+        session.add(Run(id="srv1", name="f", status="running", worker="server:h:1", heartbeat_at=T0))
+        session.add(Run(id="nb1", name="f", status="running", started_at=T0))
+    assert reap_dead(store, T0 + dt.timedelta(seconds=20), timeout=30) == []
+    assert reap_dead(store, T0 + dt.timedelta(hours=1), timeout=30) == ["srv1"]
+    assert store.run("srv1").status == "crashed" and "heartbeat" in store.run("srv1").error
+    assert store.run("nb1").status == "running"
+    assert settle_finished(store, T0 + dt.timedelta(hours=1)) == []  # no job: nothing to retry
