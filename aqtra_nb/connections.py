@@ -14,14 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
-from urllib.parse import quote
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from .errors import AqtraError, did_you_mean
 from .resources import Resources, store_or_current
-from .secrets import REFERENCE, SecretStore, redact, resolve_references
+from .secrets import REFERENCE, SecretStore, redact, resolve_references, resolve_url
 from .spec.io import FlowLoader
 from .spec.models import SpecModel
 
@@ -362,27 +361,6 @@ class ConnectionHandle:
         from dask.base import normalize_token
 
         return (type(self).__module__, type(self).__qualname__, normalize_token(self.__getstate__()))
-
-
-def resolve_url(url: str, secrets: SecretStore | None, *, where: str = "") -> str:
-    """`resolve_references` for URLs: a value that goes into the user name or password
-    (`scheme://user:${secret:PW}@host`) is percent-encoded, so a password holding `/`, `@` or `:` keeps
-    the URL intact (SQLAlchemy and requests decode it again)."""
-    scheme_end = url.find("://")
-    if scheme_end < 0:
-        return resolve_references(url, secrets, where=where)
-    start = scheme_end + 3
-    end = min([i for i in (url.find(c, start) for c in "/?#") if i >= 0], default=len(url))
-    userinfo_end = url.rfind("@", start, end)
-    pieces, position = [], 0
-    for match in REFERENCE.finditer(url):
-        in_userinfo = match.end() <= userinfo_end  # a user name or password: a credential
-        value = resolve_references(match.group(0), secrets, where=where, credential=in_userinfo)
-        if in_userinfo:
-            value = quote(value, safe="")
-        pieces += [url[position : match.start()], value]
-        position = match.end()
-    return "".join(pieces) + url[position:]
 
 
 def _rebase(spec: ConnectionSpec, folder: Path) -> ConnectionSpec:

@@ -173,8 +173,9 @@ class _NoServer(NotifyError):
 def smtp_server(connection: str | None = None) -> SmtpServer:
     """The SMTP server: the named connection, else the `smtp_url` setting (`$AQTRA_SMTP_URL`), else a
     connection named `smtp`."""
-    from .connections import ConnectorError, check_url_userinfo, resolve_url
+    from .connections import ConnectorError, check_url_userinfo
     from .resources import current
+    from .secrets import resolve_url
 
     resources = current()
     if connection is None and resources.settings.smtp_url:
@@ -299,9 +300,8 @@ def post_webhook(notify: Notify, payload: dict[str, Any]) -> None:
     """POST `payload` as JSON to `notify.webhook`; a non-2xx answer is an error."""
     import requests
 
-    from .connections import resolve_url
     from .resources import current
-    from .secrets import resolve_references
+    from .secrets import resolve_references, resolve_url
 
     raw = notify.webhook or ""
     shown = _shown(raw)

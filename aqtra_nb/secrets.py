@@ -129,6 +129,27 @@ def resolve_references(
     return REFERENCE.sub(replace, text)
 
 
+def resolve_url(url: str, secrets: SecretStore | None, *, where: str = "") -> str:
+    """`resolve_references` for URLs: a value that goes into the user name or password
+    (`scheme://user:${secret:PW}@host`) is percent-encoded, so a password holding `/`, `@` or `:` keeps
+    the URL intact (SQLAlchemy and requests decode it again)."""
+    scheme_end = url.find("://")
+    if scheme_end < 0:
+        return resolve_references(url, secrets, where=where)
+    start = scheme_end + 3
+    end = min([i for i in (url.find(c, start) for c in "/?#") if i >= 0], default=len(url))
+    userinfo_end = url.rfind("@", start, end)
+    pieces, position = [], 0
+    for match in REFERENCE.finditer(url):
+        in_userinfo = match.end() <= userinfo_end  # a user name or password: a credential
+        value = resolve_references(match.group(0), secrets, where=where, credential=in_userinfo)
+        if in_userinfo:
+            value = quote(value, safe="")
+        pieces += [url[position : match.start()], value]
+        position = match.end()
+    return "".join(pieces) + url[position:]
+
+
 def key_file(home: Path | None = None) -> Path:
     """Where the generated key lives when `$AQTRA_SECRET_KEY` is not set: `home`, else the current
     settings' home."""

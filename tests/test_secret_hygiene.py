@@ -271,7 +271,8 @@ def test_a_step_with_a_credential_in_clear_is_refused_without_echoing_it(tmp_pat
 
 
 def test_references_in_a_url_password_are_percent_encoded_and_clear_passwords_found(monkeypatch):
-    from aqtra_nb.connections import check_url_userinfo, resolve_url
+    from aqtra_nb.connections import check_url_userinfo
+    from aqtra_nb.secrets import resolve_url
 
     monkeypatch.setenv("HYGIENE_PW", "a/b@c:d")
     monkeypatch.setenv("HYGIENE_HOST", "db.example")

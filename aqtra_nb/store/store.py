@@ -12,16 +12,21 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from ..errors import AqtraError, NotFound
 from ..spec import FlowSpec
 from ..spec.digest import content_hash
-from .database import default_url, make_engine, migrate, safe_url
+from .database import StoreError, default_url, make_engine, migrate, safe_url
 from .models import FlowVersion, Run, RunLineage, StepRun
 
 
 class Store:
-    """Opens (and migrates) the database at `url` (default: the settings' database)."""
+    """Opens (and migrates) the database at `url` (default: the settings' database).
+
+    `url` may name environment variables (`postgresql+psycopg://aqtra:${env:PGPASSWORD}@db/aqtra`), so that
+    a password is not written into `jupyter_server_config.py`; they are read when the engine is made, and
+    `url` keeps the reference (it is what run processes are given). `${secret:…}` cannot be used here: the
+    secret store lives in this database."""
 
     def __init__(self, url: str | None = None, *, engine: Engine | None = None, upgrade: bool = True) -> None:
         self.url = url or (str(engine.url) if engine is not None else default_url())
-        self.engine = engine or make_engine(self.url)
+        self.engine = engine or make_engine(_resolved(self.url))
         if upgrade:
             migrate(self.engine)
         self.session: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
@@ -201,3 +206,18 @@ def plain(values: dict[str, Any]) -> dict[str, Any]:
 
 
 __all__: Sequence[str] = ["Store", "by_id_prefix", "content_hash", "plain"]
+
+
+def _resolved(url: str) -> str:
+    """The store's URL with its `${env:NAME}` references read (percent-encoded in the user and password)."""
+    from ..secrets import REFERENCE, SecretError, resolve_url
+
+    if not REFERENCE.search(url):
+        return url
+    where = "the store's database URL (AqtraNb.database_url / AQTRA_DATABASE_URL): "
+    if "${secret:" in url:
+        raise StoreError(f"{where}use ${{env:NAME}}; ${{secret:NAME}} is kept in the store itself")
+    try:
+        return resolve_url(url, None, where=where)
+    except SecretError as exc:
+        raise StoreError(exc.message) from None

@@ -118,6 +118,24 @@ def test_bad_urls_are_clear_errors(tmp_path):
         Store("postgresql+psycopg://u:secretpw@127.0.0.1:1/x")
 
 
+def test_the_store_url_may_name_environment_variables(database_url, monkeypatch):
+    """`AqtraNb.database_url` may keep its password (here: the database name) in the environment: read when
+    the engine is made, the reference kept in `Store.url` (what run processes are given)."""
+    prefix, name = database_url.rsplit("/", 1)
+    monkeypatch.setenv("AQTRA_TEST_STORE_DB", name)
+    url = prefix + "/${env:AQTRA_TEST_STORE_DB}"
+    store = Store(url)
+    result = small_flow().run(record=store, progress=False)
+    assert store.url == url
+    store.close()
+    assert Store(database_url).run(result.run_id).status == "succeeded"  # the same database
+    monkeypatch.delenv("AQTRA_TEST_STORE_DB")
+    with pytest.raises(StoreError, match="store's database URL .*'AQTRA_TEST_STORE_DB' is not set"):
+        Store(url)
+    with pytest.raises(StoreError, match=r"use \$\{env:NAME\}"):
+        Store(prefix + "/${secret:DB}")
+
+
 def test_upgrade_keeps_rows_from_the_first_migration(database_url):
     """Start at the first migration with data in it, then upgrade to head: nothing is lost."""
     engine = make_engine(database_url)

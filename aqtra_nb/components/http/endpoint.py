@@ -14,9 +14,17 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 
-from ...connections import SENSITIVE_HEADER, ConnectionHandle, check_url_userinfo, resolve_url
+from ...connections import SENSITIVE_HEADER, ConnectionHandle, check_url_userinfo
 from ...errors import AqtraError
-from ...secrets import REFERENCE, SecretStore, redact, resolve_references, reveal, reveal_basic_auth
+from ...secrets import (
+    REFERENCE,
+    SecretStore,
+    redact,
+    resolve_references,
+    resolve_url,
+    reveal,
+    reveal_basic_auth,
+)
 from ..base import Params, StepContext
 
 if TYPE_CHECKING:  # imported when first used: `requests` takes a while to import
