@@ -78,20 +78,33 @@ class Join(Component[JoinParams]):
     name = "join"
     pure_schema = True
     min_inputs = max_inputs = 2
+    #: The input (0 first, 1 second) that partitioned runs join whole to every partition of the other,
+    #: chosen by the planner from estimated sizes (`plan._choose_broadcasts`); None: both are shuffled.
+    broadcast: int | None = None
+
+    def broadcastable(self) -> tuple[int, ...]:
+        """The inputs that may be broadcast for this join type: never the side whose unmatched rows are
+        kept (each partition of the other side would keep them again)."""
+        return {"inner": (1, 0), "left": (1,), "right": (0,), "outer": (), "semi": (1, 0), "anti": (1, 0)}[
+            self.params.how
+        ]
 
     def transform(self, inputs: list[F]) -> F:
         left, right = inputs
         left_keys, right_keys = _join_keys(self, self.params, left, right)
         how = self.params.how
+        whole = self.broadcast
         if how == "semi" or how == "anti":
-            return _matching(left, right, keep=how == "semi", left_on=left_keys, right_on=right_keys)
+            return _matching(
+                left, right, keep=how == "semi", left_on=left_keys, right_on=right_keys, whole=whole
+            )
+        if is_dask(left) and is_dask(right):
+            if whole == 0:
+                left = _whole(left)
+            elif whole == 1:
+                right = _whole(right)
         return _merge(
-            left,
-            right,
-            how=how,
-            left_on=left_keys,
-            right_on=right_keys,
-            suffixes=self.params.suffixes,
+            left, right, how=how, left_on=left_keys, right_on=right_keys, suffixes=self.params.suffixes
         )
 
     def required_columns(self, needed, inputs):
@@ -108,16 +121,9 @@ class Join(Component[JoinParams]):
         return [left_need, right_need]
 
 
-BROADCAST_PARTITIONS = 4  # readers make partitions of about a million rows (fewer after filters)
-
-
-def _small(frame: dd.DataFrame, other: dd.DataFrame) -> bool:
-    """Whether `frame` is small enough to join whole to each partition of `other` (as one partition,
-    which Dask then merges partition by partition with the other side: no shuffle of either)."""
-    return frame.npartitions <= BROADCAST_PARTITIONS and frame.npartitions < other.npartitions
-
-
 def _whole(frame: dd.DataFrame) -> dd.DataFrame:
+    """A side as one partition, which Dask merges partition by partition with the other side: no shuffle
+    of either (a broadcast join)."""
     return frame.repartition(npartitions=1) if frame.npartitions > 1 else frame
 
 
@@ -130,11 +136,6 @@ def _merge(
     right_on: list[str],
     suffixes: tuple[str, str],
 ) -> F:
-    if is_dask(left) and is_dask(right):  # broadcast joins: the big side stays in place
-        if how in ("inner", "left") and _small(right, left):
-            right = _whole(right)
-        elif how in ("inner", "right") and _small(left, right):
-            left = _whole(left)
     if left_on == right_on:
         return left.merge(right, how=how, on=left_on, suffixes=suffixes)
     out = left.merge(right, how=how, left_on=left_on, right_on=right_on, suffixes=suffixes)
@@ -144,9 +145,12 @@ def _merge(
 MATCHED = "__aqtra_matched__"
 
 
-def _matching(left: F, right: F, *, keep: bool, left_on: list[str], right_on: list[str]) -> F:
+def _matching(
+    left: F, right: F, *, keep: bool, left_on: list[str], right_on: list[str], whole: int | None = None
+) -> F:
     """The rows of `left` whose keys appear (`keep`) or do not appear among `right`'s, each once, with
-    `left`'s columns; keys match as in the other join types."""
+    `left`'s columns; keys match as in the other join types. With `whole` (Dask frames), that input is
+    small: the matching is done without a shuffle."""
     if not is_dask(left) and not is_dask(right) and len(left_on) == 1:  # hash tables, no merge
         ours, others = left[left_on[0]], right[right_on[0]]
         if len(others) > len(ours):  # probing a table of the smaller side is several times faster
@@ -154,12 +158,11 @@ def _matching(left: F, right: F, *, keep: bool, left_on: list[str], right_on: li
         found = ours.isin(others)
         return left[found if keep else ~found].reset_index(drop=True)
     keys = right[right_on]
-    if is_dask(left) and is_dask(keys):
-        if _small(left, keys) and len(left_on) == 1:  # only the keys of the big side the small side has
+    if whole is not None and is_dask(left) and is_dask(keys):
+        if whole == 0 and len(left_on) == 1:  # only the keys of the big side the small side has
             left = _whole(left)
             keys = keys.map_partitions(_distinct_among, right_on[0], left[left_on[0]], meta=keys._meta)
-        if _small(keys, left) or _small(left, keys):
-            keys = _whole(keys)
+        keys = _whole(keys)
     # (no subset: dask-expr's merge then fails; one partition: no shuffle to find the distinct keys)
     distinct = (
         keys.drop_duplicates(subset=right_on, split_out=1)

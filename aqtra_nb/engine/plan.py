@@ -24,7 +24,7 @@ from ..components.registry import registry as default_registry
 from ..errors import AqtraError, FlowValidationError, StepFailed, did_you_mean
 from ..spec import FlowSpec, resolve_parameters, substitute
 from ..spec.template import refuse_placeholders
-from . import schemas
+from . import estimates, schemas
 from .graph import topological_order
 from .pushdown import predicates
 
@@ -42,6 +42,8 @@ class PlannedStep:
     read_columns: list[str] | None = None
     read_filter: Any = None
     applied_at_source: bool = False  # a filter whose whole condition its reader applies: passes rows on
+    sizes: list[tuple[float, float] | None] | None = None  # a join's inputs' estimated (rows, bytes)
+    broadcast: int | None = None  # a join's input joined whole to each partition of the other
 
     @property
     def columns(self) -> dict[str, str]:
@@ -80,6 +82,7 @@ class Plan:
         with dask_settings():
             _prune_columns(planned, self.order, collect)
             _push_filters(planned, collect)
+            _choose_broadcasts(planned, self.order)
         return dataclasses.replace(self, steps=planned, collected=collect)
 
     def explain(self) -> str:
@@ -98,7 +101,20 @@ class Plan:
                 lines.append(f"      filter pushed into reader: {step.read_filter}")
             if step.applied_at_source:
                 lines.append("      condition applied entirely by the reader")
+            if step.sizes is not None:
+                lines.append("      " + _join_sizes(step))
         return "\n".join(lines)
+
+
+def _join_sizes(step: PlannedStep) -> str:
+    """`estimated: first input ~6,001,215 rows (144 MB), second ~? rows; second input broadcast`."""
+    names = ("first input", "second input")
+    parts = [
+        f"{name} ~{size[0]:,.0f} rows ({size[1] / 2**20:,.1f} MB)" if size else f"{name} ~? rows"
+        for name, size in zip(names, step.sizes or [], strict=False)
+    ]
+    how = "shuffled" if step.broadcast is None else f"{names[step.broadcast]} broadcast"
+    return f"estimated: {', '.join(parts)}; {how}"
 
 
 def _fresh(component: Component) -> Component:
@@ -178,6 +194,7 @@ def _plan(spec, parameters, objects, base_dir, registry, collect) -> Plan:
             planned[i].consumers.append(step_id)
     _prune_columns(planned, order, collect)
     _push_filters(planned, collect)
+    _choose_broadcasts(planned, order)
     return Plan(spec, values, order, planned, source, collect, objects, base_dir)
 
 
@@ -319,3 +336,43 @@ def _push_filters(planned: dict[str, PlannedStep], collect: frozenset[str]) -> N
                 # the reader tests the condition's columns itself: read only what comes after needs
                 kept = [c for c in source.read_columns if c in step.needed]
                 source.read_columns = kept or source.read_columns
+
+
+BROADCAST_ROWS = 4_000_000  # a pandas merge hashes the whole side once per partition of the other
+
+
+def broadcast_limit() -> int:
+    """The most bytes (estimated) a join's side may take to be broadcast: 1/64 of memory, so that an
+    estimate wrong by ten times still leaves most of it (the side is held once, as one frame)."""
+    from .run import _memory
+
+    return _memory() // 64
+
+
+def _choose_broadcasts(planned: dict[str, PlannedStep], order: list[str]) -> None:
+    """For each join, the input to join whole to every partition of the other (partitioned runs): of
+    those the join type allows and whose estimate is under `broadcast_limit` and `BROADCAST_ROWS`, the
+    smaller in bytes. Inputs without estimates are never broadcast."""
+    from ..components.relational import Join
+
+    joins = [sid for sid in order if isinstance(planned[sid].component, Join)]
+    if not joins:
+        return
+    found = estimates.estimate(planned, order)
+    limit = broadcast_limit()
+    for sid in joins:
+        step = planned[sid]
+        component = typing.cast(Join, step.component)
+        sizes: list[tuple[float, float] | None] = []
+        for i in step.inputs:
+            size = estimates.step_bytes(planned[i], found[i])
+            sizes.append(None if size is None else (found[i].rows, size))  # type: ignore[union-attr]
+        choice = None
+        for side in component.broadcastable():
+            mine = sizes[side]
+            if mine is None or mine[1] > limit or mine[0] > BROADCAST_ROWS:
+                continue
+            if choice is None or mine[1] < sizes[choice][1]:  # type: ignore[index]
+                choice = side
+        step.sizes, step.broadcast = sizes, choice
+        component.broadcast = choice

@@ -53,7 +53,7 @@ def conjuncts(node: Any) -> list[Any]:
     return [node]
 
 
-def _value(node: Any, params: Mapping[str, Any]) -> tuple[bool, Any]:
+def constant_value(node: Any, params: Mapping[str, Any]) -> tuple[bool, Any]:
     """A parameter's value as given (readers know `datetime.date`), else the value of a part without
     columns as the evaluator computes it (dates as timestamps)."""
     if isinstance(node, Param):
@@ -85,7 +85,7 @@ def _comparison(left: Any, op: str, right: Any, params: Mapping[str, Any], colum
         return None
     if isinstance(right, Column):
         return Predicate(left.name, op, OtherColumn(right.name)) if columns else None
-    ok, value = _value(right, params)
+    ok, value = constant_value(right, params)
     return Predicate(left.name, op, value) if ok else None
 
 

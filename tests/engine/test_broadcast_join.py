@@ -1,7 +1,8 @@
-"""A join whose one side has few partitions (a small table, or a large one after filters) and whose other
-side has more is a broadcast join in the partitioned mode: the small side is made one partition and joined
+"""A join whose one side is small by the planner's estimate (rows and bytes: a small table, or a large one
+after filters) is a broadcast join in the partitioned mode: the small side is made one partition and joined
 to each partition of the big side, so neither is shuffled; semi and anti joins whose first input is small
-look up only the big side's keys the small side has. Rows are pandas' in every join type and both modes."""
+look up only the big side's keys the small side has. A side over the limits, or whose size nothing tells,
+is shuffled. Rows are pandas' in every join type and both modes."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from aqtra_nb.components.base import dask_settings
 from aqtra_nb.engine.partitioned import build_frames
 
 rng = np.random.default_rng(13)
-BIG = pd.DataFrame(
+BIG = pd.DataFrame(  # three partitions of a pandas frame given to a partitioned run
     {
-        "line": np.arange(4000),
-        "order": rng.integers(0, 600, 4000),
-        "amount": rng.random(4000).round(3),
+        "line": np.arange(600_000),
+        "order": rng.integers(0, 600, 600_000),
+        "amount": rng.random(600_000).round(3),
     }
 )
 SMALL = pd.DataFrame(
@@ -30,11 +31,15 @@ SMALL = pd.DataFrame(
 )
 
 
-def _frames() -> dict[str, dd.DataFrame]:
-    return {
-        "big": dd.from_pandas(BIG, npartitions=8, sort=False),
-        "small": dd.from_pandas(SMALL, npartitions=3, sort=False),
-    }
+def _frames() -> dict[str, pd.DataFrame]:
+    return {"big": BIG, "small": SMALL}
+
+
+def _shuffles(plan) -> bool:
+    with dask_settings():
+        frames, _ = build_frames(plan)
+        expression = frames["joined"].optimize().expr
+    return any("Shuffle" in type(node).__name__ for node in expression.walk())
 
 
 def _flow(first: str, second: str, how: str) -> Flow:
@@ -80,16 +85,48 @@ def test_joins_give_pandas_rows(first, second, how, mode):
 @pytest.mark.parametrize(("first", "second", "how"), CASES)
 def test_a_small_side_is_joined_without_a_shuffle(first, second, how):
     plan = _flow(first, second, how).plan(frames=_frames())
-    with dask_settings():
-        frames, _ = build_frames(plan)
-        expression = frames["joined"].optimize().expr
-    kinds = {type(node).__name__ for node in expression.walk()}
-    assert not {kind for kind in kinds if "Shuffle" in kind}
+    assert plan.steps["joined"].broadcast == (0 if first == "small" else 1)
+    assert ("first" if first == "small" else "second") + " input broadcast" in plan.explain()
+    assert not _shuffles(plan)
 
 
-def test_two_big_sides_are_still_shuffled():
-    plan = _flow("big", "big", "inner").plan(frames={"big": _frames()["big"]})
-    with dask_settings():
-        frames, _ = build_frames(plan)
-        expression = frames["joined"].optimize().expr
-    assert any("Shuffle" in type(node).__name__ for node in expression.walk())
+def test_the_side_kept_whole_by_the_join_type_is_not_broadcast(monkeypatch):
+    monkeypatch.setattr("aqtra_nb.engine.plan.BROADCAST_ROWS", 1000)  # the big side is over it
+    plan = _flow("small", "big", "left").plan(frames=_frames())  # each big partition would keep it again
+    assert plan.steps["joined"].broadcast is None
+    assert "shuffled" in plan.explain()
+
+
+def test_a_side_over_the_limits_is_not_broadcast(monkeypatch):
+    plan_sizes = _flow("big", "small", "inner").plan(frames=_frames()).steps["joined"].sizes
+    assert plan_sizes is not None and plan_sizes[0] is not None and plan_sizes[1] is not None
+    small_bytes = plan_sizes[1][1]
+    monkeypatch.setattr("aqtra_nb.engine.plan.broadcast_limit", lambda: int(small_bytes) - 1)
+    plan = _flow("big", "small", "inner").plan(frames=_frames())
+    assert plan.steps["joined"].broadcast is None
+
+
+def test_the_smaller_estimate_is_broadcast_and_the_row_limit_holds(monkeypatch):
+    plan = _flow("big", "big", "inner").plan(frames={"big": BIG})
+    assert plan.steps["joined"].broadcast == 1  # 600k rows of 24 bytes: under both limits
+    monkeypatch.setattr("aqtra_nb.engine.plan.BROADCAST_ROWS", len(BIG) - 1)
+    plan = _flow("big", "big", "inner").plan(frames={"big": BIG})
+    assert plan.steps["joined"].broadcast is None
+    assert _shuffles(plan)
+
+
+def test_sides_whose_size_nothing_tells_are_shuffled():
+    frames = {
+        "big": dd.from_pandas(BIG, npartitions=8, sort=False),
+        "small": dd.from_pandas(SMALL, npartitions=3, sort=False),
+    }
+    plan = _flow("big", "small", "inner").plan(frames=frames)
+    assert plan.steps["joined"].broadcast is None
+    assert "~? rows" in plan.explain()
+    assert _shuffles(plan)
+    result = _flow("big", "small", "inner").run(
+        progress=False, record=False, mode="partitioned", frames=frames
+    )
+    pd.testing.assert_frame_equal(
+        _sorted(result["joined"]), _sorted(_expected("big", "small", "inner")), check_dtype=False
+    )
