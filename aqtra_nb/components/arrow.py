@@ -4,14 +4,17 @@ cast inside Arrow; strings stay Arrow-backed (pandas' `str` dtype)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
 
 from .base import OtherColumn
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 if TYPE_CHECKING:  # (imported where used: reading a CSV needs no pyarrow.compute)
     import pyarrow.compute as pc
@@ -82,16 +85,39 @@ PARALLEL_CAST_ROWS = 200_000  # below this, casting on one thread costs less tha
 def to_pandas(table: pa.Table) -> pd.DataFrame:
     """Cast to the normal schema (inside Arrow) and convert, without a pandas index from metadata; columns
     pandas wrote as nullable integers, booleans or dates come back so (a value of each column kind reads
-    back as it was written)."""
+    back as it was written). The table is used up: each column's Arrow memory is let go once converted
+    (`self_destruct`), so a read does not hold the Arrow table and the frame whole at once."""
     written = written_dtypes(table.schema)
     target = normal_schema(table.schema, written)
     if target != table.schema:
         table = _cast(table, target)
-    frame = table.to_pandas(split_blocks=True, self_destruct=False, ignore_metadata=True)
-    for name, dtype in written.items():
-        if dtype != "datetime64[s]" and _nullable(table.schema.field(name).type) is not None:
-            frame[name] = table.column(name).to_pandas(types_mapper=_nullable).array
+    restored = {
+        name: table.column(name).to_pandas(types_mapper=_nullable).array
+        for name, dtype in written.items()
+        if dtype != "datetime64[s]" and _nullable(table.schema.field(name).type) is not None
+    }
+    frame = table.to_pandas(split_blocks=True, self_destruct=True, ignore_metadata=True)
+    del table
+    for name, values in restored.items():
+        frame[name] = values
     return frame
+
+
+def normalized(table: pa.Table) -> pa.Table:
+    """`table` cast to the normal schema on this thread, its metadata kept (for `to_pandas`): what each
+    of several threads does to the part it read."""
+    target = normal_schema(table.schema, written_dtypes(table.schema))
+    if target == table.schema:
+        return table
+    return table.cast(target).replace_schema_metadata(table.schema.metadata)
+
+
+def thread_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`function` over `items` on Arrow's thread pool (its kernels release the GIL), in order; on this
+    thread when there is one item."""
+    if len(items) <= 1:
+        return [function(item) for item in items]
+    return list(_pool().map(function, items))
 
 
 def _cast(table: pa.Table, target: pa.Schema) -> pa.Table:
@@ -102,14 +128,7 @@ def _cast(table: pa.Table, target: pa.Schema) -> pa.Table:
     chunks = [(i, chunk) for i in changing for chunk in table.column(i).chunks]
     if table.num_rows < PARALLEL_CAST_ROWS or len(chunks) < 2:
         return table.cast(target)
-    cast = [None] * len(chunks)
-
-    def run(position: int) -> None:
-        i, chunk = chunks[position]
-        cast[position] = chunk.cast(target.field(i).type)
-
-    for _ in _pool().map(run, range(len(chunks))):
-        pass
+    cast = thread_map(lambda chunk: chunk[1].cast(target.field(chunk[0]).type), chunks)
     columns = list(table.columns)
     position = 0
     for i in changing:
