@@ -46,12 +46,33 @@ def _in_memory_limit() -> int:
     return min(_memory() // 32, 2**30)
 
 
+#: where Linux says how much memory the process's container (cgroup v2, v1) may use
+CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
 def _memory() -> int:
-    """The machine's memory in bytes (8 GiB where it cannot be known)."""
+    """The memory this process may use in bytes: the machine's, or its container's limit when lower (in a
+    container the machine's is the host's; planning a run for it would choose in-memory runs and
+    shuffles the container cannot hold); 8 GiB where the machine's cannot be known."""
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
-        return 8 * 2**30
+        machine = 8 * 2**30
+    return min([machine, *_container_limits()])
+
+
+def _container_limits() -> list[int]:
+    """The cgroup memory limits that are set ("max" or absent: none)."""
+    limits = []
+    for path in CGROUP_LIMITS:
+        try:
+            with open(path) as limit:
+                text = limit.read().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            limits.append(int(text))
+    return limits
 
 
 def _shuffle(plan: Plan, local: bool) -> contextlib.AbstractContextManager[Any]:
