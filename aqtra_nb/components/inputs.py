@@ -208,10 +208,8 @@ class ReadParquet(InputComponent[ParquetParams]):
         if len(pieces) <= 1:
             return arrow.to_pandas(_filtered_table(self.dataset, columns, filters))
         schema = self.dataset.schema
-        tables = arrow.thread_map(
-            lambda piece: arrow.normalized(_filtered_table(piece, columns, filters, schema=schema)), pieces
-        )
-        return arrow.to_pandas(pa.concat_tables(tables))
+        read = lambda piece: arrow.normalized(_filtered_table(piece, columns, filters, schema=schema))  # noqa: E731
+        return arrow.to_pandas(pa.concat_tables(arrow.thread_map(read, pieces)))  # (no name keeps the parts)
 
     def size_hint(self, columns: list[str] | None) -> int | None:
         """From the files' metadata: the uncompressed size of the columns read (strings weigh more in
