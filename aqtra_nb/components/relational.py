@@ -8,6 +8,7 @@ import dask.dataframe as dd
 import pandas as pd
 from pydantic import Field, model_validator
 
+from ..errors import AqtraError
 from ..expr import AGGREGATE_FUNCTIONS
 from ..expr.types import BOOLEAN, NUMBER, kind_of_dtype
 from . import group_keys
@@ -47,6 +48,11 @@ class JoinParams(KeyParams):
         "columns only.",
     )
     suffixes: tuple[str, str] = Field(("", "_right"), description="Added to clashing non-key column names.")
+    broadcast: bool = Field(
+        True,
+        description="In partitioned runs, join an input the planner estimates small whole to every partition "
+        "of the other, shuffling neither (`plan.explain()` shows the choice); false: always shuffle both.",
+    )
 
 
 def _join_keys(
@@ -81,6 +87,9 @@ class Join(Component[JoinParams]):
     #: The input (0 first, 1 second) that partitioned runs join whole to every partition of the other,
     #: chosen by the planner from estimated sizes (`plan._choose_broadcasts`); None: both are shuffled.
     broadcast: int | None = None
+    #: The most bytes that input may take at run time (an estimate wrong by far fails the step, clearly,
+    #: instead of filling memory).
+    broadcast_bytes: float = float("inf")
 
     def broadcastable(self) -> tuple[int, ...]:
         """The inputs that may be broadcast for this join type: never the side whose unmatched rows are
@@ -94,18 +103,23 @@ class Join(Component[JoinParams]):
         left_keys, right_keys = _join_keys(self, self.params, left, right)
         how = self.params.how
         whole = self.broadcast
+        if is_dask(left) and is_dask(right):
+            if whole == 0:
+                left = self._whole(left, 0)
+            elif whole == 1:
+                right = self._whole(right, 1)
         if how == "semi" or how == "anti":
             return _matching(
                 left, right, keep=how == "semi", left_on=left_keys, right_on=right_keys, whole=whole
             )
-        if is_dask(left) and is_dask(right):
-            if whole == 0:
-                left = _whole(left)
-            elif whole == 1:
-                right = _whole(right)
         return _merge(
             left, right, how=how, left_on=left_keys, right_on=right_keys, suffixes=self.params.suffixes
         )
+
+    def _whole(self, frame: dd.DataFrame, side: int) -> dd.DataFrame:
+        """The broadcast input as one partition, checked against `broadcast_bytes`."""
+        check = _Bounded(self.broadcast_bytes, ("first", "second")[side])
+        return _whole(frame).map_partitions(self.ctx.guard(check), meta=frame._meta)
 
     def required_columns(self, needed, inputs):
         left, right = inputs
@@ -119,6 +133,27 @@ class Join(Component[JoinParams]):
         left_need = set(left_keys) | {c for c in left.columns if c in needed or f"{c}{suffix_l}" in needed}
         right_need = set(right_keys) | {c for c in right.columns if c in needed or f"{c}{suffix_r}" in needed}
         return [left_need, right_need]
+
+
+class _Bounded:
+    """Passes a broadcast input on, or fails when it is far larger than the planner estimated."""
+
+    def __init__(self, most: float, side: str) -> None:
+        self.most, self.side = most, side
+
+    def __dask_tokenize__(self) -> tuple[Any, ...]:
+        return ("aqtra-broadcast-bound", self.most, self.side)
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        size = int(frame.memory_usage(index=False, deep=False).sum())
+        if size > self.most:
+            raise AqtraError(
+                f"the {self.side} input is {size / 2**20:,.1f} MB, far more than the planner estimated (it may "
+                f"take {self.most / 2**20:,.1f} MB to be joined whole to every partition of the other); set "
+                "`broadcast: false` on this join to shuffle both inputs instead",
+                field="broadcast",
+            )
+        return frame
 
 
 def _whole(frame: dd.DataFrame) -> dd.DataFrame:

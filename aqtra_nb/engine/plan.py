@@ -339,11 +339,14 @@ def _push_filters(planned: dict[str, PlannedStep], collect: frozenset[str]) -> N
 
 
 BROADCAST_ROWS = 4_000_000  # a pandas merge hashes the whole side once per partition of the other
+BROADCAST_MARGIN = 8  # a broadcast side that is this many times the limit at run time fails its step
 
 
 def broadcast_limit() -> int:
     """The most bytes (estimated) a join's side may take to be broadcast: 1/64 of memory, so that an
-    estimate wrong by ten times still leaves most of it (the side is held once, as one frame)."""
+    estimate wrong by several times still leaves most of it (the side is held once, as one frame); one
+    that turns out `BROADCAST_MARGIN` times larger (1/8 of memory) fails the join with an error that says
+    how to turn broadcasting off, before it is joined to anything."""
     from .run import _memory
 
     return _memory() // 64
@@ -368,11 +371,11 @@ def _choose_broadcasts(planned: dict[str, PlannedStep], order: list[str]) -> Non
             size = estimates.step_bytes(planned[i], found[i])
             sizes.append(None if size is None else (found[i].rows, size))  # type: ignore[union-attr]
         choice = None
-        for side in component.broadcastable():
+        for side in component.broadcastable() if component.params.broadcast else ():
             mine = sizes[side]
             if mine is None or mine[1] > limit or mine[0] > BROADCAST_ROWS:
                 continue
             if choice is None or mine[1] < sizes[choice][1]:  # type: ignore[index]
                 choice = side
         step.sizes, step.broadcast = sizes, choice
-        component.broadcast = choice
+        component.broadcast, component.broadcast_bytes = choice, limit * BROADCAST_MARGIN

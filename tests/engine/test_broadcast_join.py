@@ -14,6 +14,7 @@ import pytest
 from aqtra_nb import Flow
 from aqtra_nb.components.base import dask_settings
 from aqtra_nb.engine.partitioned import build_frames
+from aqtra_nb.errors import StepFailed
 
 rng = np.random.default_rng(13)
 BIG = pd.DataFrame(  # three partitions of a pandas frame given to a partitioned run
@@ -130,3 +131,26 @@ def test_sides_whose_size_nothing_tells_are_shuffled():
     pd.testing.assert_frame_equal(
         _sorted(result["joined"]), _sorted(_expected("big", "small", "inner")), check_dtype=False
     )
+
+
+def test_broadcast_false_shuffles_both_inputs():
+    f = Flow("broadcast")
+    left, right = f.from_frame("big", name="big"), f.from_frame("small", name="small")
+    f.join("joined", left, right, on="order", broadcast=False)
+    plan = f.plan(frames=_frames())
+    assert plan.steps["joined"].broadcast is None
+    assert "shuffled" in plan.explain()
+    result = f.run(progress=False, record=False, mode="partitioned", frames=_frames())
+    pd.testing.assert_frame_equal(
+        _sorted(result["joined"]), _sorted(_expected("big", "small", "inner")), check_dtype=False
+    )
+
+
+def test_a_side_far_larger_than_estimated_fails_clearly_instead_of_filling_memory(monkeypatch):
+    monkeypatch.setattr("aqtra_nb.engine.plan.BROADCAST_MARGIN", 1e-9)  # as if the estimate were far off
+    flow = _flow("big", "small", "inner")
+    assert flow.plan(frames=_frames()).steps["joined"].broadcast == 1
+    with pytest.raises(StepFailed, match="broadcast: false") as failed:
+        flow.run(progress=False, record=False, mode="partitioned", frames=_frames(), cache=False)
+    assert failed.value.step == "joined"
+    assert "second input is" in str(failed.value)
