@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import os
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -283,42 +284,83 @@ class _Files:
 
 
 def _parquet(component: Any) -> _Files | None:
-    """Rows, column widths and per-row-group statistics of a Parquet reader's files (its `dataset`)."""
+    """Rows, column widths and per-row-group statistics of a Parquet reader's files (its `dataset`),
+    read from their footers once per version of the files (re-planning a flow reads no footer again)."""
     import pyarrow.dataset as pads
 
     dataset = getattr(component, "dataset", None) if component.name == "read_parquet" else None
     if not isinstance(dataset, pads.FileSystemDataset):
         return None
+    fragments = list(dataset.get_fragments())
+    key = _fingerprint(dataset, fragments)
+    found = _summaries.get(key) if key is not None else None
+    if found is None:
+        found = _summary(dataset, fragments)
+        if key is not None:
+            if len(_summaries) >= MAX_SUMMARIES:
+                _summaries.pop(next(iter(_summaries)))
+            _summaries[key] = found
+    return found
+
+
+MAX_SUMMARIES = 64
+_summaries: dict[tuple[Any, ...], _Files] = {}
+
+
+def _fingerprint(dataset: Any, fragments: list[Any]) -> tuple[Any, ...] | None:
+    """Each local file's path, size and modification time, with the scanned schema; None for other
+    file systems (then the footers are read on every plan)."""
+    import pyarrow.fs as pafs
+
+    if not isinstance(dataset.filesystem, pafs.LocalFileSystem):
+        return None
+    files = []
+    for fragment in fragments:
+        try:
+            info = os.stat(fragment.path)
+        except OSError:
+            return None
+        files.append((fragment.path, info.st_size, info.st_mtime_ns))
+    return (str(dataset.schema), *files)
+
+
+def _summary(dataset: Any, fragments: list[Any]) -> _Files:
+    types = {f.name: f.type for f in dataset.schema}
     rows, sizes, groups = 0, dict[str, int](), list[tuple[int, Stats]]()
-    for fragment in dataset.get_fragments():
+    for fragment in fragments:
         metadata = fragment.metadata
         names = [metadata.schema.column(j).path for j in range(metadata.num_columns)]
+        variable = [(j, name) for j, name in enumerate(names) if _fixed_width(types.get(name)) is None]
         for i in range(metadata.num_row_groups):
             group = metadata.row_group(i)
             rows += group.num_rows
-            for j, name in enumerate(names):
+            for j, name in variable:
                 sizes[name] = sizes.get(name, 0) + group.column(j).total_uncompressed_size
             groups.append((group.num_rows, _group_stats(group, names)))
-    types = {f.name: f.type for f in dataset.schema}
-    widths = {name: _arrow_width(types.get(name), size / max(rows, 1)) for name, size in sizes.items()}
+    widths = {name: _fixed_width(kind) or 8.0 for name, kind in types.items()}
+    widths.update({name: max(8.0, size / max(rows, 1) + 8.0) for name, size in sizes.items()})
     return _Files(float(rows), widths, groups)
 
 
 def _group_stats(group: Any, names: list[str]) -> Stats:
+    """A row group's (min, max) of a column, read from its metadata when first asked."""
+    found: dict[str, tuple[Any, Any] | None] = {}
+
     def stats(column: str) -> tuple[Any, Any] | None:
-        if column not in names:
-            return None
-        found = group.column(names.index(column)).statistics
-        if found is None or not found.has_min_max:
-            return None
-        return found.min, found.max
+        if column not in found:
+            statistics = group.column(names.index(column)).statistics if column in names else None
+            if statistics is not None and statistics.has_min_max:
+                found[column] = (statistics.min, statistics.max)
+            else:
+                found[column] = None
+        return found[column]
 
     return stats
 
 
-def _arrow_width(kind: Any, stored: float) -> float:
-    """Bytes per row in memory of an Arrow type: its fixed width, or for text and binary the stored
-    bytes per row (at least the offsets)."""
+def _fixed_width(kind: Any) -> float | None:
+    """Bytes per row in memory of a fixed-width Arrow type (dictionaries: their indices), None for text
+    and binary."""
     import pyarrow as pa
 
     if kind is None:
@@ -326,9 +368,9 @@ def _arrow_width(kind: Any, stored: float) -> float:
     if pa.types.is_dictionary(kind):
         return 4.0
     try:
-        return max(1.0, kind.bit_width / 8) if kind.bit_width >= 8 else 1.0
+        return max(1.0, kind.bit_width / 8)
     except ValueError:  # variable width
-        return max(8.0, stored + 8.0)
+        return None
 
 
 def _dtype_width(dtype: Any) -> float:

@@ -115,3 +115,13 @@ def test_the_broadcast_follows_the_estimate(data, monkeypatch):
             want.sort_values(order, ignore_index=True),
             check_dtype=False,
         )
+
+
+def test_footers_are_read_again_when_a_file_changes(tmp_path):
+    path = tmp_path / "facts.parquet"
+    for rows in (1000, 3000):
+        pq.write_table(pa.table({"key": pa.array(range(rows), pa.int64())}), path)
+        f = Flow("estimates")
+        f.read_parquet("facts", path=str(path))
+        plan = f.plan()
+        assert _rows(plan, "facts") == rows
