@@ -202,8 +202,61 @@ def breakdown(folder: Path) -> dict[str, float]:
     }
 
 
-def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None, fork: bool = True) -> None:
-    """N visitors at once: seconds to a drawn dashboard (p50, p99, max), busy pages seen, peak memory."""
+def dashboard_ready(states: dict) -> bool:
+    """At the protocol level, what `READY` waits for on screen: the status says the first run
+    succeeded, a grid has rows, the cards their values and the chart its figure."""
+    values = [model.get("state", {}) for model in states.values()]
+    return (
+        any("aqtra-status-succeeded" in state.get("_dom_classes", ()) for state in values)
+        and any(state.get("rows") for state in values)
+        and any("aqtra-metric-value" in str(state.get("value", "")) for state in values)
+        and any(state.get("figure", {}).get("data") for state in values)
+    )
+
+
+def record_assets(folder: Path) -> list[str]:
+    """The static files (paths on the server) a new Chromium page loads to draw the dashboard, recorded
+    once on a server of its own: what each protocol-level visitor then fetches."""
+    from urllib.parse import urlsplit
+
+    from aqtra_nb.publish.browser import launch_args, sync_playwright
+    from aqtra_nb.publish.process import PublishedServer
+
+    paths: list[str] = []
+    with PublishedServer(["publish", "sales_dashboard.app.yaml", "--port", "0"], cwd=folder) as server:
+        server.wait_for_output("is filled")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(**launch_args())
+            page = browser.new_page()
+            page.on(
+                "requestfinished",
+                lambda request: (
+                    paths.append(urlsplit(request.url).path)
+                    if request.resource_type in ("script", "stylesheet", "font", "image")
+                    and "/api/" not in request.url
+                    and request.url.startswith("http")  # not data: or blob: (anywidget's modules)
+                    else None
+                ),
+            )
+            page.goto(server.url, timeout=WAIT)
+            for selector in READY:
+                page.locator(selector).first.wait_for(timeout=WAIT)
+            browser.close()
+    return list(dict.fromkeys(paths))
+
+
+def crowd(
+    folder: Path,
+    visitors: int,
+    pool_max: int,
+    max_kernels: int | None,
+    fork: bool = True,
+    protocol: bool = False,
+    extra_args: tuple[str, ...] = (),
+) -> None:
+    """N visitors at once: seconds to a drawn dashboard (p50, p99, max), busy pages seen, peak memory.
+    With `protocol`, each visitor is `publish.visitor.Visitor` (the page, its static files and the
+    widgets' states over the kernel's websocket) instead of a Chromium page."""
     import asyncio
     import threading
 
@@ -215,6 +268,8 @@ def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None, f
 
     command = ["publish", "sales_dashboard.app.yaml", "--port", "0", "--pool-max", str(pool_max)]
     command += ["--max-kernels", str(max_kernels)] if max_kernels else []
+    command += list(extra_args)
+    assets = record_assets(folder) if protocol else []
     peak = {"rss": 0, "pss": 0, "kernels": 0, "server cpu": 0.0, "browser cpu": 0.0}
     stop = threading.Event()
 
@@ -280,8 +335,30 @@ def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None, f
         finally:
             await context.close()
 
+    parts: list[tuple[float, float, float]] = []  # page, static files, widgets complete
+
+    async def protocol_visit(url: str, busy: list[int], number: int) -> float:
+        from aqtra_nb.publish.visitor import Visitor, missing_models
+
+        visitor = Visitor(url, assets=assets, ready=dashboard_ready)
+        try:
+            seen = await visitor.visit(GIVE_UP)
+        except Exception as exc:  # noqa: BLE001 - a visitor who never saw the dashboard
+            seen = visitor.seen
+            missing = len(missing_models(seen.states, seen.referenced))
+            why = f"{seen.busy_pages} busy pages, {len(seen.states)} widgets, {missing} missing, {exc!r}"
+            print(f"visitor {number}: no {seen.phase} ({why})", file=sys.stderr, flush=True)
+            return float("inf")
+        busy.extend([1] * seen.busy_pages)
+        parts.append((seen.page, seen.assets, seen.complete))
+        print(f"visitor {number}: complete in {seen.complete:.1f} s", file=sys.stderr, flush=True)
+        return seen.complete
+
     async def all_at_once(url: str) -> tuple[list[float], int]:
         busy: list[int] = []
+        if protocol:
+            times = await asyncio.gather(*(protocol_visit(url, busy, i) for i in range(visitors)))
+            return sorted(times), len(busy)
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(**launch_args())
             times = await asyncio.gather(*(visit(browser, url, busy, i) for i in range(visitors)))
@@ -304,7 +381,9 @@ def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None, f
     quantiles = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else times * 99
     cap = max_kernels or "from memory"
     kernels = "forked kernels" if fork else "kernels started as new processes"
-    setting = f"{kernels}, pool 1 growing to {pool_max}, kernel cap {cap}, commit {commit()}"
+    who = "protocol-level visitors" if protocol else "Chromium visitors"
+    extra = f", {' '.join(extra_args)}" if extra_args else ""
+    setting = f"{who}, {kernels}, pool 1 growing to {pool_max}, kernel cap {cap}{extra}, commit {commit()}"
     print(f"\n## {visitors} visitors at once ({setting})\n")
     print("| measure | value |")
     print("|---|---|")
@@ -317,7 +396,15 @@ def crowd(folder: Path, visitors: int, pool_max: int, max_kernels: int | None, f
     print(f"| peak memory of the server and its kernels (RSS sum) | {peak['rss'] / 2**30:.2f} GiB |")
     print(f"| most kernels at once | {peak['kernels']} |")
     print(f"| CPU seconds: server and kernels | {peak['server cpu']:.0f} |")
-    print(f"| CPU seconds: Chromium and Playwright | {peak['browser cpu']:.0f} |")
+    print(
+        f"| CPU seconds: {'the visitors' if protocol else 'Chromium and Playwright'} | {peak['browser cpu']:.0f} |"
+    )
+    if parts:
+        for name, index in (("page received", 0), ("static files received", 1)):
+            values = sorted(part[index] for part in parts)
+            print(
+                f"| seconds to the {name}, p50 / max | {statistics.median(values):.1f} / {values[-1]:.1f} |"
+            )
     print(f"| load average before the run (1 min, {os.cpu_count()} CPUs) | {load_before:.2f} |")
 
 
@@ -339,6 +426,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-fork", action="store_true", help="with --visitors: kernels started as new processes (before)"
     )
+    parser.add_argument(
+        "--protocol",
+        action="store_true",
+        help="with --visitors: visitors at the protocol level (page, static files, widget states over the "
+        "kernel websocket), not Chromium pages: the server's time to a complete dashboard",
+    )
+    parser.add_argument(
+        "--server-arg", action="append", default=[], help="with --visitors: one more `publish` argument"
+    )
     args = parser.parse_args(argv)
     if args.visitors:
         with tempfile.TemporaryDirectory(prefix="aqtra-app-bench-") as tmp:
@@ -346,7 +442,15 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["AQTRA_HOME"] = str(folder / "home")
             os.environ.pop("AQTRA_DATABASE_URL", None)
             prepare(folder, args.scale)
-            crowd(folder, args.visitors, args.pool_max, args.max_kernels, fork=not args.no_fork)
+            crowd(
+                folder,
+                args.visitors,
+                args.pool_max,
+                args.max_kernels,
+                fork=not args.no_fork,
+                protocol=args.protocol,
+                extra_args=tuple(args.server_arg),
+            )
         return 0
 
     from aqtra_nb.publish.browser import launch_args, sync_playwright

@@ -121,12 +121,25 @@ def become_kernel(task: dict[str, Any], started: int) -> int:
 
     sys.argv = [ipykernel_launcher.__file__, *argv]
     try:
-        IPKernelApp.launch_instance(argv=argv)
+        app = IPKernelApp.instance()
+        app.initialize(argv)
+        _register_at_kernel_start()
+        app.start()
     finally:
         atexit._run_exitfuncs()  # what a normal interpreter's exit runs (IPython saves its history)
         sys.stdout.flush()
         sys.stderr.flush()
     return 0
+
+
+def _register_at_kernel_start() -> None:
+    """What imported modules do when they are imported in a running kernel, done now that there is one:
+    ipywidgets registers its comm targets at import only if IPython runs. Without them the page's
+    widget manager cannot ask for all states at once (`jupyter.widget.control`) and falls back to one
+    request per widget (100 round trips for the sales dashboard), and a widget the page creates fails."""
+    widgets = sys.modules.get("ipywidgets")
+    if widgets is not None:
+        widgets.register_comm_target()
 
 
 def _fresh_random_state() -> None:

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -20,6 +21,7 @@ from publish_helpers import WAIT, write_notebook
 
 from aqtra_nb.publish import provisioner
 from aqtra_nb.publish.process import PublishedServer
+from aqtra_nb.publish.visitor import Visitor, missing_models
 from aqtra_nb.publish.zygote import READY_ENV
 
 pytestmark = pytest.mark.slow
@@ -177,6 +179,22 @@ def test_a_forked_kernel_can_be_interrupted_restarted_and_killed(ready, tmp_path
     assert not psutil.pid_exists(pid)
 
 
+def test_a_forked_kernel_offers_the_widgets_comm_targets(ready, tmp_path: Path):
+    """ipywidgets registers them when imported in a running kernel; the zygote imported it before any
+    kernel existed. Without `jupyter.widget.control` a page asks for each widget's state on its own."""
+
+    async def scenario() -> str:
+        manager, client = await start(tmp_path)
+        try:
+            assert psutil.Process(manager.provisioner.pid).parent().pid != os.getpid()  # forked
+            return await run(client, "import comm; print(sorted(comm.get_comm_manager().targets))")
+        finally:
+            await stop((manager, client))
+
+    targets = asyncio.run(scenario())
+    assert "'jupyter.widget'" in targets and "'jupyter.widget.control'" in targets
+
+
 def test_shutdown_ends_the_forked_process(ready, tmp_path: Path):
     async def scenario() -> int:
         manager, client = await start(tmp_path)
@@ -282,3 +300,29 @@ def test_the_zygote_keeps_its_files_in_the_servers_runtime_folder(tmp_path: Path
     finally:
         zygote.close()
     assert not zygote._exits.exists()
+
+
+def test_a_protocol_visitor_gets_every_widget_of_a_forked_kernel_at_once(kernel_page_server):
+    """What the page's widget manager does (publish/visitor.py): one `request_states` over the control
+    comm answers with the state of every widget the page shows, from a kernel forked for this visitor."""
+    server = kernel_page_server
+    zygote = next(
+        p for p in psutil.Process(server.process.pid).children() if "zygote" in " ".join(p.cmdline())
+    )
+    assert until(Path(zygote.environ()[READY_ENV]).exists), "the kernel zygote did not finish its imports"
+    for _ in range(2):  # the pool's kernel (forked or not), then one started for this visitor
+        with ThreadPoolExecutor(1) as thread:  # a loop of its own: Playwright's runs in this thread
+            seen = thread.submit(asyncio.run, Visitor(server.url).visit(WAIT / 1000)).result()
+    assert psutil.Process(int(_shown(seen)["data-pid"])).parent().pid == zygote.pid
+    assert seen.referenced and not missing_models(seen.states, seen.referenced)
+    assert _shown(seen)["data-seen"] == "1"
+    assert seen.asset_bytes > 0  # the page's own scripts and style sheets
+
+
+def _shown(seen) -> dict[str, str]:
+    """The attributes of the page's `<b class='kernel'>`, from the HTML widget's state."""
+    import re
+
+    values = [model["state"].get("value", "") for model in seen.states.values()]
+    html = next(value for value in values if "class='kernel'" in str(value))
+    return dict(re.findall(r"(data-\w+)='([^']*)'", html))
