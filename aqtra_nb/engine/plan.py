@@ -356,16 +356,18 @@ def _choose_broadcasts(planned: dict[str, PlannedStep], order: list[str]) -> Non
     """For each join, the input to join whole to every partition of the other (partitioned runs): of
     those the join type allows and whose estimate is under `broadcast_limit` and `BROADCAST_ROWS`, the
     smaller in bytes. Inputs without estimates are never broadcast."""
-    from ..components.relational import Join
-
-    joins = [sid for sid in order if isinstance(planned[sid].component, Join)]
+    joins = [sid for sid in order if planned[sid].component.name == "join"]
     if not joins:
         return
+    from ..components.relational import Join  # imports Dask's dataframe module: only for flows with joins
+
     found = estimates.estimate(planned, order)
     limit = broadcast_limit()
     for sid in joins:
         step = planned[sid]
-        component = typing.cast(Join, step.component)
+        component = step.component
+        if not isinstance(component, Join):
+            continue
         sizes: list[tuple[float, float] | None] = []
         for i in step.inputs:
             size = estimates.step_bytes(planned[i], found[i])
