@@ -99,6 +99,12 @@ class AqtraNb(LoggingConfigurable):
         8 * 2**20, help="Largest request body the API accepts (a flow document, a record)."
     ).tag(config=True)
     max_preview_rows = Int(1000, help="Most rows one preview request may ask for.").tag(config=True)
+    gc_freeze = Bool(
+        True,
+        help="Once the server has started, freeze its startup heap out of Python's garbage collection "
+        "(gc.freeze): full collections then take milliseconds instead of stopping the whole server for "
+        "hundreds. Global to the server process; False turns it off (docs/api.md).",
+    ).tag(config=True)
     entity_modules = List(
         Unicode(),
         help="Modules the server imports at start so that their entities are served by "

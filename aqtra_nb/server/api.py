@@ -8,7 +8,6 @@ request body model, response model, success code.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
 import inspect
@@ -187,17 +186,29 @@ class AqtraHandler(APIHandler):
 
     async def blocking(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run store and engine work off the Tornado thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self.services.executor, functools.partial(function, *args, **kwargs)
-        )
+        return await self.services.placement.pool(functools.partial(function, *args, **kwargs))
 
-    async def cached(self, key: Hashable, compute: Callable[[], Any]) -> None:
-        """Reply with `compute()`'s JSON, kept in the read cache while the store is unchanged."""
+    async def quick(self, key: Hashable, function: Callable[..., Any], *args: Any) -> Any:
+        """Short store and engine work: inline on the loop while calls of `key` take under a
+        millisecond and wait on nothing, else on the thread pool (see `placement.py`)."""
+        return await self.services.placement.run(key, function, *args)
+
+    async def read(self, key: Hashable, function: Callable[..., Any], *args: Any) -> Any:
+        """A store read: `quick` when the store is a local SQLite file, on the pool when each read is a
+        round trip to a database server (the loop must never wait on a network)."""
+        if self.services.read_cache.changes.cheap:
+            return await self.quick(key, function, *args)
+        return await self.blocking(function, *args)
+
+    async def cached(self, key: tuple[Hashable, ...], compute: Callable[[], Any]) -> None:
+        """Reply with `compute()`'s JSON, kept in the read cache while the store is unchanged; a store
+        `read` placed by the route (`key[0]`): a run's record is quick on SQLite, a page of runs not."""
         cache = self.services.read_cache
-        token = cache.changes.token() if cache.changes.cheap else await self.blocking(cache.changes.token)
+        token = await self.read("change token", cache.changes.token)
         body = await cache.fetch(
-            key, token, lambda: self.blocking(lambda: json.dumps(compute(), default=json_default).encode())
+            key,
+            token,
+            lambda: self.read(key[0], lambda: json.dumps(compute(), default=json_default).encode()),
         )
         self.finish(body)
 

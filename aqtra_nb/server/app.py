@@ -4,6 +4,7 @@ scheduler in a thread of the server (`c.AqtraNb.run_scheduler = True`)."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import threading
@@ -17,6 +18,7 @@ from ..resources import Resources, install
 from ..settings import AqtraNb
 from ..store.changes import ChangeToken
 from .handlers import routes
+from .heap import freeze_startup_heap, warm_up
 from .metrics import Metrics
 from .openapi import path_template
 from .read_cache import ReadCache
@@ -43,6 +45,7 @@ class AqtraNbExtension(ExtensionApp):
         self.services = ApiServices(
             config, resources, root, launcher, Metrics(resources.store), read_cache, routes()
         )
+        self.services.metrics.registry.register(self.services.placement)
         self.settings["aqtra_nb_services"] = self.services
         for module in config.entity_modules:
             importlib.import_module(module)  # declares its entities
@@ -60,8 +63,23 @@ class AqtraNbExtension(ExtensionApp):
         if self.services.settings.run_scheduler:
             self._scheduler = _InServerScheduler(self.services)
             self._scheduler.start()
+        self.services.metrics.gc.install()
+        self._warm_up()
+        if self.services.settings.gc_freeze:
+            # after this turn of the loop, once every extension's start has run
+            asyncio.get_running_loop().call_soon(freeze_startup_heap)
+
+    def _warm_up(self) -> None:
+        """Import what serving the API imports on first use (the engine, Dask, pyarrow), here on the
+        loop before the first request: two first requests on pool threads importing Dask at once can
+        meet its modules partially initialized; and the frozen heap then includes them (`heap.py`)."""
+        try:
+            warm_up(self.services.root_dir)
+        except Exception:  # noqa: BLE001 - a first request would import them all the same
+            logger.warning("aqtra-nb: warming up the API failed", exc_info=True)
 
     async def stop_extension(self) -> None:
+        self.services.metrics.gc.uninstall()
         if self._scheduler is not None:
             self._scheduler.stop()
         self.services.close()

@@ -24,6 +24,7 @@ from sqlalchemy import case, func, select
 
 from ..spec.status import RunStatus
 from ..store.models import Run, StepRun, utcnow
+from .heap import GcPauses
 
 #: seconds; runs and steps take from a fraction of a second to hours
 DURATION_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400)
@@ -140,6 +141,8 @@ class Metrics:
     def __init__(self, store: Any) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(StoreCollector(store))
+        self.gc = GcPauses()  # counting once the extension starts (`install`)
+        self.registry.register(self.gc)
         self.requests = Histogram(
             "aqtra_api_request_duration_seconds",
             "API request latency by route template, method and status code.",

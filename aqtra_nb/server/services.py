@@ -1,5 +1,5 @@
 """What the handlers share: settings, resources, the server's root, the run launcher, a thread pool for
-blocking work, metrics, the read cache and the route table."""
+blocking work and the placement of short calls beside it, metrics, the read cache and the route table."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ..resources import Resources
 from ..settings import AqtraNb
 from .api import Route
 from .metrics import Metrics
+from .placement import Placement
 from .read_cache import ReadCache
 from .run_service import RunLauncher
 
@@ -28,6 +29,10 @@ class ApiServices:
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="aqtra-api")
     )
+    placement: Placement = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.placement = Placement(self.executor)
 
     def flow_location(self, path: str | None) -> tuple[Path, str | None]:
         """The folder a flow's relative paths resolve in, and its source name: its file's, or the root."""

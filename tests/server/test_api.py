@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 
 import pytest
 import requests
@@ -203,6 +204,27 @@ def test_metrics_in_prometheus_format(server, http):
         'aqtra_api_request_duration_seconds_count{code="200",method="GET",route="/aqtra/api/components"}',
     ]:
         assert name in text, name
+
+
+def test_the_server_freezes_its_startup_heap_and_reports_its_collections(server, http):
+    """AqtraNb.gc_freeze (on by default): once started, the server's heap is frozen out of garbage
+    collection; the metrics say how much, and count collections and where short calls ran."""
+
+    def metric(text: str, name: str) -> float:
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
+
+    deadline = time.monotonic() + 60
+    while metric(text := http.get(f"{server.api}/metrics").text, "aqtra_server_gc_frozen_objects") == 0:
+        assert time.monotonic() < deadline, "the heap was never frozen"
+        time.sleep(0.2)
+    assert metric(text, "aqtra_server_gc_frozen_objects") > 100_000  # Jupyter, Lab and aqtra-nb
+    assert 'aqtra_server_gc_collections_total{generation="0"}' in text
+    assert 'aqtra_server_gc_pause_seconds_total{generation="2"}' in text
+    flow = (server.root / "sales.flow.yaml").read_text()
+    for _ in range(3):  # the same validation again: memoized, so it runs on the loop
+        assert http.post(f"{server.api}/flows/validate", json={"flow": flow}).json()["ok"]
+    text = http.get(f"{server.api}/metrics").text
+    assert metric(text, 'aqtra_server_calls_total{on="inline"}') >= 1
 
 
 def test_openapi_documents_exactly_the_registered_routes(server, http):

@@ -25,8 +25,14 @@ class ValidateHandler(AqtraHandler):
     async def post(self) -> None:
         request = self.body(ValidateRequest)
         base_dir, source = self.services.flow_location(request.path)
-        result = await self.blocking(
-            flow_service.validate, request.flow, request.parameters, base_dir, source
+        # the same flow again (an editor validating as its user types) is memoized: quick
+        result = await self.quick(
+            ("validate", hash(self.request.body)),
+            flow_service.validate,
+            request.flow,
+            request.parameters,
+            base_dir,
+            source,
         )
         self.reply(result)
 
