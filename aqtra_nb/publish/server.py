@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from jinja2.bccache import Bucket, BytecodeCache
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.log import log_request
@@ -41,6 +42,7 @@ from tornado.ioloop import IOLoop
 from traitlets import Unicode
 from traitlets.config import Config
 from voila.app import Voila
+from voila.exporter import VoilaExporter
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.static_file_handler import AllowListFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
@@ -255,6 +257,41 @@ class AppPageHandler(TornadoVoilaHandler):
                 turn.release()
 
 
+class CompiledTemplates(BytecodeCache):
+    """Jinja's compiled page templates, kept in memory for the server's life. Voilà builds a new
+    exporter, so a new Jinja environment, for every page it renders, and each compiled the page's
+    templates again from source: a third of the server's CPU per visitor in a crowd (py-spy,
+    `benchmarks/app.py --visitors N --protocol`). Jinja still reads each source and compiles again when
+    its checksum changes."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+def cache_compiled_templates(exporter_class: Any = VoilaExporter) -> None:
+    """Give every environment Voilà's page exporter creates one shared `CompiledTemplates`."""
+    if getattr(exporter_class, "_aqtra_compiled", None) is not None:
+        return
+    compiled = CompiledTemplates()
+    create = exporter_class._create_environment
+
+    def _create_environment(self: Any) -> Any:
+        environment = create(self)
+        environment.bytecode_cache = compiled
+        return environment
+
+    exporter_class._create_environment = _create_environment
+    exporter_class._aqtra_compiled = compiled
+
+
 def _log_request(handler: web.RequestHandler) -> None:
     """Jupyter Server's request log, but a busy page (a crowd's normal answer) is one info line, not
     an error with the request's headers."""
@@ -402,6 +439,7 @@ def serve(
             config.VoilaConfiguration.resources = {"aqtra_preload": [chart_assets.chart_url_path()]}
         if options.pool > 0:
             _preheat(config, apps, options, single)
+        cache_compiled_templates()
         if forks_kernels(options):
             provisioner.zygote().start()  # imports while Voilà starts (the environment is the kernels')
         app = PublishedVoila(config=config)

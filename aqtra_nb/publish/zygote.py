@@ -49,7 +49,19 @@ PRELOAD = (
     "aqtra_nb.ui.resync",
     "aqtra_nb.engine.run",
     "aqtra_nb.components.registry",
+    "aqtra_nb.components.inputs",
+    "aqtra_nb.components.relational",
+    "aqtra_nb.components.window",
     "aqtra_nb.recording",
+    # A run recorded in the store (SQLAlchemy, its SQLite dialect, the migrations, the secrets' crypto).
+    "aqtra_nb.store",
+    "aqtra_nb.runs",
+    "aqtra_nb.secrets",
+    "sqlalchemy.dialects.sqlite",
+    # A pre-heated kernel waits for its visitor with Voilà's `wait_for_request`: importing Voilà (and
+    # jupyter_server, jupyter_events, jsonschema with its IRI grammars) took ~1.9 CPU s of every pooled
+    # kernel in a crowd, more than the app's own start and run.
+    "voila.utils",
 )
 
 READY_ENV = "AQTRA_ZYGOTE_READY"  # a file the zygote creates once its imports are done
