@@ -361,6 +361,13 @@ class StepCache:
         for path in (self._meta_path(key), self.folder / entry.data):
             _remove_data(path)
 
+    def drain(self) -> None:
+        """Finish pending writes and end the writer thread (the next write starts a new one): a process
+        about to fork children (publish's kernel zygote) must have no other thread."""
+        self._writer.shutdown(wait=True)
+        self._pending.clear()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aqtra-cache")
+
     def forget_memory(self) -> None:
         """Drop the in-memory copies (tests; a process that wants its memory back)."""
         with self._lock:

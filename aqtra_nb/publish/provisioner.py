@@ -16,6 +16,7 @@ A kernel whose command is not this interpreter's `-m ipykernel_launcher`, or a z
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import shutil
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import threading
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 from jupyter_core.paths import jupyter_runtime_dir
 
 from ..jobs.forkserver import ForkServer
-from .zygote import BOOT, READY_ENV
+from .zygote import BOOT, READY_ENV, WARM_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -95,15 +97,25 @@ class Zygote:
         runtime.mkdir(parents=True, exist_ok=True)
         self._exits = Path(tempfile.mkdtemp(prefix="aqtra-kernel-exits-", dir=runtime))
         self._ready = self._exits / "ready"
-        self._server = ForkServer(boot=BOOT, environment=lambda: {**os.environ, READY_ENV: str(self._ready)})
+        self._warm: list[str] = []
+        self._server = ForkServer(
+            boot=BOOT,
+            environment=lambda: {
+                **os.environ,
+                READY_ENV: str(self._ready),
+                WARM_ENV: json.dumps(self._warm),
+            },
+        )
         self._lock = threading.Lock()
         self._started = False
         self.broken: str | None = None  # why forking is off for this server
 
-    def start(self) -> None:
-        """Start importing now (the first kernel start then waits less)."""
+    def start(self, warm: Sequence[str] = ()) -> None:
+        """Start importing now (the first kernel start then waits less), then run the flows of the app
+        specs `warm` once (`zygote.warm_up`)."""
         with self._lock:
             if not self._started:
+                self._warm = [str(spec) for spec in warm]
                 self._server.start()
                 self._started = True
 

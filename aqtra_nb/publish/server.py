@@ -441,7 +441,9 @@ def serve(
             _preheat(config, apps, options, single)
         cache_compiled_templates()
         if forks_kernels(options):
-            provisioner.zygote().start()  # imports while Voilà starts (the environment is the kernels')
+            # Imports while Voilà starts (the environment is the kernels'), then runs the app specs'
+            # flows once, so that forked kernels start with their step cache warm.
+            provisioner.zygote().start(warm=[str(app.path.resolve()) for app in apps if app.is_spec])
         app = PublishedVoila(config=config)
         app.crowd = Crowd(crowd_limits(options))
         app.token = token  # set directly: never on a command line, where `ps` would show it

@@ -17,7 +17,7 @@ import psutil
 import pytest
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning.factory import KernelProvisionerFactory
-from publish_helpers import WAIT, write_notebook
+from publish_helpers import WAIT, copy_dashboard, write_notebook
 
 from aqtra_nb.publish import provisioner
 from aqtra_nb.publish.process import PublishedServer
@@ -193,6 +193,51 @@ def test_a_forked_kernel_offers_the_widgets_comm_targets(ready, tmp_path: Path):
 
     targets = asyncio.run(scenario())
     assert "'jupyter.widget'" in targets and "'jupyter.widget.control'" in targets
+
+
+FIRST_RUN = """from aqtra_nb.ui import App
+from ipywidgets.widgets.widget import _instances
+before = len(_instances)
+app = App.from_yaml('sales_dashboard.app.yaml')
+app.start()
+steps = app.runners['sales'].wait(60).steps
+print(before, sum(s.cached for s in steps.values()), len(steps))
+"""
+OWN_RUN = """app.run(region='North')
+result = app.runners['sales'].wait(60)
+print(sorted(result['net']['region'].unique()), sum(s.cached for s in result.steps.values()))
+"""
+
+
+def test_forked_kernels_start_with_the_apps_flows_run_and_keep_their_own_state(
+    forked, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The zygote runs a published app's flows once (`zygote.warm_up`): a forked kernel's first run of
+    the app reads every step from the step cache's memory, which only the zygote can have filled
+    (nothing is written to disk here), and starts with none of the zygote's widgets. What one visitor's
+    kernel then runs stays its own."""
+    folder = copy_dashboard(tmp_path)
+    monkeypatch.setenv("AQTRA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AQTRA_CACHE_MIN_SECONDS", "1000")  # no step is worth writing to disk
+    forked.start(warm=[str(folder / "sales_dashboard.app.yaml")])
+    assert until(forked.ready), "the kernel zygote did not finish its imports and its warm-up"
+
+    async def scenario() -> tuple[str, str, str]:
+        first, second = await start(folder), await start(folder)
+        try:
+            assert psutil.Process(first[0].provisioner.pid).parent().pid != os.getpid()  # forked
+            warm = await run(first[1], FIRST_RUN)
+            own = await run(first[1], OWN_RUN)
+            other = await run(second[1], FIRST_RUN)
+            return warm, own, other
+        finally:
+            await stop(first, second)
+
+    warm, own, other = asyncio.run(scenario())
+    widgets, cached, steps = (int(n) for n in warm.split())
+    assert widgets == 0 and int(steps) > 0 and cached == steps, warm
+    assert own.startswith("['North']") and not own.endswith(f" {steps}"), own  # ran, not all cached
+    assert other.split() == warm.split(), other  # the first visitor's run changed nothing of the second's
 
 
 def test_shutdown_ends_the_forked_process(ready, tmp_path: Path):
