@@ -4,11 +4,13 @@ Seeds the store with `--runs` runs (three steps each), starts `jupyter server` w
 extension, then for each endpoint keeps `--clients` concurrent clients busy and prints requests/s and
 p50/p95/p99 latencies, next to Jupyter's own
 `GET /api/status` (an authenticated handler doing nothing: the floor any handler stands on) as the
-ratio `p99 / p99 of /api/status`. Then `POST runs` → first server-sent event, a few times in a row.
+ratio `p99 / p99 of /api/status`, with the seconds the server spent in garbage collection meanwhile
+(its metrics) and the load average (other work on the machine). Then `POST runs` → first server-sent event, a few times in a row.
 
     python benchmarks/api.py                                  # SQLite, 10,000 runs, 100 clients
     python benchmarks/api.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
     python benchmarks/api.py --quick                          # 1,000 runs, 20 clients, few requests
+    python benchmarks/api.py --pin                            # server on core 0, wrk on core 1
 
 The load comes from `wrk` (C, one thread; `apt-get install wrk`) for `--seconds` per endpoint when it
 is on PATH, else from httpx on one asyncio loop (`--requests` per endpoint), which spends more CPU than
@@ -156,8 +158,12 @@ end
 """
 
 
-def load_wrk(url: str, method: str, path: str, body: str | None, ids: list[str], seconds: int, clients: int):
-    """The same measures as `load`, with wrk keeping `clients` connections busy for `seconds`."""
+def load_wrk(
+    url: str, method: str, path: str, body: str | None, ids: list[str], seconds: int, clients: int,
+    cpu: int | None = None,
+):  # fmt: skip
+    """The same measures as `load`, with wrk keeping `clients` connections busy for `seconds` (on core
+    `cpu` alone when given)."""
     lua = WRK_SCRIPT.format(
         ids="{" + ",".join(json.dumps(i) for i in ids) + "}" if "{id}" in path else "{}",
         path=path, method=method, body=json.dumps(body) if body is not None else "nil",
@@ -165,7 +171,8 @@ def load_wrk(url: str, method: str, path: str, body: str | None, ids: list[str],
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua)
     try:
-        command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "-s", script.name]
+        command = ["taskset", "-c", str(cpu)] if cpu is not None else []
+        command += ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "-s", script.name]
         command += ["-H", f"Authorization: token {TOKEN}", url]
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     finally:
@@ -211,6 +218,9 @@ def main() -> int:
     parser.add_argument("--no-wrk", action="store_true", help="load from httpx even when wrk is here")
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary AQTRA_HOME")
     parser.add_argument("--first-event", type=int, default=5, help="POST runs → first event, this many times")
+    parser.add_argument(
+        "--pin", action="store_true", help="the server on core 0 and wrk on core 1 (taskset), not shared"
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
@@ -227,18 +237,38 @@ def main() -> int:
         print(f"seeding {args.runs:,} runs into {url.split('@')[-1]} ...", flush=True)
         ids = seed(url, args.runs)
         with jupyter_server(root, env, ["--ServerApp.log_level=WARN"]) as server:
+            if args.pin:
+                pin(server.process.pid, 0)
             table = run_all(server.url, ids, args)
     print(table)
     return 0
+
+
+def pin(pid: int, cpu: int) -> None:
+    """Every thread of process `pid` on core `cpu` (threads it starts later inherit it)."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(task), {cpu})
+
+
+def gc_pauses(base: str) -> float:
+    """Seconds the server has spent in garbage collection (its metrics), all generations."""
+    text = httpx.get(f"{base}/aqtra/api/metrics", headers=headers(), timeout=30).text
+    return sum(
+        float(line.split()[-1]) for line in text.splitlines() if line.startswith("aqtra_server_gc_pause")
+    )
 
 
 def run_all(base: str, ids: list[str], args: argparse.Namespace) -> str:
     results = {}
     use_wrk = shutil.which("wrk") is not None and not args.no_wrk
     if use_wrk:
+        wrk_cpu = 1 if args.pin else None
         for name, (method, path, body) in wrk_scenarios(FLOW).items():
-            load_wrk(base, method, path, body, ids, 2, args.clients)  # warm-up
-            results[name] = load_wrk(base, method, path, body, ids, args.seconds, args.clients)
+            load_wrk(base, method, path, body, ids, 2, args.clients, wrk_cpu)  # warm-up
+            before = gc_pauses(base)
+            results[name] = load_wrk(base, method, path, body, ids, args.seconds, args.clients, wrk_cpu)
+            results[name]["gc"] = gc_pauses(base) - before
+            results[name]["load"] = os.getloadavg()[0]
             print(f"  {name}: {json.dumps({k: round(v, 1) for k, v in results[name].items()})}", flush=True)
     for name, make in ({} if use_wrk else scenarios(ids, FLOW)).items():
         asyncio.run(load(base, make, min(200, args.requests), args.clients))  # warm-up
@@ -246,16 +276,18 @@ def run_all(base: str, ids: list[str], args: argparse.Namespace) -> str:
         print(f"  {name}: {json.dumps({k: round(v, 1) for k, v in results[name].items()})}", flush=True)
     floor = results["GET /api/status (Jupyter's own)"]["p99"]
     how = f"wrk, {args.seconds} s" if use_wrk else f"httpx, {args.requests} requests"
+    how += ", server and wrk pinned to one core each" if args.pin and use_wrk else ""
     lines = [
         f"\n{args.clients} concurrent clients ({how} per endpoint), {len(ids):,} runs stored, "
         f"commit {commit()}\n",
-        "| endpoint | requests/s | p50 ms | p95 ms | p99 ms | p99 / Jupyter's /api/status | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | requests/s | p50 ms | p95 ms | p99 ms | p99 / Jupyter's /api/status | GC s | load | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in results.items():
         lines.append(
             f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | "
-            f"{r['p99'] / floor:.2f} | {int(r['errors'])} |"
+            f"{r['p99'] / floor:.2f} | {r.get('gc', float('nan')):.2f} | {r.get('load', float('nan')):.1f} | "
+            f"{int(r['errors'])} |"
         )
     firsts = asyncio.run(first_event(base, args.first_event)) if args.first_event else []
     if firsts:

@@ -193,24 +193,24 @@ class AqtraHandler(APIHandler):
         millisecond and wait on nothing, else on the thread pool (see `placement.py`)."""
         return await self.services.placement.run(key, function, *args)
 
-    async def read(self, key: Hashable, function: Callable[..., Any], *args: Any) -> Any:
-        """A store read: `quick` when the store is a local SQLite file, on the pool when each read is a
-        round trip to a database server (the loop must never wait on a network)."""
-        if self.services.read_cache.changes.cheap:
-            return await self.quick(key, function, *args)
-        return await self.blocking(function, *args)
-
     async def cached(self, key: tuple[Hashable, ...], compute: Callable[[], Any]) -> None:
-        """Reply with `compute()`'s JSON, kept in the read cache while the store is unchanged; a store
-        `read` placed by the route (`key[0]`): a run's record is quick on SQLite, a page of runs not."""
+        """Reply with `compute()`'s JSON, kept in the read cache while the store is unchanged.
+
+        SQLite: the token, then the kept reply or one computation for all who ask at once, each a
+        `quick` call placed by the route (`key[0]`: a run's record is quick, a page of runs is not).
+        A database server: token, lookup and computation in one pool call (the loop must never wait
+        on a network, and each thread hop costs as much as a round trip); the pool's size bounds how
+        many compute the same reply at once."""
         cache = self.services.read_cache
-        token = await self.read("change token", cache.changes.token)
-        body = await cache.fetch(
-            key,
-            token,
-            lambda: self.read(key[0], lambda: json.dumps(compute(), default=json_default).encode()),
-        )
-        self.finish(body)
+
+        def body() -> bytes:
+            return json.dumps(compute(), default=json_default).encode()
+
+        if cache.changes.cheap:
+            token = await self.quick("change token", cache.changes.token)
+            self.finish(await cache.fetch(key, token, lambda: self.quick(key[0], body)))
+        else:
+            self.finish(await self.blocking(cache.read_through, key, body))
 
     @property
     def user_name(self) -> str | None:

@@ -49,6 +49,7 @@ class AqtraNbExtension(ExtensionApp):
         self.settings["aqtra_nb_services"] = self.services
         for module in config.entity_modules:
             importlib.import_module(module)  # declares its entities
+        self._warm_up()
         recovered = launcher.recover()
         if any(recovered.values()):
             self.log.info("aqtra-nb: settled runs of an earlier server: %s", recovered)
@@ -64,15 +65,14 @@ class AqtraNbExtension(ExtensionApp):
             self._scheduler = _InServerScheduler(self.services)
             self._scheduler.start()
         self.services.metrics.gc.install()
-        self._warm_up()
         if self.services.settings.gc_freeze:
             # after this turn of the loop, once every extension's start has run
             asyncio.get_running_loop().call_soon(freeze_startup_heap)
 
     def _warm_up(self) -> None:
-        """Import what serving the API imports on first use (the engine, Dask, pyarrow), here on the
-        loop before the first request: two first requests on pool threads importing Dask at once can
-        meet its modules partially initialized; and the frozen heap then includes them (`heap.py`)."""
+        """Import what serving the API imports on first use (the engine, Dask, pyarrow: about a second),
+        before the server listens: two first requests on pool threads importing Dask at once can meet
+        its modules partially initialized; and the frozen heap then includes them (`heap.py`)."""
         try:
             warm_up(self.services.root_dir)
         except Exception:  # noqa: BLE001 - a first request would import them all the same

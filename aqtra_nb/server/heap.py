@@ -1,14 +1,15 @@
 """The server process's garbage collector: the startup heap frozen, and collection pauses counted.
 
-A Jupyter server with JupyterLab and aqtra-nb loaded holds some 300,000 container objects after start
-(modules, classes, traitlets, SQLAlchemy's and pydantic's structures), nearly all of them for good.
-Every full (generation 2) collection walks all of them: 150-800 ms with Tornado's loop stopped, every
-few seconds under load, which was the whole tail of the API's latency (and of Jupyter's own handlers).
-`gc.freeze()` after start (and after importing what the API imports on first use) moves them to the permanent generation, which collections skip; full
-collections then walk only what was allocated since (measured: 5-50 ms). Frozen objects are still
-freed by reference counting; only a reference cycle among them would never be collected, and what
-exists at start is the server's own machinery, alive until it stops. Instagram runs its Django servers
-this way; CPython documents `gc.freeze` for the same purpose before forking.
+A Jupyter server with JupyterLab and aqtra-nb loaded holds some 330,000 container objects after start
+(modules, classes, traitlets, SQLAlchemy's and pydantic's structures, and the engine, Dask and pyarrow
+the extension imports before it listens), nearly all of them for good. Every full (generation 2)
+collection walks all of them: 150-800 ms with Tornado's loop stopped, every few seconds under load,
+which was most of the tail of the API's latency (and of Jupyter's own handlers). `gc.freeze()` on the
+loop's first turn moves them to the permanent generation, which collections skip; full collections
+then walk only what was allocated since (measured: 5-30 ms). Frozen objects are still freed by
+reference counting; only a reference cycle among them would never be collected, and what exists at
+start is the server's own machinery, alive until it stops. Instagram runs its Django servers this way;
+CPython documents `gc.freeze` for the same purpose before forking.
 
 Global to the process, so it has a setting: `c.AqtraNb.gc_freeze = False` turns it off.
 """
@@ -46,16 +47,11 @@ def warm_up(root: Path) -> None:
 
 
 def freeze_startup_heap() -> int:
-    """Collect what start-up left as garbage, then freeze the rest; how many objects are frozen."""
-    started = time.perf_counter()
-    gc.collect()
+    """Freeze the heap as it is (no collection first: at start it holds a few dozen garbage objects, and
+    a collection would stop the loop for a second); how many objects are frozen."""
     gc.freeze()
     frozen = gc.get_freeze_count()
-    logger.info(
-        "aqtra-nb: %d startup objects frozen out of garbage collection in %.0f ms (AqtraNb.gc_freeze)",
-        frozen,
-        (time.perf_counter() - started) * 1000,
-    )
+    logger.info("aqtra-nb: %d startup objects frozen out of garbage collection (AqtraNb.gc_freeze)", frozen)
     return frozen
 
 

@@ -6,6 +6,8 @@ A reply (its JSON bytes) is kept under its route and arguments together with the
 is never older than the last commit anyone made. Bounded by total bytes, least recently used out first.
 Requests for the same reply that arrive while it is being computed wait for that one computation
 instead of each querying the store (a hundred panels opening at once make one query, not a hundred).
+On a database server, where each thread hop costs as much as a round trip, a handler looks up and
+computes in one pool call (`read_through`) instead.
 """
 
 from __future__ import annotations
@@ -42,6 +44,15 @@ class ReadCache:
             self._flights[key, token] = flight
             flight.add_done_callback(lambda done: self._landed(key, token, done))
         return await asyncio.shield(flight)
+
+    def read_through(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
+        """On a pool thread: the token, then the kept reply or `compute()`'s (kept)."""
+        token = self.changes.token()
+        body = self.get(key, token)
+        if body is None:
+            body = compute()
+            self.put(key, token, body)
+        return body
 
     def _landed(self, key: Hashable, token: str, done: asyncio.Future[bytes]) -> None:
         self._flights.pop((key, token), None)

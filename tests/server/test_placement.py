@@ -103,3 +103,34 @@ def test_the_startup_heap_is_frozen_out_of_collections_and_pauses_are_counted():
         pauses.uninstall()
         gc.unfreeze()
     assert pauses._callback not in gc.callbacks
+
+
+class Changes:
+    """A change token the test moves by hand (the store's is `store/changes.py`)."""
+
+    cheap = False
+
+    def __init__(self) -> None:
+        self.value = "1"
+
+    def token(self) -> str:
+        return self.value
+
+
+def test_read_through_keeps_a_reply_until_the_store_changes():
+    """On a database server the handler's one pool call: token, kept reply or computed (and kept)."""
+    from aqtra_nb.server.read_cache import ReadCache
+
+    changes = Changes()
+    cache = ReadCache(changes)  # type: ignore[arg-type]
+    computed = []
+
+    def compute() -> bytes:
+        computed.append(changes.value)
+        return f"reply {len(computed)}".encode()
+
+    assert cache.read_through("runs", compute) == b"reply 1"
+    assert cache.read_through("runs", compute) == b"reply 1"
+    changes.value = "2"  # someone committed
+    assert cache.read_through("runs", compute) == b"reply 2"
+    assert computed == ["1", "2"]
