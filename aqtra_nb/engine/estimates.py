@@ -26,6 +26,7 @@ import datetime as dt
 import decimal
 import math
 import os
+import threading
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -293,18 +294,21 @@ def _parquet(component: Any) -> _Files | None:
         return None
     fragments = list(dataset.get_fragments())
     key = _fingerprint(dataset, fragments)
-    found = _summaries.get(key) if key is not None else None
+    with _lock:
+        found = _summaries.get(key) if key is not None else None
     if found is None:
         found = _summary(dataset, fragments)
         if key is not None:
-            if len(_summaries) >= MAX_SUMMARIES:
-                _summaries.pop(next(iter(_summaries)))
-            _summaries[key] = found
+            with _lock:
+                if len(_summaries) >= MAX_SUMMARIES:
+                    _summaries.pop(next(iter(_summaries)))
+                _summaries[key] = found
     return found
 
 
 MAX_SUMMARIES = 64
 _summaries: dict[tuple[Any, ...], _Files] = {}
+_lock = threading.Lock()  # plans are made on several threads in a server
 
 
 def _fingerprint(dataset: Any, fragments: list[Any]) -> tuple[Any, ...] | None:

@@ -107,14 +107,15 @@ class Plan:
 
 
 def _join_sizes(step: PlannedStep) -> str:
-    """`estimated: first input ~6,001,215 rows (144 MB), second ~? rows; second input broadcast`."""
+    """`estimated: first input ~6,001,215 rows (144.0 MB), second input ~? rows; partitioned runs shuffle
+    both`."""
     names = ("first input", "second input")
     parts = [
         f"{name} ~{size[0]:,.0f} rows ({size[1] / 2**20:,.1f} MB)" if size else f"{name} ~? rows"
         for name, size in zip(names, step.sizes or [], strict=False)
     ]
-    how = "shuffled" if step.broadcast is None else f"{names[step.broadcast]} broadcast"
-    return f"estimated: {', '.join(parts)}; {how}"
+    how = "shuffle both" if step.broadcast is None else f"broadcast the {names[step.broadcast]}"
+    return f"estimated: {', '.join(parts)}; partitioned runs {how}"
 
 
 def _fresh(component: Component) -> Component:

@@ -101,9 +101,9 @@ def test_the_broadcast_follows_the_estimate(data, monkeypatch):
     monkeypatch.setattr("aqtra_nb.engine.plan.broadcast_limit", lambda: int(few_bytes * 2))
     few_plan, most_plan = _flow(data, few).plan(), _flow(data, most).plan()
     assert few_plan.steps["joined"].broadcast == 1
-    assert "second input broadcast" in few_plan.explain()
+    assert "partitioned runs broadcast the second input" in few_plan.explain()
     assert most_plan.steps["joined"].broadcast is None
-    assert "shuffled" in most_plan.explain()
+    assert "partitioned runs shuffle both" in most_plan.explain()
     facts, dims = _facts(data), pd.read_parquet(data / "dims.parquet")
     for condition, bound in ((few, facts["day"] < pd.Timestamp("1992-03-01")), (most, None)):
         kept = facts[bound] if bound is not None else facts[facts["day"] >= pd.Timestamp("1992-03-01")]
