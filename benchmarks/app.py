@@ -24,6 +24,13 @@ each) against a server with the default pool (`--pool 1`, growing to `--pool-max
 page it got (which retries by itself). The server's memory (its process and every kernel) is sampled
 throughout; Chromium runs on the same machine and takes its share of the CPU.
 
+With `--visitors N --protocol`, each visitor is `aqtra_nb.publish.visitor.Visitor` instead of a browser
+page: the page, the static files a new Chromium page loaded (recorded once, on a server of its own,
+before the crowd), the kernel's websocket and every widget's state, until the status says succeeded and
+the grid, cards and chart have their data. What is timed is the server's work, not the drawing.
+
+    python benchmarks/app.py --visitors 50 --scale 0.01 --protocol
+
 Needs Chromium (/usr/bin/chromium or $AQTRA_CHROMIUM) and Playwright (the `test` or `export` extra).
 Runs are not recorded in your run history (`AQTRA_HOME` is a temporary folder).
 """

@@ -34,6 +34,10 @@ from tornado.ioloop import PeriodicCallback
 logger = logging.getLogger(__name__)
 
 KERNEL_MB = 400  # a kernel with the app's imports and a first run, measured on the sales dashboard
+# A kernel forked from the zygote (`zygote.py`): its modules and the warm-up's results are the zygote's
+# pages until written. 50 visitors of the sales dashboard: 5.3 GiB PSS for 35 kernels, the server and the
+# zygote, ~150 MB a kernel; 200 leaves room for a visitor's own runs.
+FORKED_KERNEL_MB = 200
 MEMORY_SHARE = 0.5  # of the machine's memory, for kernels
 NEVER_CONNECTED = 4  # times `gone_seconds`: the grace of a kernel whose page never connected
 

@@ -53,7 +53,7 @@ from ..private_files import private_file, private_folder
 from ..secrets import reveal
 from . import provisioner
 from .apps import AppSource, stage
-from .crowd import Busy, Crowd, CrowdLimits, default_max_kernels
+from .crowd import FORKED_KERNEL_MB, KERNEL_MB, Busy, Crowd, CrowdLimits, default_max_kernels
 from .quiet import quiet_tornado_logs, replace_handler
 
 logger = logging.getLogger(__name__)
@@ -486,7 +486,8 @@ def drop_pool_tasks(kernel_manager: Any) -> None:
 
 
 def crowd_limits(options: ServeOptions) -> CrowdLimits:
-    max_kernels = options.max_kernels or default_max_kernels()
+    kernel_mb = FORKED_KERNEL_MB if forks_kernels(options) else KERNEL_MB
+    max_kernels = options.max_kernels or default_max_kernels(kernel_mb)
     return CrowdLimits(
         max_kernels=max_kernels,
         queue_seconds=options.queue_seconds,

@@ -14,7 +14,9 @@ protocol (a task per line on stdin, `{"pid": N}` back, each child's exit code wr
 zygote never starts a kernel app, an event loop or a thread of its own, so each fork is of a
 single-threaded process. Once its imports are done it creates the file named by `AQTRA_ZYGOTE_READY`;
 until then kernels start as new processes (`provisioner.py`, the kernel manager's side). What forked
-kernels do share is what cannot differ after a fork: the interpreter's string-hash seed.
+kernels do share is what cannot differ after a fork: the interpreter's string-hash seed, and the step
+cache's memory part as the zygote left it after running the published apps' flows once (`warm_up`;
+each kernel's later runs are its own).
 """
 
 from __future__ import annotations

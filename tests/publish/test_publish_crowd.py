@@ -11,8 +11,9 @@ import requests
 from publish_helpers import SIMPLE_APP, WAIT, write_notebook
 
 from aqtra_nb.cli.publish import _options
-from aqtra_nb.publish.crowd import default_max_kernels
+from aqtra_nb.publish.crowd import FORKED_KERNEL_MB, KERNEL_MB, default_max_kernels
 from aqtra_nb.publish.process import PublishedServer
+from aqtra_nb.publish.server import ServeOptions, crowd_limits
 
 pytestmark = pytest.mark.slow
 
@@ -83,3 +84,14 @@ def test_limits_from_the_command_line_and_memory():
     Args.max_kernels = 0
     with pytest.raises(Exception, match="--max-kernels must be 1 or more"):
         _options(Args(), pool=1)
+
+
+def test_the_kernel_cap_counts_forked_kernels_at_their_own_size(monkeypatch: pytest.MonkeyPatch):
+    """A forked kernel shares the zygote's pages: the cap from memory lets more of them run."""
+    monkeypatch.delenv("JUPYTER_DEFAULT_PROVISIONER_NAME", raising=False)
+    forked = crowd_limits(ServeOptions(fork_kernels=True)).max_kernels
+    started = crowd_limits(ServeOptions(fork_kernels=False)).max_kernels
+    assert forked == default_max_kernels(FORKED_KERNEL_MB) and started == default_max_kernels(KERNEL_MB)
+    monkeypatch.setenv("JUPYTER_DEFAULT_PROVISIONER_NAME", "local-provisioner")  # forking turned off
+    assert crowd_limits(ServeOptions(fork_kernels=True)).max_kernels == started
+    assert crowd_limits(ServeOptions(max_kernels=3)).max_kernels == 3
