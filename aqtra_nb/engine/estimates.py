@@ -72,17 +72,22 @@ def step_bytes(step: PlannedStep, estimate: Estimate | None) -> float | None:
 
 
 def estimate(steps: Mapping[str, PlannedStep], order: Iterable[str]) -> dict[str, Estimate | None]:
-    """An estimate (or None) for each step, in the plan's order."""
+    """An estimate (or None) for each step, in the plan's order. Estimating is an optimization and never
+    fails a plan: a step whose files or condition it cannot read (a footer it fails to parse, say) is
+    unknown, and its joins shuffle."""
     found: dict[str, Estimate | None] = {}
     for step_id in order:
         step = steps[step_id]
         inputs = [found[i] for i in step.inputs]
-        if isinstance(step.component, InputComponent):
-            found[step_id] = _read(step)
-        elif any(i is None for i in inputs):
+        try:
+            if isinstance(step.component, InputComponent):
+                found[step_id] = _read(step)
+            elif any(i is None for i in inputs):
+                found[step_id] = None
+            else:
+                found[step_id] = _derived(step, steps, [i for i in inputs if i is not None])
+        except Exception:  # noqa: BLE001 (see the docstring)
             found[step_id] = None
-        else:
-            found[step_id] = _derived(step, steps, [i for i in inputs if i is not None])
     return found
 
 

@@ -155,3 +155,13 @@ def test_a_side_far_larger_than_estimated_fails_clearly_instead_of_filling_memor
         flow.run(progress=False, record=False, mode="partitioned", frames=_frames(), cache=False)
     assert failed.value.step == "joined"
     assert "second input is" in str(failed.value)
+
+
+def test_a_step_that_cannot_be_estimated_only_makes_its_joins_shuffle(monkeypatch):
+    def unreadable(step):
+        raise OSError("footer unreadable")
+
+    monkeypatch.setattr("aqtra_nb.engine.estimates._read", unreadable)
+    plan = _flow("big", "small", "inner").plan(frames=_frames())
+    assert plan.steps["joined"].broadcast is None
+    assert "first input ~? rows, second input ~? rows" in plan.explain()
