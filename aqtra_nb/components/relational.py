@@ -12,7 +12,7 @@ from ..errors import AqtraError
 from ..expr import AGGREGATE_FUNCTIONS
 from ..expr.types import BOOLEAN, NUMBER, kind_of_dtype
 from . import group_keys
-from .base import Component, F, Frame, Params, is_dask, partitionwise
+from .base import Component, F, Frame, Params, StepContext, is_dask, partitionwise
 from .expressions import aggregation, column_types
 
 Keys = str | list[str]
@@ -40,6 +40,14 @@ class KeyParams(Params):
         return self
 
 
+def _broadcast_field() -> Any:
+    return Field(
+        True,
+        description="In partitioned runs, join an input the planner estimates small whole to every partition "
+        "of the other, shuffling neither (`plan.explain()` shows the choice); false: always shuffle both.",
+    )
+
+
 class JoinParams(KeyParams):
     how: Literal["inner", "left", "right", "outer", "semi", "anti"] = Field(
         "inner",
@@ -48,11 +56,7 @@ class JoinParams(KeyParams):
         "columns only.",
     )
     suffixes: tuple[str, str] = Field(("", "_right"), description="Added to clashing non-key column names.")
-    broadcast: bool = Field(
-        True,
-        description="In partitioned runs, join an input the planner estimates small whole to every partition "
-        "of the other, shuffling neither (`plan.explain()` shows the choice); false: always shuffle both.",
-    )
+    broadcast: bool = _broadcast_field()
 
 
 def _join_keys(
@@ -75,15 +79,10 @@ def _join_keys(
     return left_keys, right_keys
 
 
-class Join(Component[JoinParams]):
-    """Join two inputs on key columns (inner, left, right, outer; semi/anti: rows with/without a match).
+class Broadcasting:
+    """What the planner sets on a two-input step that partitioned runs may run as a broadcast join."""
 
-    `semi` and `anti` filter the first input by the second (SQL's EXISTS and NOT EXISTS): each row once,
-    its own columns only; keys match as in the other join types."""
-
-    name = "join"
-    pure_schema = True
-    min_inputs = max_inputs = 2
+    ctx: StepContext
     #: The input (0 first, 1 second) that partitioned runs join whole to every partition of the other,
     #: chosen by the planner from estimated sizes (`plan._choose_broadcasts`); None: both are shuffled.
     broadcast: int | None = None
@@ -92,8 +91,30 @@ class Join(Component[JoinParams]):
     broadcast_bytes: float = float("inf")
 
     def broadcastable(self) -> tuple[int, ...]:
+        """The inputs that may be broadcast (as the step's parameters allow)."""
+        raise NotImplementedError
+
+    def _whole(self, frame: dd.DataFrame, side: int) -> dd.DataFrame:
+        """The broadcast input as one partition, checked against `broadcast_bytes`."""
+        check = _Bounded(self.broadcast_bytes, ("first", "second")[side])
+        return _whole(frame).map_partitions(self.ctx.guard(check), meta=frame._meta)
+
+
+class Join(Broadcasting, Component[JoinParams]):
+    """Join two inputs on key columns (inner, left, right, outer; semi/anti: rows with/without a match).
+
+    `semi` and `anti` filter the first input by the second (SQL's EXISTS and NOT EXISTS): each row once,
+    its own columns only; keys match as in the other join types."""
+
+    name = "join"
+    pure_schema = True
+    min_inputs = max_inputs = 2
+
+    def broadcastable(self) -> tuple[int, ...]:
         """The inputs that may be broadcast for this join type: never the side whose unmatched rows are
-        kept (each partition of the other side would keep them again)."""
+        kept (each partition of the other side would keep them again); none with `broadcast: false`."""
+        if not self.params.broadcast:
+            return ()
         return {"inner": (1, 0), "left": (1,), "right": (0,), "outer": (), "semi": (1, 0), "anti": (1, 0)}[
             self.params.how
         ]
@@ -115,11 +136,6 @@ class Join(Component[JoinParams]):
         return _merge(
             left, right, how=how, left_on=left_keys, right_on=right_keys, suffixes=self.params.suffixes
         )
-
-    def _whole(self, frame: dd.DataFrame, side: int) -> dd.DataFrame:
-        """The broadcast input as one partition, checked against `broadcast_bytes`."""
-        check = _Bounded(self.broadcast_bytes, ("first", "second")[side])
-        return _whole(frame).map_partitions(self.ctx.guard(check), meta=frame._meta)
 
     def required_columns(self, needed, inputs):
         left, right = inputs
@@ -220,14 +236,19 @@ class LookupParams(KeyParams):
     columns: list[str] | dict[str, str] = Field(
         description="Reference columns to add; a mapping renames them (reference name: new name)."
     )
+    broadcast: bool = _broadcast_field()
 
 
-class Lookup(Component[LookupParams]):
+class Lookup(Broadcasting, Component[LookupParams]):
     """Add chosen columns from a reference input by key (a left join that never multiplies rows)."""
 
     name = "lookup"
     pure_schema = True
     min_inputs = max_inputs = 2
+
+    def broadcastable(self) -> tuple[int, ...]:
+        """The reference (its rows are looked up; the main input's are all kept)."""
+        return (1,) if self.params.broadcast else ()
 
     def transform(self, inputs: list[F]) -> F:
         main, reference = inputs
@@ -242,7 +263,11 @@ class Lookup(Component[LookupParams]):
                 "with a mapping in `columns`",
                 field="columns",
             )
-        ref = reference[list(dict.fromkeys(right_keys + list(names)))].drop_duplicates(subset=right_keys)
+        ref = reference[list(dict.fromkeys(right_keys + list(names)))]
+        if is_dask(main) and is_dask(ref) and self.broadcast == 1:  # one partition: no shuffle to find them
+            ref = self._whole(ref, 1).drop_duplicates(subset=right_keys, split_out=1)
+        else:
+            ref = ref.drop_duplicates(subset=right_keys)
         keys = dict(zip(right_keys, left_keys, strict=True))
         ref = partitionwise(self.ctx, ref, _reference_columns, keys, names)
         return main.merge(ref, how="left", on=left_keys)

@@ -357,24 +357,24 @@ def _choose_broadcasts(planned: dict[str, PlannedStep], order: list[str]) -> Non
     """For each join, the input to join whole to every partition of the other (partitioned runs): of
     those the join type allows and whose estimate is under `broadcast_limit` and `BROADCAST_ROWS`, the
     smaller in bytes. Inputs without estimates are never broadcast."""
-    joins = [sid for sid in order if planned[sid].component.name == "join"]
+    joins = [sid for sid in order if planned[sid].component.name in ("join", "lookup")]
     if not joins:
         return
-    from ..components.relational import Join  # imports Dask's dataframe module: only for flows with joins
+    from ..components.relational import Broadcasting  # imports Dask's dataframe module: flows with joins
 
     found = estimates.estimate(planned, order)
     limit = broadcast_limit()
     for sid in joins:
         step = planned[sid]
         component = step.component
-        if not isinstance(component, Join):
+        if not isinstance(component, Broadcasting):
             continue
         sizes: list[tuple[float, float] | None] = []
         for i in step.inputs:
             size = estimates.step_bytes(planned[i], found[i])
             sizes.append(None if size is None else (found[i].rows, size))  # type: ignore[union-attr]
         choice = None
-        for side in component.broadcastable() if component.params.broadcast else ():
+        for side in component.broadcastable():
             mine = sizes[side]
             if mine is None or mine[1] > limit or mine[0] > BROADCAST_ROWS:
                 continue

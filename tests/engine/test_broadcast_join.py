@@ -165,3 +165,26 @@ def test_a_step_that_cannot_be_estimated_only_makes_its_joins_shuffle(monkeypatc
     plan = _flow("big", "small", "inner").plan(frames=_frames())
     assert plan.steps["joined"].broadcast is None
     assert "first input ~? rows, second input ~? rows" in plan.explain()
+
+
+def _lookup(**params) -> Flow:
+    f = Flow("broadcast")
+    main, ref = f.from_frame("big", name="big"), f.from_frame("small", name="small")
+    f.lookup("joined", main, ref, on="order", columns={"priority": "level"}, **params)
+    return f
+
+
+@pytest.mark.parametrize("mode", ["in_memory", "partitioned"])
+def test_a_lookup_reference_small_by_estimate_is_broadcast(mode):
+    # three partitions of repeated keys (the first row of a key is the one looked up)
+    reference = BIG[["order"]].assign(priority=[f"p{i % 7}" for i in range(len(BIG))])
+    frames = {"big": BIG.iloc[:5000], "small": reference}
+    plan = _lookup().plan(frames=frames)
+    assert plan.steps["joined"].broadcast == 1
+    assert "partitioned runs broadcast the second input" in plan.explain()
+    assert not _shuffles(plan)
+    got = _lookup().run(progress=False, record=False, mode=mode, frames=frames)["joined"]
+    first = reference.drop_duplicates("order").rename(columns={"priority": "level"})
+    want = BIG.iloc[:5000].merge(first, on="order", how="left")
+    pd.testing.assert_frame_equal(_sorted(got), _sorted(want), check_dtype=False)
+    assert _lookup(broadcast=False).plan(frames=frames).steps["joined"].broadcast is None
