@@ -252,6 +252,23 @@ def record_assets(folder: Path) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+def wait_for_zygote(server_pid: int, timeout: float = 300) -> None:
+    """Until the server's kernel zygote has imported and run the app once: the crowd comes to a server
+    that has been up a while (before, kernels start as new processes, the slow path)."""
+    import psutil
+
+    from aqtra_nb.publish.zygote import READY_ENV
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in psutil.Process(server_pid).children():
+            with contextlib.suppress(psutil.Error, KeyError):
+                if "zygote" in " ".join(child.cmdline()) and Path(child.environ()[READY_ENV]).exists():
+                    return
+        time.sleep(0.2)
+    raise TimeoutError(f"the kernel zygote was not ready in {timeout} s")
+
+
 def crowd(
     folder: Path,
     visitors: int,
@@ -383,6 +400,8 @@ def crowd(
     env = {} if fork else {"JUPYTER_DEFAULT_PROVISIONER_NAME": "local-provisioner"}
     with PublishedServer(command, cwd=folder, env=env) as server:
         server.wait_for_output("is filled")
+        if fork:
+            wait_for_zygote(server.process.pid)
         load_before = os.getloadavg()[0]
         watcher = threading.Thread(target=sample, args=(server.process.pid,), daemon=True)
         watcher.start()
