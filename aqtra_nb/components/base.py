@@ -308,8 +308,10 @@ class InputComponent(Component[P]):
         """The whole input as one pandas frame, for in-memory runs of small data."""
         return self.read(columns, filters).compute(scheduler=get_sync)  # not "sync": no `distributed` import
 
-    def size_hint(self, columns: list[str] | None) -> int | None:
-        """Roughly how many bytes the data takes in memory, or None if unknown (then it may be big)."""
+    def size_hint(self, columns: list[str] | None, filters: Any = None) -> int | None:
+        """Roughly how many bytes the data takes in memory, or None if unknown (then it may be big);
+        `filters`: what the planner pushed into the read (`push_filter`'s), for readers that can tell
+        how much of the data it leaves."""
         return None
 
 
@@ -353,7 +355,7 @@ class FrameInput(InputComponent[P]):
         frame = frame[columns] if columns else frame
         return frame.compute() if is_dask(frame) else frame
 
-    def size_hint(self, columns: list[str] | None) -> int | None:
+    def size_hint(self, columns: list[str] | None, filters: Any = None) -> int | None:
         frame = self.frame()
         if is_dask(frame):
             return None

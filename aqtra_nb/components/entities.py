@@ -149,9 +149,9 @@ class ReadModel(InputComponent[ReadModelParams]):
     def read_pandas(self, columns: list[str] | None, filters: Any = None) -> pd.DataFrame:
         return self.ctx.guard(self._reader(columns, filters))(0)
 
-    def size_hint(self, columns: list[str] | None) -> int | None:
-        """Matching records times a rough width per column (a COUNT query)."""
-        reader = self._reader(columns, None)
+    def size_hint(self, columns: list[str] | None, filters: Any = None) -> int | None:
+        """Matching records (the pushed filter's too) times a rough width per column (a COUNT query)."""
+        reader = self._reader(columns, filters)
         bound = bind_entity(self.entity, reader.store.store)
         matching = reader.statement(bound).order_by(None).subquery()
         with bound.store.engine.connect() as connection:

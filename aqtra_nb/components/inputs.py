@@ -117,7 +117,7 @@ class ReadCsv(InputComponent[CsvParams]):
     def read(self, columns: list[str] | None, filters: Any = None) -> dd.DataFrame:
         return self._frame(columns or self.params.columns)
 
-    def size_hint(self, columns: list[str] | None) -> int | None:
+    def size_hint(self, columns: list[str] | None, filters: Any = None) -> int | None:
         path = self.ctx.resolve_path(self.params.path)
         return None if "://" in path else _local_size(glob.glob(path), factor=2.0)
 
@@ -211,14 +211,20 @@ class ReadParquet(InputComponent[ParquetParams]):
         read = lambda piece: arrow.normalized(_filtered_table(piece, columns, filters, schema=schema))  # noqa: E731
         return arrow.to_pandas(pa.concat_tables(arrow.thread_map(read, pieces)))  # (no name keeps the parts)
 
-    def size_hint(self, columns: list[str] | None) -> int | None:
+    def size_hint(self, columns: list[str] | None, filters: Any = None) -> int | None:
         """From the files' metadata: the uncompressed size of the columns read (strings weigh more in
-        pandas, hence the factor)."""
+        pandas, hence the factor), over the row groups whose statistics the pushed filter leaves (those
+        are skipped for certain: a date range over files sorted by date reads a fraction of them)."""
         share = len(columns) / max(1, len(self.dataset.schema.names)) if columns else 1.0
+        scan = _scan(filters)
         total = 0
-        for fragment in self.dataset.get_fragments():
+        for fragment in self.dataset.get_fragments(filter=scan):
             metadata = fragment.metadata
-            total += sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+            groups: list[int] | range = range(metadata.num_row_groups)
+            if scan is not None:
+                pieces = fragment.split_by_row_group(filter=scan, schema=self.dataset.schema)
+                groups = [piece.row_groups[0].id for piece in pieces]
+            total += sum(metadata.row_group(i).total_byte_size for i in groups)
         return int(total * share * 1.5)
 
 

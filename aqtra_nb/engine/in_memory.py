@@ -109,11 +109,12 @@ def compute_step(plan: Plan, step_id: str, cache: CacheUse | None = None) -> pd.
 
 
 def fits_in_memory(plan: Plan, limit: int) -> bool:
-    """True when every reader knows its data is at most `limit` bytes in memory in total."""
+    """True when every reader knows its data is at most `limit` bytes in memory in total (what is left
+    of it after the filter pushed into it, where the reader can tell)."""
     total = 0
     for step in plan.steps.values():
         if isinstance(step.component, InputComponent):
-            size = step.component.size_hint(step.read_columns)
+            size = step.component.size_hint(step.read_columns, step.read_filter)
             if size is None:
                 return False
             total += size

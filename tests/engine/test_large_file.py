@@ -128,3 +128,31 @@ def test_a_container_memory_limit_is_the_memory_runs_are_planned_for(tmp_path, m
     monkeypatch.setattr(run, "CGROUP_LIMITS", (str(unlimited), str(limited)))
     assert run._memory() == 2**28
     assert run._in_memory_limit() == 2**28 // 32
+
+
+def test_the_mode_is_chosen_on_the_row_groups_a_pushed_filter_leaves(tmp_path, monkeypatch):
+    """A file too big to run in memory whole, filtered on a column it is sorted by: the row groups the
+    filter's statistics exclude are not counted, so the run is in memory, with the same rows."""
+    from aqtra_nb import Flow
+    from aqtra_nb.engine import run
+
+    path = tmp_path / "sorted.parquet"
+    pq.write_table(
+        pa.table({"day": np.arange(100_000), "value": np.arange(100_000) / 7}), path, row_group_size=1000
+    )
+
+    def flow(condition: str | None) -> Flow:
+        f = Flow("sorted")
+        rows = f.read_parquet("rows", path=str(path))
+        if condition is not None:
+            rows.filter("kept", condition=condition)
+        return f
+
+    whole = flow(None).plan().steps["rows"]
+    monkeypatch.setattr(run, "_in_memory_limit", lambda: whole.component.size_hint(whole.read_columns) // 4)
+    assert run.choose_mode(flow(None).plan(), "auto", None) == "partitioned"
+    assert run.choose_mode(flow("value > 10").plan(), "auto", None) == "partitioned"  # no group excluded
+    late = flow("day >= 95000")
+    assert run.choose_mode(late.plan(), "auto", None) == "in_memory"
+    kept = late.run(progress=False, record=False, cache=False)["kept"]
+    assert kept["day"].tolist() == list(range(95_000, 100_000))
