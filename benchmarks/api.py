@@ -221,6 +221,12 @@ def main() -> int:
     parser.add_argument(
         "--pin", action="store_true", help="the server on core 0 and wrk on core 1 (taskset), not shared"
     )
+    parser.add_argument(
+        "--jupyter-arg",
+        action="append",
+        default=[],
+        help="passed to the server, e.g. --AqtraNb.gc_freeze=False",
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
@@ -236,7 +242,7 @@ def main() -> int:
         (root / "home").mkdir()
         print(f"seeding {args.runs:,} runs into {url.split('@')[-1]} ...", flush=True)
         ids = seed(url, args.runs)
-        with jupyter_server(root, env, ["--ServerApp.log_level=WARN"]) as server:
+        with jupyter_server(root, env, ["--ServerApp.log_level=WARN", *args.jupyter_arg]) as server:
             if args.pin:
                 pin(server.process.pid, 0)
             table = run_all(server.url, ids, args)
