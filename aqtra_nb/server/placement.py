@@ -17,7 +17,8 @@ decides where the next one runs:
   (which could have held the GIL: then a wait says nothing) send the key to the pool for `retry` calls,
   doubled each time it happens again (up to `max_retry`): a key that always waits, a flow whose input
   schema comes from a database server, blocks the loop once per thousands of calls.
-Callers keep off it what always waits (`AqtraHandler.read`: store reads over a network).
+Callers keep off it what always waits: `AqtraHandler.cached` sends every read of a PostgreSQL store to
+the pool.
 """
 
 from __future__ import annotations
