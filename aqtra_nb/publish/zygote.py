@@ -37,6 +37,8 @@ PRELOAD = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
+    "ipykernel.debugger",  # the kernel's `debugger_class` trait imports it when the kernel is made
+    "IPython.core.oinspect",
     "IPython.core.interactiveshell",
     "numpy",
     "pandas",
