@@ -25,9 +25,11 @@ class ValidateHandler(AqtraHandler):
     async def post(self) -> None:
         request = self.body(ValidateRequest)
         base_dir, source = self.services.flow_location(request.path)
-        # the same flow again (an editor validating as its user types) is memoized: quick
+        # placed by flow file: a flow validated again unchanged takes ~0.3 ms (parsing and schemas are
+        # memoized) and runs on the loop; edits (~3 ms: the changed steps planned again) move the
+        # file's calls to the pool until they are quick again
         result = await self.quick(
-            ("validate", hash(self.request.body)),
+            ("validate", request.path),
             flow_service.validate,
             request.flow,
             request.parameters,
