@@ -16,7 +16,8 @@ single-threaded process. Once its imports are done it creates the file named by 
 until then kernels start as new processes (`provisioner.py`, the kernel manager's side). What forked
 kernels do share is what cannot differ after a fork: the interpreter's string-hash seed, and the step
 cache's memory part as the zygote left it after running the published apps' flows once (`warm_up`;
-each kernel's later runs are its own).
+each kernel's later runs are its own). The zygote's heap is frozen out of garbage collection before it
+forks (`ServerLoop.loop`), so a kernel's collections neither walk it nor copy its pages.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ PRELOAD = (
     # jupyter_server, jupyter_events, jsonschema with its IRI grammars) took ~1.9 CPU s of every pooled
     # kernel in a crowd, more than the app's own start and run.
     "voila.utils",
+    "websockets.asyncio.client",  # what `voila.utils`' `websockets.connect` imports on first use
 )
 
 READY_ENV = "AQTRA_ZYGOTE_READY"  # a file the zygote creates once its imports are done
@@ -107,21 +109,37 @@ def warm_up(specs: list[str]) -> None:
     thread, so a pool whose workers are gone would never run a child's work."""
     if not specs:
         return
+    import tempfile
+
     import ipywidgets
 
     from ..resources import current
+    from ..store import Store
+    from ..store.recorder import flush_records, stop_writer
     from ..ui import App
 
-    for spec in specs:
+    with tempfile.TemporaryDirectory(prefix="aqtra-zygote-") as folder:
+        # Recorded, into a store of its own that is then thrown away: what a kernel's first recorded
+        # run set up and compiled (SQLAlchemy's ORM statements, ~35 ms CPU a kernel) is done once, and
+        # nothing of the zygote's appears in the run history.
+        store = Store(f"sqlite:///{folder}/warm-up.db")
         try:
-            app = App.from_yaml(spec, record=False)
-            if app.run_on_start:
-                app.start()
-                app.wait(WARM_SECONDS)
-        except Exception as exc:  # noqa: BLE001 - a kernel then runs the app from a cold cache
-            print(f"[aqtra-nb] kernel zygote: {spec} not pre-run ({exc})", file=sys.stderr, flush=True)
+            for spec in specs:
+                try:
+                    app = App.from_yaml(spec, record=store)
+                    if app.run_on_start:
+                        app.start()
+                        app.wait(WARM_SECONDS)
+                except Exception as exc:  # noqa: BLE001 - a kernel then runs the app from a cold cache
+                    print(
+                        f"[aqtra-nb] kernel zygote: {spec} not pre-run ({exc})", file=sys.stderr, flush=True
+                    )
+                finally:
+                    ipywidgets.Widget.close_all()  # no widget of the zygote's in a visitor's kernel
+            flush_records(WARM_SECONDS)
         finally:
-            ipywidgets.Widget.close_all()  # no widget of the zygote's in a visitor's kernel
+            stop_writer()
+            store.close()
     cache = current().step_cache()
     if cache is not None:
         cache.drain()
@@ -173,7 +191,9 @@ def become_kernel(task: dict[str, Any], started: int) -> int:
     # ipykernel exits when its parent goes: the parent it watches is the zygote, not the server (the
     # trait's default read JPY_PARENT_PID when the zygote imported it).
     os.environ["JPY_PARENT_PID"] = str(os.getppid())
-    argv = [*task["argv"], f"--IPKernelApp.parent_handle={os.getppid()}"]
+    # No IPython history: a dashboard's kernel runs its notebook once, and 50 visitors' kernels would
+    # each open (and lock, to write) the user's one history database, on a thread of their own.
+    argv = [*task["argv"], f"--IPKernelApp.parent_handle={os.getppid()}", "--HistoryManager.enabled=False"]
     signal.signal(signal.SIGINT, signal.default_int_handler)
     _fresh_random_state()
     import ipykernel_launcher

@@ -287,6 +287,16 @@ def _written(future: Future) -> None:
         logger.warning("recording a run failed: %s", future.exception())
 
 
+def stop_writer() -> None:
+    """End the writer thread once its queue is written (a process about to fork: a child would inherit
+    an executor whose thread it does not have); the next background write starts another."""
+    global _writer  # noqa: PLW0603
+    with _writer_lock:
+        writer, _writer = _writer, None
+    if writer is not None:
+        writer.shutdown(wait=True)
+
+
 def flush_records(timeout: float | None = None) -> None:
     """Wait until every run record queued so far (`background=True`) is written."""
     with _writer_lock:

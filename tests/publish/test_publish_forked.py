@@ -23,6 +23,7 @@ from aqtra_nb.publish import provisioner
 from aqtra_nb.publish.process import PublishedServer
 from aqtra_nb.publish.visitor import Visitor, missing_models
 from aqtra_nb.publish.zygote import READY_ENV
+from aqtra_nb.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -199,14 +200,15 @@ COLLECT = """import gc, psutil
 process = psutil.Process()
 before = process.memory_full_info().uss
 gc.collect()
-print(gc.get_freeze_count(), (process.memory_full_info().uss - before) >> 20)
+print(gc.get_freeze_count(), (process.memory_full_info().uss - before) >> 20, get_ipython().history_manager.enabled)
 """
 
 
 def test_a_forked_kernel_s_collections_leave_the_zygote_s_heap_alone(ready, tmp_path: Path):
     """The zygote's imports are frozen out of garbage collection before it forks (`ServerLoop.loop`): a
     kernel's full collection walks none of them and copies none of the pages it shares with the zygote
-    (without the freeze: ~0.15 s and ~80 MB a kernel, every visitor's)."""
+    (without the freeze: ~0.15 s and ~80 MB a kernel, every visitor's). Nor does it keep IPython's
+    history (one database for every visitor's kernel)."""
 
     async def scenario() -> str:
         manager, client = await start(tmp_path)
@@ -216,8 +218,9 @@ def test_a_forked_kernel_s_collections_leave_the_zygote_s_heap_alone(ready, tmp_
         finally:
             await stop((manager, client))
 
-    frozen, copied_mb = (int(n) for n in asyncio.run(scenario()).split())
-    assert frozen > 100_000 and copied_mb < 20, (frozen, copied_mb)
+    frozen, copied_mb, history = asyncio.run(scenario()).split()
+    assert int(frozen) > 100_000 and int(copied_mb) < 20, (frozen, copied_mb)
+    assert history == "False"
 
 
 FIRST_RUN = """from aqtra_nb.ui import App
@@ -239,8 +242,8 @@ def test_forked_kernels_start_with_the_apps_flows_run_and_keep_their_own_state(
 ):
     """The zygote runs a published app's flows once (`zygote.warm_up`): a forked kernel's first run of
     the app reads every step from the step cache's memory, which only the zygote can have filled
-    (nothing is written to disk here), and starts with none of the zygote's widgets. What one visitor's
-    kernel then runs stays its own."""
+    (nothing is written to disk here), and starts with none of the zygote's widgets nor its runs. What
+    one visitor's kernel then runs stays its own."""
     folder = copy_dashboard(tmp_path)
     monkeypatch.setenv("AQTRA_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("AQTRA_CACHE_MIN_SECONDS", "1000")  # no step is worth writing to disk
@@ -263,6 +266,8 @@ def test_forked_kernels_start_with_the_apps_flows_run_and_keep_their_own_state(
     assert widgets == 0 and int(steps) > 0 and cached == steps, warm
     assert own.startswith("['North']") and not own.endswith(f" {steps}"), own  # ran, not all cached
     assert other.split() == warm.split(), other  # the first visitor's run changed nothing of the second's
+    # The run history holds the kernels' three runs: the zygote recorded its warm-up into a store of its own.
+    assert len(Store(f"sqlite:///{tmp_path / 'home' / 'aqtra.db'}").runs()) == 3
 
 
 def test_shutdown_ends_the_forked_process(ready, tmp_path: Path):
