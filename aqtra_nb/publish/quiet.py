@@ -20,13 +20,15 @@ from tornado import web
 from voila.static_file_handler import TemplateStaticFileHandler
 
 from ..secrets import redact
+from .static_files import InMemoryStatic
 
 TOKEN_IN_URL = re.compile(r"([?&;]token=)[^&\s'\")]+")
 TORNADO_LOGGERS = ("tornado.application", "tornado.general", "tornado.access")
 
 
-class SafeTemplateStaticFileHandler(TemplateStaticFileHandler):
-    """Voilà's template files; a path without `<template>/static/<file>` is a 404, not a 500."""
+class SafeTemplateStaticFileHandler(InMemoryStatic, TemplateStaticFileHandler):
+    """Voilà's template files (from memory, `static_files.py`); a path without
+    `<template>/static/<file>` is a 404, not a 500."""
 
     def parse_url_path(self, path: str) -> str:
         try:

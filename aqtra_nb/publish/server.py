@@ -55,6 +55,7 @@ from . import provisioner
 from .apps import AppSource, stage
 from .crowd import FORKED_KERNEL_MB, KERNEL_MB, Busy, Crowd, CrowdLimits, default_max_kernels
 from .quiet import quiet_tornado_logs, replace_handler
+from .static_files import in_memory
 
 logger = logging.getLogger(__name__)
 
@@ -359,6 +360,8 @@ class PublishedVoila(Voila):
             pattern, handler, *rest = spec
             if replace_handler(handler) is not handler:
                 spec = (pattern, replace_handler(handler), *rest)
+            elif in_memory(handler) is not handler:
+                spec = (pattern, in_memory(handler), *rest)
             elif handler is AllowListFileHandler:
                 kwargs = dict(rest[0]) if rest else {}
                 kwargs["path"] = self.app_dir or kwargs.get("path", self.root_dir)

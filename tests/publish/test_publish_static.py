@@ -4,6 +4,7 @@ the page stays small, and the file is served only to signed-in users and only un
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,7 @@ from publish_helpers import WAIT, RequestLog, chart_bars, copy_dashboard, wait_f
 
 from aqtra_nb import chart_assets as static
 from aqtra_nb.publish.process import PublishedServer
+from aqtra_nb.publish.visitor import CONFIG, page_assets
 
 MB = 1_000_000
 
@@ -121,3 +123,27 @@ def test_only_the_allow_listed_files_are_served(server: PublishedServer, name: s
     auth = {"Authorization": f"token {server.token}"}
     response = requests.get(bundle_url(server, name), headers=auth, allow_redirects=False, timeout=60)
     assert response.status_code == 404
+
+
+def test_a_published_page_s_scripts_come_gzipped_and_whole(server: PublishedServer):
+    """Voilà's static files come from memory (publish/static_files.py): gzipped for a client that takes
+    it, the same bytes as without: the page's own scripts and the extensions' modules its config names."""
+    page = requests.get(server.url, timeout=60)
+    config = json.loads(CONFIG.search(page.text).group(1))
+    extensions = [
+        f"{server.base}/voila/labextensions/{extension['name']}/{extension['load']}"
+        for extension in config["federated_extensions"]
+    ]
+    assets = [url for url in page_assets(page.text, page.url) if "/voila/" in url] + extensions
+    assert any("/voila/static/" in url for url in assets) and any(
+        "/voila/templates/" in url for url in assets
+    )
+    assert any("jupyterlab-manager" in url for url in extensions), extensions
+    session = requests.Session()
+    session.cookies.update(page.cookies)
+    for url in assets:
+        zipped = session.get(url, timeout=60)  # requests accepts gzip and unpacks it
+        plain = session.get(url, headers={"Accept-Encoding": "identity"}, timeout=60)
+        assert zipped.status_code == plain.status_code == 200, url
+        assert zipped.content == plain.content and "Content-Encoding" not in plain.headers, url
+        assert zipped.headers["Content-Encoding"] == "gzip", url
