@@ -3,7 +3,7 @@ a browser drawing it. For benchmarks and tests that measure or check the server'
 
 One visit: GET the page (following the busy page's retry, as its `<meta refresh>` does), GET the static
 files the page loads (each visitor fetches them again, as a new browser would), then the kernel's
-websocket, where the widget manager asks for every widget's state (`jupyter.widget.control`,
+websocket (in Jupyter's v1 protocol, as JupyterLab's kernel connection asks), where the widget manager asks for every widget's state (`jupyter.widget.control`,
 `request_states`) and then follows updates and new widgets, until the dashboard is complete: every
 widget the page's outputs reference is there with the models they reference, and `ready(states)` holds
 (e.g. the status says the first run succeeded).
@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1, serialize_msg_to_ws_v1
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 CONTROL_TARGET = "jupyter.widget.control"
+V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"  # what JupyterLab's kernel connection asks for
 OUTPUT = re.compile(r'<script type="application/vnd\.voila\.cell-output\+json">\s*(.*?)\s*</script>', re.S)
 CONFIG = re.compile(r'<script id="jupyter-config-data" type="application/json">\s*(.*?)\s*</script>', re.S)
 ASSET = re.compile(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"', re.S)
@@ -46,6 +48,7 @@ class Visit:
     busy_pages: int = 0
     asset_bytes: int = 0
     kernel_id: str = ""
+    protocol: str = ""  # the kernel websocket's subprotocol ("" for JSON)
     referenced: set[str] = field(default_factory=set)
     states: States = field(default_factory=dict)
 
@@ -178,32 +181,42 @@ class Visitor:
         ws_url = (
             f"{self.base.replace('http', 'ws', 1)}/api/kernels/{kernel}/channels?session_id={uuid.uuid4()}"
         )
+        # The protocol JupyterLab's kernel connection (so Voilà's page) asks for: the server forwards
+        # the kernel's frames as they are, where the JSON protocol parses and re-encodes each message.
         connection = await websocket_connect(
-            HTTPRequest(ws_url, headers=self.headers, request_timeout=600), max_message_size=1 << 30
+            HTTPRequest(ws_url, headers=self.headers, request_timeout=600),
+            max_message_size=1 << 30,
+            subprotocols=[V1_PROTOCOL],
         )
+        self.seen.protocol = connection.selected_subprotocol or ""
+        wire = _Wire(self.seen.protocol == V1_PROTOCOL)
         session = str(uuid.uuid4())
         control = str(uuid.uuid4())
         try:
             # As JupyterLab's kernel connection: nothing else is sent before the kernel answered its
             # kernel_info_request (the server may drop what comes before its channels are connected).
-            await connection.write_message(_message("kernel_info_request", {}, session))
+            await connection.write_message(*wire.encode(_message("kernel_info_request", {}, session)))
             while True:
                 raw = await connection.read_message()
                 if raw is None:
                     raise ConnectionError(f"kernel {kernel}'s websocket closed before it answered")
-                reply = json.loads(raw) if isinstance(raw, str) else _binary_message(raw)
+                reply = wire.decode(raw)
                 if reply.get("msg_type") == "kernel_info_reply":
                     break
             await connection.write_message(
-                _message(
-                    "comm_open",
-                    {"comm_id": control, "target_name": CONTROL_TARGET, "data": {}},
-                    session,
-                    metadata={"version": "1.0.0"},
+                *wire.encode(
+                    _message(
+                        "comm_open",
+                        {"comm_id": control, "target_name": CONTROL_TARGET, "data": {}},
+                        session,
+                        metadata={"version": "1.0.0"},
+                    )
                 )
             )
             await connection.write_message(
-                _message("comm_msg", {"comm_id": control, "data": {"method": "request_states"}}, session)
+                *wire.encode(
+                    _message("comm_msg", {"comm_id": control, "data": {"method": "request_states"}}, session)
+                )
             )
             states: States = self.seen.states
             have_all = False
@@ -213,7 +226,7 @@ class Visitor:
                     raise ConnectionError(
                         f"kernel {kernel}'s websocket closed before the dashboard was complete"
                     )
-                message = json.loads(raw) if isinstance(raw, str) else _binary_message(raw)
+                message = wire.decode(raw)
                 _apply(states, message, control)
                 if message.get("msg_type") == "comm_msg" and message["content"].get("comm_id") == control:
                     have_all = True
@@ -224,33 +237,60 @@ class Visitor:
             connection.close()
 
 
-def _binary_message(raw: bytes) -> dict:
-    """Jupyter Server's frame for a message with buffers: a count, offsets, the JSON, the buffers
-    (the buffers are left out: the states are enough here)."""
-    count = int.from_bytes(raw[:4], "big")
-    offsets = [int.from_bytes(raw[4 * (i + 1) : 4 * (i + 2)], "big") for i in range(count)]
-    end = offsets[1] if count > 1 else len(raw)
-    return json.loads(raw[offsets[0] : end])
+@dataclass(frozen=True)
+class _Wire:
+    """Messages on the kernel websocket: Jupyter's v1 protocol (binary frames: offsets, the channel,
+    the message's parts) when the server took it, else JSON text (binary when a message has buffers)."""
 
+    v1: bool
 
-def _message(kind: str, content: dict, session: str, metadata: dict | None = None) -> str:
-    return json.dumps(
-        {
-            "header": {
-                "msg_id": str(uuid.uuid4()),
-                "msg_type": kind,
-                "username": "visitor",
-                "session": session,
-                "date": "",
-                "version": "5.3",
-            },
-            "parent_header": {},
-            "metadata": metadata or {},
+    def encode(self, message: dict) -> tuple[str | bytes, bool]:
+        """`write_message`'s arguments for `message`."""
+        if not self.v1:
+            return json.dumps(message), False
+        parts = [
+            json.dumps(message[part]).encode() for part in ("header", "parent_header", "metadata", "content")
+        ]
+        return serialize_msg_to_ws_v1(parts, message["channel"]), True
+
+    def decode(self, raw: str | bytes) -> dict:
+        """The message's header fields, metadata and content (its buffers are left out: the states are
+        enough here)."""
+        if isinstance(raw, str):
+            return json.loads(raw)
+        if not self.v1:  # a count, offsets, the JSON, the buffers
+            count = int.from_bytes(raw[:4], "big")
+            offsets = [int.from_bytes(raw[4 * (i + 1) : 4 * (i + 2)], "big") for i in range(count)]
+            end = offsets[1] if count > 1 else len(raw)
+            return json.loads(raw[offsets[0] : end])
+        channel, parts = deserialize_msg_from_ws_v1(raw)
+        header, parent, metadata, content = (json.loads(part) for part in parts[:4])
+        return {
+            **header,
+            "header": header,
+            "parent_header": parent,
+            "metadata": metadata,
             "content": content,
-            "channel": "shell",
-            "buffers": [],
+            "channel": channel,
         }
-    )
+
+
+def _message(kind: str, content: dict, session: str, metadata: dict | None = None) -> dict:
+    return {
+        "header": {
+            "msg_id": str(uuid.uuid4()),
+            "msg_type": kind,
+            "username": "visitor",
+            "session": session,
+            "date": "",
+            "version": "5.3",
+        },
+        "parent_header": {},
+        "metadata": metadata or {},
+        "content": content,
+        "channel": "shell",
+        "buffers": [],
+    }
 
 
 def _apply(states: States, message: dict, control: str) -> None:

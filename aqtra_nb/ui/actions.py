@@ -144,12 +144,13 @@ class Button(w.HBox):
 
     def __init__(self, label: str, action: Action, *, style: str = "primary", **kwargs: Any) -> None:
         self.action = action
-        self.button = w.Button(description=label, button_style=style)
-        self.button.add_class("aqtra-button")
-        self.button.add_class(getattr(action, "css_class", "aqtra-action"))
+        self.button = w.Button(
+            description=label,
+            button_style=style,
+            _dom_classes=("aqtra-button", getattr(action, "css_class", "aqtra-action")),
+        )
         self.button.on_click(lambda _: self.click())
-        self.message = w.HTML("")
-        self.message.add_class("aqtra-action-message")
+        self.message = w.HTML("", _dom_classes=("aqtra-action-message",))
         self._worker: threading.Thread | None = None
         super().__init__([self.button, self.message], **kwargs)
 

@@ -82,9 +82,7 @@ class Chart(FrameSource, w.VBox):
             raise ChartError("a chart needs at least one y column", field="y")
         self._bind_source(data, step, flow)
         self.figure = _figure_class(chart_assets.published())(figure={"data": [], "layout": self._layout()})
-        super().__init__([self.figure])
-        self.add_class("aqtra-chart")
-        self.add_class(f"aqtra-chart-{kind}")
+        super().__init__([self.figure], _dom_classes=("aqtra-chart", f"aqtra-chart-{kind}"))
         self._load_source(data)
 
     @t.observe("data")

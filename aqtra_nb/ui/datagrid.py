@@ -20,6 +20,7 @@ import traitlets as t
 from ..errors import AqtraError
 from ..expr.parse import MAX_LENGTH
 from .cells import column_kind, page_cells
+from .dom import with_classes
 from .page_state import PageWritable
 from .source import FrameSource
 from .table import TableQuery
@@ -83,8 +84,7 @@ class DataGrid(FrameSource, PageWritable, anywidget.AnyWidget):
         self._query: TableQuery | None = None
         self._lock = threading.RLock()
         self._quiet = False
-        super().__init__(filters=list(filters), **kwargs)
-        self.add_class("aqtra-datagrid")
+        super().__init__(filters=list(filters), **with_classes(kwargs, "aqtra-datagrid"))
         self._load_source(data)
 
     # -- Python API ----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import traitlets as t
 
 from ..errors import AqtraError, ExpressionError
 from ..expr import AGGREGATE_FUNCTIONS, parse_aggregation, parse_expression
+from .dom import with_classes
 from .source import FrameSource
 
 
@@ -72,8 +73,7 @@ class Metric(FrameSource, w.HTML):
         self.label, self.value_expression = label, value
         self.format, self.caption = format, caption
         self._bind_source(data, step, flow)
-        super().__init__()
-        self.add_class("aqtra-metric")
+        super().__init__(_dom_classes=("aqtra-metric",))
         self.number = number
         self._render()
         self._load_source(data)
@@ -124,8 +124,7 @@ class Markdown(w.HTML):
     text = t.Unicode("")
 
     def __init__(self, text: str = "", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.add_class("aqtra-markdown")
+        super().__init__(**with_classes(kwargs, "aqtra-markdown"))
         self.text = text
         self._render({"new": text})
 

@@ -73,18 +73,17 @@ class Form(w.VBox):
         self._touched: set[str] = set()
         rows: list[w.Widget] = []
         if title:
-            heading = w.HTML(f"<b>{html.escape(title)}</b>")
-            heading.add_class("aqtra-form-title")
+            heading = w.HTML(f"<b>{html.escape(title)}</b>", _dom_classes=("aqtra-form-title",))
             rows.append(heading)
         rows.extend(self._row(field) for field in self.fields)
         self.submit_button: w.Button | None = None
         if submit_label:
-            self.submit_button = w.Button(description=submit_label, button_style="primary")
-            self.submit_button.add_class("aqtra-form-submit")
+            self.submit_button = w.Button(
+                description=submit_label, button_style="primary", _dom_classes=("aqtra-form-submit",)
+            )
             self.submit_button.on_click(lambda _: self.submit())
             rows.append(self.submit_button)
-        super().__init__(rows)
-        self.add_class("aqtra-form")
+        super().__init__(rows, _dom_classes=("aqtra-form",))
         values, errors = self._check()
         if not errors:
             self.value = values
@@ -111,20 +110,19 @@ class Form(w.VBox):
 
     def _row(self, field: FormField) -> w.Widget:
         marker = ' <span class="aqtra-required" title="required">*</span>' if field.required else ""
-        label = w.HTML(f"{html.escape(field.label)}{marker}", layout=w.Layout(width="150px"))
-        label.add_class("aqtra-form-label")
+        label = w.HTML(
+            f"{html.escape(field.label)}{marker}",
+            layout=w.Layout(width="150px"),
+            _dom_classes=("aqtra-form-label",),
+        )
         widget = _input(field)
-        widget.add_class("aqtra-form-input")
-        if field.description:
-            widget.tooltip = field.description
         widget.observe(lambda change, name=field.name: self._changed(name), names="value")
-        message = w.HTML("")
-        message.add_class("aqtra-form-error")
+        message = w.HTML("", _dom_classes=("aqtra-form-error",))
         self.inputs[field.name] = widget
         self.messages[field.name] = message
-        row = w.VBox([w.HBox([label, widget]), message])
-        row.add_class("aqtra-form-field")
-        row.add_class(f"aqtra-field-{field.name}")
+        row = w.VBox(
+            [w.HBox([label, widget]), message], _dom_classes=("aqtra-form-field", f"aqtra-field-{field.name}")
+        )
         return row
 
     # -- values --------------------------------------------------------------------------------------------
@@ -223,20 +221,24 @@ class Form(w.VBox):
 
 
 def _input(field: FormField) -> w.Widget:
+    """The field's input widget (DOM hook `.aqtra-form-input`, its description as the tooltip)."""
     layout = w.Layout(width="260px")
+    common: dict[str, Any] = {"layout": layout, "_dom_classes": ("aqtra-form-input",)}
+    if field.description:
+        common["tooltip"] = field.description
     if field.kind == "boolean":
-        return w.Checkbox(value=bool(field.default), indent=False, layout=layout)
+        return w.Checkbox(value=bool(field.default), indent=False, **common)
     if field.choices is not None:
         options: list[Any] = [(as_text(c), c) for c in field.choices]
         if not field.required and field.default is None:
             options.insert(0, ("—", None))
         default = field.default if field.default in field.choices else options[0][1]
-        return w.Dropdown(options=options, value=default, layout=layout)
+        return w.Dropdown(options=options, value=default, **common)
     if field.kind == "date":
         default = dt.date.fromisoformat(field.default) if isinstance(field.default, str) else field.default
-        return w.DatePicker(value=default, layout=layout)
+        return w.DatePicker(value=default, **common)
     placeholder = {"integer": "a whole number", "number": "a number", "list": "comma-separated values"}
-    return w.Text(value=as_text(field.default), placeholder=placeholder.get(field.kind, ""), layout=layout)
+    return w.Text(value=as_text(field.default), placeholder=placeholder.get(field.kind, ""), **common)
 
 
 def _parameters_of(flow: Any) -> dict[str, ParameterSpec]:

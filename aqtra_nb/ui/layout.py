@@ -8,6 +8,8 @@ from typing import Any
 
 import ipywidgets as w
 
+from .dom import with_classes
+
 
 def _widget(child: Any) -> w.Widget:
     """Components are widgets; an `App` stands for its view."""
@@ -19,8 +21,7 @@ def _titled(children: Sequence[Any], title: str, tag: str, css_class: str) -> li
     """The children as widgets, under a `<tag>` heading (DOM hook `css_class`) when there is a title."""
     items = [_widget(c) for c in children]
     if title:
-        heading = w.HTML(f"<{tag}>{html.escape(title)}</{tag}>")
-        heading.add_class(css_class)
+        heading = w.HTML(f"<{tag}>{html.escape(title)}</{tag}>", _dom_classes=(css_class,))
         items.insert(0, heading)
     return items
 
@@ -30,8 +31,9 @@ class Page(w.VBox):
 
     def __init__(self, children: Sequence[Any] = (), *, title: str = "", **kwargs: Any) -> None:
         items = _titled(children, title, "h2", "aqtra-page-title")
-        super().__init__(items, layout=w.Layout(padding="8px", grid_gap="8px"), **kwargs)
-        self.add_class("aqtra-page")
+        super().__init__(
+            items, layout=w.Layout(padding="8px", grid_gap="8px"), **with_classes(kwargs, "aqtra-page")
+        )
 
 
 class Panel(w.VBox):
@@ -40,8 +42,7 @@ class Panel(w.VBox):
     def __init__(self, children: Sequence[Any] = (), *, title: str = "", **kwargs: Any) -> None:
         items = _titled(children, title, "b", "aqtra-panel-title")
         layout = w.Layout(border="1px solid var(--jp-border-color2, #ddd)", padding="8px", margin="4px 0")
-        super().__init__(items, layout=layout, **kwargs)
-        self.add_class("aqtra-panel")
+        super().__init__(items, layout=layout, **with_classes(kwargs, "aqtra-panel"))
 
 
 class Grid(w.GridBox):
@@ -49,8 +50,9 @@ class Grid(w.GridBox):
 
     def __init__(self, children: Sequence[Any] = (), *, columns: int = 2, **kwargs: Any) -> None:
         layout = w.Layout(grid_template_columns=f"repeat({max(columns, 1)}, minmax(0, 1fr))", grid_gap="8px")
-        super().__init__([_widget(c) for c in children], layout=layout, **kwargs)
-        self.add_class("aqtra-layout-grid")
+        super().__init__(
+            [_widget(c) for c in children], layout=layout, **with_classes(kwargs, "aqtra-layout-grid")
+        )
 
 
 class Tabs(w.Tab):
@@ -58,6 +60,6 @@ class Tabs(w.Tab):
 
     def __init__(self, tabs: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         tabs = dict(tabs or {})
-        super().__init__([_widget(c) for c in tabs.values()], **kwargs)
-        self.titles = tuple(tabs)
-        self.add_class("aqtra-tabs")
+        super().__init__(
+            [_widget(c) for c in tabs.values()], titles=tuple(tabs), **with_classes(kwargs, "aqtra-tabs")
+        )

@@ -25,6 +25,7 @@ import anywidget
 import ipywidgets as w
 import traitlets as t
 
+from .dom import with_classes
 from .page_state import PageWritable
 
 _ESM = """
@@ -73,9 +74,8 @@ class Resync(PageWritable, anywidget.AnyWidget):
     revision = t.Int(-1).tag(sync=True)  # the send count when the page took its snapshot; -1: unsure
 
     def __init__(self, root: w.Widget, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**with_classes(kwargs, "aqtra-resync"))
         self._root = root
-        self.add_class("aqtra-resync")
         self.on_msg(self._on_message)
 
     def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:

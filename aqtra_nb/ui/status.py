@@ -9,6 +9,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from .dom import with_classes
 from .runner import FlowRunner
 
 STATES = ("idle", "running", "succeeded", "failed")
@@ -26,14 +27,13 @@ class RunStatusView(w.HBox):
 
     def __init__(self, runner: FlowRunner, **kwargs: Any) -> None:
         self.runner = runner
-        self.bar = w.FloatProgress(value=0.0, min=0.0, max=1.0, layout=w.Layout(width="160px"))
-        self.bar.add_class("aqtra-progress")
-        self.message = w.HTML()
-        self.message.add_class("aqtra-message")
+        self.bar = w.FloatProgress(
+            value=0.0, min=0.0, max=1.0, layout=w.Layout(width="160px"), _dom_classes=("aqtra-progress",)
+        )
+        self.message = w.HTML(_dom_classes=("aqtra-message",))
         # the message's stylesheet, sent once: in each message, the page restyled itself twice a run
         self.stylesheet = w.HTML(f"<style>{_stylesheet()}</style>", layout=w.Layout(display="none"))
-        super().__init__([self.bar, self.message, self.stylesheet], **kwargs)
-        self.add_class("aqtra-status")
+        super().__init__([self.bar, self.message, self.stylesheet], **with_classes(kwargs, "aqtra-status"))
         runner.observe(self._update, names=["status", "progress", "error"])
         self._update()
 

@@ -379,7 +379,8 @@ def test_the_zygote_keeps_its_files_in_the_servers_runtime_folder(tmp_path: Path
 
 def test_a_protocol_visitor_gets_every_widget_of_a_forked_kernel_at_once(kernel_page_server):
     """What the page's widget manager does (publish/visitor.py): one `request_states` over the control
-    comm answers with the state of every widget the page shows, from a kernel forked for this visitor."""
+    comm answers with the state of every widget the page shows, from a kernel forked for this visitor,
+    over the websocket protocol a browser's page speaks."""
     server = kernel_page_server
     zygote = next(
         p for p in psutil.Process(server.process.pid).children() if "zygote" in " ".join(p.cmdline())
@@ -392,6 +393,7 @@ def test_a_protocol_visitor_gets_every_widget_of_a_forked_kernel_at_once(kernel_
     assert seen.referenced and not missing_models(seen.states, seen.referenced)
     assert _shown(seen)["data-seen"] == "1"
     assert seen.asset_bytes > 0  # the page's own scripts and style sheets
+    assert seen.protocol == "v1.kernel.websocket.jupyter.org"  # as JupyterLab's kernel connection
 
 
 def _shown(seen) -> dict[str, str]:
