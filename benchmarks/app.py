@@ -294,7 +294,14 @@ def crowd(
     command += ["--max-kernels", str(max_kernels)] if max_kernels else []
     command += list(extra_args)
     assets = record_assets(folder) if protocol else []
-    peak = {"rss": 0, "pss": 0, "kernels": 0, "server cpu": 0.0, "browser cpu": 0.0}
+    peak = {
+        "rss": 0,
+        "pss": 0,
+        "kernels": 0,
+        "server cpu": 0.0,
+        "server process cpu": 0.0,
+        "browser cpu": 0.0,
+    }
     stop = threading.Event()
 
     def tree_cpu(root: psutil.Process, leave_out: int | None = None) -> float:
@@ -313,6 +320,7 @@ def crowd(
     def sample(pid: int) -> None:
         root, me = psutil.Process(pid), psutil.Process()
         server_start, browser_start = tree_cpu(root), tree_cpu(me, leave_out=pid)
+        own_start = sum(root.cpu_times()[:2])
         while not stop.is_set():
             try:
                 tree = [root, *root.children(recursive=True)]
@@ -330,6 +338,8 @@ def crowd(
             peak["rss"], peak["pss"] = max(peak["rss"], rss), max(peak["pss"], pss)
             peak["kernels"] = max(peak["kernels"], kernels)
             peak["server cpu"] = max(peak["server cpu"], server_cpu - server_start)
+            with contextlib.suppress(psutil.Error):
+                peak["server process cpu"] = sum(root.cpu_times()[:2]) - own_start
             peak["browser cpu"] = max(peak["browser cpu"], browser_cpu - browser_start)
             stop.wait(1.0)
 
@@ -430,6 +440,9 @@ def crowd(
     print(f"| peak memory of the server and its kernels (RSS sum) | {peak['rss'] / 2**30:.2f} GiB |")
     print(f"| most kernels at once | {peak['kernels']} |")
     print(f"| CPU seconds: server and kernels | {peak['server cpu']:.0f} |")
+    print(
+        f"| CPU seconds: the server's own process (one thread does its work) | {peak['server process cpu']:.1f} |"
+    )
     print(
         f"| CPU seconds: {'the visitors' if protocol else 'Chromium and Playwright'} | {peak['browser cpu']:.0f} |"
     )

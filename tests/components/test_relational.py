@@ -101,6 +101,24 @@ def test_join_multiplies_rows_for_duplicate_keys(partitioned, assert_same):
     assert_same(out, left.merge(right, how="outer", on="k"), sort_by=["k", "a", "b"])
 
 
+@pytest.mark.parametrize("big_first", [True, False])
+def test_an_inner_join_of_a_large_and_a_small_input_equals_pandas_merge(partitioned, assert_same, big_first):
+    """The same rows as pandas' merge, null keys included, whichever input is the large one (a planner
+    may broadcast either, or reduce the large one by the small one's keys)."""
+    rng = np.random.default_rng(7)
+    keys = pd.array(rng.integers(0, 50_000, 200_000), "Int64")
+    keys[::97] = pd.NA
+    big = pd.DataFrame({"k": keys, "amount": rng.random(200_000)})
+    small = pd.DataFrame(
+        {"k": pd.array([*range(0, 3_000, 3), None], "Int64"), "label": [f"s{i}" for i in range(1_001)]}
+    )
+    left, right = (big, small) if big_first else (small, big)
+    out = run_two(partitioned, left, right, "join", how="inner", on="k")
+    expected = left.merge(right, how="inner", on="k", suffixes=("", "_right"))
+    assert 0 < len(expected) < len(big) / 10
+    assert_same(out, expected, sort_by=["k", "amount", "label"])
+
+
 def _matching_rows(left, right, how, left_on, right_on):
     """pandas' EXISTS / NOT EXISTS: left rows whose keys occur (or not) among the right's."""
     keys = right[right_on].drop_duplicates().set_axis(left_on, axis=1).assign(matched=True)
