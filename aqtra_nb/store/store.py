@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, func, select
+from sqlalchemy import Connection, Engine, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from ..errors import AqtraError, NotFound
@@ -104,19 +104,27 @@ class Store:
         return runs, int(total)
 
     def run_record(self, run_id: str) -> dict[str, Any]:
-        """One run by id or unique id prefix as a plain record with its steps (see `run_page`)."""
+        """One run by id or unique id prefix as a plain record with its steps (see `run_page`). A whole
+        id (what the API is asked most) runs two statements built once: building them per call, and
+        SQLAlchemy adapting its cached compilation to each new statement, took three quarters of a
+        0.5 ms read."""
         with self.engine.connect() as connection:
-            row = by_id_prefix(
-                connection,
-                select(*RUN_COLUMNS),
-                Run.id,
-                run_id,
-                what="run",
-                missing=_no_run(run_id),
-            )
-            runs = [dict(row._mapping)]
-            _attach_steps(connection, runs)
-        return runs[0]
+            row = connection.execute(_RUN_BY_ID, {"id": run_id}).first()
+            if row is None:
+                row = by_id_prefix(
+                    connection,
+                    select(*RUN_COLUMNS),
+                    Run.id,
+                    run_id,
+                    what="run",
+                    missing=_no_run(run_id),
+                )
+            record = dict(row._mapping)
+            record["parameters"] = record["parameters"] or {}
+            record["steps"] = [
+                dict(step._mapping) for step in connection.execute(_STEPS_OF_RUN, {"id": row.id})
+            ]
+        return record
 
     def run_lineage(self, run_id: str) -> dict[str, Any]:
         """{"run_id", "name", "status", "lineage"} of one run by id or unique prefix; `lineage` is None
@@ -154,6 +162,10 @@ STEP_COLUMNS = (
     StepRun.run_id, StepRun.step_id.label("step"), StepRun.component, StepRun.status, StepRun.rows,
     StepRun.seconds, StepRun.error, StepRun.cached,
 )  # fmt: skip
+
+
+_RUN_BY_ID = select(*RUN_COLUMNS).where(Run.id == bindparam("id"))
+_STEPS_OF_RUN = select(*STEP_COLUMNS[1:]).where(StepRun.run_id == bindparam("id")).order_by(StepRun.id)
 
 
 def _attach_steps(connection: Any, runs: list[dict[str, Any]]) -> None:
