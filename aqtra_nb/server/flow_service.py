@@ -6,6 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +44,15 @@ def locate(spec: FlowSpec, base_dir: Path) -> FlowSpec:
 def validate(
     flow: dict[str, Any] | str, parameters: dict[str, Any], base_dir: Path, source: str | None = None
 ) -> ValidateResponse:
-    """Plan the flow without reading data: each step's columns, or the error with its step, field, line."""
+    """Plan the flow without reading data: each step's columns, or the error with its step, field, line.
+    A flow validated before, unchanged, with the same parameters and inputs, gets the same reply again
+    (`_REPLIES`): an editor validates on every keystroke, most of them on a flow it validated already."""
     from ..engine import plan_flow
 
+    key = _reply_key(flow, parameters, base_dir, source)
+    found = _REPLIES.get(key) if key is not None else None
+    if found is not None:
+        return found
     text = flow if isinstance(flow, str) else None
     document = flow if isinstance(flow, dict) else None
     form: dict[str, Any] = {}
@@ -55,7 +64,59 @@ def validate(
         errors = [error_entry(exc, text, document)]
         return ValidateResponse(ok=False, errors=errors, steps={}, parameters=form)
     steps = {sid: StepColumns(columns=plan.steps[sid].columns) for sid in plan.order}
-    return ValidateResponse(ok=True, errors=[], steps=steps, parameters=form)
+    reply = ValidateResponse(ok=True, errors=[], steps=steps, parameters=form)
+    if key is not None:
+        _REPLIES.put(key, reply, [plan.steps[sid].component for sid in plan.order])
+    return reply
+
+
+def _reply_key(
+    flow: dict[str, Any] | str, parameters: dict[str, Any], base_dir: Path, source: str | None
+) -> tuple[str, str, str, str | None] | None:
+    try:
+        document = flow if isinstance(flow, str) else json.dumps(flow, sort_keys=True)
+        return document, json.dumps(parameters, sort_keys=True), str(base_dir), source
+    except (TypeError, ValueError):
+        return None
+
+
+class _Replies:
+    """Successful validation replies, each with its steps' components and their `cache_version()` when
+    it was made: a reply is given again only while every one is the same (a reader's files unchanged:
+    a stat each) and none is None (a database, a web service, user code: those flows plan every time).
+    Bounded, least recently used out first."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, tuple[ValidateResponse, list[tuple[Any, Any]]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> ValidateResponse | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+        if found is None:
+            return None
+        reply, versions = found
+        if all(component.cache_version() == version for component, version in versions):
+            return reply
+        with self._lock:
+            self._entries.pop(key, None)
+        return None
+
+    def put(self, key: Hashable, reply: ValidateResponse, components: list[Any]) -> None:
+        versions = [(component, component.cache_version()) for component in components]
+        if any(version is None for _, version in versions):
+            return
+        kept = [(component, version) for component, version in versions if version != ()]
+        with self._lock:
+            self._entries[key] = (reply, kept)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+_REPLIES = _Replies()
 
 
 def error_entry(exc: AqtraError, text: str | None, document: dict[str, Any] | None) -> ErrorBody:
