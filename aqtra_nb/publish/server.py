@@ -358,10 +358,9 @@ class PublishedVoila(Voila):
         quiet_tornado_logs()
         for spec in super().init_handlers():
             pattern, handler, *rest = spec
-            if replace_handler(handler) is not handler:
-                spec = (pattern, replace_handler(handler), *rest)
-            elif in_memory(handler) is not handler:
-                spec = (pattern, in_memory(handler), *rest)
+            ours = in_memory(replace_handler(handler))
+            if ours is not handler:
+                spec = (pattern, ours, *rest)
             elif handler is AllowListFileHandler:
                 kwargs = dict(rest[0]) if rest else {}
                 kwargs["path"] = self.app_dir or kwargs.get("path", self.root_dir)

@@ -3,8 +3,9 @@ a browser drawing it. For benchmarks and tests that measure or check the server'
 
 One visit: GET the page (following the busy page's retry, as its `<meta refresh>` does), GET the static
 files the page loads (each visitor fetches them again, as a new browser would), then the kernel's
-websocket (in Jupyter's v1 protocol, as JupyterLab's kernel connection asks), where the widget manager asks for every widget's state (`jupyter.widget.control`,
-`request_states`) and then follows updates and new widgets, until the dashboard is complete: every
+websocket (in Jupyter's v1 protocol, as JupyterLab's kernel connection asks), where the widget manager
+asks for every widget's state (`jupyter.widget.control`, `request_states`) and then follows updates and
+new widgets, until the dashboard is complete: every
 widget the page's outputs reference is there with the models they reference, and `ready(states)` holds
 (e.g. the status says the first run succeeded).
 """
@@ -22,7 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1, serialize_msg_to_ws_v1
+from jupyter_server.services.kernels.connection.base import (
+    deserialize_binary_message,
+    deserialize_msg_from_ws_v1,
+    serialize_msg_to_ws_v1,
+)
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -192,10 +197,14 @@ class Visitor:
         wire = _Wire(self.seen.protocol == V1_PROTOCOL)
         session = str(uuid.uuid4())
         control = str(uuid.uuid4())
+
+        async def send(kind: str, content: dict, metadata: dict | None = None) -> None:
+            await connection.write_message(*wire.encode(_message(kind, content, session, metadata)))
+
         try:
             # As JupyterLab's kernel connection: nothing else is sent before the kernel answered its
             # kernel_info_request (the server may drop what comes before its channels are connected).
-            await connection.write_message(*wire.encode(_message("kernel_info_request", {}, session)))
+            await send("kernel_info_request", {})
             while True:
                 raw = await connection.read_message()
                 if raw is None:
@@ -203,21 +212,12 @@ class Visitor:
                 reply = wire.decode(raw)
                 if reply.get("msg_type") == "kernel_info_reply":
                     break
-            await connection.write_message(
-                *wire.encode(
-                    _message(
-                        "comm_open",
-                        {"comm_id": control, "target_name": CONTROL_TARGET, "data": {}},
-                        session,
-                        metadata={"version": "1.0.0"},
-                    )
-                )
+            await send(
+                "comm_open",
+                {"comm_id": control, "target_name": CONTROL_TARGET, "data": {}},
+                metadata={"version": "1.0.0"},
             )
-            await connection.write_message(
-                *wire.encode(
-                    _message("comm_msg", {"comm_id": control, "data": {"method": "request_states"}}, session)
-                )
-            )
+            await send("comm_msg", {"comm_id": control, "data": {"method": "request_states"}})
             states: States = self.seen.states
             have_all = False
             while True:
@@ -258,11 +258,8 @@ class _Wire:
         enough here)."""
         if isinstance(raw, str):
             return json.loads(raw)
-        if not self.v1:  # a count, offsets, the JSON, the buffers
-            count = int.from_bytes(raw[:4], "big")
-            offsets = [int.from_bytes(raw[4 * (i + 1) : 4 * (i + 2)], "big") for i in range(count)]
-            end = offsets[1] if count > 1 else len(raw)
-            return json.loads(raw[offsets[0] : end])
+        if not self.v1:  # the JSON protocol's frame for a message with buffers
+            return deserialize_binary_message(raw)
         channel, parts = deserialize_msg_from_ws_v1(raw)
         header, parent, metadata, content = (json.loads(part) for part in parts[:4])
         return {
