@@ -5,12 +5,19 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    InvalidatePoolError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from ..errors import AqtraError
 from ..private_files import private_file, private_folder
@@ -50,15 +57,16 @@ def make_engine(url: str, connect_args: dict | None = None, *, tuned: bool = Tru
             "postgresql+psycopg://user@host/db)"
         ) from None
     options: dict = {"connect_args": dict(connect_args or {})}
+    # Connections are cheap to keep and dear to open (a file's WAL pragmas; a database server's new
+    # backend process and authentication): keep one for every thread of a server (API pool, run
+    # launcher, scheduler, change token) instead of closing QueuePool's overflow (beyond 5) after each
+    # use. A process that uses fewer threads opens fewer: the pool opens connections when asked.
     if parsed.get_backend_name() == "sqlite":
         options["connect_args"].setdefault("timeout", 30)
         if parsed.database not in (None, "", ":memory:"):
-            # Connections to a file are cheap to keep and dear to open (WAL pragmas): keep one for every
-            # thread of a server (API pool, run launcher, scheduler, change token) instead of closing
-            # QueuePool's overflow after each use.
             options.update(pool_size=20, max_overflow=20)
     else:
-        options["pool_pre_ping"] = True
+        options.update(pool_size=20, max_overflow=20)
     try:
         engine = create_engine(parsed, **options)
     except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
@@ -67,7 +75,43 @@ def make_engine(url: str, connect_args: dict | None = None, *, tuned: bool = Tru
     if tuned and parsed.get_backend_name() == "sqlite":
         _private_database_file(parsed.database)
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif parsed.get_backend_name() != "sqlite":
+        _ping_unless_just_used(engine)
     return engine
+
+
+#: a connection given back to the pool less than this long ago is not pinged when it is taken again
+PING_AFTER_IDLE = 0.5
+_USED = "aqtra_used_at"
+
+
+def _ping_unless_just_used(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, skipped for a connection used within the last `PING_AFTER_IDLE`
+    seconds (HikariCP's "alive bypass window"). Pinging every checkout is a round trip per read; on a
+    busy API most checkouts take a connection given back a millisecond ago. A connection that died
+    since (a database restart) is found by the next idle checkout; a read in between fails once and
+    SQLAlchemy drops the pool's connections."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def fresh(dbapi_connection: Any, record: Any) -> None:
+        record.info[_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def used(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info[_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_USED, 0.0) < PING_AFTER_IDLE:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as err:
+            if dialect.is_disconnect(err, dbapi_connection, None):
+                raise InvalidatePoolError(f"connection lost: {err}") from err  # the pool reconnects
+            raise
 
 
 def _private_database_file(database: str | None) -> None:

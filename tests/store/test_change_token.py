@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import update
@@ -47,6 +50,61 @@ with Store(sys.argv[1]).session.begin() as session:
 """
     subprocess.run([sys.executable, "-c", writer, database_url], check=True)  # another process
     assert changes.token() != second
+    changes.close()
+    store.close()
+
+
+def test_callers_at_once_share_queries(database_url):
+    store = Store(database_url)
+    changes = ChangeToken(store.engine)
+    queries = []
+    real = changes._query
+
+    def slow_query():
+        queries.append(1)
+        time.sleep(0.05)  # a round trip to a busy database server
+        return real()
+
+    changes._query = slow_query  # type: ignore[method-assign]
+    start = threading.Barrier(16)
+
+    def ask(_):
+        start.wait()
+        return changes.token()
+
+    with ThreadPoolExecutor(16) as pool:
+        tokens = list(pool.map(ask, range(16)))
+    assert len(set(tokens)) == 1 and tokens[0] is not None
+    assert 1 <= len(queries) <= 4  # one query for those who asked while another was under way
+    changes.close()
+    store.close()
+
+
+def test_an_answer_from_before_a_commit_is_not_given_to_who_asked_after_it(database_url):
+    store = Store(database_url)
+    changes = ChangeToken(store.engine)
+    before = changes.token()
+    real = changes._query
+    answered, release = threading.Event(), threading.Event()
+
+    def query_then_stall():
+        value = real()
+        if not release.is_set():  # the first query: its answer is read, then it is slow to come back
+            answered.set()
+            release.wait(10)
+        return value
+
+    changes._query = query_then_stall  # type: ignore[method-assign]
+    with ThreadPoolExecutor(2) as pool:
+        stale = pool.submit(changes.token)
+        assert answered.wait(10)
+        add_run(store, "r1")  # committed while the first query's answer is on its way
+        after = pool.submit(changes.token)
+        time.sleep(0.05)
+        assert not after.done()  # waits for a query that started after it asked
+        release.set()
+        assert stale.result(10) == before
+        assert after.result(10) != before
     changes.close()
     store.close()
 
