@@ -385,7 +385,11 @@ def crowd(
             return float("inf")
         busy.extend([1] * seen.busy_pages)
         parts.append((seen.page, seen.assets, seen.complete))
-        print(f"visitor {number}: complete in {seen.complete:.1f} s", file=sys.stderr, flush=True)
+        print(
+            f"visitor {number}: complete in {seen.complete:.1f} s ({len(seen.states)} models)",
+            file=sys.stderr,
+            flush=True,
+        )
         return seen.complete
 
     async def all_at_once(url: str) -> tuple[list[float], int]:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..errors import AqtraError
+from ..ui import dom
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +65,10 @@ def show_app(spec_path: str) -> Any:
             _apply_query(app)
             display(app)
             return app
-        import ipywidgets as w
 
         from ..ui.resync import Resync
 
-        page = w.VBox()
+        page = dom.VBox()
         page.children = (app.view, Resync(page))  # a page that missed the URL's outcome asks again
         display(page)
         if app.run_on_start:
@@ -88,9 +88,7 @@ def _on_visitor(app: Any, page: Any) -> None:
         for name in changed:
             app.run(name)
     except AqtraError as exc:
-        import ipywidgets as w
-
-        page.children = (w.HTML(error_html(str(exc))),)
+        page.children = (dom.HTML(error_html(str(exc))),)
     except Exception:  # a failed channel: the visitor keeps the app with its defaults
         logger.warning("could not read the visitor's request", exc_info=True)
 

@@ -10,9 +10,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-import ipywidgets as w
-
 from ..errors import AqtraError
+from . import dom
 from .form import Form, error_html
 from .runner import FlowRunner
 
@@ -134,7 +133,7 @@ class StartWorkflow:
         return f"Workflow {name} started ({status})." if status else f"Workflow {name} started."
 
 
-class Button(w.HBox):
+class Button(dom.HBox):
     """A button that performs an action; its outcome (or error message) shows beside it.
 
     DOM hooks: `.aqtra-button` and the action's class (`.aqtra-run`, `.aqtra-save`, `.aqtra-refresh`,
@@ -144,13 +143,13 @@ class Button(w.HBox):
 
     def __init__(self, label: str, action: Action, *, style: str = "primary", **kwargs: Any) -> None:
         self.action = action
-        self.button = w.Button(
+        self.button = dom.Button(
             description=label,
             button_style=style,
             _dom_classes=("aqtra-button", getattr(action, "css_class", "aqtra-action")),
         )
         self.button.on_click(lambda _: self.click())
-        self.message = w.HTML("", _dom_classes=("aqtra-action-message",))
+        self.message = dom.HTML("", _dom_classes=("aqtra-action-message",))
         self._worker: threading.Thread | None = None
         super().__init__([self.button, self.message], **kwargs)
 

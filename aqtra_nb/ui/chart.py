@@ -25,6 +25,7 @@ import traitlets as t
 
 from .. import chart_assets
 from ..errors import AqtraError, did_you_mean
+from . import dom
 from .page_state import PageWritable
 from .source import FrameSource
 
@@ -36,7 +37,7 @@ class ChartError(AqtraError):
     """A chart names a column its data does not have, or an unknown kind."""
 
 
-class PlotlyFigure(PageWritable, anywidget.AnyWidget):
+class PlotlyFigure(PageWritable, dom.PartsWhenAsked, anywidget.AnyWidget):
     """A plotly.js figure, `{"data": [trace, ...], "layout": {...}}` (plotly.js's own JSON), drawn in
     the browser and redrawn (`Plotly.react`) whenever `figure` is assigned. DOM hook: `.js-plotly-plot`."""
 
@@ -52,7 +53,7 @@ class PlotlyFigure(PageWritable, anywidget.AnyWidget):
         return self.figure.get("layout", {})
 
 
-class Chart(FrameSource, w.VBox):
+class Chart(FrameSource, dom.VBox):
     """A chart of `data`: `x` (categories or labels) against one or more `y` columns.
 
     For pie and donut charts `x` gives the labels and the first `y` the values. DOM hook: `.aqtra-chart`
@@ -171,7 +172,7 @@ def _figure_class(published: bool) -> type:
     return InlinePlotlyFigure
 
 
-class PlotlyLibrary(anywidget.AnyWidget):
+class PlotlyLibrary(dom.PartsWhenAsked, anywidget.AnyWidget):
     """plotly.js, once per page: the widget has no view; its module runs when the page creates its model
     and hands plotly.js to every chart of the page (`static/chart.js` waits for it). One per kernel
     (`plotly_library()`), referenced by each notebook chart, so a saved notebook holds one copy."""

@@ -19,6 +19,7 @@ import traitlets as t
 
 from ..errors import AqtraError
 from ..expr.parse import MAX_LENGTH
+from . import dom
 from .cells import column_kind, page_cells
 from .dom import with_classes
 from .page_state import PageWritable
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 
-class DataGrid(FrameSource, PageWritable, anywidget.AnyWidget):
+class DataGrid(FrameSource, PageWritable, dom.PartsWhenAsked, anywidget.AnyWidget):
     """A frame (or a flow step's output, when bound by an `App`) as a paged, sortable, filterable table.
 
     `filters` are fixed conditions in the expression language; their `@name` values come from `params`

@@ -6,12 +6,12 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-import ipywidgets as w
 import pandas as pd
 import traitlets as t
 
 from ..errors import AqtraError, ExpressionError
 from ..expr import AGGREGATE_FUNCTIONS, parse_aggregation, parse_expression
+from . import dom
 from .dom import with_classes
 from .source import FrameSource
 
@@ -43,7 +43,7 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-class Metric(FrameSource, w.HTML):
+class Metric(FrameSource, dom.HTML):
     """A KPI card: a label over one number, computed from `data` by `value` (see `metric_value`). The
     default `format` shows whole numbers as `1,234` and others as `1,234.50`.
 
@@ -118,7 +118,7 @@ class Metric(FrameSource, w.HTML):
         )
 
 
-class Markdown(w.HTML):
+class Markdown(dom.HTML):
     """Markdown text as HTML (raw HTML in the text is escaped). DOM hook: `.aqtra-markdown`."""
 
     text = t.Unicode("")

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from ..errors import AqtraError, did_you_mean
 from ..spec import FlowSpec, ParameterSpec
+from . import dom
 from .fields import (
     FormField,
     as_text,
@@ -36,7 +37,7 @@ class FormError(AqtraError):
     """A form names a field its source does not have."""
 
 
-class Form(w.VBox):
+class Form(dom.VBox):
     """Inputs for a set of fields; `value` is the last valid value (a dict), `errors` the current messages.
 
     Build one with `Form.from_parameters(flow)`, `Form.from_model(Model)` or `Form.from_entity(Entity)`.
@@ -73,12 +74,12 @@ class Form(w.VBox):
         self._touched: set[str] = set()
         rows: list[w.Widget] = []
         if title:
-            heading = w.HTML(f"<b>{html.escape(title)}</b>", _dom_classes=("aqtra-form-title",))
+            heading = dom.HTML(f"<b>{html.escape(title)}</b>", _dom_classes=("aqtra-form-title",))
             rows.append(heading)
         rows.extend(self._row(field) for field in self.fields)
         self.submit_button: w.Button | None = None
         if submit_label:
-            self.submit_button = w.Button(
+            self.submit_button = dom.Button(
                 description=submit_label, button_style="primary", _dom_classes=("aqtra-form-submit",)
             )
             self.submit_button.on_click(lambda _: self.submit())
@@ -110,18 +111,19 @@ class Form(w.VBox):
 
     def _row(self, field: FormField) -> w.Widget:
         marker = ' <span class="aqtra-required" title="required">*</span>' if field.required else ""
-        label = w.HTML(
+        label = dom.HTML(
             f"{html.escape(field.label)}{marker}",
             layout=w.Layout(width="150px"),
             _dom_classes=("aqtra-form-label",),
         )
         widget = _input(field)
         widget.observe(lambda change, name=field.name: self._changed(name), names="value")
-        message = w.HTML("", _dom_classes=("aqtra-form-error",))
+        message = dom.HTML("", _dom_classes=("aqtra-form-error",))
         self.inputs[field.name] = widget
         self.messages[field.name] = message
-        row = w.VBox(
-            [w.HBox([label, widget]), message], _dom_classes=("aqtra-form-field", f"aqtra-field-{field.name}")
+        row = dom.VBox(
+            [dom.HBox([label, widget]), message],
+            _dom_classes=("aqtra-form-field", f"aqtra-field-{field.name}"),
         )
         return row
 
@@ -227,18 +229,18 @@ def _input(field: FormField) -> w.Widget:
     if field.description:
         common["tooltip"] = field.description
     if field.kind == "boolean":
-        return w.Checkbox(value=bool(field.default), indent=False, **common)
+        return dom.Checkbox(value=bool(field.default), indent=False, **common)
     if field.choices is not None:
         options: list[Any] = [(as_text(c), c) for c in field.choices]
         if not field.required and field.default is None:
             options.insert(0, ("—", None))
         default = field.default if field.default in field.choices else options[0][1]
-        return w.Dropdown(options=options, value=default, **common)
+        return dom.Dropdown(options=options, value=default, **common)
     if field.kind == "date":
         default = dt.date.fromisoformat(field.default) if isinstance(field.default, str) else field.default
-        return w.DatePicker(value=default, **common)
+        return dom.DatePicker(value=default, **common)
     placeholder = {"integer": "a whole number", "number": "a number", "list": "comma-separated values"}
-    return w.Text(value=as_text(field.default), placeholder=placeholder.get(field.kind, ""), **common)
+    return dom.Text(value=as_text(field.default), placeholder=placeholder.get(field.kind, ""), **common)
 
 
 def _parameters_of(flow: Any) -> dict[str, ParameterSpec]:

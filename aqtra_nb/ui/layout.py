@@ -8,6 +8,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from . import dom
 from .dom import with_classes
 
 
@@ -21,12 +22,12 @@ def _titled(children: Sequence[Any], title: str, tag: str, css_class: str) -> li
     """The children as widgets, under a `<tag>` heading (DOM hook `css_class`) when there is a title."""
     items = [_widget(c) for c in children]
     if title:
-        heading = w.HTML(f"<{tag}>{html.escape(title)}</{tag}>", _dom_classes=(css_class,))
+        heading = dom.HTML(f"<{tag}>{html.escape(title)}</{tag}>", _dom_classes=(css_class,))
         items.insert(0, heading)
     return items
 
 
-class Page(w.VBox):
+class Page(dom.VBox):
     """The whole app: an optional title over its children. DOM hook: `.aqtra-page`, title `.aqtra-page-title`."""
 
     def __init__(self, children: Sequence[Any] = (), *, title: str = "", **kwargs: Any) -> None:
@@ -36,7 +37,7 @@ class Page(w.VBox):
         )
 
 
-class Panel(w.VBox):
+class Panel(dom.VBox):
     """A titled, framed group. DOM hook: `.aqtra-panel`, title `.aqtra-panel-title`."""
 
     def __init__(self, children: Sequence[Any] = (), *, title: str = "", **kwargs: Any) -> None:
@@ -45,7 +46,7 @@ class Panel(w.VBox):
         super().__init__(items, layout=layout, **with_classes(kwargs, "aqtra-panel"))
 
 
-class Grid(w.GridBox):
+class Grid(dom.GridBox):
     """Children in `columns` equal columns, row after row. DOM hook: `.aqtra-layout-grid`."""
 
     def __init__(self, children: Sequence[Any] = (), *, columns: int = 2, **kwargs: Any) -> None:
@@ -55,7 +56,7 @@ class Grid(w.GridBox):
         )
 
 
-class Tabs(w.Tab):
+class Tabs(dom.Tab):
     """Children as tabs: `Tabs({"Table": grid, "Chart": chart})`. DOM hook: `.aqtra-tabs`."""
 
     def __init__(self, tabs: Mapping[str, Any] | None = None, **kwargs: Any) -> None:

@@ -25,6 +25,7 @@ import anywidget
 import ipywidgets as w
 import traitlets as t
 
+from . import dom
 from .dom import with_classes
 from .page_state import PageWritable
 
@@ -66,7 +67,7 @@ if not getattr(w.Widget.send_state, "aqtra_counting", False):
     w.Widget.send_state = _counting(w.Widget.send_state)
 
 
-class Resync(PageWritable, anywidget.AnyWidget):
+class Resync(PageWritable, dom.PartsWhenAsked, anywidget.AnyWidget):
     """Hidden; on each page that draws it, the widgets under `root` send their state again if the
     page may have missed an update."""
 

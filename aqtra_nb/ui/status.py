@@ -9,6 +9,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from . import dom
 from .dom import with_classes
 from .runner import FlowRunner
 
@@ -16,7 +17,7 @@ STATES = ("idle", "running", "succeeded", "failed")
 STYLESHEET = Path(__file__).parent / "static" / "status.css"
 
 
-class RunStatusView(w.HBox):
+class RunStatusView(dom.HBox):
     """Shows a runner's progress while it runs, then "updated" or the error message.
 
     DOM hooks: `.aqtra-status` plus one of `.aqtra-status-idle|running|succeeded|failed`; the progress bar
@@ -27,12 +28,12 @@ class RunStatusView(w.HBox):
 
     def __init__(self, runner: FlowRunner, **kwargs: Any) -> None:
         self.runner = runner
-        self.bar = w.FloatProgress(
+        self.bar = dom.FloatProgress(
             value=0.0, min=0.0, max=1.0, layout=w.Layout(width="160px"), _dom_classes=("aqtra-progress",)
         )
-        self.message = w.HTML(_dom_classes=("aqtra-message",))
+        self.message = dom.HTML(_dom_classes=("aqtra-message",))
         # the message's stylesheet, sent once: in each message, the page restyled itself twice a run
-        self.stylesheet = w.HTML(f"<style>{_stylesheet()}</style>", layout=w.Layout(display="none"))
+        self.stylesheet = dom.HTML(f"<style>{_stylesheet()}</style>", layout=w.Layout(display="none"))
         super().__init__([self.bar, self.message, self.stylesheet], **with_classes(kwargs, "aqtra-status"))
         runner.observe(self._update, names=["status", "progress", "error"])
         self._update()
