@@ -41,7 +41,7 @@ class PartsWhenAsked(w.DOMWidget):
     def _keys_without_unmade_parts(self) -> list[str]:
         return [name for name in self.traits(sync=True) if name not in _PARTS or name in self._trait_values]
 
-    @observe(*_PARTS, type=All)
+    @observe(*_PARTS, type=All)  # type: ignore[arg-type]  # traitlets: made ("default") or set ("change")
     def _part_made(self, change: Any) -> None:
         if change["name"] not in self.keys:
             self.keys.append(change["name"])
