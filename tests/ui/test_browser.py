@@ -146,3 +146,26 @@ def test_a_notebook_charts_inline_module_draws_and_redraws_without_the_network(p
     page.wait_for_function("document.getElementById('one').data[0].x[0] === 'East'", timeout=WAIT)
     assert page.locator("#one .bars .point").count() == 1
     assert [url for url in requests if not url.startswith(("blob:", "about:", "data:"))] == []
+
+
+LAYOUT_APP = """\
+from aqtra_nb.ui import dom
+
+note = dom.HTML('<span class="note">shown</span>')
+hide = dom.Button(description="Hide", _dom_classes=("hide",))
+hide.on_click(lambda _: setattr(note.layout, "display", "none"))  # the layout is made only now
+dom.VBox([note, hide])
+"""
+
+
+def test_a_layout_made_after_the_page_is_drawn_reaches_it(tmp_path: Path, page):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LAYOUT_APP)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "layout.ipynb")
+    with PublishedServer(["publish", "layout.ipynb", "--port", "0"], cwd=tmp_path) as running:
+        page.goto(running.url, timeout=WAIT)
+        note = page.locator(".note")
+        note.wait_for(timeout=WAIT)
+        assert note.is_visible()  # drawn without a layout model
+        page.locator(".hide button, button.hide").first.click()
+        note.wait_for(state="hidden", timeout=WAIT)
