@@ -12,11 +12,11 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 import pandas as pd
+
+from ..lru import LRU
 
 MAX_FILES = 10_000  # a dataset with more files is listed on every plan anyway; not worth a key
 
@@ -61,26 +61,17 @@ class SchemaMemo:
     """Empty frames (a reader's columns and dtypes) by key, least recently used out first."""
 
     def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self._frames: OrderedDict[Hashable, pd.DataFrame] = OrderedDict()
-        self._lock = threading.Lock()
+        self._frames: LRU[pd.DataFrame] = LRU(size)
 
     def get(self, key: Hashable, read: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        with self._lock:
-            found = self._frames.get(key)
-            if found is not None:
-                self._frames.move_to_end(key)
+        found = self._frames.get(key)
         if found is None:
             found = read()
-            with self._lock:
-                self._frames[key] = found
-                while len(self._frames) > self.size:
-                    self._frames.popitem(last=False)
+            self._frames.put(key, found)
         return found.copy()
 
     def clear(self) -> None:
-        with self._lock:
-            self._frames.clear()
+        self._frames.clear()
 
 
 SCHEMAS = SchemaMemo()

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import pandas as pd
 
 from ..components.base import Component, column_dtypes
+from ..lru import LRU
 
 MAX_ENTRIES = 4096
 
-_memo: OrderedDict[Hashable, tuple[pd.DataFrame, Hashable]] = OrderedDict()
-_lock = threading.Lock()
+_memo: LRU[tuple[pd.DataFrame, Hashable]] = LRU(MAX_ENTRIES)
 
 
 def signature(frame: pd.DataFrame) -> Hashable | None:
@@ -71,18 +69,13 @@ def infer(
     with the output's signature (so that the next step's key costs nothing)."""
     key = _key(component, signatures, parameters)
     if key is not None:
-        with _lock:
-            found = _memo.get(key)
-            if found is not None:
-                _memo.move_to_end(key)
-                return found
+        found = _memo.get(key)
+        if found is not None:
+            return found
     output = schema(inputs)
     entry = (output, signature(output))
     if key is not None and entry[1] is not None:
-        with _lock:
-            _memo[key] = entry
-            if len(_memo) > MAX_ENTRIES:
-                _memo.popitem(last=False)
+        _memo.put(key, entry)
     return entry
 
 
@@ -94,5 +87,4 @@ def _key(component: Component, signatures: list[Hashable | None], parameters: st
 
 def clear() -> None:
     """Forget every memoized schema (benchmarks measure cold planning with it)."""
-    with _lock:
-        _memo.clear()
+    _memo.clear()

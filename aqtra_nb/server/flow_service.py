@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import pandas as pd
 import yaml
 
 from ..errors import AqtraError, NotFound
+from ..lru import LRU
 from ..spec import FlowSpec
 from ..spec.io import flow_from_document, line_of, parse_flow
 from ..spec.params import parameters_json_schema
@@ -87,33 +86,25 @@ class _Replies:
     Bounded, least recently used out first."""
 
     def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._entries: OrderedDict[Hashable, tuple[ValidateResponse, list[tuple[Any, Any]]]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: LRU[tuple[ValidateResponse, list[tuple[Any, Any]]]] = LRU(size)
 
     def get(self, key: Hashable) -> ValidateResponse | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
+        found = self._entries.get(key)
         if found is None:
             return None
         reply, versions = found
         if all(component.cache_version() == version for component, version in versions):
             return reply
-        with self._lock:
-            self._entries.pop(key, None)
+        self._entries.pop(key)
         return None
 
     def put(self, key: Hashable, reply: ValidateResponse, components: list[Any]) -> None:
         versions = [(component, component.cache_version()) for component in components]
         if any(version is None for _, version in versions):
             return
-        kept = [(component, version) for component, version in versions if version != ()]
-        with self._lock:
-            self._entries[key] = (reply, kept)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        self._entries.put(
+            key, (reply, [(component, version) for component, version in versions if version != ()])
+        )
 
 
 _REPLIES = _Replies()
