@@ -247,9 +247,10 @@ MODULE_LEVEL_ALLOWED: dict[str, set[str]] = {
     "aqtra_nb.settings": set(),
     "aqtra_nb.private_files": set(),
     "aqtra_nb.chart_assets": set(),
-    "aqtra_nb.spec": set(),
+    "aqtra_nb.spec": {"aqtra_nb.lru"},
     "aqtra_nb.expr": {"aqtra_nb.lazy"},
     "aqtra_nb.lazy": set(),
+    "aqtra_nb.lru": set(),
     "aqtra_nb.resources": {"aqtra_nb.settings"},
 }
 # Never imported, not even inside a function: the engine stays pure (recording is a listener).

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 import stat
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from ..errors import AqtraError, FlowValidationError
+from ..lru import LRU
 from .models import FlowSpec
 
 #: largest spec file read (a flow of thousands of steps is far below it; bigger is a mistake or an attack)
@@ -180,16 +179,11 @@ class _ParsedDocuments:
     """
 
     def __init__(self, size: int = 256, max_chars: int = 256 * 1024) -> None:
-        self.size, self.max_chars = size, max_chars
-        self._texts: OrderedDict[str, str] = OrderedDict()
-        self._lock = threading.Lock()
+        self.max_chars = max_chars
+        self._texts: LRU[str] = LRU(size)
 
     def get(self, text: str) -> str | None:
-        with self._lock:
-            kept = self._texts.get(text)
-            if kept is not None:
-                self._texts.move_to_end(text)
-            return kept
+        return self._texts.get(text)
 
     def put(self, text: str, document: Any) -> None:
         if len(text) > self.max_chars:
@@ -200,10 +194,7 @@ class _ParsedDocuments:
             return
         if len(kept) > 4 * self.max_chars or json.loads(kept) != document:  # aliases; integer keys
             return
-        with self._lock:
-            self._texts[text] = kept
-            while len(self._texts) > self.size:
-                self._texts.popitem(last=False)
+        self._texts.put(text, kept)
 
 
 _PARSED = _ParsedDocuments()
