@@ -8,8 +8,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CELL_TIMEOUT, html_of, text_of
 from nbclient import NotebookClient
+from notebook_cells import CELL_TIMEOUT, html_of, text_of
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01-first-flow.ipynb"
 

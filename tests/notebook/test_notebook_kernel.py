@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import html_of, text_of
+from notebook_cells import html_of, text_of
 
 pytestmark = pytest.mark.slow
 

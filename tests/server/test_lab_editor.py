@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import make_root, start_server
+from server_root import make_root, start_server
 from test_lab_panel import open_lab
 
 pytestmark = pytest.mark.slow

@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 import requests
-from conftest import make_root, start_server
 from server_process import wait_for_status
+from server_root import make_root, start_server
 from test_api import follow
 
 pytestmark = pytest.mark.slow

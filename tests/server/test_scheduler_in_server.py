@@ -12,7 +12,7 @@ import time
 
 import pytest
 import requests
-from conftest import make_root, start_server
+from server_root import make_root, start_server
 from sqlalchemy import func, select
 
 from aqtra_nb import jobs

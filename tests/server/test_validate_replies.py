@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
-from conftest import FLOW as SERVER_FLOW
+from server_root import FLOW as SERVER_FLOW
 
 from aqtra_nb.server import flow_service
 
