@@ -37,10 +37,10 @@ class ChangeToken:
         self._connection: Connection | None = None
         self._generation = 0
         self._state = threading.Condition()
+        # Queries run one at a time: one is under way while more have started than finished.
         self._started = 0  # queries started so far
         self._finished = 0  # the number of the last query finished, whose answer is `_answer`
         self._answer: str | None = None
-        self._querying = False
 
     @property
     def cheap(self) -> bool:
@@ -53,8 +53,7 @@ class ChangeToken:
         with self._state:
             wanted = self._started + 1  # the first query that starts from now on
             while self._finished < wanted:
-                if not self._querying:
-                    self._querying = True
+                if self._started == self._finished:  # none under way: this caller asks
                     self._started += 1
                     number = self._started
                     break
@@ -66,7 +65,6 @@ class ChangeToken:
             answer = self._query()
         finally:
             with self._state:
-                self._querying = False
                 self._finished, self._answer = number, answer
                 self._state.notify_all()
         return answer
@@ -87,7 +85,7 @@ class ChangeToken:
 
     def close(self) -> None:
         with self._state:
-            while self._querying:
+            while self._started != self._finished:
                 self._state.wait()
             self._drop()
 

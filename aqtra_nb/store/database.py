@@ -61,22 +61,21 @@ def make_engine(url: str, connect_args: dict | None = None, *, tuned: bool = Tru
     # backend process and authentication): keep one for every thread of a server (API pool, run
     # launcher, scheduler, change token) instead of closing QueuePool's overflow (beyond 5) after each
     # use. A process that uses fewer threads opens fewer: the pool opens connections when asked.
-    if parsed.get_backend_name() == "sqlite":
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
         options["connect_args"].setdefault("timeout", 30)
-        if parsed.database not in (None, "", ":memory:"):
-            options.update(pool_size=20, max_overflow=20)
-    else:
+    if not sqlite or parsed.database not in (None, "", ":memory:"):
         options.update(pool_size=20, max_overflow=20)
     try:
         engine = create_engine(parsed, **options)
     except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
         hint = ' pip install "aqtra-nb[postgres]"' if parsed.get_backend_name() == "postgresql" else ""
         raise StoreError(f"no database driver for {parsed.drivername!r}: {exc}.{hint}") from None
-    if tuned and parsed.get_backend_name() == "sqlite":
+    if not sqlite:
+        _ping_unless_just_used(engine)
+    elif tuned:
         _private_database_file(parsed.database)
         event.listen(engine, "connect", _sqlite_pragmas)
-    elif parsed.get_backend_name() != "sqlite":
-        _ping_unless_just_used(engine)
     return engine
 
 
