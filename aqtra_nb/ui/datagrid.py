@@ -21,7 +21,6 @@ from ..errors import AqtraError
 from ..expr.parse import MAX_LENGTH
 from . import dom
 from .cells import column_kind, page_cells
-from .dom import with_classes
 from .page_state import PageWritable
 from .source import FrameSource
 from .table import TableQuery
@@ -85,7 +84,7 @@ class DataGrid(FrameSource, PageWritable, dom.PartsWhenAsked, anywidget.AnyWidge
         self._query: TableQuery | None = None
         self._lock = threading.RLock()
         self._quiet = False
-        super().__init__(filters=list(filters), **with_classes(kwargs, "aqtra-datagrid"))
+        super().__init__(filters=list(filters), **dom.with_classes(kwargs, "aqtra-datagrid"))
         self._load_source(data)
 
     # -- Python API ----------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import traitlets as t
 from ..errors import AqtraError, ExpressionError
 from ..expr import AGGREGATE_FUNCTIONS, parse_aggregation, parse_expression
 from . import dom
-from .dom import with_classes
 from .source import FrameSource
 
 
@@ -124,7 +123,7 @@ class Markdown(dom.HTML):
     text = t.Unicode("")
 
     def __init__(self, text: str = "", **kwargs: Any) -> None:
-        super().__init__(**with_classes(kwargs, "aqtra-markdown"))
+        super().__init__(**dom.with_classes(kwargs, "aqtra-markdown"))
         self.text = text
         self._render({"new": text})
 

@@ -9,7 +9,6 @@ from typing import Any
 import ipywidgets as w
 
 from . import dom
-from .dom import with_classes
 
 
 def _widget(child: Any) -> w.Widget:
@@ -33,7 +32,7 @@ class Page(dom.VBox):
     def __init__(self, children: Sequence[Any] = (), *, title: str = "", **kwargs: Any) -> None:
         items = _titled(children, title, "h2", "aqtra-page-title")
         super().__init__(
-            items, layout=w.Layout(padding="8px", grid_gap="8px"), **with_classes(kwargs, "aqtra-page")
+            items, layout=w.Layout(padding="8px", grid_gap="8px"), **dom.with_classes(kwargs, "aqtra-page")
         )
 
 
@@ -43,7 +42,7 @@ class Panel(dom.VBox):
     def __init__(self, children: Sequence[Any] = (), *, title: str = "", **kwargs: Any) -> None:
         items = _titled(children, title, "b", "aqtra-panel-title")
         layout = w.Layout(border="1px solid var(--jp-border-color2, #ddd)", padding="8px", margin="4px 0")
-        super().__init__(items, layout=layout, **with_classes(kwargs, "aqtra-panel"))
+        super().__init__(items, layout=layout, **dom.with_classes(kwargs, "aqtra-panel"))
 
 
 class Grid(dom.GridBox):
@@ -52,7 +51,7 @@ class Grid(dom.GridBox):
     def __init__(self, children: Sequence[Any] = (), *, columns: int = 2, **kwargs: Any) -> None:
         layout = w.Layout(grid_template_columns=f"repeat({max(columns, 1)}, minmax(0, 1fr))", grid_gap="8px")
         super().__init__(
-            [_widget(c) for c in children], layout=layout, **with_classes(kwargs, "aqtra-layout-grid")
+            [_widget(c) for c in children], layout=layout, **dom.with_classes(kwargs, "aqtra-layout-grid")
         )
 
 
@@ -62,5 +61,5 @@ class Tabs(dom.Tab):
     def __init__(self, tabs: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         tabs = dict(tabs or {})
         super().__init__(
-            [_widget(c) for c in tabs.values()], titles=tuple(tabs), **with_classes(kwargs, "aqtra-tabs")
+            [_widget(c) for c in tabs.values()], titles=tuple(tabs), **dom.with_classes(kwargs, "aqtra-tabs")
         )

@@ -26,7 +26,6 @@ import ipywidgets as w
 import traitlets as t
 
 from . import dom
-from .dom import with_classes
 from .page_state import PageWritable
 
 _ESM = """
@@ -75,7 +74,7 @@ class Resync(PageWritable, dom.PartsWhenAsked, anywidget.AnyWidget):
     revision = t.Int(-1).tag(sync=True)  # the send count when the page took its snapshot; -1: unsure
 
     def __init__(self, root: w.Widget, **kwargs: Any) -> None:
-        super().__init__(**with_classes(kwargs, "aqtra-resync"))
+        super().__init__(**dom.with_classes(kwargs, "aqtra-resync"))
         self._root = root
         self.on_msg(self._on_message)
 

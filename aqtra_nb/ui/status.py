@@ -10,7 +10,6 @@ from typing import Any
 import ipywidgets as w
 
 from . import dom
-from .dom import with_classes
 from .runner import FlowRunner
 
 STATES = ("idle", "running", "succeeded", "failed")
@@ -34,7 +33,9 @@ class RunStatusView(dom.HBox):
         self.message = dom.HTML(_dom_classes=("aqtra-message",))
         # the message's stylesheet, sent once: in each message, the page restyled itself twice a run
         self.stylesheet = dom.HTML(f"<style>{_stylesheet()}</style>", layout=w.Layout(display="none"))
-        super().__init__([self.bar, self.message, self.stylesheet], **with_classes(kwargs, "aqtra-status"))
+        super().__init__(
+            [self.bar, self.message, self.stylesheet], **dom.with_classes(kwargs, "aqtra-status")
+        )
         runner.observe(self._update, names=["status", "progress", "error"])
         self._update()
 
