@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from ..errors import AqtraError
 from ..expr import AGGREGATE_FUNCTIONS
 from ..expr.types import BOOLEAN, NUMBER, kind_of_dtype
-from . import group_keys
+from . import group_keys, key_join
 from .base import Component, F, Frame, Params, StepContext, is_dask, partitionwise
 from .expressions import aggregation, column_types
 
@@ -134,7 +134,13 @@ class Join(Broadcasting, Component[JoinParams]):
                 left, right, keep=how == "semi", left_on=left_keys, right_on=right_keys, whole=whole
             )
         return _merge(
-            left, right, how=how, left_on=left_keys, right_on=right_keys, suffixes=self.params.suffixes
+            left,
+            right,
+            how=how,
+            left_on=left_keys,
+            right_on=right_keys,
+            suffixes=self.params.suffixes,
+            whole=whole,
         )
 
     def required_columns(self, needed, inputs):
@@ -186,11 +192,23 @@ def _merge(
     left_on: list[str],
     right_on: list[str],
     suffixes: tuple[str, str],
+    whole: int | None = None,
 ) -> F:
-    if left_on == right_on:
-        return left.merge(right, how=how, on=left_on, suffixes=suffixes)
-    out = left.merge(right, how=how, left_on=left_on, right_on=right_on, suffixes=suffixes)
-    return out
+    """The merge; an inner join on one key probes a table of the smaller (or broadcast) side's keys
+    where that applies (`key_join`), and is pandas' merge otherwise, with the same result."""
+    if how == "inner" and len(left_on) == 1:
+        if whole is not None and is_dask(left) and is_dask(right):
+            big, small = (right, left) if whole == 0 else (left, right)
+            meta = key_join.merged(left._meta, right._meta, how, left_on, right_on, suffixes)
+            probe = key_join.BroadcastProbe(whole, left_on[0], right_on[0], suffixes)
+            return big.map_partitions(
+                probe, small, meta=meta, align_dataframes=False, enforce_metadata=False, clear_divisions=True
+            )
+        if not is_dask(left) and not is_dask(right) and key_join.applies(left, right, left_on, right_on):
+            joined = key_join.inner_join(left, right, left_on[0], right_on[0], suffixes)
+            if joined is not None:
+                return joined
+    return key_join.merged(left, right, how, left_on, right_on, suffixes)
 
 
 MATCHED = "__aqtra_matched__"
