@@ -58,7 +58,12 @@ class KeyTable:
         if self._present is None:
             self.unique = self._index.is_unique
         if self.unique:
-            self._index.get_indexer(keys[:1])  # builds the hash table here, once, not in concurrent probes
+            self._lookup(keys[:1])  # builds the hash table here, once, not in concurrent probes
+
+    def _lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Positions by the hash index (pandas keeps its table with the index, built on first use)."""
+        assert self._index is not None
+        return self._index.get_indexer(keys)  # type: ignore[arg-type]  (pandas takes arrays too)
 
     def _offsets(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each key's offset from the table's lowest key, and which keys fall in its range (an offset
@@ -79,12 +84,12 @@ class KeyTable:
             return rows, found[rows]
         assert self._index is not None
         if self._present is None:
-            found = self._index.get_indexer(keys)
+            found = self._lookup(keys)
             rows = np.flatnonzero(found >= 0)
             return rows, found[rows]
         offsets, inside = self._offsets(keys)
         rows = np.flatnonzero(self._present.take(offsets, mode="clip") & inside)
-        return rows, self._index.get_indexer(keys[rows])
+        return rows, self._lookup(keys[rows])
 
 
 def _integer_keys(left: pd.Series, right: pd.Series) -> bool:
