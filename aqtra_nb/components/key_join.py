@@ -61,9 +61,10 @@ class KeyTable:
             self._lookup(keys[:1])  # builds the hash table here, once, not in concurrent probes
 
     def _lookup(self, keys: np.ndarray) -> np.ndarray:
-        """Positions by the hash index (pandas keeps its table with the index, built on first use)."""
+        """Positions by the hash index (pandas keeps its table with the index, built on first use; it
+        takes arrays as well as the indexes its stubs name)."""
         assert self._index is not None
-        return self._index.get_indexer(keys)  # type: ignore[arg-type]  (pandas takes arrays too)
+        return self._index.get_indexer(keys)  # type: ignore[arg-type]
 
     def _offsets(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each key's offset from the table's lowest key, and which keys fall in its range (an offset
