@@ -135,7 +135,7 @@ def _decimal_as_float(chunk: pa.Array) -> pa.Array | None:
     validity, data = chunk.buffers()
     # little-endian 128-bit integers: the low 64 bits are the value when it fits (it does: <= 15 digits)
     words = np.frombuffer(data, dtype=np.int64)[: 2 * (chunk.offset + len(chunk)) : 2]
-    values = words.astype(np.float64) / 10.0**kind.scale
+    values = np.divide(words, 10.0**kind.scale, dtype=np.float64)  # (one pass: converted as divided)
     return pa.Array.from_buffers(
         pa.float64(), len(chunk), [validity, pa.py_buffer(values)], chunk.null_count, chunk.offset
     )

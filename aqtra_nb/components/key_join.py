@@ -1,13 +1,13 @@
-"""Inner joins on one integer key whose smaller side's keys are unique (a dimension, a filtered table of
-orders): the positions of that side's keys are looked up once and probed by every row of the other.
+"""Inner, semi and anti joins on one integer key: the smaller (or broadcast) side's keys go in a table
+built once, which every row of the other side probes.
 
 pandas' merge factorizes both sides on every call, so a broadcast join over many partitions hashed the
 small side once per partition, and an in-memory join hashed the large side whole. Here the small side
 becomes a `KeyTable`: a direct-address array when its keys span a small range (DuckDB's "perfect hash
-join"; TPC-H's keys and most surrogate keys are such), a pandas hash index otherwise; partitions share
-the one table. The result is exactly pandas' inner merge: its columns, names, dtypes and row order (the
-first input's order, then the second's among equal keys). Anything else (several keys, nullable or
-non-integer keys, duplicate keys on the smaller side) returns None and is merged by pandas.
+join"; TPC-H's keys and most surrogate keys are such), else a pandas hash index behind an array of which
+keys exist; repeated keys keep their rows in runs. Partitions share the one table. The result is exactly
+pandas' merge: its columns, names, dtypes and row order (the first input's order, then the second's
+among equal keys). Other keys (several, nullable, non-integer) are merged by pandas.
 """
 
 from __future__ import annotations
@@ -25,12 +25,14 @@ import pandas as pd
 SLOTS_PER_KEY = 8
 MIN_SLOTS = 4096
 #: Up to this many bytes per key (and in all), a byte per key in the range says which keys exist.
-PRESENT_BYTES_PER_KEY = 128
-MAX_PRESENT_BYTES = 256 * 2**20
+PRESENT_BYTES_PER_KEY = 256
+MAX_PRESENT_BYTES = 64 * 2**20
+PROBE_BLOCK = 1 << 16  # keys probed at once (their offsets stay in the processor's cache)
+NEAR = 2**62  # tables of direct addresses hold keys within this of zero (see `_Positions.__init__`)
 
 
-class KeyTable:
-    """The row position of each of one side's unique integer keys; `probe` answers -1 for absent keys.
+class _Positions:
+    """The position of each of a set of integer keys (`unique` says whether they are a set).
 
     Keys spanning a small range go in a direct-address array of positions. Sparser ones go in a pandas
     hash index, in front of which, up to a wider range, sits an array saying which keys exist at all:
@@ -38,21 +40,23 @@ class KeyTable:
     only the keys that exist, which costs a fraction of hashing every row."""
 
     def __init__(self, keys: np.ndarray) -> None:
-        keys = keys.astype(np.int64, copy=False)
         self.rows = len(keys)
         self._slots: np.ndarray | None = None
         self._present: np.ndarray | None = None
         self._index: pd.Index | None = None
         self._low, self._high = (int(keys.min()), int(keys.max())) if self.rows else (0, -1)
         span = self._high - self._low + 1
-        if span <= max(MIN_SLOTS, SLOTS_PER_KEY * self.rows):
-            self._slots = np.full(span, -1, dtype=np.int64)
-            self._slots[keys - self._low] = np.arange(self.rows, dtype=np.int64)
+        # Direct-address arrays keep a sentinel at each end, where `take(mode="clip")` sends every key
+        # outside the range: with keys well inside int64 (`_near`), a wrapped offset is far outside too.
+        if span <= max(MIN_SLOTS, SLOTS_PER_KEY * self.rows) and self._near():
+            kind = np.int32 if self.rows < 2**31 else np.int64  # (half the memory of int64 positions)
+            self._slots = np.full(span + 2, -1, dtype=kind)
+            self._slots[keys - (self._low - 1)] = np.arange(self.rows, dtype=kind)
             self.unique = int(np.count_nonzero(self._slots >= 0)) == self.rows  # repeats share a slot
             return
-        if span <= min(MAX_PRESENT_BYTES, PRESENT_BYTES_PER_KEY * self.rows):
-            self._present = np.zeros(span, dtype=bool)
-            self._present[keys - self._low] = True
+        if span <= min(MAX_PRESENT_BYTES, PRESENT_BYTES_PER_KEY * self.rows) and self._near():
+            self._present = np.zeros(span + 2, dtype=bool)
+            self._present[keys - (self._low - 1)] = True
             self.unique = int(np.count_nonzero(self._present)) == self.rows
         self._index = pd.Index(keys)
         if self._present is None:
@@ -60,37 +64,99 @@ class KeyTable:
         if self.unique:
             self._lookup(keys[:1])  # builds the hash table here, once, not in concurrent probes
 
+    def _near(self) -> bool:
+        return -NEAR < self._low and self._high < NEAR
+
     def _lookup(self, keys: np.ndarray) -> np.ndarray:
         """Positions by the hash index (pandas keeps its table with the index, built on first use; it
         takes arrays as well as the indexes its stubs name)."""
         assert self._index is not None
         return self._index.get_indexer(keys)  # type: ignore[arg-type]
 
-    def _offsets(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each key's offset from the table's lowest key, and which keys fall in its range (an offset
-        below zero, seen unsigned, is past the end: one comparison)."""
-        with np.errstate(over="ignore"):  # far keys wrap; they are outside either way
-            offsets = keys - self._low
-        return offsets, offsets.view(np.uint64) < np.uint64(self._high - self._low + 1)
+    def _direct(self, table: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of `keys` whose entry in a direct-address `table` is set (a position >= 0, or True),
+        and those entries. In blocks, through buffers made once: temporaries the size of a large side
+        (152 MB of offsets for 19 M keys) cost more in fresh memory than the lookups themselves."""
+        block = min(len(keys), PROBE_BLOCK)
+        offsets = np.empty(block, dtype=np.int64)
+        entries = np.empty(block, dtype=table.dtype)
+        rows, found = [], []
+        shift = np.int64(self._low - 1)
+        with np.errstate(over="ignore"):  # far keys wrap; they land far outside either way
+            for start in range(0, len(keys), block):
+                part = keys[start : start + block]
+                size = len(part)
+                np.subtract(part, shift, out=offsets[:size])
+                np.take(table, offsets[:size], mode="clip", out=entries[:size])
+                hit = np.flatnonzero(entries[:size] >= 0 if table.dtype != bool else entries[:size])
+                rows.append(hit + start)
+                found.append(entries[hit])
+        if len(rows) == 1:
+            return rows[0], found[0]
+        return np.concatenate(rows), np.concatenate(found)
 
-    def matches(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which of `keys` are on the table's side (their positions in `keys`, ascending) and where."""
-        keys = keys.astype(np.int64, copy=False)
-        if not self.rows:
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of `keys` are in the set (their positions in `keys`, ascending), and their positions
+        in the set."""
+        if not self.rows or not len(keys):
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.int64)
         if self._slots is not None:
-            offsets, inside = self._offsets(keys)
-            found = self._slots.take(offsets, mode="clip")  # (outside the range: some slot, masked here)
-            rows = np.flatnonzero(inside & (found >= 0))
-            return rows, found[rows]
-        assert self._index is not None
+            return self._direct(self._slots, keys)
         if self._present is None:
             found = self._lookup(keys)
             rows = np.flatnonzero(found >= 0)
             return rows, found[rows]
-        offsets, inside = self._offsets(keys)
-        rows = np.flatnonzero(self._present.take(offsets, mode="clip") & inside)
+        rows = self._direct(self._present, keys)[0]
         return rows, self._lookup(keys[rows])
+
+
+class KeyTable:
+    """Where the rows of one side's integer keys are: each key's row, or, when keys repeat, its rows in
+    their order (the distinct keys in a `_Positions`, each with its run of rows in key order)."""
+
+    def __init__(self, keys: np.ndarray, *, repeats: bool = True) -> None:
+        """With `repeats` false, keys that repeat are only noted (`unique` false), not put in runs."""
+        keys = keys.astype(np.int64, copy=False)
+        self.rows = len(keys)
+        self._keys = _Positions(keys)
+        self.unique = self._keys.unique
+        self._order: np.ndarray | None = None
+        if not self.unique and repeats:  # runs of equal keys, each in the rows' order (a stable sort)
+            order = np.argsort(keys, kind="stable")
+            ordered = keys[order]
+            starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+            self._order, self._starts = order, starts
+            self._counts = np.diff(np.r_[starts, len(keys)])
+            self._keys = _Positions(ordered[starts])
+
+    def matches(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each pair of a row of `keys` and a row of the table's side with the same key: the rows of
+        `keys` ascending, each one's table rows in their order."""
+        rows, found = self._keys.find(keys.astype(np.int64, copy=False))
+        if self._order is None:
+            return rows, found
+        counts = self._counts[found]
+        total = int(counts.sum())
+        ends = np.cumsum(counts)
+        within = np.arange(total, dtype=np.int64) - np.repeat(ends - counts, counts)
+        return np.repeat(rows, counts), self._order[np.repeat(self._starts[found], counts) + within]
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        """Whether each of `keys` is among the table's."""
+        mask = np.zeros(len(keys), dtype=bool)
+        mask[self._keys.find(keys.astype(np.int64, copy=False))[0]] = True
+        return mask
+
+    def found_among(self, keys: np.ndarray) -> np.ndarray:
+        """Whether each of the table's rows has its key among `keys` (a semi join seen from the table's
+        side: `keys` probed once, then each distinct key's rows marked)."""
+        hit = np.zeros(self._keys.rows, dtype=bool)
+        hit[self._keys.find(keys.astype(np.int64, copy=False))[1]] = True
+        if self._order is None:
+            return hit
+        mask = np.empty(self.rows, dtype=bool)
+        mask[self._order] = np.repeat(hit, self._counts)
+        return mask
 
 
 def _integer_keys(left: pd.Series, right: pd.Series) -> bool:
@@ -107,6 +173,14 @@ def _integer_keys(left: pd.Series, right: pd.Series) -> bool:
 
 def applies(left: pd.DataFrame, right: pd.DataFrame, left_on: list[str], right_on: list[str]) -> bool:
     return len(left_on) == 1 == len(right_on) and _integer_keys(left[left_on[0]], right[right_on[0]])
+
+
+def semi_join_mask(left: pd.DataFrame, right: pd.DataFrame, left_on: str, right_on: str) -> np.ndarray:
+    """Which rows of `left` have their key among `right`'s (a table of the smaller side's keys)."""
+    ours, others = left[left_on].to_numpy(), right[right_on].to_numpy()
+    if len(others) <= len(ours):
+        return KeyTable(others).contains(ours)
+    return KeyTable(ours).found_among(others)
 
 
 @functools.lru_cache(maxsize=256)
@@ -166,15 +240,13 @@ def inner_join(
     table_side: int | None = None,
 ) -> pd.DataFrame | None:
     """pandas' `left.merge(right, how="inner", …)` on one integer key, with a table of the smaller side
-    (or the `table` given, built on input `table_side`); None when the table's keys repeat."""
-    if table is None:  # the smaller side's keys, else the other's when those repeat
-        for table_side in (0, 1) if len(left) < len(right) else (1, 0):
-            table = KeyTable((left[left_on] if table_side == 0 else right[right_on]).to_numpy())
-            if table.unique:
-                break
-    assert table is not None
-    if not table.unique:
-        return None
+    (or the `table` given, built on input `table_side`); None when the smaller side's keys repeat
+    (pandas' merge is faster for one probe then) or for column names not laid out as pandas does."""
+    if table is None:
+        table_side = 0 if len(left) < len(right) else 1
+        table = KeyTable((left[left_on] if table_side == 0 else right[right_on]).to_numpy(), repeats=False)
+        if not table.unique:  # built for one probe, runs of rows cost more than pandas' merge
+            return None
     if table_side == 1:
         left_rows, right_rows = table.matches(left[left_on].to_numpy())
     else:

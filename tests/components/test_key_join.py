@@ -1,6 +1,7 @@
 """Inner joins on one integer key through a table of the smaller side's keys give exactly pandas' merge
-(columns, names, dtypes, row order), whichever table the keys' range picks; a smaller side whose keys
-repeat, or keys the table does not handle, are left to pandas."""
+(columns, names, dtypes, row order), whichever table the keys' range picks and whether keys repeat;
+semi and anti joins keep exactly the rows `isin` keeps; keys the table does not handle are left to
+pandas."""
 
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ def _pandas(left, right, left_on, right_on, suffixes=("", "_right")):
 @st.composite
 def _sides(draw):
     """Two frames with an int key each: a span that makes the table dense, sparse with a presence
-    array, or hashed; keys unique on one side, repeating on the other; a clashing column name."""
+    array, or hashed; keys unique or repeating on the smaller side, repeating on the other; a clashing
+    column name."""
     spread = draw(st.sampled_from([1, 20, 10_000_000]))
     low = draw(st.integers(-(2**40), 2**40))
-    small = draw(st.lists(st.integers(0, 300), min_size=0, max_size=60, unique=True))
+    small = draw(st.lists(st.integers(0, 300), min_size=0, max_size=60, unique=draw(st.booleans())))
     big = draw(st.lists(st.integers(-5, 320), min_size=0, max_size=200))
     left_small = draw(st.booleans())
     small_keys = np.array([low + k * spread for k in small], dtype=np.int64)
@@ -40,11 +42,24 @@ def _sides(draw):
 @given(_sides())
 def test_equals_pandas_merge(sides):
     left, right, left_on, right_on = sides
+    smaller = left[left_on] if len(left) < len(right) else right[right_on]
     joined = inner_join(left, right, left_on, right_on, ("", "_right"))
-    if joined is None:  # only when neither side's keys are unique
-        assert left[left_on].duplicated().any() and right[right_on].duplicated().any()
+    if smaller.duplicated().any():  # left to pandas
+        assert joined is None
     else:
         pd.testing.assert_frame_equal(joined, _pandas(left, right, left_on, right_on))
+    side = int(len(left) >= len(right))
+    table = KeyTable(smaller.to_numpy())  # a table given (a broadcast side's), keys repeating or not
+    joined = inner_join(left, right, left_on, right_on, ("", "_right"), table=table, table_side=side)
+    pd.testing.assert_frame_equal(joined, _pandas(left, right, left_on, right_on))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_sides())
+def test_semi_join_mask_is_isin(sides):
+    left, right, left_on, right_on = sides
+    mask = key_join.semi_join_mask(left, right, left_on, right_on)
+    assert mask.tolist() == left[left_on].isin(right[right_on]).tolist()
 
 
 @settings(max_examples=100, deadline=None)
@@ -52,32 +67,42 @@ def test_equals_pandas_merge(sides):
 def test_one_key_name_on_both_sides_is_kept_once(sides):
     left, right, left_on, right_on = sides
     left, right = left.rename(columns={left_on: "id"}), right.rename(columns={right_on: "id"})
-    joined = inner_join(left, right, "id", "id", ("_l", "_r"))
-    if joined is not None:
-        pd.testing.assert_frame_equal(joined, _pandas(left, right, "id", "id", ("_l", "_r")))
+    side = int(len(left) >= len(right))
+    table = KeyTable((left if side == 0 else right)["id"].to_numpy())
+    joined = inner_join(left, right, "id", "id", ("_l", "_r"), table=table, table_side=side)
+    pd.testing.assert_frame_equal(joined, _pandas(left, right, "id", "id", ("_l", "_r")))
 
 
 def test_table_kinds_by_the_keys_range():
     dense = KeyTable(np.arange(0, 3000, 2, dtype=np.int64))
     sparse = KeyTable(np.arange(0, 30_000_000, 41, dtype=np.int64))
     hashed = KeyTable(np.array([1, 10**15, -(10**15)], dtype=np.int64) * 7)
-    assert dense._slots is not None and sparse._present is not None
-    assert hashed._slots is None and hashed._present is None
-    probe = np.array([4, 5, 41 * 3, -1, 2**62, -(2**62), 7 * 10**15], dtype=np.int64)
-    assert [t.matches(probe)[0].tolist() for t in (dense, sparse, hashed)] == [[0], [2], [6]]
-    assert [t.matches(probe)[1].tolist() for t in (dense, sparse, hashed)] == [[2], [3], [1]]
+    high = np.iinfo(np.int64).max
+    edge = KeyTable(np.array([high - 2, high], dtype=np.int64))  # near int64's end: no direct addresses
+    assert dense._keys._slots is not None and sparse._keys._present is not None
+    assert hashed._keys._slots is None and hashed._keys._present is None and edge._keys._slots is None
+    probe = np.array(
+        [4, 5, 41 * 3, -1, 2**62, -(2**62), 7 * 10**15, high, -high - 1, high - 2], dtype=np.int64
+    )
+    tables = (dense, sparse, hashed, edge)
+    assert [t.matches(probe)[0].tolist() for t in tables] == [[0], [2], [6], [7, 9]]
+    assert [t.matches(probe)[1].tolist() for t in tables] == [[2], [3], [1], [1, 0]]
 
 
 @pytest.mark.parametrize("span", [1, 41, 10**12])
-def test_repeated_keys_on_the_smaller_side_are_left_to_pandas(span):
-    keys = np.array([1, 2, 2, 3], dtype=np.int64) * span
-    assert not KeyTable(keys).unique
-    small = pd.DataFrame({"k": keys, "x": [1, 2, 3, 4]})
-    big = pd.DataFrame({"k": np.arange(20, dtype=np.int64) * span})
-    assert inner_join(big.iloc[[0, 0]], small, "k", "k", ("", "_right")) is None  # both sides repeat
-    pd.testing.assert_frame_equal(  # the larger side's table, when only the smaller one's keys repeat
-        inner_join(big, small, "k", "k", ("", "_right")), _pandas(big, small, "k", "k")
-    )
+def test_repeated_keys_keep_pandas_order_on_either_side(span):
+    keys = np.array([3, 1, 2, 2, 3, 3, 9], dtype=np.int64) * span
+    table = KeyTable(keys)
+    assert not table.unique
+    rows, positions = table.matches(np.array([2, 5, 3, 2], dtype=np.int64) * span)
+    assert (rows.tolist(), positions.tolist()) == ([0, 0, 2, 2, 2, 3, 3], [2, 3, 0, 4, 5, 2, 3])
+    assert table.found_among(np.array([3, 7], dtype=np.int64) * span).tolist() == [1, 0, 0, 0, 1, 1, 0]
+    small = pd.DataFrame({"k": keys, "x": np.arange(7)})
+    big = pd.DataFrame({"k": np.arange(12, dtype=np.int64).repeat(2)[::-1] * span, "y": np.arange(24)})
+    for side, (left, right) in enumerate(((small, big), (big, small))):
+        joined = inner_join(left, right, "k", "k", ("", "_r"), table=table, table_side=side)
+        pd.testing.assert_frame_equal(joined, _pandas(left, right, "k", "k", ("", "_r")))
+    assert inner_join(small, big, "k", "k", ("", "_r")) is None  # no table given: pandas' merge
 
 
 def test_keys_of_other_types_are_not_taken():
