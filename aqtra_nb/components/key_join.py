@@ -256,41 +256,85 @@ def inner_join(
     return _assembled(left, right, left_rows, right_rows, left_on, right_on, suffixes)
 
 
-class BroadcastProbe:
-    """An inner join of each partition of one side with the other side whole (one partition, passed to
-    every call): the whole side's `KeyTable` is built by the first call and shared by the rest."""
+class _SharedTable:
+    """A `KeyTable` of the frame passed whole to every partition's call (one partition broadcast by
+    Dask): built by the first call, shared by the rest, never pickled (a cluster worker builds its own)."""
 
-    def __init__(self, whole: int, left_on: str, right_on: str, suffixes: tuple[str, str]) -> None:
-        self.whole, self.left_on, self.right_on, self.suffixes = whole, left_on, right_on, suffixes
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._built: tuple[weakref.ref, KeyTable] | None = None
 
-    def __dask_tokenize__(self) -> tuple[Any, ...]:
-        return ("aqtra-broadcast-probe", self.whole, self.left_on, self.right_on, self.suffixes)
-
-    def __getstate__(self) -> dict[str, Any]:  # (sent to cluster workers without its lock or table)
+    def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_built")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state, _lock=threading.Lock(), _built=None)
 
-    def _table(self, whole: pd.DataFrame) -> KeyTable:
+    def _table(self, whole: pd.DataFrame, key: str) -> KeyTable:
         with self._lock:
             if self._built is None or self._built[0]() is not whole:
-                key = self.left_on if self.whole == 0 else self.right_on
                 self._built = (weakref.ref(whole), KeyTable(whole[key].to_numpy()))
             return self._built[1]
+
+
+class BroadcastProbe(_SharedTable):
+    """An inner join of each partition of one side with the other side whole (one partition, passed to
+    every call): the whole side's `KeyTable` is built by the first call and shared by the rest."""
+
+    def __init__(self, whole: int, left_on: str, right_on: str, suffixes: tuple[str, str]) -> None:
+        super().__init__()
+        self.whole, self.left_on, self.right_on, self.suffixes = whole, left_on, right_on, suffixes
+
+    def __dask_tokenize__(self) -> tuple[Any, ...]:
+        return ("aqtra-broadcast-probe", self.whole, self.left_on, self.right_on, self.suffixes)
 
     def __call__(self, part: pd.DataFrame, whole: pd.DataFrame) -> pd.DataFrame:
         left, right = (whole, part) if self.whole == 0 else (part, whole)
         if applies(left, right, [self.left_on], [self.right_on]):
-            table = self._table(whole)
+            table = self._table(whole, self.left_on if self.whole == 0 else self.right_on)
             joined = inner_join(
                 left, right, self.left_on, self.right_on, self.suffixes, table=table, table_side=self.whole
             )
             if joined is not None:
                 return joined
         return merged(left, right, "inner", [self.left_on], [self.right_on], self.suffixes)
+
+
+class _KeepKeys(_SharedTable):
+    """The rows of a partition whose `column` is among the keys of the frame passed whole."""
+
+    def __init__(self, column: str, key: str) -> None:
+        super().__init__()
+        self.column, self.key = column, key
+
+    def __dask_tokenize__(self) -> tuple[Any, ...]:
+        return ("aqtra-keep-keys", self.column, self.key)
+
+    def __call__(self, part: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
+        if applies(part, keys, [self.column], [self.key]):
+            mask = self._table(keys, self.key).contains(part[self.column].to_numpy())
+        else:
+            mask = part[self.column].isin(keys[self.key]).to_numpy()
+        return part[mask].reset_index(drop=True)
+
+
+def rows_with_keys(frame: Any, column: str, keys: Any, key: str) -> Any:
+    """The rows of `frame` (pandas or Dask) whose `column` is among `keys[key]` (a small frame, taken
+    whole: a Dask one as one partition broadcast to every partition of `frame`)."""
+    from .base import is_dask
+
+    if not is_dask(frame):
+        if applies(frame, keys, [column], [key]):
+            mask = semi_join_mask(frame, keys, column, key)
+        else:
+            mask = frame[column].isin(keys[key]).to_numpy()
+        return frame[mask].reset_index(drop=True)
+    small = keys[[key]]
+    if is_dask(small) and small.npartitions > 1:
+        small = small.repartition(npartitions=1)
+    return frame.map_partitions(
+        _KeepKeys(column, key), small, meta=frame._meta, align_dataframes=False, enforce_metadata=False
+    )
 
 
 def merged(

@@ -113,7 +113,7 @@ def from_cache(
             loaded[sid] = frame
         else:
             run.add(sid)
-            todo.extend(plan.steps[sid].inputs)
+            todo.extend(plan.steps[sid].run_inputs)
     return loaded, run
 
 

@@ -11,6 +11,7 @@ needed are not run at all, and every step that runs saves its output.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 import dask.threaded
@@ -20,7 +21,7 @@ from ..components.base import InputComponent, OutputComponent, step_failed
 from ..errors import StepFailed
 from .cache_use import CacheUse, from_cache, load_cached
 from .events import EventStream, RunEvent
-from .plan import Plan
+from .plan import Plan, key_filtered
 
 
 class _StepTask:
@@ -43,7 +44,7 @@ class _StepTask:
             elif step.applied_at_source:
                 frame = inputs[0]  # the reader kept only the rows the condition keeps
             else:
-                frame = component.transform(list(inputs))
+                frame = component.transform(key_filtered(step.key_filter, list(inputs)))
             rows = int(component.write(frame)) if isinstance(component, OutputComponent) else len(frame)
         except StepFailed:
             raise
@@ -71,12 +72,12 @@ def _in_order(
     """Run `steps` one after another in plan order, without a scheduler (a chain has nothing to run in
     parallel; this costs nothing per step), starting from the frames in `values` (loaded from the cache).
     A frame is let go once its last consumer has run, unless kept."""
-    waiting = {sid: sum(1 for c in plan.steps[sid].consumers if c in steps) for sid in (steps | set(values))}
+    waiting = Counter(i for sid in steps for i in plan.steps[sid].run_inputs)
     values = dict(values)
     for sid in plan.order:
         if sid not in steps:
             continue
-        inputs = plan.steps[sid].inputs
+        inputs = plan.steps[sid].run_inputs
         values[sid] = task(sid)(*[values[i] for i in inputs])
         for i in inputs:
             waiting[i] -= 1
@@ -96,7 +97,7 @@ def run_in_memory(
     if _is_chain(plan):
         return _in_order(plan, run, outputs, task, loaded)
     graph: dict[str, Any] = {sid: frame for sid, frame in loaded.items()}
-    graph.update({sid: (task(sid), *plan.steps[sid].inputs) for sid in plan.order if sid in run})
+    graph.update({sid: (task(sid), *plan.steps[sid].run_inputs) for sid in plan.order if sid in run})
     computed = dask.threaded.get(graph, targets)
     return dict(zip(outputs, computed[: len(outputs)], strict=True))
 

@@ -31,7 +31,7 @@ from ..spec.models import StepCacheSpec
 from .plan import Plan, PlannedStep
 from .schemas import referenced
 
-FORMAT = 1  # bump when what a key covers changes
+FORMAT = 2  # bump when what a key covers changes
 
 
 def step_keys(plan: Plan) -> dict[str, str | None]:
@@ -52,7 +52,7 @@ def _key(plan: Plan, step: PlannedStep, spec: StepSpec, keys: dict[str, str | No
     component = step.component
     if component.is_sink or spec.cache is False:
         return None
-    inputs = [keys[i] for i in step.inputs]
+    inputs = [keys[i] for i in step.run_inputs]  # (a key filter's source decides which rows stay)
     if any(k is None for k in inputs):
         return None
     if isinstance(spec.cache, StepCacheSpec) and spec.cache.version is not None:
@@ -83,6 +83,7 @@ def _key(plan: Plan, step: PlannedStep, spec: StepSpec, keys: dict[str, str | No
         step.read_columns,
         repr(step.read_filter) if step.read_filter is not None else None,
         step.applied_at_source,
+        str(step.key_filter) if step.key_filter is not None else None,
     ]
     encoded = json.dumps(material, sort_keys=True, default=_plain, separators=(",", ":"))
     return hashlib.blake2b(encoded.encode(), digest_size=16).hexdigest()

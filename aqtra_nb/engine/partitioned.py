@@ -26,7 +26,7 @@ from ..errors import AqtraError, StepFailed
 from .cache import size_of, write_part
 from .cache_use import CacheUse, from_cache, load_cached
 from .events import EventStream, RunEvent
-from .plan import Plan, ancestors
+from .plan import Plan, ancestors, key_filtered
 
 COUNTER_COLUMNS = ["__aqtra_step__", "rows", "finished", "part", "bytes", "crc32", "memory"]
 
@@ -103,7 +103,9 @@ def build_frames(
             elif step.applied_at_source:
                 frame = frames[step.inputs[0]]  # the reader kept only the rows the condition keeps
             else:
-                frame = component.transform([frames[i] for i in step.inputs])
+                frame = component.transform(
+                    key_filtered(step.key_filter, [frames[i] for i in step.run_inputs])
+                )
             if isinstance(component, OutputComponent) and until is None:
                 writes[step_id] = component.write(frame)
         except StepFailed:
