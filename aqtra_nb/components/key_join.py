@@ -7,7 +7,8 @@ becomes a `KeyTable`: a direct-address array when its keys span a small range (D
 join"; TPC-H's keys and most surrogate keys are such), else a pandas hash index behind an array of which
 keys exist; repeated keys keep their rows in runs. Partitions share the one table. The result is exactly
 pandas' merge: its columns, names, dtypes and row order (the first input's order, then the second's
-among equal keys). Other keys (several, nullable, non-integer) are merged by pandas.
+among equal keys). Other keys (several, nullable, non-integer) are merged by pandas. The same tables cut
+a step's input to the keys of a small one (`rows_with_keys`: the planner's runtime key filters).
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ def _integer_keys(left: pd.Series, right: pd.Series) -> bool:
 
 
 def applies(left: pd.DataFrame, right: pd.DataFrame, left_on: list[str], right_on: list[str]) -> bool:
+    """Whether these keys go through a `KeyTable`: one key pair of one numpy integer dtype."""
     return len(left_on) == 1 == len(right_on) and _integer_keys(left[left_on[0]], right[right_on[0]])
 
 
