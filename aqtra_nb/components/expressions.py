@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
+
 from ..errors import AqtraError, ParameterError, did_you_mean
 from ..expr import Aggregation, Expression, parse_aggregation, parse_expression
 from ..expr.types import check_aggregation, check_types
@@ -56,8 +58,12 @@ def expression(
     return parsed
 
 
-def column_types(frame: Any) -> dict[str, Any]:
-    """Column name → dtype of a pandas or Dask frame (for `expression(..., dtypes=)`)."""
+def column_types(frame: Any) -> dict[str, Any] | None:
+    """Column name → dtype of a pandas or Dask frame (for `expression(..., dtypes=)`); None for a pandas
+    frame with rows: data at run time, whose types were checked when the flow was planned on empty
+    frames of the same schema (checking them again cost a 200-step chain about 15 % of its run)."""
+    if isinstance(frame, pd.DataFrame) and len(frame):
+        return None
     return dict(zip(map(str, frame.columns), frame.dtypes, strict=True))
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from aqtra_nb import Flow, FlowValidationError, StepFailed, UnknownColumn
 from aqtra_nb.column_kinds import dtype_of
+from aqtra_nb.errors import AqtraError
 
 
 @pytest.fixture
@@ -426,3 +427,27 @@ def test_filter_that_keeps_every_row_returns_its_input_unchanged():
     result = f.run(progress=False, record=False, outputs=["all", "some"])
     pd.testing.assert_frame_equal(result["all"], frame.reset_index(drop=True))
     assert list(result["some"].x) == [2, 3]
+
+
+def test_expression_types_are_checked_in_planning_not_again_on_the_data(monkeypatch):
+    """A type error is found on the empty frames of planning; a step run on data does not check again."""
+    from aqtra_nb.components import expressions
+
+    checked: list[object] = []
+    real = expressions.check_types
+    monkeypatch.setattr(expressions, "check_types", lambda node, *a: checked.append(node) or real(node, *a))
+    frame = pd.DataFrame({"x": np.arange(5), "name": list("abcde")})
+    f = Flow("types")
+    f.from_frame("source", frame).derive("more", columns={"y": "x + 1"}).filter("kept", condition="y > 2")
+    plan = f.plan()
+    for step, data in (("more", frame), ("kept", frame.assign(y=frame.x + 1))):
+        component = plan.steps[step].component
+        checked.clear()
+        out = component.transform([data])
+        assert checked == [] and len(out) == {"more": 5, "kept": 3}[step]
+        component.transform([data.iloc[:0]])  # the empty frames planning runs on
+        assert len(checked) == 1
+    bad = Flow("types")
+    bad.from_frame("source", frame).derive("more", columns={"y": "name + 1"})
+    with pytest.raises(AqtraError, match="cannot compute column 'name'"):
+        bad.plan()
