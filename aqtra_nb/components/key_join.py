@@ -101,6 +101,7 @@ class _Positions:
         in the set."""
         if not self.rows or not len(keys):
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.int64)
+        keys = keys.astype(np.int64, copy=False)
         if self._slots is not None:
             return self._direct(self._slots, keys)
         if self._present is None:
@@ -133,7 +134,7 @@ class KeyTable:
     def matches(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each pair of a row of `keys` and a row of the table's side with the same key: the rows of
         `keys` ascending, each one's table rows in their order."""
-        rows, found = self._keys.find(keys.astype(np.int64, copy=False))
+        rows, found = self._keys.find(keys)
         if self._order is None:
             return rows, found
         counts = self._counts[found]
@@ -145,14 +146,14 @@ class KeyTable:
     def contains(self, keys: np.ndarray) -> np.ndarray:
         """Whether each of `keys` is among the table's."""
         mask = np.zeros(len(keys), dtype=bool)
-        mask[self._keys.find(keys.astype(np.int64, copy=False))[0]] = True
+        mask[self._keys.find(keys)[0]] = True
         return mask
 
     def found_among(self, keys: np.ndarray) -> np.ndarray:
         """Whether each of the table's rows has its key among `keys` (a semi join seen from the table's
         side: `keys` probed once, then each distinct key's rows marked)."""
         hit = np.zeros(self._keys.rows, dtype=bool)
-        hit[self._keys.find(keys.astype(np.int64, copy=False))[1]] = True
+        hit[self._keys.find(keys)[1]] = True
         if self._order is None:
             return hit
         mask = np.empty(self.rows, dtype=bool)
@@ -178,7 +179,13 @@ def applies(left: pd.DataFrame, right: pd.DataFrame, left_on: list[str], right_o
 
 
 def semi_join_mask(left: pd.DataFrame, right: pd.DataFrame, left_on: str, right_on: str) -> np.ndarray:
-    """Which rows of `left` have their key among `right`'s (a table of the smaller side's keys)."""
+    """Which rows of `left` have their key among `right`'s: a table of the smaller side's integer keys;
+    other keys by `isin`, probing the smaller side's values (several times faster)."""
+    if not applies(left, right, [left_on], [right_on]):
+        mine, theirs = left[left_on], right[right_on]
+        if len(theirs) > len(mine):
+            theirs = theirs[theirs.isin(mine)]
+        return mine.isin(theirs).to_numpy()
     ours, others = left[left_on].to_numpy(), right[right_on].to_numpy()
     if len(others) <= len(ours):
         return KeyTable(others).contains(ours)
@@ -316,7 +323,7 @@ class _KeepKeys(_SharedTable):
         if applies(part, keys, [self.column], [self.key]):
             mask = self._table(keys, self.key).contains(part[self.column].to_numpy())
         else:
-            mask = part[self.column].isin(keys[self.key]).to_numpy()
+            mask = semi_join_mask(part, keys, self.column, self.key)
         return part[mask].reset_index(drop=True)
 
 
@@ -326,11 +333,7 @@ def rows_with_keys(frame: Any, column: str, keys: Any, key: str) -> Any:
     from .base import is_dask
 
     if not is_dask(frame):
-        if applies(frame, keys, [column], [key]):
-            mask = semi_join_mask(frame, keys, column, key)
-        else:
-            mask = frame[column].isin(keys[key]).to_numpy()
-        return frame[mask].reset_index(drop=True)
+        return frame[semi_join_mask(frame, keys, column, key)].reset_index(drop=True)
     small = keys[[key]]
     if is_dask(small) and small.npartitions > 1:
         small = small.repartition(npartitions=1)

@@ -221,13 +221,7 @@ def _matching(
     `left`'s columns; keys match as in the other join types. With `whole` (Dask frames), that input is
     small: the matching is done without a shuffle."""
     if not is_dask(left) and not is_dask(right) and len(left_on) == 1:  # hash tables, no merge
-        if key_join.applies(left, right, left_on, right_on):  # integer keys: `key_join`'s tables
-            found = key_join.semi_join_mask(left, right, left_on[0], right_on[0])
-        else:
-            ours, others = left[left_on[0]], right[right_on[0]]
-            if len(others) > len(ours):  # probing a table of the smaller side is several times faster
-                others = others[others.isin(ours)]
-            found = ours.isin(others).to_numpy()
+        found = key_join.semi_join_mask(left, right, left_on[0], right_on[0])
         return left[found if keep else ~found].reset_index(drop=True)
     keys = right[right_on]
     if whole is not None and is_dask(left) and is_dask(keys):

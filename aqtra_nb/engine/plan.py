@@ -485,10 +485,10 @@ def _key_filter(
     if (
         target.id in collect
         or target.consumers != [consumer.id]
-        or target.key_filter is not None
         or source.id == target.id
         or target.component.name != "join"
         or target.component.params.how != "inner"
+        or target.sizes is None
         or small is None
         or small[0] > BROADCAST_ROWS
         or small[1] > broadcast_limit()
@@ -502,8 +502,8 @@ def _key_filter(
     if len(holders) == 2:  # in both inputs: only the shared key keeps one name in the output
         if own != (column, column):
             return None
-        holders = [max(holders, key=lambda i: (target.sizes or [None, None])[i] or (0, 0))]
-    if len(holders) != 1 or target.sizes is None:
+        holders = [max(holders, key=lambda i: target.sizes[i] or (0, 0))]  # type: ignore[index]
+    if len(holders) != 1:
         return None
     filtered = target.sizes[holders[0]]
     if filtered is None or filtered[0] < KEY_FILTER_SHARE * small[0]:
